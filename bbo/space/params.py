@@ -1,0 +1,315 @@
+"""Parameter types and their encoding to the unit interval.
+
+Every parameter maps its values to ``u`` in ``[0, 1]`` and back:
+
+* ``Float(low, high, log)``: ``u = (t(v) - t(low)) / (t(high) - t(low))`` with ``t = log``
+  when ``log=True``, else the identity.
+* ``Int(low, high, log)``: the same on the relaxed interval ``[low - 1/2, high + 1/2]``, and
+  decoding rounds, so every integer owns an interval of equal width in ``t``-space
+  (equal probability under uniform ``u``, or log-uniform when ``log=True``).
+* ``Categorical(choices)`` and ``Ordinal(values)``: level ``i`` of ``k`` is the bin centre
+  ``u = (i + 1/2) / k``; decoding takes the bin ``floor(u k)``. Ordinal keeps the order, so
+  neighbouring ``u`` are neighbouring values; Categorical has no order (models that care use
+  the one-hot view of :class:`bbo.space.Space`).
+
+Constructors validate their arguments and raise :class:`bbo.exceptions.InvalidSpaceError`
+with the rule and the values that broke it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bbo.exceptions import InvalidParamsError, InvalidSpaceError
+
+Scalar = str | int | float | bool
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_number(name: str, v: object) -> float:
+    if not _is_number(v) or not math.isfinite(float(v)):  # type: ignore[arg-type]
+        raise InvalidSpaceError(f"`{name}` must be a finite number, got {v!r}")
+    return float(v)  # type: ignore[arg-type]
+
+
+def _clip01(u: float) -> float:
+    return 0.0 if u < 0.0 else 1.0 if u > 1.0 else u
+
+
+class Param:
+    """Base of every parameter type."""
+
+    type_name: ClassVar[str] = ""
+
+    @property
+    def cardinality(self) -> int | None:
+        """Number of distinct values, or ``None`` for a continuous parameter."""
+        raise NotImplementedError
+
+    def validate(self, value: object) -> Scalar:
+        """Return the canonical value, or raise InvalidParamsError naming the rule."""
+        raise NotImplementedError
+
+    def encode(self, value: Scalar) -> float:
+        """Value -> ``u`` in ``[0, 1]`` (the value must be valid)."""
+        raise NotImplementedError
+
+    def decode(self, u: float) -> Scalar:
+        """``u`` (clipped to ``[0, 1]``) -> a valid native Python value."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _Range(Param):
+    """Shared logic of Float and Int: an (optionally log) interval."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    def _edges(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def _t(self, v: float) -> float:
+        return math.log(v) if self.log else v
+
+    def _t_inv(self, t: float) -> float:
+        return math.exp(t) if self.log else t
+
+    def _to_unit(self, v: float) -> float:
+        lo, hi = self._edges()
+        return _clip01((self._t(v) - self._t(lo)) / (self._t(hi) - self._t(lo)))
+
+    def _from_unit(self, u: float) -> float:
+        lo, hi = self._edges()
+        t_lo, t_hi = self._t(lo), self._t(hi)
+        return self._t_inv(t_lo + _clip01(float(u)) * (t_hi - t_lo))
+
+    def _check_bounds(self, kind: str) -> None:
+        if not self.low < self.high:
+            raise InvalidSpaceError(
+                f"{kind}: `low < high` must hold, got low={self.low!r}, high={self.high!r}"
+            )
+        if self.log and not self.low > 0:
+            raise InvalidSpaceError(
+                f"{kind}: `log=True` needs `low > 0`, got low={self.low!r}, high={self.high!r}"
+            )
+
+    def _check_value(self, value: object, v: float) -> None:
+        if not (self.low <= v <= self.high):
+            raise InvalidParamsError(f"value {value!r} is outside [{self.low!r}, {self.high!r}]")
+
+
+@dataclass(frozen=True)
+class Float(_Range):
+    """A real number in ``[low, high]``; ``log=True`` searches ``log(v)`` uniformly."""
+
+    type_name: ClassVar[str] = "float"
+
+    def __init__(self, low: float, high: float, log: bool = False) -> None:
+        object.__setattr__(self, "low", _check_number("low", low))
+        object.__setattr__(self, "high", _check_number("high", high))
+        object.__setattr__(self, "log", bool(log))
+        self._check_bounds("Float")
+
+    @property
+    def cardinality(self) -> int | None:
+        return None
+
+    def validate(self, value: object) -> float:
+        if not _is_number(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
+            raise InvalidParamsError(f"value {value!r} must be a finite number")
+        v = float(value)  # type: ignore[arg-type]
+        self._check_value(value, v)
+        return v
+
+    def encode(self, value: Scalar) -> float:
+        return self._to_unit(float(value))
+
+    def decode(self, u: float) -> float:
+        return min(max(self._from_unit(u), self.low), self.high)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "float", "low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class Int(_Range):
+    """An integer in ``[low, high]`` (both included); ``log=True`` for log-uniform search."""
+
+    type_name: ClassVar[str] = "int"
+    low: int  # type: ignore[assignment]
+    high: int  # type: ignore[assignment]
+
+    def __init__(self, low: int, high: int, log: bool = False) -> None:
+        for name, v in (("low", low), ("high", high)):
+            f = _check_number(name, v)
+            if f != int(f):
+                raise InvalidSpaceError(f"Int: `{name}` must be an integer, got {v!r}")
+            object.__setattr__(self, name, int(f))
+        object.__setattr__(self, "log", bool(log))
+        self._check_bounds("Int")
+
+    def _edges(self) -> tuple[float, float]:
+        return self.low - 0.5, self.high + 0.5
+
+    @property
+    def cardinality(self) -> int | None:
+        return self.high - self.low + 1
+
+    def validate(self, value: object) -> int:
+        if not _is_number(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
+            raise InvalidParamsError(f"value {value!r} must be an integer")
+        v = float(value)  # type: ignore[arg-type]
+        if v != int(v):
+            raise InvalidParamsError(f"value {value!r} must be an integer")
+        self._check_value(value, v)
+        return int(v)
+
+    def encode(self, value: Scalar) -> float:
+        return self._to_unit(float(value))
+
+    def decode(self, u: float) -> int:
+        v = math.floor(self._from_unit(u) + 0.5)
+        return int(min(max(v, self.low), self.high))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "int", "low": self.low, "high": self.high, "log": self.log}
+
+
+def _choice_key(v: Scalar) -> tuple[str, Scalar]:
+    """Equality key: 1 and 1.0 are one value, True and 1 are not."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, (int, float)):
+        return ("num", float(v))
+    return ("str", v)
+
+
+@dataclass(frozen=True)
+class _Choice(Param):
+    """Shared logic of Categorical and Ordinal: a finite list of scalars."""
+
+    options: tuple[Scalar, ...]
+
+    def _init_options(self, kind: str, field: str, options: Sequence[Scalar]) -> None:
+        if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
+            raise InvalidSpaceError(f"{kind}: `{field}` must be a list, got {options!r}")
+        if len(options) == 0:
+            raise InvalidSpaceError(f"{kind}: `{field}` must not be empty")
+        seen: dict[tuple[str, Scalar], int] = {}
+        for i, v in enumerate(options):
+            if not isinstance(v, (str, int, float, bool)) or (
+                isinstance(v, float) and not math.isfinite(v)
+            ):
+                raise InvalidSpaceError(
+                    f"{kind}: `{field}` holds strings, numbers or booleans, got {v!r} at {i}"
+                )
+            key = _choice_key(v)
+            if key in seen:
+                raise InvalidSpaceError(
+                    f"{kind}: `{field}` must be unique, {v!r} appears at {seen[key]} and {i}"
+                )
+            seen[key] = i
+        object.__setattr__(self, "options", tuple(options))
+        object.__setattr__(self, "_index", seen)
+
+    @property
+    def cardinality(self) -> int | None:
+        return len(self.options)
+
+    def index(self, value: object) -> int:
+        """Position of ``value`` in the options; InvalidParamsError if absent."""
+        try:
+            return self._index[_choice_key(value)]  # type: ignore[attr-defined, arg-type]
+        except (KeyError, TypeError):
+            raise InvalidParamsError(
+                f"value {value!r} is not one of {list(self.options)!r}"
+            ) from None
+
+    def validate(self, value: object) -> Scalar:
+        return self.options[self.index(value)]
+
+    def encode(self, value: Scalar) -> float:
+        return (self.index(value) + 0.5) / len(self.options)
+
+    def decode(self, u: float) -> Scalar:
+        k = len(self.options)
+        return self.options[min(max(math.floor(_clip01(float(u)) * k), 0), k - 1)]
+
+
+@dataclass(frozen=True, init=False)
+class Categorical(_Choice):
+    """One of an unordered list of choices (strings, numbers or booleans)."""
+
+    type_name: ClassVar[str] = "categorical"
+
+    def __init__(self, choices: Sequence[Scalar]) -> None:
+        self._init_options("Categorical", "choices", choices)
+
+    @property
+    def choices(self) -> tuple[Scalar, ...]:
+        return self.options
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "categorical", "choices": list(self.options)}
+
+
+@dataclass(frozen=True, init=False)
+class Ordinal(_Choice):
+    """One of an ordered list of values, e.g. ``Ordinal([16, 32, 64, 128])``; neighbours in
+    the list are neighbours in the encoding."""
+
+    type_name: ClassVar[str] = "ordinal"
+
+    def __init__(self, values: Sequence[Scalar]) -> None:
+        self._init_options("Ordinal", "values", values)
+
+    @property
+    def values(self) -> tuple[Scalar, ...]:
+        return self.options
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "ordinal", "values": list(self.options)}
+
+
+PARAM_TYPES: dict[str, type[Param]] = {
+    "float": Float,
+    "int": Int,
+    "categorical": Categorical,
+    "ordinal": Ordinal,
+}
+
+
+def param_from_dict(d: dict[str, Any]) -> Param:
+    """Build a parameter from its ``to_dict()`` form (also the study.yaml form)."""
+    if not isinstance(d, dict):
+        raise InvalidSpaceError(f"a parameter must be a mapping with `type`, got {d!r}")
+    kind = d.get("type")
+    if kind not in PARAM_TYPES:
+        raise InvalidSpaceError(f"`type` must be one of {sorted(PARAM_TYPES)}, got {kind!r}")
+    rest = {k: v for k, v in d.items() if k != "type"}
+    allowed = {
+        "float": {"low", "high", "log"},
+        "int": {"low", "high", "log"},
+        "categorical": {"choices"},
+        "ordinal": {"values"},
+    }[kind]
+    unknown = sorted(set(rest) - allowed)
+    if unknown:
+        raise InvalidSpaceError(
+            f"{kind} parameter: unknown field(s) {unknown}; allowed: {sorted(allowed)}"
+        )
+    missing = sorted(k for k in allowed - {"log"} if k not in rest)
+    if missing:
+        raise InvalidSpaceError(f"{kind} parameter: missing field(s) {missing}")
+    return PARAM_TYPES[kind](**rest)

@@ -1,0 +1,238 @@
+"""The search space and its encoder.
+
+Two encoded views of a configuration, both ``float64`` numpy arrays:
+
+* **index view** ``X`` of shape ``n x d`` (``d = len(space)``): one column per parameter,
+  each in ``[0, 1]`` as :mod:`bbo.space.params` defines. ``categorical_dims`` and
+  ``discrete_dims`` say which columns take only ``k`` levels (bin centres
+  ``(i + 1/2) / k``), so a model can use a categorical kernel or round as it needs.
+* **one-hot view** ``Z`` of shape ``n x D``: every categorical column with ``k`` choices is
+  replaced by ``k`` indicator columns (in place, keeping parameter order); other columns are
+  copied. ``from_onehot`` takes the arg-max of each block, so relaxed (non 0/1) blocks from
+  a continuous optimizer decode too.
+
+Decoding always yields a valid configuration of native Python values; encoding validates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from bbo.exceptions import InvalidArgumentError, InvalidParamsError, InvalidSpaceError
+from bbo.space.params import Categorical, Param, Scalar, param_from_dict
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+class Space(Mapping[str, Param]):
+    """An ordered mapping ``name -> Param``.
+
+    >>> space = Space({"x": Float(-5.0, 10.0), "act": Categorical(["relu", "tanh"])})
+    """
+
+    def __init__(self, params: Mapping[str, Param]) -> None:
+        if not isinstance(params, Mapping):
+            raise InvalidSpaceError(f"a space is a mapping name -> parameter, got {params!r}")
+        if len(params) == 0:
+            raise InvalidSpaceError("a space needs at least one parameter")
+        for name, p in params.items():
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise InvalidSpaceError(
+                    f"parameter name {name!r} must start with a letter or `_` and hold only "
+                    "letters, digits, `_`, `.` and `-`"
+                )
+            if not isinstance(p, Param):
+                raise InvalidSpaceError(
+                    f"parameter {name!r} must be a bbo.Float, Int, Categorical or Ordinal, "
+                    f"got {p!r}"
+                )
+        self._params: dict[str, Param] = dict(params)
+        self._names = tuple(self._params)
+        # one-hot layout: for each index-view column, its slice in the one-hot view
+        self._slices: list[slice] = []
+        start = 0
+        for p in self._params.values():
+            width = len(p.choices) if isinstance(p, Categorical) else 1
+            self._slices.append(slice(start, start + width))
+            start += width
+        self._onehot_dim = start
+
+    # -- mapping protocol ------------------------------------------------------------
+    def __getitem__(self, name: str) -> Param:
+        return self._params[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Space) and list(self._params.items()) == list(
+            other._params.items()
+        )
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._params.items()))
+
+    def __repr__(self) -> str:
+        return f"Space({self._params!r})"
+
+    # -- shape information -------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    @property
+    def dim(self) -> int:
+        """``d``: columns of the index view."""
+        return len(self._names)
+
+    @property
+    def onehot_dim(self) -> int:
+        """``D``: columns of the one-hot view."""
+        return self._onehot_dim
+
+    @property
+    def categorical_dims(self) -> dict[int, int]:
+        """Index-view column -> number of choices, for Categorical parameters."""
+        return {
+            i: len(p.choices)
+            for i, p in enumerate(self._params.values())
+            if isinstance(p, Categorical)
+        }
+
+    @property
+    def discrete_dims(self) -> dict[int, int]:
+        """Index-view column -> number of levels, for Int and Ordinal parameters."""
+        return {
+            i: p.cardinality
+            for i, p in enumerate(self._params.values())
+            if p.cardinality is not None and not isinstance(p, Categorical)
+        }
+
+    @property
+    def cardinality(self) -> int | None:
+        """Number of distinct configurations, or ``None`` if any parameter is continuous."""
+        total = 1
+        for p in self._params.values():
+            if p.cardinality is None:
+                return None
+            total *= p.cardinality
+        return total
+
+    # -- validation ----------------------------------------------------------------------
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Scalar]:
+        """Canonical copy of ``params``; InvalidParamsError names the parameter and rule."""
+        if not isinstance(params, Mapping):
+            raise InvalidParamsError(f"params must be a mapping name -> value, got {params!r}")
+        unknown = sorted(set(params) - set(self._names))
+        if unknown:
+            raise InvalidParamsError(
+                f"unknown parameter(s) {unknown}; the space has {list(self._names)}"
+            )
+        missing = [n for n in self._names if n not in params]
+        if missing:
+            raise InvalidParamsError(f"missing parameter(s) {missing}")
+        out: dict[str, Scalar] = {}
+        for name, p in self._params.items():
+            try:
+                out[name] = p.validate(params[name])
+            except InvalidParamsError as e:
+                raise InvalidParamsError(f"parameter {name!r}: {e}") from None
+        return out
+
+    def contains(self, params: Mapping[str, Any]) -> bool:
+        """True when ``params`` names every parameter once, each with a valid value."""
+        try:
+            self.validate(params)
+        except InvalidParamsError:
+            return False
+        return True
+
+    # -- index view ------------------------------------------------------------------------
+    def encode(self, params: Mapping[str, Any]) -> np.ndarray:
+        """One configuration -> ``(d,)`` array in ``[0, 1]``."""
+        valid = self.validate(params)
+        return np.array([self._params[n].encode(valid[n]) for n in self._names], dtype=float)
+
+    def encode_many(self, configs: list[Mapping[str, Any]]) -> np.ndarray:
+        """``n`` configurations -> ``(n, d)`` array."""
+        if not configs:
+            return np.zeros((0, self.dim))
+        return np.stack([self.encode(c) for c in configs])
+
+    def decode(self, x: np.ndarray) -> dict[str, Scalar]:
+        """``(d,)`` array (values outside ``[0, 1]`` are clipped) -> configuration."""
+        x = np.asarray(x, dtype=float)
+        if x.shape != (self.dim,):
+            raise InvalidParamsError(f"expected an array of shape ({self.dim},), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise InvalidParamsError(f"encoded point must be finite, got {x.tolist()}")
+        return {n: self._params[n].decode(float(u)) for n, u in zip(self._names, x)}
+
+    def decode_many(self, X: np.ndarray) -> list[dict[str, Scalar]]:
+        """``(n, d)`` array -> ``n`` configurations."""
+        return [self.decode(x) for x in np.asarray(X, dtype=float).reshape(-1, self.dim)]
+
+    # -- one-hot view ------------------------------------------------------------------------
+    def to_onehot(self, X: np.ndarray) -> np.ndarray:
+        """``(n, d)`` index view -> ``(n, D)`` one-hot view."""
+        X = np.asarray(X, dtype=float).reshape(-1, self.dim)
+        Z = np.zeros((X.shape[0], self._onehot_dim))
+        for j, (p, sl) in enumerate(zip(self._params.values(), self._slices)):
+            if isinstance(p, Categorical):
+                k = len(p.choices)
+                idx = np.clip(np.floor(np.clip(X[:, j], 0.0, 1.0) * k), 0, k - 1).astype(int)
+                Z[np.arange(X.shape[0]), sl.start + idx] = 1.0
+            else:
+                Z[:, sl.start] = X[:, j]
+        return Z
+
+    def from_onehot(self, Z: np.ndarray) -> np.ndarray:
+        """``(n, D)`` one-hot (or relaxed) view -> ``(n, d)`` index view (arg-max per block)."""
+        Z = np.asarray(Z, dtype=float).reshape(-1, self._onehot_dim)
+        X = np.zeros((Z.shape[0], self.dim))
+        for j, (p, sl) in enumerate(zip(self._params.values(), self._slices)):
+            if isinstance(p, Categorical):
+                X[:, j] = (np.argmax(Z[:, sl], axis=1) + 0.5) / len(p.choices)
+            else:
+                X[:, j] = Z[:, sl.start]
+        return X
+
+    # -- sampling ------------------------------------------------------------------------------
+    def sample(self, n: int, rng: np.random.Generator | int) -> list[dict[str, Scalar]]:
+        """``n`` independent uniform draws (uniform in the index view)."""
+        if not isinstance(n, int) or n < 0:
+            raise InvalidArgumentError(f"`n >= 0` must hold, got n={n!r}")
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        return self.decode_many(gen.random((n, self.dim)))
+
+    # -- serialization -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """JSON-ready form, the same as the ``space:`` section of study.yaml."""
+        return {n: p.to_dict() for n, p in self._params.items()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Space:
+        if not isinstance(d, Mapping):
+            raise InvalidSpaceError(f"a space is a mapping name -> parameter, got {d!r}")
+        params = {}
+        for name, spec in d.items():
+            try:
+                params[name] = param_from_dict(spec)
+            except InvalidSpaceError as e:
+                raise InvalidSpaceError(f"parameter {name!r}: {e}") from None
+        return cls(params)
+
+
+def params_key(params: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Hashable identity of a configuration (used to keep suggestions distinct)."""
+    return tuple(
+        (k, float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+        for k, v in sorted(params.items())
+    )

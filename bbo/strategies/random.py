@@ -1,0 +1,24 @@
+"""Uniform random search."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bbo.strategies.base import History, StatelessStrategy, Suggestion
+
+
+class RandomSearch(StatelessStrategy):
+    """Independent uniform draws in the index view (log-uniform for ``log=True``).
+
+    The generator is seeded from ``(seed, history.n_seen)``, so the ``k``-th suggestion of
+    a study depends only on the seed and ``k``: a resumed study continues the same stream.
+    """
+
+    name = "random"
+
+    def suggest(self, n: int, history: History) -> list[Suggestion]:
+        rng = np.random.default_rng([self.seed, history.n_seen])
+        return [
+            Suggestion(p, self.name)
+            for p in self.space.decode_many(rng.random((n, self.space.dim)))
+        ]

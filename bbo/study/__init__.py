@@ -1,0 +1,7 @@
+"""Studies, trials and storage: the ask/tell orchestration ring."""
+
+from bbo.study.spec import StudySpec
+from bbo.study.study import Study
+from bbo.study.trial import Objective, Trial, TrialState
+
+__all__ = ["Objective", "Study", "StudySpec", "Trial", "TrialState"]

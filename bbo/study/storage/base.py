@@ -1,0 +1,126 @@
+"""The storage contract every backend implements.
+
+A storage holds studies (a name and a JSON spec) and their trials. The trial table *is* the
+state of a study: strategies refit from it, so a study reopened from storage resumes
+exactly. Every method is atomic; writes that depend on a read (numbering new trials,
+finishing a trial) are compare-and-set so that several processes (or server replicas) can
+share one storage without losing or double-counting a result.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bbo.study.trial import Trial, TrialState
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    id: int
+    name: str
+    spec: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class NewTrial:
+    """A trial to create: RUNNING (asked) or already finished (``Study.add``)."""
+
+    params: dict[str, Any]
+    state: TrialState = TrialState.RUNNING
+    values: dict[str, float] = field(default_factory=dict)
+    value: float | None = None
+    samples: tuple[float, ...] | None = None
+    reason: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    retry_of: int | None = None
+    client_id: str | None = None
+    lease_expires_at: float | None = None
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What a tell writes: a finished state and its payload."""
+
+    state: TrialState
+    values: dict[str, float] = field(default_factory=dict)
+    value: float | None = None
+    samples: tuple[float, ...] | None = None
+    reason: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class Storage(ABC):
+    """Abstract storage. ``study_id`` arguments come from a :class:`StudyRecord`."""
+
+    url: str
+
+    # -- studies ---------------------------------------------------------------------------
+    @abstractmethod
+    def get_or_create_study(self, name: str, spec: dict[str, Any]) -> tuple[StudyRecord, bool]:
+        """The study named ``name``, created with ``spec`` if absent; ``(record, created)``."""
+
+    @abstractmethod
+    def get_study(self, name: str) -> StudyRecord:
+        """StudyNotFoundError if absent."""
+
+    @abstractmethod
+    def list_studies(self) -> list[StudyRecord]: ...
+
+    @abstractmethod
+    def update_study_spec(self, study_id: int, spec: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def delete_study(self, name: str) -> None:
+        """Delete the study and its trials; StudyNotFoundError if absent."""
+
+    # -- trials ----------------------------------------------------------------------------
+    @abstractmethod
+    def create_trials(
+        self, study_id: int, new: Sequence[NewTrial], *, expected_count: int | None = None
+    ) -> list[Trial]:
+        """Append trials numbered ``count, count + 1, ...`` in one transaction.
+
+        With ``expected_count``, raise ConcurrentUpdateError unless the study holds exactly
+        that many trials (another writer got in between the caller's read and this write).
+        """
+
+    @abstractmethod
+    def finish_trial(self, study_id: int, trial_id: int, result: TrialResult) -> Trial:
+        """Record a result for a RUNNING or ABANDONED trial (compare-and-set).
+
+        A trial already finished with the same result is returned unchanged (a retried tell
+        is idempotent); with a different result, TrialFinishedError. TrialNotFoundError for
+        an unknown id.
+        """
+
+    @abstractmethod
+    def get_trial(self, study_id: int, trial_id: int) -> Trial: ...
+
+    @abstractmethod
+    def get_trials(
+        self,
+        study_id: int,
+        *,
+        states: Sequence[TrialState] | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[Trial]:
+        """Trials in id order; ``since`` keeps ids greater than it (incremental sync)."""
+
+    @abstractmethod
+    def count_trials(self, study_id: int) -> int: ...
+
+    @abstractmethod
+    def heartbeat(self, study_id: int, trial_ids: Sequence[int], lease_expires_at: float) -> int:
+        """Extend the leases of those of ``trial_ids`` that are RUNNING; how many."""
+
+    @abstractmethod
+    def abandon_trials(self, study_id: int, trial_ids: Sequence[int], reason: str) -> list[Trial]:
+        """Mark those of ``trial_ids`` that are still RUNNING as ABANDONED; return them."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

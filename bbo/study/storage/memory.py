@@ -1,0 +1,178 @@
+"""In-process storage: the default of ``bbo.Study(storage=None)``."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from bbo.exceptions import (
+    ConcurrentUpdateError,
+    StudyNotFoundError,
+    TrialFinishedError,
+    TrialNotFoundError,
+)
+from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
+from bbo.study.trial import Trial, TrialState
+
+
+class MemoryStorage(Storage):
+    """Dicts behind one lock. Trials are immutable values, replaced on update."""
+
+    def __init__(self) -> None:
+        self.url = "memory://"
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._studies: dict[str, StudyRecord] = {}
+        self._trials: dict[int, list[Trial]] = {}
+
+    def get_or_create_study(self, name: str, spec: dict[str, Any]) -> tuple[StudyRecord, bool]:
+        with self._lock:
+            if name in self._studies:
+                return self._studies[name], False
+            rec = StudyRecord(next(self._ids), name, copy.deepcopy(spec), time.time())
+            self._studies[name] = rec
+            self._trials[rec.id] = []
+            return rec, True
+
+    def get_study(self, name: str) -> StudyRecord:
+        with self._lock:
+            if name not in self._studies:
+                raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+            return self._studies[name]
+
+    def list_studies(self) -> list[StudyRecord]:
+        with self._lock:
+            return sorted(self._studies.values(), key=lambda r: r.id)
+
+    def update_study_spec(self, study_id: int, spec: dict[str, Any]) -> None:
+        with self._lock:
+            for name, rec in self._studies.items():
+                if rec.id == study_id:
+                    self._studies[name] = replace(rec, spec=copy.deepcopy(spec))
+
+    def delete_study(self, name: str) -> None:
+        with self._lock:
+            rec = self.get_study(name)
+            del self._studies[name]
+            del self._trials[rec.id]
+
+    def _list(self, study_id: int) -> list[Trial]:
+        try:
+            return self._trials[study_id]
+        except KeyError:
+            raise StudyNotFoundError(f"no study with id {study_id}") from None
+
+    def create_trials(
+        self, study_id: int, new: Sequence[NewTrial], *, expected_count: int | None = None
+    ) -> list[Trial]:
+        with self._lock:
+            trials = self._list(study_id)
+            if expected_count is not None and expected_count != len(trials):
+                raise ConcurrentUpdateError(
+                    f"study changed: expected {expected_count} trials, found {len(trials)}"
+                )
+            now = time.time()
+            out = []
+            for t in new:
+                trial = Trial(
+                    id=len(trials),
+                    params=copy.deepcopy(t.params),
+                    state=t.state,
+                    values=dict(t.values),
+                    value=t.value,
+                    samples=t.samples,
+                    reason=t.reason,
+                    attrs=copy.deepcopy(t.attrs),
+                    retry_of=t.retry_of,
+                    client_id=t.client_id,
+                    lease_expires_at=t.lease_expires_at,
+                    created_at=now,
+                    finished_at=now if t.state.finished else None,
+                )
+                trials.append(trial)
+                out.append(trial)
+            return out
+
+    def finish_trial(self, study_id: int, trial_id: int, result: TrialResult) -> Trial:
+        with self._lock:
+            current = self.get_trial(study_id, trial_id)
+            if current.state.finished:
+                proposed = replace(
+                    current, state=result.state, values=result.values, samples=result.samples
+                )
+                if current.same_result(proposed):
+                    return current
+                raise TrialFinishedError(
+                    f"trial {trial_id} is already {current.state.value} with a different result"
+                )
+            updated = replace(
+                current,
+                state=result.state,
+                values=dict(result.values),
+                value=result.value,
+                samples=result.samples,
+                reason=result.reason,
+                attrs={**current.attrs, **copy.deepcopy(result.attrs)},
+                lease_expires_at=None,
+                finished_at=time.time(),
+            )
+            self._trials[study_id][trial_id] = updated
+            return updated
+
+    def get_trial(self, study_id: int, trial_id: int) -> Trial:
+        with self._lock:
+            trials = self._list(study_id)
+            if not isinstance(trial_id, int) or not 0 <= trial_id < len(trials):
+                raise TrialNotFoundError(f"no trial {trial_id!r} in this study")
+            return trials[trial_id]
+
+    def get_trials(
+        self,
+        study_id: int,
+        *,
+        states: Sequence[TrialState] | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[Trial]:
+        with self._lock:
+            out = [
+                t
+                for t in self._list(study_id)
+                if (states is None or t.state in states) and (since is None or t.id > since)
+            ]
+            return out[:limit] if limit is not None else out
+
+    def count_trials(self, study_id: int) -> int:
+        with self._lock:
+            return len(self._list(study_id))
+
+    def heartbeat(self, study_id: int, trial_ids: Sequence[int], lease_expires_at: float) -> int:
+        with self._lock:
+            trials = self._list(study_id)
+            n = 0
+            for i in trial_ids:
+                if 0 <= i < len(trials) and trials[i].state == TrialState.RUNNING:
+                    trials[i] = replace(trials[i], lease_expires_at=lease_expires_at)
+                    n += 1
+            return n
+
+    def abandon_trials(self, study_id: int, trial_ids: Sequence[int], reason: str) -> list[Trial]:
+        with self._lock:
+            trials = self._list(study_id)
+            out = []
+            for i in trial_ids:
+                if 0 <= i < len(trials) and trials[i].state == TrialState.RUNNING:
+                    trials[i] = replace(
+                        trials[i],
+                        state=TrialState.ABANDONED,
+                        reason=reason,
+                        lease_expires_at=None,
+                        finished_at=time.time(),
+                    )
+                    out.append(trials[i])
+            return out

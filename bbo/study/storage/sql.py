@@ -1,0 +1,399 @@
+"""SQL storage through SQLAlchemy 2: SQLite (embedded default) and PostgreSQL, one code path.
+
+Schema (created on first use; ``bbo_meta.schema_version`` guards future migrations)::
+
+    studies(id PK, name UNIQUE, spec JSON, created_at)
+    trials(pk PK, study_id FK -> studies ON DELETE CASCADE, number, state, params JSON,
+           metrics JSON, value, samples JSON, reason, attrs JSON, retry_of, client_id,
+           lease_expires_at, created_at, finished_at, UNIQUE(study_id, number))
+
+Concurrency: on SQLite every transaction starts with ``BEGIN IMMEDIATE`` (one writer at a
+time, WAL journal so readers never block, ``busy_timeout`` so writers queue instead of
+failing, ``synchronous=FULL`` so a committed tell survives a crash). On PostgreSQL the
+study row is locked ``FOR UPDATE`` while new trials are numbered and the trial row while a
+result is written. Times are UNIX seconds (double precision).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+
+from bbo.exceptions import (
+    ConcurrentUpdateError,
+    StorageError,
+    StudyNotFoundError,
+    TrialFinishedError,
+    TrialNotFoundError,
+)
+from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
+from bbo.study.trial import Trial, TrialState
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "bbo_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
+studies = sa.Table(
+    "studies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+)
+
+trials = sa.Table(
+    "trials",
+    metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("metrics", sa.JSON, nullable=False),
+    sa.Column("value", sa.Double, nullable=True),
+    sa.Column("samples", sa.JSON, nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("attrs", sa.JSON, nullable=False),
+    sa.Column("retry_of", sa.Integer, nullable=True),
+    sa.Column("client_id", sa.String(255), nullable=True),
+    sa.Column("lease_expires_at", sa.Double, nullable=True),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("finished_at", sa.Double, nullable=True),
+    sa.UniqueConstraint("study_id", "number", name="uq_trials_study_number"),
+    sa.Index("ix_trials_study_state", "study_id", "state"),
+)
+
+
+def _make_engine(url: str) -> Engine:
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError as e:
+        raise StorageError(
+            f"storage URL {url!r} is malformed ({e}); use e.g. sqlite:///study.db or "
+            "postgresql://user:pass@host/db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise StorageError(
+                f"storage URL {url!r}: an in-memory SQLite database is private to one "
+                "connection; use storage=None for in-memory studies or sqlite:///FILE"
+            )
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 60.0})
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as e:
+        raise StorageError(f"storage URL {url!r}: {e}") from None
+
+
+class SQLStorage(Storage):
+    """Storage on any SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://...``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = _make_engine(url)
+        self._is_sqlite = self._engine.dialect.name == "sqlite"
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        try:
+            with self._tx() as conn:
+                metadata.create_all(conn, checkfirst=True)
+                row = conn.execute(
+                    sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+                ).first()
+                if row is None:
+                    conn.execute(
+                        sa.insert(meta_table).values(
+                            key="schema_version", value=str(SCHEMA_VERSION)
+                        )
+                    )
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise StorageError(
+                        f"{self.url} holds schema version {row[0]}, newer than this bbo "
+                        f"({SCHEMA_VERSION}); upgrade bbo"
+                    )
+        except IntegrityError:
+            pass  # another process created the schema at the same moment
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except OperationalError as e:
+            raise StorageError(f"storage {self.url} is unreachable or locked: {e.orig}") from e
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- studies ---------------------------------------------------------------------------
+    @staticmethod
+    def _record(row: Any) -> StudyRecord:
+        return StudyRecord(row.id, row.name, row.spec, row.created_at)
+
+    def get_or_create_study(self, name: str, spec: dict[str, Any]) -> tuple[StudyRecord, bool]:
+        for _ in range(3):
+            try:
+                with self._tx() as conn:
+                    row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
+                    if row is not None:
+                        return self._record(row), False
+                    conn.execute(
+                        sa.insert(studies).values(name=name, spec=spec, created_at=time.time())
+                    )
+                    row = conn.execute(sa.select(studies).where(studies.c.name == name)).one()
+                    return self._record(row), True
+            except IntegrityError:
+                continue  # created concurrently by another process: read it
+        return self.get_study(name), False
+
+    def get_study(self, name: str) -> StudyRecord:
+        with self._tx() as conn:
+            row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
+        if row is None:
+            raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+        return self._record(row)
+
+    def list_studies(self) -> list[StudyRecord]:
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(studies).order_by(studies.c.id)).all()
+        return [self._record(r) for r in rows]
+
+    def update_study_spec(self, study_id: int, spec: dict[str, Any]) -> None:
+        with self._tx() as conn:
+            conn.execute(sa.update(studies).where(studies.c.id == study_id).values(spec=spec))
+
+    def delete_study(self, name: str) -> None:
+        with self._tx() as conn:
+            row = conn.execute(sa.select(studies.c.id).where(studies.c.name == name)).first()
+            if row is None:
+                raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+            conn.execute(sa.delete(trials).where(trials.c.study_id == row.id))
+            conn.execute(sa.delete(studies).where(studies.c.id == row.id))
+
+    # -- trials ----------------------------------------------------------------------------
+    @staticmethod
+    def _trial(row: Any) -> Trial:
+        return Trial(
+            id=row.number,
+            params=row.params,
+            state=TrialState(row.state),
+            values=row.metrics,
+            value=row.value,
+            samples=tuple(row.samples) if row.samples is not None else None,
+            reason=row.reason,
+            attrs=row.attrs,
+            retry_of=row.retry_of,
+            client_id=row.client_id,
+            lease_expires_at=row.lease_expires_at,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+        )
+
+    def _lock_study(self, conn: Connection, study_id: int) -> None:
+        found = conn.execute(
+            sa.select(studies.c.id).where(studies.c.id == study_id).with_for_update()
+        ).first()
+        if found is None:
+            raise StudyNotFoundError(f"no study with id {study_id}")
+
+    @staticmethod
+    def _count(conn: Connection, study_id: int) -> int:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(trials).where(trials.c.study_id == study_id)
+            ).scalar_one()
+        )
+
+    def create_trials(
+        self, study_id: int, new: Sequence[NewTrial], *, expected_count: int | None = None
+    ) -> list[Trial]:
+        now = time.time()
+        try:
+            with self._tx() as conn:
+                self._lock_study(conn, study_id)
+                count = self._count(conn, study_id)
+                if expected_count is not None and expected_count != count:
+                    raise ConcurrentUpdateError(
+                        f"study changed: expected {expected_count} trials, found {count}"
+                    )
+                rows = [
+                    {
+                        "study_id": study_id,
+                        "number": count + i,
+                        "state": t.state.value,
+                        "params": t.params,
+                        "metrics": t.values,
+                        "value": t.value,
+                        "samples": list(t.samples) if t.samples is not None else None,
+                        "reason": t.reason,
+                        "attrs": t.attrs,
+                        "retry_of": t.retry_of,
+                        "client_id": t.client_id,
+                        "lease_expires_at": t.lease_expires_at,
+                        "created_at": now,
+                        "finished_at": now if t.state.finished else None,
+                    }
+                    for i, t in enumerate(new)
+                ]
+                if rows:
+                    conn.execute(sa.insert(trials), rows)
+                out = conn.execute(
+                    sa.select(trials)
+                    .where(trials.c.study_id == study_id, trials.c.number >= count)
+                    .order_by(trials.c.number)
+                ).all()
+        except IntegrityError as e:  # a concurrent writer took the same numbers
+            raise ConcurrentUpdateError(f"study changed while creating trials: {e.orig}") from e
+        return [self._trial(r) for r in out]
+
+    def finish_trial(self, study_id: int, trial_id: int, result: TrialResult) -> Trial:
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(trials)
+                .where(trials.c.study_id == study_id, trials.c.number == trial_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise TrialNotFoundError(f"no trial {trial_id!r} in this study")
+            current = self._trial(row)
+            if current.state.finished:
+                if (
+                    current.state == result.state
+                    and current.values == result.values
+                    and current.samples == result.samples
+                ):
+                    return current
+                raise TrialFinishedError(
+                    f"trial {trial_id} is already {current.state.value} with a different result"
+                )
+            conn.execute(
+                sa.update(trials)
+                .where(trials.c.pk == row.pk)
+                .values(
+                    state=result.state.value,
+                    metrics=result.values,
+                    value=result.value,
+                    samples=list(result.samples) if result.samples is not None else None,
+                    reason=result.reason,
+                    attrs={**row.attrs, **result.attrs},
+                    lease_expires_at=None,
+                    finished_at=time.time(),
+                )
+            )
+            new = conn.execute(sa.select(trials).where(trials.c.pk == row.pk)).one()
+        return self._trial(new)
+
+    def get_trial(self, study_id: int, trial_id: int) -> Trial:
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(trials).where(trials.c.study_id == study_id, trials.c.number == trial_id)
+            ).first()
+        if row is None:
+            raise TrialNotFoundError(f"no trial {trial_id!r} in this study")
+        return self._trial(row)
+
+    def get_trials(
+        self,
+        study_id: int,
+        *,
+        states: Sequence[TrialState] | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[Trial]:
+        q = sa.select(trials).where(trials.c.study_id == study_id)
+        if states is not None:
+            q = q.where(trials.c.state.in_([s.value for s in states]))
+        if since is not None:
+            q = q.where(trials.c.number > since)
+        q = q.order_by(trials.c.number)
+        if limit is not None:
+            q = q.limit(limit)
+        with self._tx() as conn:
+            rows = conn.execute(q).all()
+        return [self._trial(r) for r in rows]
+
+    def count_trials(self, study_id: int) -> int:
+        with self._tx() as conn:
+            return self._count(conn, study_id)
+
+    def heartbeat(self, study_id: int, trial_ids: Sequence[int], lease_expires_at: float) -> int:
+        if not trial_ids:
+            return 0
+        with self._tx() as conn:
+            res = conn.execute(
+                sa.update(trials)
+                .where(
+                    trials.c.study_id == study_id,
+                    trials.c.number.in_(list(trial_ids)),
+                    trials.c.state == TrialState.RUNNING.value,
+                )
+                .values(lease_expires_at=lease_expires_at)
+            )
+            return int(res.rowcount)
+
+    def abandon_trials(self, study_id: int, trial_ids: Sequence[int], reason: str) -> list[Trial]:
+        if not trial_ids:
+            return []
+        cond = sa.and_(
+            trials.c.study_id == study_id,
+            trials.c.number.in_(list(trial_ids)),
+            trials.c.state == TrialState.RUNNING.value,
+        )
+        with self._tx() as conn:
+            numbers = [r.number for r in conn.execute(sa.select(trials.c.number).where(cond))]
+            if not numbers:
+                return []
+            conn.execute(
+                sa.update(trials)
+                .where(cond)
+                .values(
+                    state=TrialState.ABANDONED.value,
+                    reason=reason,
+                    lease_expires_at=None,
+                    finished_at=time.time(),
+                )
+            )
+            rows = conn.execute(
+                sa.select(trials)
+                .where(trials.c.study_id == study_id, trials.c.number.in_(numbers))
+                .order_by(trials.c.number)
+            ).all()
+        return [self._trial(r) for r in rows]
+
+
+__all__ = ["SQLStorage"]

@@ -1,0 +1,416 @@
+"""``bbo.Study``: the ask/tell loop over a storage and a strategy."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from bbo.exceptions import (
+    ConcurrentUpdateError,
+    InvalidArgumentError,
+    InvalidValueError,
+    StudyConflictError,
+    TrialFinishedError,
+)
+from bbo.space import Space, params_key
+from bbo.strategies import History, Strategy, Suggestion, make_strategy
+from bbo.study.pareto import pareto_front
+from bbo.study.spec import StudySpec
+from bbo.study.storage import NewTrial, Storage, TrialResult, open_storage
+from bbo.study.trial import Objective, Trial, TrialState, check_finite, parse_objectives
+from bbo.study.workers import this_worker, worker_alive
+
+_ASK_ATTEMPTS = 8  # optimistic-concurrency retries when another writer adds trials meanwhile
+_SUGGEST_ROUNDS = 10  # strategy calls per ask before falling back to random fill
+
+
+class Study:
+    """An optimization study: ``ask`` for configurations, ``tell`` their results.
+
+    ``direction`` is ``"minimize"``, ``"maximize"`` or a mapping ``{metric: direction}``
+    (several objectives, or one named objective). ``storage`` is ``None`` (in memory), a URL
+    (``sqlite:///study.db``, ``postgresql://...``) or a Storage. With a storage and a
+    ``name`` that exists, the study is reopened: its space and objectives must match
+    (StudyConflictError otherwise), its trials are kept, and ``seed=None`` keeps the stored
+    seed, so suggestions continue exactly where they stopped.
+    """
+
+    def __init__(
+        self,
+        space: Space | Mapping[str, Any],
+        direction: str | dict[str, str] | Sequence[Objective] = "minimize",
+        *,
+        strategy: str = "auto",
+        seed: int | None = None,
+        storage: str | Storage | None = None,
+        name: str | None = None,
+        strategy_options: dict[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(space, Space):
+            space = Space(space) if isinstance(space, Mapping) else space
+        if not isinstance(space, Space):
+            raise InvalidArgumentError(f"`space` must be a bbo.Space, got {space!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise InvalidArgumentError(f"`seed` must be an integer or None, got {seed!r}")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise InvalidArgumentError(f"`name` must be a non-empty string, got {name!r}")
+        objectives = parse_objectives(direction)  # type: ignore[arg-type]
+        spec = StudySpec(
+            space=space,
+            objectives=objectives,
+            strategy=strategy,
+            strategy_options=dict(strategy_options or {}),
+            seed=seed if seed is not None else secrets.randbelow(2**31),
+        )
+        make_strategy(strategy, space, objectives, seed=0, options=spec.strategy_options)
+        self._storage = open_storage(storage)
+        self.name = name or f"study-{uuid.uuid4().hex[:12]}"
+        record, created = self._storage.get_or_create_study(self.name, spec.to_dict())
+        if not created:
+            stored = StudySpec.from_dict(record.spec)
+            if stored.identity() != spec.identity():
+                raise StudyConflictError(_conflict_message(self.name, stored, spec))
+            if seed is None:
+                spec = StudySpec(space, objectives, strategy, spec.strategy_options, stored.seed)
+            if spec.to_dict() != stored.to_dict():
+                self._storage.update_study_spec(record.id, spec.to_dict())
+        self._study_id = record.id
+        self._init(spec)
+
+    def _init(self, spec: StudySpec) -> None:
+        self.spec = spec
+        self._strategy: Strategy = make_strategy(
+            spec.strategy,
+            spec.space,
+            spec.objectives,
+            seed=spec.seed,
+            options=spec.strategy_options,
+        )
+        self._worker = this_worker()
+
+    @classmethod
+    def load(cls, name: str, storage: str | Storage) -> Study:
+        """Reopen an existing study by name with its stored space, objectives and strategy."""
+        st = open_storage(storage)
+        spec = StudySpec.from_dict(st.get_study(name).spec)
+        return cls(
+            spec.space,
+            list(spec.objectives),
+            strategy=spec.strategy,
+            seed=spec.seed,
+            storage=st,
+            name=name,
+            strategy_options=spec.strategy_options,
+        )
+
+    # -- properties ----------------------------------------------------------------------------
+    @property
+    def space(self) -> Space:
+        return self.spec.space
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        return self.spec.objectives
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def storage(self) -> Storage:
+        return self._storage
+
+    @property
+    def trials(self) -> list[Trial]:
+        """Every trial, in id order."""
+        return self._storage.get_trials(self._study_id)
+
+    def trial(self, trial_id: int) -> Trial:
+        return self._storage.get_trial(self._study_id, self._trial_id(trial_id))
+
+    @property
+    def best(self) -> Any:
+        """Best COMPLETED trial (``None`` before the first); for several objectives, the
+        Pareto set as a list of trials."""
+        done = self._storage.get_trials(self._study_id, states=[TrialState.COMPLETED])
+        if len(self.objectives) > 1:
+            Y = np.array([[o.sign * t.values[o.name] for o in self.objectives] for t in done])
+            return [done[i] for i in pareto_front(Y)] if done else []
+        if not done:
+            return None
+        o = self.objectives[0]
+        return min(done, key=lambda t: (o.sign * t.values[o.name], t.id))
+
+    def __repr__(self) -> str:
+        return f"Study(name={self.name!r}, storage={self._storage.url!r})"
+
+    # -- ask -----------------------------------------------------------------------------------
+    @overload
+    def ask(
+        self, n: None = None, *, client_id: str | None = ..., lease: float | None = ...
+    ) -> Trial: ...
+    @overload
+    def ask(
+        self, n: int, *, client_id: str | None = ..., lease: float | None = ...
+    ) -> list[Trial]: ...
+
+    def ask(
+        self, n: int | None = None, *, client_id: str | None = None, lease: float | None = None
+    ) -> Trial | list[Trial]:
+        """One trial (``n=None``) or a list of ``n`` trials with distinct configurations,
+        chosen knowing the RUNNING ones. Points of ABANDONED trials are offered first.
+
+        ``lease`` (seconds) makes the trial expire unless :meth:`heartbeat` extends it.
+        """
+        count = 1 if n is None else n
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidArgumentError(f"`n >= 1` must hold, got n={n!r}")
+        if lease is not None and not (isinstance(lease, (int, float)) and lease > 0):
+            raise InvalidArgumentError(f"`lease > 0` seconds must hold, got lease={lease!r}")
+        expires = time.time() + lease if lease is not None else None
+        base = {"worker": self._worker}
+        for _ in range(_ASK_ATTEMPTS):
+            self.abandon_stale()
+            trials = self._storage.get_trials(self._study_id)
+            retried = {t.retry_of for t in trials if t.retry_of is not None}
+            new = [
+                NewTrial(
+                    params=t.params,
+                    attrs={**base, "source": "retry"},
+                    retry_of=t.id,
+                    client_id=client_id,
+                    lease_expires_at=expires,
+                )
+                for t in trials
+                if t.state == TrialState.ABANDONED and t.id not in retried
+            ][:count]
+            history = History(
+                self.space, self.objectives, tuple(trials), tuple(t.params for t in new)
+            )
+            for s in self._suggest(count - len(new), history):
+                attrs = {**base, "source": s.source, **s.info}
+                new.append(
+                    NewTrial(s.params, attrs=attrs, client_id=client_id, lease_expires_at=expires)
+                )
+            try:
+                created = self._storage.create_trials(
+                    self._study_id, new, expected_count=len(trials)
+                )
+            except ConcurrentUpdateError:
+                continue
+            return created[0] if n is None else created
+        raise ConcurrentUpdateError(
+            f"study {self.name!r} changed under {_ASK_ATTEMPTS} consecutive asks; retry"
+        )
+
+    def _suggest(self, count: int, history: History) -> list[Suggestion]:
+        """``count`` suggestions distinct from each other and from every stored trial."""
+        seen = {params_key(t.params) for t in history.trials}
+        seen |= {params_key(p) for p in history.extra_pending}
+        chosen: list[Suggestion] = []
+        h = history
+        for _ in range(_SUGGEST_ROUNDS):
+            if len(chosen) == count:
+                return chosen
+            fresh, skipped = [], 0
+            for s in self._strategy.suggest(count - len(chosen), h):
+                params = self.space.validate(s.params)
+                key = params_key(params)
+                if key in seen or len(chosen) + len(fresh) == count:
+                    skipped += 1
+                    continue
+                seen.add(key)
+                fresh.append(Suggestion(params, s.source, s.info))
+            chosen += fresh
+            h = h.with_pending([c.params for c in fresh], skipped=skipped)
+        drawn = h.n_seen
+        # nearly exhausted finite space: random fill, distinct within the batch at least
+        rng = np.random.default_rng([self.seed, drawn, 1])
+        batch = {params_key(c.params) for c in chosen}
+        for repeat_ok in (False, True):
+            for _ in range(200 * count):
+                if len(chosen) == count:
+                    return chosen
+                (params,) = self.space.sample(1, rng)
+                key = params_key(params)
+                if key in batch or (key in seen and not repeat_ok):
+                    continue
+                batch.add(key)
+                chosen.append(Suggestion(params, "random-fill"))
+        card = self.space.cardinality
+        raise InvalidArgumentError(
+            f"ask(n={count}) needs {count} distinct configurations; the space has "
+            f"{card if card is not None else 'too few reachable'}"
+        )
+
+    # -- tell ------------------------------------------------------------------------------------
+    def tell(
+        self,
+        trial: Trial | int,
+        value: float | Mapping[str, float] | None = None,
+        *,
+        samples: Sequence[float] | None = None,
+        failed: bool = False,
+        infeasible: bool = False,
+        reason: str | None = None,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> Trial:
+        """Record the result of an asked trial: a ``value`` (a number, or a mapping of every
+        objective metric plus any other metrics), replicate ``samples`` of a stochastic
+        objective, ``failed=True`` or ``infeasible=True`` (with an optional ``reason``).
+
+        Telling the same result again returns the stored trial unchanged (idempotent, safe to
+        retry); a different result for a finished trial raises TrialFinishedError.
+        """
+        trial_id = self._trial_id(trial)
+        result = self._result(value, samples, failed, infeasible, reason, attrs)
+        current = self._storage.get_trial(self._study_id, trial_id)
+        if current.state == TrialState.ABANDONED:
+            for t in self._storage.get_trials(self._study_id, since=trial_id):
+                if t.retry_of == trial_id and t.state.finished:
+                    raise TrialFinishedError(
+                        f"trial {trial_id} was abandoned and its point re-evaluated as "
+                        f"trial {t.id} ({t.state.value}); a late result is refused"
+                    )
+        return self._storage.finish_trial(self._study_id, trial_id, result)
+
+    def add(
+        self,
+        params: Mapping[str, Any],
+        value: float | Mapping[str, float] | None = None,
+        *,
+        samples: Sequence[float] | None = None,
+        failed: bool = False,
+        infeasible: bool = False,
+        reason: str | None = None,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> Trial:
+        """Add an evaluation made outside the study (warm start); params must be in the space."""
+        valid = self.space.validate(params)
+        r = self._result(value, samples, failed, infeasible, reason, attrs)
+        new = NewTrial(
+            params=valid,
+            state=r.state,
+            values=r.values,
+            value=r.value,
+            samples=r.samples,
+            reason=r.reason,
+            attrs={"source": "user", **r.attrs},
+        )
+        (created,) = self._storage.create_trials(self._study_id, [new])
+        return created
+
+    def _trial_id(self, trial: Trial | int) -> int:
+        if isinstance(trial, Trial):
+            return trial.id
+        if isinstance(trial, bool) or not isinstance(trial, (int, np.integer)):
+            raise InvalidArgumentError(f"`trial` must be a Trial or a trial id, got {trial!r}")
+        return int(trial)
+
+    def _result(
+        self,
+        value: float | Mapping[str, float] | None,
+        samples: Sequence[float] | None,
+        failed: bool,
+        infeasible: bool,
+        reason: str | None,
+        attrs: Mapping[str, Any] | None,
+    ) -> TrialResult:
+        given = [value is not None, samples is not None, bool(failed), bool(infeasible)]
+        if sum(given) != 1:
+            raise InvalidArgumentError(
+                "tell exactly one of `value`, `samples=`, `failed=True` or `infeasible=True`"
+            )
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidArgumentError(f"`reason` must be a string, got {reason!r}")
+        extra = dict(attrs or {})
+        if failed:
+            return TrialResult(TrialState.FAILED, reason=reason, attrs=extra)
+        if infeasible:
+            return TrialResult(TrialState.INFEASIBLE, reason=reason, attrs=extra)
+        first = self.objectives[0].name
+        reps: tuple[float, ...] | None = None
+        if samples is not None:
+            if len(self.objectives) != 1:
+                raise InvalidValueError(
+                    "`samples=` are replicates of the single objective; this study has "
+                    f"{len(self.objectives)} objectives: tell a mapping of metrics instead"
+                )
+            if isinstance(samples, (str, bytes, Mapping)) or not isinstance(samples, Sequence):
+                raise InvalidValueError(f"`samples` must be a list of numbers, got {samples!r}")
+            if len(samples) == 0:
+                raise InvalidValueError("`samples` must hold at least one replicate")
+            reps = tuple(check_finite(f"{first}[{i}]", v) for i, v in enumerate(samples))
+            values = {first: float(np.mean(reps))}
+        elif isinstance(value, Mapping):
+            values = {}
+            for k, v in value.items():
+                if not isinstance(k, str) or not k:
+                    raise InvalidValueError(f"metric names must be non-empty strings, got {k!r}")
+                values[k] = check_finite(k, v)
+            missing = [o.name for o in self.objectives if o.name not in values]
+            if missing:
+                raise InvalidValueError(
+                    f"the told metrics {sorted(values)} miss the objective(s) {missing}"
+                )
+        else:
+            if len(self.objectives) != 1:
+                raise InvalidValueError(
+                    f"this study has objectives {[o.name for o in self.objectives]}: tell a "
+                    "mapping {metric: value}, not a single number"
+                )
+            values = {first: check_finite(first, value)}
+        return TrialResult(
+            TrialState.COMPLETED,
+            values=values,
+            value=values[first],
+            samples=reps,
+            reason=reason,
+            attrs=extra,
+        )
+
+    # -- leases ------------------------------------------------------------------------------------
+    def heartbeat(self, trials: Sequence[Trial | int], lease: float) -> int:
+        """Extend the lease of RUNNING ``trials`` to ``lease`` seconds from now."""
+        ids = [self._trial_id(t) for t in trials]
+        return self._storage.heartbeat(self._study_id, ids, time.time() + lease)
+
+    def abandon(self, trials: Sequence[Trial | int], reason: str = "abandoned") -> list[Trial]:
+        """Give RUNNING trials up; their points are offered again by the next ask."""
+        ids = [self._trial_id(t) for t in trials]
+        return self._storage.abandon_trials(self._study_id, ids, reason)
+
+    def abandon_stale(self) -> list[Trial]:
+        """Abandon RUNNING trials whose lease expired or whose process on this host died."""
+        now = time.time()
+        stale: dict[int, str] = {}
+        for t in self._storage.get_trials(self._study_id, states=[TrialState.RUNNING]):
+            if t.lease_expires_at is not None and t.lease_expires_at < now:
+                stale[t.id] = "lease expired"
+            elif worker_alive(str(t.attrs.get("worker", ""))) is False:
+                stale[t.id] = f"worker {t.attrs['worker']} is gone"
+        out: list[Trial] = []
+        for reason in set(stale.values()):
+            ids = [i for i, r in stale.items() if r == reason]
+            out += self._storage.abandon_trials(self._study_id, ids, reason)
+        return out
+
+
+def _conflict_message(name: str, stored: StudySpec, given: StudySpec) -> str:
+    diff = []
+    if stored.space != given.space:
+        diff.append(f"space {stored.space.to_dict()} vs {given.space.to_dict()}")
+    if stored.objectives != given.objectives:
+        diff.append(
+            f"objectives {[(o.name, o.direction) for o in stored.objectives]} vs "
+            f"{[(o.name, o.direction) for o in given.objectives]}"
+        )
+    return (
+        f"study {name!r} already exists with a different definition (stored vs given: "
+        f"{'; '.join(diff)}); use another name for a new study, or delete the old one"
+    )

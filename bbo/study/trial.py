@@ -1,0 +1,120 @@
+"""Trials, their states, and the objectives of a study."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from bbo.exceptions import InvalidArgumentError, InvalidValueError
+
+
+class TrialState(str, Enum):
+    """Life cycle of a trial.
+
+    ``RUNNING`` (asked, not told) ends in exactly one of ``COMPLETED`` (values told),
+    ``FAILED`` (the evaluation crashed), ``INFEASIBLE`` (the point is outside the feasible
+    region) or ``ABANDONED`` (its worker stopped: lease expired, process died, Ctrl-C).
+    An abandoned trial's point is offered again by the next ask, as a new trial whose
+    ``retry_of`` names it; a late tell for an abandoned trial is still accepted until that
+    retry has finished.
+    """
+
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    INFEASIBLE = "INFEASIBLE"
+    ABANDONED = "ABANDONED"
+
+    @property
+    def finished(self) -> bool:
+        """COMPLETED, FAILED or INFEASIBLE: a result was told (counts against a budget)."""
+        return self in (TrialState.COMPLETED, TrialState.FAILED, TrialState.INFEASIBLE)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A metric to optimize: ``name`` in the told values, and its ``direction``."""
+
+    name: str
+    direction: str = "minimize"
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("minimize", "maximize"):
+            raise InvalidArgumentError(
+                f"objective {self.name!r}: `direction` must be 'minimize' or 'maximize', "
+                f"got {self.direction!r}"
+            )
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidArgumentError(
+                f"objective names must be non-empty strings, got {self.name!r}"
+            )
+
+    @property
+    def sign(self) -> float:
+        """``+1`` to minimize, ``-1`` to maximize: ``sign * value`` is always minimized."""
+        return 1.0 if self.direction == "minimize" else -1.0
+
+
+def parse_objectives(direction: str | dict[str, str] | list[Objective]) -> tuple[Objective, ...]:
+    """``"minimize"`` -> one objective named ``value``; ``{"loss": "minimize", ...}`` -> named
+    objectives in the given order."""
+    if isinstance(direction, str):
+        return (Objective("value", direction),)
+    if isinstance(direction, dict):
+        if not direction:
+            raise InvalidArgumentError("`direction` mapping must name at least one objective")
+        return tuple(Objective(str(k), v) for k, v in direction.items())
+    if isinstance(direction, (list, tuple)) and all(isinstance(o, Objective) for o in direction):
+        if not direction:
+            raise InvalidArgumentError("at least one objective is needed")
+        return tuple(direction)
+    raise InvalidArgumentError(
+        "`direction` must be 'minimize', 'maximize' or a mapping {metric: direction}, "
+        f"got {direction!r}"
+    )
+
+
+def check_finite(name: str, v: object) -> float:
+    """A told number: real and finite, else InvalidValueError naming the metric."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InvalidValueError(f"metric {name!r} must be a number, got {v!r}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise InvalidValueError(
+            f"metric {name!r} must be finite, got {v!r} (tell failed=True for a crashed evaluation)"
+        )
+    return f
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One evaluation of one configuration.
+
+    ``id`` numbers the trials of a study from 0 in creation order. ``values`` holds every
+    told metric; ``value`` is the (first) objective's value, ``None`` until COMPLETED. For
+    replicate tells, ``samples`` holds the replicates and ``value`` their mean.
+    """
+
+    id: int
+    params: dict[str, Any]
+    state: TrialState = TrialState.RUNNING
+    values: dict[str, float] = field(default_factory=dict)
+    value: float | None = None
+    samples: tuple[float, ...] | None = None
+    reason: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    retry_of: int | None = None
+    client_id: str | None = None
+    lease_expires_at: float | None = None
+    created_at: float = 0.0
+    finished_at: float | None = None
+
+    def same_result(self, other: Trial) -> bool:
+        """True when ``other`` carries the same told result (for idempotent retries)."""
+        return (
+            self.state == other.state
+            and self.values == other.values
+            and self.samples == other.samples
+        )
