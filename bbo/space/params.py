@@ -91,8 +91,11 @@ class _Range(Param):
 
     def _from_unit(self, u: float) -> float:
         lo, hi = self._edges()
+        u = _clip01(float(u))
+        if u in (0.0, 1.0):  # exact ends, free of exp(log(.)) round-off
+            return lo if u == 0.0 else hi
         t_lo, t_hi = self._t(lo), self._t(hi)
-        return self._t_inv(t_lo + _clip01(float(u)) * (t_hi - t_lo))
+        return self._t_inv(t_lo + u * (t_hi - t_lo))
 
     def _check_bounds(self, kind: str) -> None:
         if not self.low < self.high:
@@ -147,8 +150,8 @@ class Int(_Range):
     """An integer in ``[low, high]`` (both included); ``log=True`` for log-uniform search."""
 
     type_name: ClassVar[str] = "int"
-    low: int  # type: ignore[assignment]
-    high: int  # type: ignore[assignment]
+    low: int
+    high: int
 
     def __init__(self, low: int, high: int, log: bool = False) -> None:
         for name, v in (("low", low), ("high", high)):

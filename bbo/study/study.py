@@ -217,7 +217,8 @@ class Study:
         for _ in range(_SUGGEST_ROUNDS):
             if len(chosen) == count:
                 return chosen
-            fresh, skipped = [], 0
+            fresh: list[Suggestion] = []
+            skipped = 0
             for s in self._strategy.suggest(count - len(chosen), h):
                 params = self.space.validate(s.params)
                 key = params_key(params)
