@@ -43,7 +43,7 @@ class Study:
     def __init__(
         self,
         space: Space | Mapping[str, Any],
-        direction: str | dict[str, str] | Sequence[Objective] = "minimize",
+        direction: str | Mapping[str, str] | Sequence[Objective] = "minimize",
         *,
         strategy: str = "auto",
         seed: int | None = None,
@@ -59,7 +59,7 @@ class Study:
             raise InvalidArgumentError(f"`seed` must be an integer or None, got {seed!r}")
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidArgumentError(f"`name` must be a non-empty string, got {name!r}")
-        objectives = parse_objectives(direction)  # type: ignore[arg-type]
+        objectives = parse_objectives(direction)
         spec = StudySpec(
             space=space,
             objectives=objectives,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -57,12 +58,14 @@ class Objective:
         return 1.0 if self.direction == "minimize" else -1.0
 
 
-def parse_objectives(direction: str | dict[str, str] | list[Objective]) -> tuple[Objective, ...]:
+def parse_objectives(
+    direction: str | Mapping[str, str] | Sequence[Objective],
+) -> tuple[Objective, ...]:
     """``"minimize"`` -> one objective named ``value``; ``{"loss": "minimize", ...}`` -> named
     objectives in the given order."""
     if isinstance(direction, str):
         return (Objective("value", direction),)
-    if isinstance(direction, dict):
+    if isinstance(direction, Mapping):
         if not direction:
             raise InvalidArgumentError("`direction` mapping must name at least one objective")
         return tuple(Objective(str(k), v) for k, v in direction.items())

@@ -22,7 +22,10 @@ from bbo.exceptions import InvalidParamsError, InvalidSpaceError
         (lambda: bbo.Int(0, 8, log=True), "`log=True` needs `low > 0`"),
         (lambda: bbo.Int(0.5, 3), "Int: `low` must be an integer, got 0.5"),
         (lambda: bbo.Categorical([]), "Categorical: `choices` must not be empty"),
-        (lambda: bbo.Categorical(["a", "b", "a"]), "`choices` must be unique, 'a' appears at 0 and 2"),
+        (
+            lambda: bbo.Categorical(["a", "b", "a"]),
+            "`choices` must be unique, 'a' appears at 0 and 2",
+        ),
         (lambda: bbo.Categorical([1, 1.0]), "must be unique"),
         (lambda: bbo.Categorical("abc"), "`choices` must be a list"),
         (lambda: bbo.Categorical([None]), "holds strings, numbers or booleans"),

@@ -21,9 +21,7 @@ SPACE = bbo.Space(
 
 # -- hypothesis strategies: a parameter together with a valid value of it --------------------
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
-scalar = st.one_of(
-    st.text(min_size=1, max_size=5), st.integers(-100, 100), st.booleans(), finite
-)
+scalar = st.one_of(st.text(min_size=1, max_size=5), st.integers(-100, 100), st.booleans(), finite)
 
 
 @st.composite

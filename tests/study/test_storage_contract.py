@@ -86,9 +86,7 @@ def test_studies_do_not_share_trials(st):
 def test_finish_is_compare_and_set_and_idempotent(st):
     rec, _ = st.get_or_create_study("a", SPEC)
     (t,) = st.create_trials(rec.id, [_new(0.1)])
-    res = TrialResult(
-        TrialState.COMPLETED, values={"value": 1.5}, value=1.5, attrs={"note": "x"}
-    )
+    res = TrialResult(TrialState.COMPLETED, values={"value": 1.5}, value=1.5, attrs={"note": "x"})
     done = st.finish_trial(rec.id, t.id, res)
     assert done.state == TrialState.COMPLETED and done.value == 1.5
     assert done.values == {"value": 1.5} and done.finished_at is not None
@@ -153,7 +151,12 @@ def test_sqlite_persists_across_connections(tmp_path):
     a.close()
     b = open_storage(url)
     (t,) = b.get_trials(b.get_study("a").id)
-    assert (t.params, t.values, t.value, t.client_id) == ({"x": 0.5}, {"value": 3.0, "m": 1.0}, 3.0, "c1")
+    assert (t.params, t.values, t.value, t.client_id) == (
+        {"x": 0.5},
+        {"value": 3.0, "m": 1.0},
+        3.0,
+        "c1",
+    )
 
 
 def test_sqlite_uses_wal(tmp_path):
