@@ -1,0 +1,291 @@
+"""study.yaml: the pydantic model of a study file and its loader.
+
+The model checks the *shape* of a study file (types, required and unknown keys); the rules
+of the search space (``low < high``, ``log`` needs ``low > 0``, unique choices ...) are not
+repeated here: each parameter is handed to :func:`bbo.space.param_from_dict`, whose
+InvalidSpaceError becomes a validation error located at ``space.<name>``.
+
+:func:`load_config` turns every problem into :class:`ConfigError` whose message holds one
+line per error, ``<file>: <dotted.field.path>: <rule>``.
+
+Paths: a relative ``objective.cwd`` is resolved against the directory of the yaml file;
+without ``cwd`` commands run in the directory ``bbo`` was started from. A relative SQLite
+``storage`` path (and the default ``sqlite:///<name>.db``) resolves against the directory
+``bbo`` was started from, as SQLite itself does.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from bbo.exceptions import BboError, ConfigError, InvalidSpaceError
+from bbo.space import Space, param_from_dict
+from bbo.strategies import STRATEGY_NAMES, make_strategy
+from bbo.study.trial import parse_objectives
+
+Direction = Literal["minimize", "maximize"]
+Choice = bool | int | float | str
+_FORBID = ConfigDict(extra="forbid")
+
+
+def _space_rule(e: InvalidSpaceError) -> PydanticCustomError:
+    return PydanticCustomError("space_rule", "{rule}", {"rule": str(e)})
+
+
+class _ParamBase(BaseModel):
+    model_config = _FORBID
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> _ParamBase:
+        try:
+            param_from_dict(self.model_dump())
+        except InvalidSpaceError as e:
+            raise _space_rule(e) from None
+        return self
+
+
+class FloatParam(_ParamBase):
+    """A real number in ``[low, high]``."""
+
+    type: Literal["float"]
+    low: float = Field(description="lower bound (included)")
+    high: float = Field(description="upper bound (included); `low < high` must hold")
+    log: bool = Field(False, description="search log(value) uniformly; needs `low > 0`")
+
+
+class IntParam(_ParamBase):
+    """An integer in ``[low, high]``, both included."""
+
+    type: Literal["int"]
+    low: int = Field(description="lower bound (included)")
+    high: int = Field(description="upper bound (included); `low < high` must hold")
+    log: bool = Field(False, description="log-uniform search; needs `low > 0`")
+
+
+class CategoricalParam(_ParamBase):
+    """One of an unordered list of choices."""
+
+    type: Literal["categorical"]
+    choices: list[Choice] = Field(description="non-empty list of unique values")
+
+
+class OrdinalParam(_ParamBase):
+    """One of an ordered list of values (neighbours in the list are neighbours)."""
+
+    type: Literal["ordinal"]
+    values: list[Choice] = Field(description="non-empty list of unique values, in order")
+
+
+ParamConfig = Annotated[
+    FloatParam | IntParam | CategoricalParam | OrdinalParam, Field(discriminator="type")
+]
+
+
+class ObjectiveConfig(BaseModel):
+    """How one trial is evaluated: a command line or a Python function."""
+
+    model_config = _FORBID
+
+    direction: Direction | dict[str, Direction] = Field(
+        "minimize",
+        description="`minimize`, `maximize`, or a mapping {metric: direction} for named or "
+        "several objectives",
+    )
+    command: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="argv template; `{name}` is replaced by the value of parameter `name`. "
+        "A leading `python`/`python3` runs the interpreter running bbo (sys.executable). The "
+        "last non-empty stdout line must be a number, a JSON object of metrics, or "
+        '{"samples": [...]}. Exactly one of `command` and `python`.',
+    )
+    python: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="`package.module:function`, called as function(**params) in worker "
+        "processes; returns a number, a dict of metrics or {'samples': [...]}. The yaml "
+        "file's directory and `cwd` are put on sys.path.",
+    )
+    timeout: float | None = Field(
+        None, gt=0, description="seconds per evaluation; a slower one is killed and FAILED"
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict, description="extra environment variables for the evaluations"
+    )
+    cwd: str | None = Field(
+        None,
+        description="working directory of the evaluations; a relative path is relative to "
+        "the yaml file's directory. Default: the directory bbo is started from.",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ObjectiveConfig:
+        if (self.command is None) == (self.python is None):
+            raise PydanticCustomError(
+                "objective_kind",
+                "exactly one of `command` and `python` must be given, got {got}",
+                {"got": "both" if self.command is not None else "neither"},
+            )
+        return self
+
+
+class StrategyConfig(BaseModel):
+    """The proposal strategy: `name`, and any other key is passed as a strategy option."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field("auto", description=f"one of {list(STRATEGY_NAMES)}")
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in STRATEGY_NAMES:
+            raise PydanticCustomError(
+                "unknown_strategy",
+                "must be one of {valid}, got {got}",
+                {"valid": str(list(STRATEGY_NAMES)), "got": repr(v)},
+            )
+        return v
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class StudyConfig(BaseModel):
+    """A study file (study.yaml) for ``bbo run``."""
+
+    model_config = ConfigDict(extra="forbid", title="bbo study.yaml")
+
+    name: str = Field(min_length=1, pattern=r"\S", description="study name (resume key)")
+    space: dict[str, ParamConfig] = Field(
+        min_length=1, description="parameter name -> {type: float|int|categorical|ordinal, ...}"
+    )
+    objective: ObjectiveConfig
+    strategy: StrategyConfig = Field(
+        default_factory=lambda: StrategyConfig(name="auto"),
+        description="proposal strategy; default auto",
+    )
+    budget: int = Field(
+        ge=1, description="number of finished trials (COMPLETED, FAILED, INFEASIBLE) to reach"
+    )
+    workers: int = Field(1, ge=1, description="parallel evaluations")
+    seed: int | None = Field(None, description="random seed; unset keeps the stored one")
+    storage: str | None = Field(
+        None,
+        description="storage URL; default sqlite:///<name>.db. Relative SQLite paths resolve "
+        "against the directory bbo is started from.",
+    )
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> StudyConfig:
+        try:
+            space = self.build_space()
+        except InvalidSpaceError as e:
+            raise PydanticCustomError("space_rule", "space: {rule}", {"rule": str(e)}) from None
+        for arg in self.objective.command or []:
+            for name in _placeholders(arg):
+                if name not in space:
+                    raise PydanticCustomError(
+                        "unknown_placeholder",
+                        "objective.command: placeholder {name} in {arg} names no "
+                        "parameter; parameters are {names}",
+                        {"name": "{" + name + "}", "arg": repr(arg), "names": str(list(space))},
+                    )
+        try:
+            make_strategy(
+                self.strategy.name,
+                space,
+                parse_objectives(self.objective.direction),
+                seed=0,
+                options=self.strategy.options,
+            )
+        except BboError as e:
+            raise PydanticCustomError("strategy", "strategy: {rule}", {"rule": str(e)}) from None
+        return self
+
+    def build_space(self) -> Space:
+        return Space.from_dict({n: p.model_dump() for n, p in self.space.items()})
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage or f"sqlite:///{self.name}.db"
+
+
+def _placeholders(template: str) -> list[str]:
+    """Field names of ``{name}`` placeholders in ``template`` (``{{`` escapes a brace)."""
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError:
+        return []
+
+
+_PARAM_TAGS = ("float", "int", "categorical", "ordinal")
+_MESSAGES = {
+    "missing": "required key is missing",
+    "extra_forbidden": "unknown key (not part of the study.yaml schema; see `bbo schema`)",
+}
+
+
+def format_errors(file: str, err: ValidationError) -> str:
+    """One line per error: ``<file>: <dotted.path>: <rule>``."""
+    lines = []
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        # a tagged union adds the tag to the path (space.x.float.low): drop it
+        if (
+            len(loc) >= 3
+            and loc[0] == "space"
+            and loc[2] in ("float", "int", "categorical", "ordinal")
+        ):
+            del loc[2]
+        msg = _MESSAGES.get(e["type"], e["msg"])
+        if not loc and ": " in msg and msg.split(": ", 1)[0].replace(".", "").isidentifier():
+            path, msg = msg.split(": ", 1)  # cross-field rules name their own path
+            loc = [path]
+        lines.append(f"{file}: {'.'.join(loc) or '<top>'}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
+    """Read and validate a study file; returns the config and the file's directory.
+
+    Raises ConfigError with ``<file>: <field>: <rule>`` lines.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: file not found") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(f"{p}: YAML syntax error: {where}{problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: <top>: a study file is a mapping of keys, got {data!r}")
+    try:
+        config = StudyConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_errors(str(p), e)) from None
+    return config, p.resolve().parent
+
+
+__all__ = ["ObjectiveConfig", "StrategyConfig", "StudyConfig", "format_errors", "load_config"]
