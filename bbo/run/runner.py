@@ -1,0 +1,241 @@
+"""The ``bbo run`` loop: ask, evaluate in parallel, tell, heartbeat, stop cleanly, resume.
+
+The study (and its storage) is used from the calling thread only; evaluations run in a
+thread pool whose threads block on a subprocess or a worker process. The loop keeps up to
+``workers`` evaluations in flight until ``budget`` trials are finished (COMPLETED, FAILED
+or INFEASIBLE; ABANDONED ones do not count), asking one batch for all free slots so the
+strategy sees every pending point.
+
+Asked trials hold a lease of :data:`LEASE` seconds, renewed every ``LEASE / 4`` seconds
+while they run; if this process dies, a later ``Study.ask`` (any rerun) abandons them
+(lease expired, or at once when their process on this host is gone) and offers their points
+again. SIGINT and SIGTERM stop the loop: running evaluations are killed and their trials
+ABANDONED with reason ``interrupted``, so the same command resumes the study.
+
+Display is the caller's: pass a :class:`Reporter`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+
+from bbo.exceptions import BboError
+from bbo.run.config import StudyConfig
+from bbo.run.objective import Evaluator, Result, make_evaluator
+from bbo.study import Study, Trial, TrialState
+from bbo.study.workers import this_worker
+
+LEASE = 60.0
+"""Seconds an asked trial stays RUNNING without a heartbeat (renewed every LEASE / 4)."""
+_POLL = 0.2  # seconds between checks for a stop request while evaluations run
+
+
+class Reporter(Protocol):
+    """What the runner tells its display."""
+
+    def started(self, study: Study, finished: int, budget: int) -> None: ...
+
+    def told(self, trial: Trial, finished: int, best: Trial | list[Trial] | None) -> None: ...
+
+
+class Status(str, Enum):
+    COMPLETED = "completed"  # the budget was reached by this run
+    ALREADY_DONE = "already_done"  # the budget was reached before this run started
+    INTERRUPTED = "interrupted"  # SIGINT / SIGTERM; a rerun resumes
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: Status
+    study: Study
+    abandoned: tuple[int, ...] = ()
+
+
+def open_study(config: StudyConfig) -> Study:
+    """Create or reopen the study of ``config`` (StudyConflictError if its space changed)."""
+    return Study(
+        config.build_space(),
+        config.objective.direction,
+        strategy=config.strategy.name,
+        seed=config.seed,
+        storage=config.storage_url,
+        name=config.name,
+        strategy_options=config.strategy.options,
+    )
+
+
+def evaluator_for(config: StudyConfig, yaml_dir: Path) -> Evaluator:
+    """The evaluator of ``config.objective``; ``cwd`` resolves against the yaml directory."""
+    obj = config.objective
+    cwd = (yaml_dir / obj.cwd).resolve() if obj.cwd is not None else Path.cwd()
+    return make_evaluator(
+        command=obj.command,
+        python=obj.python,
+        cwd=cwd,
+        yaml_dir=yaml_dir,
+        env=obj.env,
+        timeout=obj.timeout,
+    )
+
+
+def count_finished(study: Study) -> int:
+    return sum(t.state.finished for t in study.trials)
+
+
+def tell_result(study: Study, trial: Trial, res: Result) -> Trial:
+    """Tell ``res``; a result the study refuses (NaN, missing metric ...) becomes FAILED."""
+    attrs = dict(res.attrs)
+    try:
+        return study.tell(
+            trial,
+            None if res.failed or res.samples is not None else res.value,
+            samples=res.samples,
+            failed=res.failed,
+            reason=res.reason,
+            attrs=attrs,
+        )
+    except BboError as e:
+        return study.tell(
+            trial, failed=True, reason=f"the study refused the result: {e}", attrs=attrs
+        )
+
+
+class _StopFlag:
+    """Set by SIGINT / SIGTERM; the loop polls it (no exception in the middle of a write)."""
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = self.signal or signal.Signals(signum).name
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        old = {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+
+class Runner:
+    """Drives one study to its budget. ``run()`` returns a :class:`RunResult`."""
+
+    def __init__(
+        self,
+        study: Study,
+        evaluator: Evaluator,
+        *,
+        budget: int,
+        workers: int,
+        reporter: Reporter | None = None,
+        lease: float = LEASE,
+    ) -> None:
+        self.study, self.evaluator, self.reporter = study, evaluator, reporter
+        self.budget, self.workers, self.lease = budget, workers, lease
+        self._stop = _StopFlag()
+        self._running: dict[Future[Result], Trial] = {}
+
+    def run(self) -> RunResult:
+        finished = count_finished(self.study)
+        if self.reporter:
+            self.reporter.started(self.study, finished, self.budget)
+        if finished >= self.budget:
+            self.evaluator.close()
+            return RunResult(Status.ALREADY_DONE, self.study)
+        with (
+            self._stop.installed(),
+            ThreadPoolExecutor(self.workers, thread_name_prefix="bbo-eval") as pool,
+        ):
+            try:
+                self._loop(pool, finished)
+            finally:
+                abandoned = self._shutdown()
+        if self._stop.signal is not None:
+            return RunResult(Status.INTERRUPTED, self.study, abandoned)
+        return RunResult(Status.COMPLETED, self.study)
+
+    def _loop(self, pool: ThreadPoolExecutor, finished: int) -> None:
+        last_beat = time.monotonic()
+        while finished < self.budget and self._stop.signal is None:
+            k = min(self.workers - len(self._running), self.budget - finished - len(self._running))
+            if k > 0:
+                for trial in self.study.ask(k, lease=self.lease):
+                    fut = pool.submit(self.evaluator.evaluate, trial.id, dict(trial.params))
+                    self._running[fut] = trial
+            done, _ = wait(list(self._running), timeout=_POLL, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: self._running[f].id):
+                self._tell(self._running.pop(fut), fut.result())
+            if done:
+                finished = count_finished(self.study)
+            if time.monotonic() - last_beat > self.lease / 4 and self._running:
+                self.study.heartbeat(list(self._running.values()), self.lease)
+                last_beat = time.monotonic()
+
+    def _tell(self, trial: Trial, res: Result) -> None:
+        try:
+            told = tell_result(self.study, trial, res)
+        except BboError:  # e.g. abandoned by another process and re-evaluated meanwhile
+            return
+        if self.reporter:
+            self.reporter.told(told, count_finished(self.study), self.study.best)
+
+    def _shutdown(self) -> tuple[int, ...]:
+        """Tell what finished, kill the rest and abandon their trials (and any RUNNING trial
+        this process asked but lost track of, e.g. an ask cut short by an error)."""
+        if self._stop.signal is None and not self._running:
+            self.evaluator.close()
+            return ()
+        # keep genuine results that arrived before the stop
+        for fut in [f for f in self._running if f.done()]:
+            self._tell(self._running.pop(fut), fut.result())
+        self.evaluator.cancel()
+        wait(list(self._running), timeout=30)
+        me = this_worker()
+        ids = {t.id for t in self._running.values()}
+        ids |= {
+            t.id
+            for t in self.study.trials
+            if t.state == TrialState.RUNNING and t.attrs.get("worker") == me
+        }
+        self._running.clear()
+        reason = "interrupted" if self._stop.signal else "bbo run stopped on an error"
+        return tuple(t.id for t in self.study.abandon(sorted(ids), reason=reason))
+
+
+def run_study(
+    config: StudyConfig, yaml_dir: Path, reporter: Reporter | None = None, **kw: Any
+) -> RunResult:
+    """Open the study of ``config`` and run it to its budget."""
+    study = open_study(config)
+    evaluator = evaluator_for(config, yaml_dir)
+    return Runner(
+        study, evaluator, budget=config.budget, workers=config.workers, reporter=reporter, **kw
+    ).run()
+
+
+__all__ = [
+    "LEASE",
+    "Reporter",
+    "RunResult",
+    "Runner",
+    "Status",
+    "count_finished",
+    "evaluator_for",
+    "open_study",
+    "run_study",
+]
