@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from bbo.space import Space
-from bbo.study.trial import Objective, Trial, TrialState
+from bbo.study.trial import Constraint, Objective, Trial, TrialState
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class History:
     trials: tuple[Trial, ...]
     extra_pending: tuple[Mapping[str, Any], ...] = ()
     skipped: int = 0
+    constraints: tuple[Constraint, ...] = ()
 
     def with_pending(self, params: list[Mapping[str, Any]], skipped: int = 0) -> History:
         return replace(
@@ -80,6 +81,14 @@ class History:
             [[o.sign * t.values[o.name] for o in self.objectives] for t in self.completed],
             dtype=float,
         )
+
+    @cached_property
+    def C(self) -> np.ndarray:
+        """``n x k`` constraint slacks of the COMPLETED trials: feasible where ``<= 0``."""
+        return np.array(
+            [[c.slack(t.values[c.metric]) for c in self.constraints] for t in self.completed],
+            dtype=float,
+        ).reshape(len(self.completed), len(self.constraints))
 
     @cached_property
     def X_pending(self) -> np.ndarray:

@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, overload
 
 import numpy as np
@@ -22,7 +23,15 @@ from bbo.strategies import History, Strategy, Suggestion, make_strategy
 from bbo.study.pareto import pareto_front
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, Storage, TrialResult, open_storage
-from bbo.study.trial import Objective, Trial, TrialState, check_finite, parse_objectives
+from bbo.study.trial import (
+    Constraint,
+    Objective,
+    Trial,
+    TrialState,
+    check_finite,
+    parse_constraints,
+    parse_objectives,
+)
 from bbo.study.workers import this_worker, worker_alive
 
 _ASK_ATTEMPTS = 8  # optimistic-concurrency retries when another writer adds trials meanwhile
@@ -45,6 +54,7 @@ class Study:
         space: Space | Mapping[str, Any],
         direction: str | Mapping[str, str] | Sequence[Objective] = "minimize",
         *,
+        constraints: Sequence[str | Constraint] | None = None,
         strategy: str = "auto",
         seed: int | None = None,
         storage: str | Storage | None = None,
@@ -63,6 +73,7 @@ class Study:
         spec = StudySpec(
             space=space,
             objectives=objectives,
+            constraints=parse_constraints(constraints),
             strategy=strategy,
             strategy_options=dict(strategy_options or {}),
             seed=seed if seed is not None else secrets.randbelow(2**31),
@@ -76,7 +87,7 @@ class Study:
             if stored.identity() != spec.identity():
                 raise StudyConflictError(_conflict_message(self.name, stored, spec))
             if seed is None:
-                spec = StudySpec(space, objectives, strategy, spec.strategy_options, stored.seed)
+                spec = replace(spec, seed=stored.seed)
             if spec.to_dict() != stored.to_dict():
                 self._storage.update_study_spec(record.id, spec.to_dict())
         self._study_id = record.id
@@ -101,6 +112,7 @@ class Study:
         return cls(
             spec.space,
             list(spec.objectives),
+            constraints=list(spec.constraints),
             strategy=spec.strategy,
             seed=spec.seed,
             storage=st,
@@ -116,6 +128,10 @@ class Study:
     @property
     def objectives(self) -> tuple[Objective, ...]:
         return self.spec.objectives
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        return self.spec.constraints
 
     @property
     def seed(self) -> int:
@@ -135,9 +151,13 @@ class Study:
 
     @property
     def best(self) -> Any:
-        """Best COMPLETED trial (``None`` before the first); for several objectives, the
-        Pareto set as a list of trials."""
-        done = self._storage.get_trials(self._study_id, states=[TrialState.COMPLETED])
+        """Best feasible COMPLETED trial (``None`` while there is none); for several
+        objectives, the Pareto set of the feasible trials as a list."""
+        done = [
+            t
+            for t in self._storage.get_trials(self._study_id, states=[TrialState.COMPLETED])
+            if t.feasible(self.constraints)
+        ]
         if len(self.objectives) > 1:
             Y = np.array([[o.sign * t.values[o.name] for o in self.objectives] for t in done])
             return [done[i] for i in pareto_front(Y)] if done else []
@@ -190,7 +210,11 @@ class Study:
                 if t.state == TrialState.ABANDONED and t.id not in retried
             ][:count]
             history = History(
-                self.space, self.objectives, tuple(trials), tuple(t.params for t in new)
+                self.space,
+                self.objectives,
+                tuple(trials),
+                tuple(t.params for t in new),
+                constraints=self.constraints,
             )
             for s in self._suggest(count - len(new), history):
                 attrs = {**base, "source": s.source, **s.info}
@@ -354,10 +378,11 @@ class Study:
                 if not isinstance(k, str) or not k:
                     raise InvalidValueError(f"metric names must be non-empty strings, got {k!r}")
                 values[k] = check_finite(k, v)
-            missing = [o.name for o in self.objectives if o.name not in values]
+            missing = [m for m in self.spec.metrics if m not in values]
             if missing:
                 raise InvalidValueError(
-                    f"the told metrics {sorted(values)} miss the objective(s) {missing}"
+                    f"the told metrics {sorted(values)} miss the objective or constraint "
+                    f"metric(s) {missing}"
                 )
         else:
             if len(self.objectives) != 1:
@@ -366,6 +391,11 @@ class Study:
                     "mapping {metric: value}, not a single number"
                 )
             values = {first: check_finite(first, value)}
+        if self.constraints and not isinstance(value, Mapping):
+            raise InvalidValueError(
+                f"this study has constraints {[str(c) for c in self.constraints]}: tell a "
+                "mapping holding the objective and every constraint metric"
+            )
         return TrialResult(
             TrialState.COMPLETED,
             values=values,
@@ -406,6 +436,11 @@ def _conflict_message(name: str, stored: StudySpec, given: StudySpec) -> str:
     diff = []
     if stored.space != given.space:
         diff.append(f"space {stored.space.to_dict()} vs {given.space.to_dict()}")
+    if stored.constraints != given.constraints:
+        diff.append(
+            f"constraints {[str(c) for c in stored.constraints]} vs "
+            f"{[str(c) for c in given.constraints]}"
+        )
     if stored.objectives != given.objectives:
         diff.append(
             f"objectives {[(o.name, o.direction) for o in stored.objectives]} vs "

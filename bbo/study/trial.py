@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -56,6 +57,59 @@ class Objective:
     def sign(self) -> float:
         """``+1`` to minimize, ``-1`` to maximize: ``sign * value`` is always minimized."""
         return 1.0 if self.direction == "minimize" else -1.0
+
+
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(<=|>=)\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """An outcome constraint ``metric <= bound`` or ``metric >= bound``.
+
+    ``slack(v)`` is ``v - bound`` for ``<=`` and ``bound - v`` for ``>=``: feasible when
+    ``slack <= 0`` (the botorch convention for outcome constraints).
+    """
+
+    metric: str
+    op: str
+    bound: float
+
+    def __post_init__(self) -> None:
+        if self.op not in ("<=", ">="):
+            raise InvalidArgumentError(f"constraint op must be '<=' or '>=', got {self.op!r}")
+        check_finite(f"bound of constraint on {self.metric!r}", self.bound)
+
+    @classmethod
+    def parse(cls, text: str) -> Constraint:
+        """``"latency <= 20"`` -> Constraint("latency", "<=", 20.0)."""
+        m = _CONSTRAINT.match(text) if isinstance(text, str) else None
+        if m is None:
+            raise InvalidArgumentError(
+                f"a constraint reads 'METRIC <= BOUND' or 'METRIC >= BOUND', got {text!r}"
+            )
+        try:
+            bound = float(m.group(3))
+        except ValueError:
+            raise InvalidArgumentError(
+                f"constraint {text!r}: the bound must be a number, got {m.group(3)!r}"
+            ) from None
+        return cls(m.group(1), m.group(2), bound)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound!r}"
+
+    def slack(self, value: float) -> float:
+        return value - self.bound if self.op == "<=" else self.bound - value
+
+
+def parse_constraints(constraints: Sequence[str | Constraint] | None) -> tuple[Constraint, ...]:
+    if constraints is None:
+        return ()
+    if isinstance(constraints, str) or not isinstance(constraints, Sequence):
+        raise InvalidArgumentError(
+            f"`constraints` must be a list like ['latency <= 20'], got {constraints!r}"
+        )
+    return tuple(c if isinstance(c, Constraint) else Constraint.parse(c) for c in constraints)
 
 
 def parse_objectives(
@@ -113,6 +167,12 @@ class Trial:
     lease_expires_at: float | None = None
     created_at: float = 0.0
     finished_at: float | None = None
+
+    def feasible(self, constraints: Sequence[Constraint]) -> bool:
+        """COMPLETED and every constraint satisfied."""
+        return self.state == TrialState.COMPLETED and all(
+            c.slack(self.values[c.metric]) <= 0 for c in constraints
+        )
 
     def same_result(self, other: Trial) -> bool:
         """True when ``other`` carries the same told result (for idempotent retries)."""

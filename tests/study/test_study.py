@@ -88,7 +88,11 @@ def test_retried_identical_tell_is_idempotent(storage_url):
         ({"value": "1.0"}, InvalidValueError, "must be a number, got '1.0'"),
         ({"value": True}, InvalidValueError, "must be a number"),
         ({"value": {"value": 1.0, "lat": math.nan}}, InvalidValueError, "metric 'lat'"),
-        ({"value": {"loss": 1.0}}, InvalidValueError, "miss the objective(s) ['value']"),
+        (
+            {"value": {"loss": 1.0}},
+            InvalidValueError,
+            "miss the objective or constraint metric(s) ['value']",
+        ),
         ({"samples": []}, InvalidValueError, "at least one replicate"),
         ({"samples": [1.0, math.inf]}, InvalidValueError, "metric 'value[1]' must be finite"),
         ({"samples": "123"}, InvalidValueError, "must be a list of numbers"),
@@ -262,3 +266,46 @@ def test_sobol_continues_one_sequence_across_asks():
     whole = [t.params for t in one.ask(8)]
     parts = [t.params for t in split.ask(3)] + [t.params for t in split.ask(5)]
     assert whole == parts
+
+
+def test_constraints(storage_url):
+    study = bbo.Study(
+        SPACE, constraints=["latency <= 20", "acc >= 0.5"], seed=0, storage=storage_url
+    )
+    assert [str(c) for c in study.constraints] == ["latency <= 20.0", "acc >= 0.5"]
+    a, b, c = study.ask(3)
+    study.tell(a, {"value": 0.1, "latency": 25.0, "acc": 0.9})  # infeasible: too slow
+    study.tell(b, {"value": 0.5, "latency": 10.0, "acc": 0.7})
+    study.tell(c, {"value": 0.3, "latency": 20.0, "acc": 0.5})  # on the bounds: feasible
+    assert study.best.id == c.id
+    with pytest.raises(InvalidValueError, match=r"metric\(s\) \['acc'\]"):
+        study.tell(study.ask(), {"value": 1.0, "latency": 1.0})
+    with pytest.raises(InvalidValueError, match="tell a mapping holding the objective"):
+        study.tell(study.ask(), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("constraints", "needle"),
+    [
+        (["latency < 20"], "a constraint reads 'METRIC <= BOUND'"),
+        (["latency <= fast"], "the bound must be a number, got 'fast'"),
+        (["latency <= nan"], "must be finite"),
+        ("latency <= 20", "must be a list"),
+        (["value <= 1"], "cannot be objective and constraint"),
+    ],
+)
+def test_bad_constraints(constraints, needle):
+    with pytest.raises(InvalidArgumentError) as e:
+        bbo.Study(SPACE, constraints=constraints)
+    assert needle in str(e.value)
+
+
+def test_reopen_with_other_constraints_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    bbo.Study(SPACE, constraints=["m <= 1"], storage=url, name="c")
+    with pytest.raises(StudyConflictError, match="constraints"):
+        bbo.Study(SPACE, constraints=["m <= 2"], storage=url, name="c")
+    assert (
+        bbo.Study.load("c", url).constraints
+        == bbo.Study(SPACE, constraints=["m <= 1"], storage=url, name="c").constraints
+    )
