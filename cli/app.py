@@ -45,7 +45,9 @@ def run(
     from bbo.run.config import load_config
     from bbo.run.runner import Status, run_study
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # logs and pipes: wide enough not to cut URLs and params
+        console = Console(highlight=False, soft_wrap=True, width=160)
     try:
         config, yaml_dir = load_config(study_file)
     except ConfigError as e:

@@ -74,7 +74,7 @@ class RunDisplay:
 
 def _trial_line(t: Trial) -> str:
     if t.state == TrialState.COMPLETED:
-        shown = t.values if len(t.values) > 1 else _fmt(t.value)
+        shown = fmt_params(t.values) if len(t.values) > 1 else _fmt(t.value)
         return f"trial {t.id} COMPLETED {shown} ({fmt_params(t.params)})"
     return f"trial {t.id} {t.state.value}: {t.reason or ''} ({fmt_params(t.params)})"
 

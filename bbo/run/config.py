@@ -131,6 +131,16 @@ class ObjectiveConfig(BaseModel):
         "the yaml file's directory. Default: the directory bbo is started from.",
     )
 
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _direction(cls, v: Any) -> Any:
+        """One clear error instead of one per union member."""
+        try:
+            parse_objectives(v)
+        except BboError as e:
+            raise PydanticCustomError("direction", "{rule}", {"rule": str(e)}) from None
+        return v
+
     @model_validator(mode="after")
     def _one_kind(self) -> ObjectiveConfig:
         if (self.command is None) == (self.python is None):
