@@ -1,0 +1,81 @@
+"""The runner loop on a real SQLite study: leases are kept alive, failures never crash."""
+
+from __future__ import annotations
+
+import bbo
+from bbo.run.config import StudyConfig
+from bbo.run.runner import Runner, Status, evaluator_for, open_study
+
+
+def config(tmp_path, command, **kw) -> StudyConfig:
+    return StudyConfig.model_validate(
+        {
+            "name": "r",
+            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            "objective": {"command": command},
+            "storage": f"sqlite:///{tmp_path / 'r.db'}",
+            "seed": 3,
+            **kw,
+        }
+    )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def started(self, study, finished, budget):
+        self.events.append(("started", finished, budget))
+
+    def told(self, trial, finished, best):
+        self.events.append(("told", trial.id, finished))
+
+
+def test_heartbeats_keep_long_evaluations_leased(tmp_path):
+    # trial ids 0, 2, ... take 0.2 s, odd ids 1.5 s: asks for new trials happen while an odd
+    # one runs past its 0.4 s lease, so only heartbeats keep it from being abandoned
+    code = (
+        "import os, time; i = int(os.environ['BBO_TRIAL_ID']); "
+        "time.sleep(1.5 if i % 2 else 0.2); print(i)"
+    )
+    cfg = config(tmp_path, ["python", "-c", code], budget=5, workers=2)
+    rec = Recorder()
+    study = open_study(cfg)
+    result = Runner(
+        study, evaluator_for(cfg, tmp_path), budget=5, workers=2, reporter=rec, lease=0.4
+    ).run()
+    assert result.status == Status.COMPLETED
+    trials = study.trials
+    assert [t.state for t in trials] == [bbo.TrialState.COMPLETED] * 5
+    assert [t.value for t in trials] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert rec.events[0] == ("started", 0, 5)
+    assert sorted(e[1] for e in rec.events[1:]) == [0, 1, 2, 3, 4]
+    assert [e[2] for e in rec.events[1:]] == [1, 2, 3, 4, 5]
+
+
+def test_already_done_runs_nothing(tmp_path):
+    cfg = config(tmp_path, ["echo", "{x}"], budget=2)
+    study = open_study(cfg)
+    assert Runner(study, evaluator_for(cfg, tmp_path), budget=2, workers=1).run().status == (
+        Status.COMPLETED
+    )
+    again = Runner(study, evaluator_for(cfg, tmp_path), budget=2, workers=3).run()
+    assert again.status == Status.ALREADY_DONE and len(study.trials) == 2
+
+
+def test_budget_counts_failures_and_never_overshoots(tmp_path):
+    cfg = config(
+        tmp_path,
+        ["python", "-c", "import sys; sys.exit(float(sys.argv[1]) < 0.5)", "{x}"],
+        budget=7,
+        workers=3,
+    )
+    study = open_study(cfg)
+    Runner(study, evaluator_for(cfg, tmp_path), budget=7, workers=3).run()
+    states = [t.state for t in study.trials]
+    assert len(states) == 7 and all(s.finished for s in states)
+    # exit code 1 below 0.5 -> FAILED; otherwise no stdout -> FAILED as well, with reasons
+    assert {t.reason for t in study.trials} <= {
+        "exit code 1",
+        "the command printed nothing on stdout; print the result last",
+    }
