@@ -1,0 +1,130 @@
+"""Shared plumbing of the quality and speed benchmarks: peers, threads, method lists, output."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from benchmarks.methods import PEERS, available, bbo_names, default_methods
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+REQUIREMENTS = ROOT / "requirements.txt"
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def single_thread() -> None:
+    """One thread for BLAS and torch in this process (call first in every worker), and no
+    library chatter (deprecation / experimental / convergence warnings) on stderr."""
+    warnings.simplefilter("ignore", FutureWarning)
+    warnings.simplefilter("ignore", UserWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(1)
+
+
+def csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def add_common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--problems", type=csv, help="comma-separated problem names")
+    p.add_argument(
+        "--bbo",
+        type=csv,
+        help="bbo strategies to run as bbo-<name> (default: auto,gp,sobol,"
+        "random, those registered)",
+    )
+    p.add_argument(
+        "--methods", type=csv, help="comma-separated methods (bbo-<name> and peers) to run"
+    )
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--quick", action="store_true", help="small smoke-check preset")
+    p.add_argument("--no-install", action="store_true", help="never pip-install the peers")
+    p.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
+
+
+def select_methods(args: argparse.Namespace) -> list[str]:
+    """``--methods`` if given, else bbo-<--bbo> plus every peer; unknown names are errors."""
+    bbo = args.bbo if args.bbo is not None else bbo_names()
+    methods = args.methods if args.methods is not None else default_methods(bbo)
+    valid = set(default_methods(bbo)) | {f"bbo-{n}" for n in bbo}
+    bad = [m for m in methods if m not in valid and not m.startswith("bbo-")]
+    if bad:
+        sys.exit(f"unknown method(s) {bad}; choose from {sorted(valid)}")
+    return methods
+
+
+def ensure_peers(methods: list[str], install: bool) -> list[str]:
+    """Install benchmarks/requirements.txt when a requested peer is missing (unless
+    ``install`` is false); return the methods that can run, warning about the rest."""
+    missing = [m for m in methods if m in PEERS and not available(m)]
+    if missing and install:
+        print(f"installing peers for {missing} from {REQUIREMENTS}", file=sys.stderr)
+        cmd = [sys.executable, "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)]
+        subprocess.run(cmd, check=False)
+        importlib.invalidate_caches()
+    runnable = [m for m in methods if available(m)]
+    for m in methods:
+        if m not in runnable:
+            print(f"skipping {m}: its package is not importable", file=sys.stderr)
+    return runnable
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def versions() -> dict[str, str]:
+    """Versions of bbo and of the installed peers."""
+    out: dict[str, str] = {"python": platform.python_version()}
+    for pkg in ("bbo", "optuna", "nevergrad", "cmaes", "botorch", "torch", "numpy"):
+        try:
+            out[pkg] = str(importlib.import_module(pkg).__version__)
+        except (ImportError, AttributeError):
+            continue
+    return out
+
+
+def meta(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs",
+        "versions": versions(),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+
+
+def save(out_dir: Path, kind: str, payload: dict[str, Any], markdown: str) -> Path:
+    """Write ``<kind>-<timestamp>.json`` and ``.md`` under ``out_dir``; return the JSON path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = out_dir / f"{kind}-{stamp}.json"
+    path.write_text(json.dumps(payload, indent=1))
+    path.with_suffix(".md").write_text(markdown)
+    return path

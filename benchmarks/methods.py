@@ -1,0 +1,150 @@
+"""Methods under comparison: one ask/tell interface, a registry, and the run loop.
+
+Every method is an :class:`Optimizer` built by a factory ``(instance, seed, budget)``:
+``ask()`` returns one configuration (native values), ``tell(params, metrics)`` reports the
+metrics of the last asked configuration, and ``add(params, metrics)`` tells a configuration
+that was not asked (used by the speed benchmark to build a history). Peer adapters live in
+:mod:`benchmarks.peers` and :mod:`benchmarks.botorch_vanilla` and import their library
+lazily, so this module works without the peers installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from benchmarks.problems import OBJECTIVE, Instance
+from benchmarks.scoring import Observation
+
+BBO_CANDIDATES = ("auto", "gp", "sobol", "random")
+
+
+class Optimizer(Protocol):
+    """The one interface every method adapter implements (sequential ask/tell)."""
+
+    def ask(self) -> dict[str, Any]: ...
+
+    def tell(self, params: dict[str, Any], metrics: dict[str, float]) -> None: ...
+
+    def add(self, params: dict[str, Any], metrics: dict[str, float]) -> None: ...
+
+
+Factory = Callable[[Instance, int, int], Optimizer]
+
+
+class RandomSearch:
+    """Uniform random search in the encoded unit cube (the floor every method should beat)."""
+
+    def __init__(self, instance: Instance, seed: int, budget: int) -> None:
+        self._space = instance.space
+        self._rng = np.random.default_rng([seed, 12345])
+
+    def ask(self) -> dict[str, Any]:
+        return self._space.decode(self._rng.random(self._space.dim))
+
+    def tell(self, params: dict[str, Any], metrics: dict[str, float]) -> None:
+        pass
+
+    def add(self, params: dict[str, Any], metrics: dict[str, float]) -> None:
+        pass
+
+
+class BboStudy:
+    """``bbo.Study`` with strategy ``name``; asks one trial at a time."""
+
+    def __init__(self, name: str, instance: Instance, seed: int) -> None:
+        import bbo
+
+        self._study = bbo.Study(
+            instance.space,
+            direction={OBJECTIVE: "minimize"},
+            constraints=list(instance.constraints) or None,
+            strategy=name,
+            seed=seed,
+        )
+        self._pending: Any = None
+
+    def ask(self) -> dict[str, Any]:
+        self._pending = self._study.ask()
+        return dict(self._pending.params)
+
+    def tell(self, params: dict[str, Any], metrics: dict[str, float]) -> None:
+        self._study.tell(self._pending, dict(metrics))
+        self._pending = None
+
+    def add(self, params: dict[str, Any], metrics: dict[str, float]) -> None:
+        self._study.add(params, dict(metrics))
+
+
+def bbo_names() -> list[str]:
+    """The candidate bbo strategies that bbo registers right now."""
+    from bbo.strategies import STRATEGY_NAMES
+
+    return [n for n in BBO_CANDIDATES if n in STRATEGY_NAMES]
+
+
+def _bbo_factory(name: str) -> Factory:
+    def make(instance: Instance, seed: int, budget: int) -> Optimizer:
+        return BboStudy(name, instance, seed)
+
+    return make
+
+
+def _lazy(module: str, attr: str) -> Factory:
+    def make(instance: Instance, seed: int, budget: int) -> Optimizer:
+        factory: Factory = getattr(importlib.import_module(module), attr)
+        return factory(instance, seed, budget)
+
+    return make
+
+
+# peer method -> (factory, the package it needs)
+PEERS: dict[str, tuple[Factory, str]] = {
+    "optuna-gp": (_lazy("benchmarks.peers", "optuna_gp"), "optuna"),
+    "optuna-tpe": (_lazy("benchmarks.peers", "optuna_tpe"), "optuna"),
+    "optuna-cmaes": (_lazy("benchmarks.peers", "optuna_cmaes"), "cmaes"),
+    "botorch-vanilla": (_lazy("benchmarks.botorch_vanilla", "BotorchVanilla"), "botorch"),
+    "nevergrad-ngopt": (_lazy("benchmarks.peers", "NevergradNGOpt"), "nevergrad"),
+    "random": (RandomSearch, "numpy"),
+}
+
+
+def default_methods(bbo: list[str] | None = None) -> list[str]:
+    """``bbo-<name>`` for each bbo strategy (default: :func:`bbo_names`) then every peer."""
+    return [f"bbo-{n}" for n in (bbo if bbo is not None else bbo_names())] + list(PEERS)
+
+
+def available(method: str) -> bool:
+    """Whether the package a method needs can be imported."""
+    if method.startswith("bbo-"):
+        return method[4:] in bbo_names()
+    if method not in PEERS:
+        return False
+    return importlib.util.find_spec(PEERS[method][1]) is not None
+
+
+def make_optimizer(method: str, instance: Instance, seed: int, budget: int) -> Optimizer:
+    """Build ``method`` for one run (ValueError for unknown names)."""
+    if method.startswith("bbo-"):
+        return _bbo_factory(method[4:])(instance, seed, budget)
+    if method not in PEERS:
+        raise ValueError(f"unknown method {method!r}; choose from {default_methods()}")
+    return PEERS[method][0](instance, seed, budget)
+
+
+def run_method(method: str, instance: Instance, budget: int, seed: int) -> list[Observation]:
+    """``budget`` sequential ask/observe/tell rounds; observation noise is seeded per run
+    (independent of the method), so every method sees the same noise stream."""
+    opt = make_optimizer(method, instance, seed, budget)
+    noise = np.random.default_rng([seed, 777])
+    out: list[Observation] = []
+    for _ in range(budget):
+        params = opt.ask()
+        metrics = instance.observe(params, noise)
+        opt.tell(params, metrics)
+        out.append((params, metrics))
+    return out

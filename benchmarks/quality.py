@@ -1,0 +1,118 @@
+"""``python -m benchmarks.quality``: simple regret of bbo and its peers on the same problems,
+budgets and seeds, in one run.
+
+Every (method, problem, seed) is one job of ``max(--budget-mult) x d`` sequential
+evaluations; the regret after ``m x d`` evaluations is read off the same run for every
+``m`` in ``--budget-mult``. Jobs run in a pool of ``--jobs`` single-threaded processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from benchmarks import harness
+from benchmarks.jobs import quality_job
+from benchmarks.problems import PROBLEMS
+from benchmarks.report import quality_report
+
+QUICK = {
+    "problems": ["branin", "hartmann6", "mixed", "branin-constrained"],
+    "seeds": 2,
+    "budget_mult": [5, 10],
+}
+FULL = {"problems": list(PROBLEMS), "seeds": 5, "budget_mult": [10, 20]}
+# rough relative cost per evaluation, to start the slow jobs first
+_COST = {"botorch-vanilla": 50.0, "optuna-gp": 10.0, "bbo-gp": 30.0, "bbo-auto": 30.0}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__)
+    harness.add_common_args(p)
+    p.add_argument("--seeds", type=int, help="number of seeds 0..S-1 (default 5; quick 2)")
+    p.add_argument(
+        "--budget-mult",
+        type=lambda s: [int(x) for x in harness.csv(s)],
+        help="budgets as multiples of d, e.g. 10,20 (default; quick 5,10)",
+    )
+    args = p.parse_args(argv)
+    preset = QUICK if args.quick else FULL
+    args.problems = args.problems or preset["problems"]
+    args.seeds = args.seeds or preset["seeds"]
+    args.budget_mult = sorted(args.budget_mult or preset["budget_mult"])
+    unknown = [x for x in args.problems if x not in PROBLEMS]
+    if unknown:
+        p.error(f"unknown problem(s) {unknown}; choose from {list(PROBLEMS)}")
+    return args
+
+
+def _worker_init() -> None:
+    harness.single_thread()
+
+
+def run_jobs(jobs: list[tuple[str, str, int, int]], workers: int) -> list[dict[str, Any]]:
+    """Run every job (inline when ``workers <= 1``), printing progress to stderr."""
+    records: list[dict[str, Any]] = []
+    start = time.perf_counter()
+
+    def done(rec: dict[str, Any]) -> None:
+        records.append(rec)
+        status = f"ERROR {rec['error']}" if rec["error"] else f"final regret {rec['trace'][-1]:.3g}"
+        print(
+            f"[{len(records)}/{len(jobs)} {time.perf_counter() - start:6.0f}s] {rec['method']} "
+            f"{rec['problem']} seed={rec['seed']}: {rec['wall_s']:.1f}s, {status}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    if workers <= 1:
+        harness.single_thread()
+        for job in jobs:
+            done(quality_job(*job))
+        return records
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+        futures = [pool.submit(quality_job, *job) for job in jobs]
+        for fut in as_completed(futures):
+            done(fut.result())
+    return records
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the benchmark described by ``args``; return the results (also saved)."""
+    methods = harness.ensure_peers(harness.select_methods(args), not args.no_install)
+    top = max(args.budget_mult)
+    jobs = [(m, p, s, top) for p in args.problems for m in methods for s in range(args.seeds)]
+    jobs.sort(key=lambda j: -_COST.get(j[0], 1.0) * PROBLEMS[j[1]](0).dim)
+    start = time.perf_counter()
+    runs = run_jobs(jobs, args.jobs)
+    results: dict[str, Any] = {
+        "kind": "quality",
+        **harness.meta(args),
+        "methods": methods,
+        "problems": args.problems,
+        "seeds": list(range(args.seeds)),
+        "budget_mults": args.budget_mult,
+        "jobs": args.jobs,
+        "wall_s": time.perf_counter() - start,
+        "runs": sorted(runs, key=lambda r: (r["problem"], r["method"], r["seed"])),
+    }
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    results = run(args)
+    print(quality_report(results))
+    path = harness.save(args.out, "quality", results, quality_report(results, markdown=True))
+    print(f"saved {path} and {path.with_suffix('.md')}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
