@@ -1,0 +1,149 @@
+"""``python -m benchmarks.speed``: seconds per ask at history sizes 100, 1000 and 5000.
+
+For each (method, problem, n): a fresh single-threaded process tells the method ``n``
+uniformly random points of the problem (seeded; not timed), asks once to warm up, then times
+``--asks`` further asks (each followed by a tell of its result) and reports the median.
+A measurement that runs past its time budget (``--max-seconds`` per ask) is killed and
+marked ``>limit``, and the method is skipped at larger sizes of that problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from benchmarks import harness
+from benchmarks.methods import make_optimizer
+from benchmarks.problems import PROBLEMS, make_problem
+
+SIZES = [100, 1000, 5000]
+_BUILD_ALLOWANCE_S = 300.0  # telling a large history is not timed but must fit too
+
+
+def measure(method: str, problem: str, n: int, asks: int, seed: int = 0) -> dict[str, Any]:
+    """Seconds per ask of ``method`` after a history of ``n`` random points."""
+    harness.single_thread()
+    instance = make_problem(problem, seed)
+    opt = make_optimizer(method, instance, seed, n + asks + 1)
+    rng = np.random.default_rng([seed, n, 99])
+    for params in instance.space.sample(n, rng):
+        opt.add(params, instance.observe(params, rng))
+    times = []
+    for i in range(asks + 1):
+        start = time.perf_counter()
+        params = opt.ask()
+        elapsed = time.perf_counter() - start
+        opt.tell(params, instance.observe(params, rng))
+        if i > 0:  # the first ask is the warm-up
+            times.append(elapsed)
+    return {"median_s": float(np.median(times)), "times_s": times, "status": "ok"}
+
+
+def _measure_in_subprocess(
+    method: str, problem: str, n: int, asks: int, max_seconds: float
+) -> dict[str, Any]:
+    cell: dict[str, Any] = {"method": method, "problem": problem, "n": n}
+    job = json.dumps({"method": method, "problem": problem, "n": n, "asks": asks})
+    limit = _BUILD_ALLOWANCE_S + (asks + 1) * max_seconds
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.speed", "--worker", job],
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {**cell, "status": "limit", "wall_s": time.perf_counter() - start}
+    cell["wall_s"] = time.perf_counter() - start
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {**cell, "status": "error", "error": proc.stderr[-2000:]}
+    cell |= json.loads(lines[-1])
+    if cell["median_s"] > max_seconds:
+        cell["status"] = "limit"
+    return cell
+
+
+def _series(
+    method: str, problem: str, sizes: Sequence[int], asks: int, max_seconds: float
+) -> list[dict[str, Any]]:
+    """Measure increasing sizes until one hits the limit."""
+    out = []
+    for n in sizes:
+        cell = _measure_in_subprocess(method, problem, n, asks, max_seconds)
+        status = cell["status"]
+        shown = f"{cell['median_s']:.3g}s/ask" if status == "ok" else status
+        print(f"{method} {problem} n={n}: {shown}", file=sys.stderr, flush=True)
+        out.append(cell)
+        if status != "ok":
+            break
+    return out
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__)
+    harness.add_common_args(p)
+    p.add_argument("--sizes", type=lambda s: [int(x) for x in harness.csv(s)])
+    p.add_argument("--asks", type=int, help="timed asks per cell (default 3; quick 2)")
+    p.add_argument("--max-seconds", type=float, help="per-ask limit (default 120; quick 20)")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.problems = args.problems or ["hartmann6", "mixed"]
+    args.sizes = args.sizes or ([100, 1000] if args.quick else SIZES)
+    args.asks = args.asks or (2 if args.quick else 3)
+    args.max_seconds = args.max_seconds or (20.0 if args.quick else 120.0)
+    unknown = [x for x in args.problems if x not in PROBLEMS]
+    if unknown:
+        p.error(f"unknown problem(s) {unknown}; choose from {list(PROBLEMS)}")
+    return args
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure every (method, problem) series with ``--jobs`` concurrent subprocesses."""
+    methods = harness.ensure_peers(harness.select_methods(args), not args.no_install)
+    start = time.perf_counter()
+    series = [(m, p) for p in args.problems for m in methods]
+    with ThreadPoolExecutor(max(args.jobs, 1)) as pool:
+        parts = pool.map(lambda mp: _series(*mp, args.sizes, args.asks, args.max_seconds), series)
+        cells = [c for part in parts for c in part]
+    return {
+        "kind": "speed",
+        **harness.meta(args),
+        "methods": methods,
+        "problems": args.problems,
+        "sizes": args.sizes,
+        "asks": args.asks,
+        "max_seconds": args.max_seconds,
+        "jobs": args.jobs,
+        "wall_s": time.perf_counter() - start,
+        "cells": cells,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
+    from benchmarks.report import speed_report
+
+    args = parse_args(argv)
+    if args.worker:
+        job = json.loads(args.worker)
+        print(json.dumps(measure(job["method"], job["problem"], job["n"], job["asks"])))
+        return None
+    results = run(args)
+    print(speed_report(results))
+    path = harness.save(args.out, "speed", results, speed_report(results, markdown=True))
+    print(f"saved {path} and {path.with_suffix('.md')}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Fast checks of the benchmark harness itself (no peer library needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import quality, speed
+from benchmarks.methods import PEERS, run_method
+from benchmarks.problems import CONSTRAINT, OBJECTIVE, PROBLEMS, make_problem, random_rotation
+from benchmarks.report import quality_report
+from benchmarks.scoring import count_wins, quartiles, regret_at, regret_trace
+
+SEEDS = [0, 1, 2]
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_optimum_at_known_optimiser_and_higher_elsewhere(name: str, seed: int) -> None:
+    inst = make_problem(name, seed)
+    assert inst.space.contains(inst.argmin)
+    assert abs(inst.true(inst.argmin) - inst.optimum) < 1e-4
+    rng = np.random.default_rng(seed)
+    for params in inst.space.sample(200, rng):
+        if inst.constraint is not None and inst.constraint(params) > 0:
+            continue
+        assert inst.true(params) > inst.optimum - 1e-6
+
+
+@pytest.mark.parametrize("name", ["ackley10", "levy8", "rosenbrock6", "mixed"])
+def test_shifted_instances_move_the_optimiser_but_keep_the_value(name: str) -> None:
+    a, b = make_problem(name, 0), make_problem(name, 1)
+    assert a.argmin != b.argmin
+    assert a.optimum == b.optimum
+    centre = {k: p.decode(0.5) for k, p in a.space.items()}
+    assert a.true(centre) > a.optimum + 1e-3  # the centre of the box is not optimal
+
+
+def test_random_rotation_is_orthogonal() -> None:
+    r = random_rotation(5, np.random.default_rng(3))
+    assert np.allclose(r @ r.T, np.eye(5))
+
+
+def test_regret_of_noisy_problem_uses_true_value_of_best_observed() -> None:
+    inst = make_problem("hartmann6-noisy", 0)
+    good = dict(inst.argmin)
+    bad = {k: 0.9 for k in inst.space.names}
+    # the bad point got a lucky observation: it is the incumbent, and pays its true regret
+    trace = regret_trace(inst, [(good, {OBJECTIVE: -3.0}), (bad, {OBJECTIVE: -3.5})])
+    assert trace[0] == pytest.approx(0.0, abs=1e-4)
+    assert trace[1] == pytest.approx(inst.true(bad) - inst.optimum)
+    assert regret_at(trace, 1) == trace[0]
+    assert regret_at(trace, 10) == trace[1]
+
+
+def test_regret_of_constrained_problem_counts_feasible_points_only() -> None:
+    inst = make_problem("branin-constrained", 0)
+    infeasible_min = {"x0": -math.pi, "x1": 12.275}  # a Branin minimiser outside the disk
+    feasible = {"x0": 2.5, "x1": 7.5}
+    obs = [
+        (infeasible_min, inst.observe(infeasible_min, np.random.default_rng(0))),
+        (feasible, inst.observe(feasible, np.random.default_rng(0))),
+        (dict(inst.argmin), inst.observe(inst.argmin, np.random.default_rng(0))),
+    ]
+    assert obs[0][1][CONSTRAINT] > 0 and obs[1][1][CONSTRAINT] <= 0
+    trace = regret_trace(inst, obs)
+    assert trace[0] == inst.regret_cap  # nothing feasible yet
+    assert trace[1] == pytest.approx(inst.true(feasible) - inst.optimum)
+    assert trace[2] == pytest.approx(0.0, abs=1e-4)
+
+
+def test_quartiles_and_wins() -> None:
+    assert quartiles([1.0, 2.0, 3.0, math.nan]) == (2.0, 1.5, 2.5)
+    assert all(math.isnan(x) for x in quartiles([]))
+    medians = {"p": {"a": 1.0, "b": 2.0}, "q": {"a": 3.0, "b": 2.0}, "r": {"a": 1.0}}
+    assert count_wins(medians, "a", "b") == (1, 2)
+
+
+def test_tiny_end_to_end_run_prints_finite_table(tmp_path, capsys) -> None:
+    argv = ["--methods", "bbo-random,random", "--problems", "branin", "--seeds", "2"]
+    argv += ["--budget-mult", "2,4", "--jobs", "1", "--no-install", "--out", str(tmp_path)]
+    results = quality.main(argv)
+    assert len(results["runs"]) == 4
+    for run in results["runs"]:
+        assert run["error"] is None and len(run["trace"]) == 8
+        assert all(math.isfinite(v) for v in run["trace"])
+        assert run["trace"] == sorted(run["trace"], reverse=True)  # noise-free: monotone
+    out = capsys.readouterr().out
+    assert "budget 2 x d" in out and "budget 4 x d" in out and "branin (d=2, n=8)" in out
+    assert "n/a" not in quality_report(results)
+    assert list(tmp_path.glob("quality-*.json")) and list(tmp_path.glob("quality-*.md"))
+
+
+def test_same_seed_same_run() -> None:
+    inst = make_problem("mixed", 0)
+    a = run_method("random", inst, 5, seed=4)
+    b = run_method("random", inst, 5, seed=4)
+    assert a == b
+    assert all(inst.space.contains(p) for p, _ in a)
+
+
+def test_speed_measure_inline() -> None:
+    cell = speed.measure("bbo-random", "mixed", n=20, asks=2)
+    assert cell["status"] == "ok" and len(cell["times_s"]) == 2
+
+
+_FAST_PEERS = ["optuna-tpe", "optuna-cmaes", "nevergrad-ngopt"]
+
+
+@pytest.mark.parametrize("method", _FAST_PEERS)
+@pytest.mark.parametrize("problem", ["mixed", "branin-constrained"])
+def test_peer_adapters_propose_valid_points(method: str, problem: str) -> None:
+    if importlib.util.find_spec(PEERS[method][1]) is None:
+        pytest.skip(f"{PEERS[method][1]} is not installed")
+    inst = make_problem(problem, 0)
+    obs = run_method(method, inst, 4, seed=0)
+    assert len(obs) == 4
+    assert all(inst.space.contains(p) for p, _ in obs)
