@@ -43,22 +43,31 @@ def run(
     from bbo.cli.display import RunDisplay, print_summary
 
     from bbo.run.config import load_config
-    from bbo.run.runner import Status, run_study
+    from bbo.run.runner import Runner, Status, evaluator_for, open_study
 
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:  # logs and pipes: wide enough not to cut URLs and params
         console = Console(highlight=False, soft_wrap=True, width=160)
     try:
         config, yaml_dir = load_config(study_file)
-    except ConfigError as e:
-        raise _fail(str(e), EXIT_INVALID) from None
-    display = RunDisplay(console)
-    try:
-        result = run_study(config, yaml_dir, reporter=display)
-    except BboError as e:  # conflicting study, bad storage URL ...
-        raise _fail(f"{study_file}: {e}", EXIT_INVALID) from None
-    except KeyboardInterrupt:  # before the runner took over the signals
+        study = open_study(config)  # a conflicting study or a bad storage URL: invalid input
+    except BboError as e:
+        message = str(e) if isinstance(e, ConfigError) else f"{study_file}: {e}"
+        raise _fail(message, EXIT_INVALID) from None
+    except KeyboardInterrupt:
         raise _fail("interrupted", EXIT_INTERRUPTED) from None
+    display = RunDisplay(console)
+    runner = Runner(
+        study,
+        evaluator_for(config, yaml_dir),
+        budget=config.budget,
+        workers=config.workers,
+        reporter=display,
+    )
+    try:
+        result = runner.run()
+    except BboError as e:  # e.g. a finite space with fewer configurations than the budget
+        raise _fail(f"{study_file}: the run stopped: {e}", 1) from None
     finally:
         display.stop()
     if result.status == Status.ALREADY_DONE:

@@ -107,7 +107,8 @@ class ObjectiveConfig(BaseModel):
     command: list[str] | None = Field(
         None,
         min_length=1,
-        description="argv template; `{name}` is replaced by the value of parameter `name`. "
+        description="argv template; `{name}` is replaced by str(value) of parameter `name` "
+        "(str.format: `{x:.3f}` formats, literal braces are doubled `{{ }}`). "
         "A leading `python`/`python3` runs the interpreter running bbo (sys.executable). The "
         "last non-empty stdout line must be a number, a JSON object of metrics, or "
         '{"samples": [...]}. Exactly one of `command` and `python`.',

@@ -24,6 +24,7 @@ def study_dict(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         "name": "demo",
         "space": {"x": {"type": "float", "low": -1.0, "high": 1.0}},
         "objective": {"command": ["python", "-c", SQUARE, "0", "{x}"]},
+        "strategy": {"name": "sobol"},  # fast and model-free: these tests are about the runner
         "budget": 4,
         "workers": 2,
         "seed": 0,

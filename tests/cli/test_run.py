@@ -28,7 +28,8 @@ def test_branin_example_runs_resumes_and_extends(tmp_path, invoke, monkeypatch):
     monkeypatch.chdir(REPO)  # the example's command path is relative to where bbo starts
     config = yaml.safe_load((REPO / "examples" / "branin.yaml").read_text())
     url = f"sqlite:///{tmp_path / 'branin.db'}"
-    config.update(budget=30, workers=4, storage=url)
+    # sobol keeps the test fast on 2 cores; the strategy is not what is tested here
+    config.update(budget=30, workers=4, storage=url, strategy={"name": "sobol"})
     path = tmp_path / "branin.yaml"
     path.write_text(yaml.safe_dump(config))
 

@@ -15,6 +15,7 @@ def config(tmp_path, command, **kw) -> StudyConfig:
             "objective": {"command": command},
             "storage": f"sqlite:///{tmp_path / 'r.db'}",
             "seed": 3,
+            "strategy": {"name": "sobol"},
             **kw,
         }
     )
