@@ -21,3 +21,16 @@ lint: install
 
 format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+# Benchmarks against peer libraries (dev only; see docs/benchmarks.md). The peers in
+# benchmarks/requirements.txt do not depend on torch, so the CPU torch stays as installed.
+.PHONY: bench bench-quick
+bench: install
+	$(PY) -m pip install -q -r benchmarks/requirements.txt
+	$(PY) -m benchmarks.quality
+	$(PY) -m benchmarks.speed
+
+bench-quick: install
+	$(PY) -m pip install -q -r benchmarks/requirements.txt
+	$(PY) -m benchmarks.quality --quick
+	$(PY) -m benchmarks.speed --quick

@@ -29,6 +29,7 @@ def single_thread() -> None:
     warnings.simplefilter("ignore", FutureWarning)
     warnings.simplefilter("ignore", UserWarning)
     warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", RuntimeWarning)  # botorch's "optimization failed, retrying"
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     if importlib.util.find_spec("torch") is not None:

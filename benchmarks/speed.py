@@ -98,7 +98,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-seconds", type=float, help="per-ask limit (default 120; quick 20)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    args.problems = args.problems or ["hartmann6", "mixed"]
+    args.problems = args.problems or (["hartmann6"] if args.quick else ["hartmann6", "mixed"])
     args.sizes = args.sizes or ([100, 1000] if args.quick else SIZES)
     args.asks = args.asks or (2 if args.quick else 3)
     args.max_seconds = args.max_seconds or (20.0 if args.quick else 120.0)
