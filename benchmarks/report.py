@@ -37,10 +37,15 @@ def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) 
 
 
 def regret_table(
-    runs: Sequence[dict[str, Any]], mult: int, methods: Sequence[str], problems: Sequence[str]
+    runs: Sequence[dict[str, Any]],
+    mult: int,
+    methods: Sequence[str],
+    problems: Sequence[str],
+    markdown: bool = False,
 ) -> tuple[dict[str, dict[str, float]], list[list[str]]]:
     """Median regret per (problem, method) at budget ``mult x d``, and the table rows
-    (cells ``median [q25, q75]``; ``*`` marks the best median of a row)."""
+    (cells ``median [q25, q75]``; the best median of a row is marked ``*`` in text and bold
+    in Markdown)."""
     medians: dict[str, dict[str, float]] = {}
     rows: list[list[str]] = []
     for prob in problems:
@@ -58,7 +63,7 @@ def regret_table(
             med, q25, q75, failed = cells[m]
             text = f"{_fmt(med)} [{_fmt(q25)}, {_fmt(q75)}]" if math.isfinite(med) else "n/a"
             if math.isfinite(med) and med == best:
-                text = "*" + text
+                text = f"**{text}**" if markdown else "*" + text
             if failed:
                 text += f" ({failed} failed)"
             row.append(text)
@@ -84,10 +89,11 @@ def quality_report(results: dict[str, Any], markdown: bool = False) -> str:
     seeds = results["seeds"]
     out = []
     for mult in results["budget_mults"]:
-        medians, rows = regret_table(runs, mult, methods, problems)
+        medians, rows = regret_table(runs, mult, methods, problems, markdown)
+        mark = "bold" if markdown else "*"
         title = (
             f"Simple regret at budget {mult} x d (median [q25, q75] over {len(seeds)} seeds; "
-            "* = best median)"
+            f"{mark} = best median)"
         )
         out.append(("### " if markdown else "") + title)
         out.append(_grid(["problem", *methods], rows, markdown))
