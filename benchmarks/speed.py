@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -137,7 +138,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
     if args.worker:
         job = json.loads(args.worker)
         print(json.dumps(measure(job["method"], job["problem"], job["n"], job["asks"])))
-        return None
+        sys.stdout.flush()
+        # exit without joining library threads: Nevergrad's recast optimizers (Powell, ...)
+        # keep a non-daemon thread waiting for tells that never come, which blocks exit
+        os._exit(0)
     results = run(args)
     print(speed_report(results))
     path = harness.save(args.out, "speed", results, speed_report(results, markdown=True))
