@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -101,12 +102,12 @@ def git_commit() -> str:
 
 
 def versions() -> dict[str, str]:
-    """Versions of bbo and of the installed peers."""
+    """Versions of bbo and of the installed peers (from package metadata, no imports)."""
     out: dict[str, str] = {"python": platform.python_version()}
-    for pkg in ("bbo", "optuna", "nevergrad", "cmaes", "botorch", "torch", "numpy"):
+    for pkg in ("bbo", "optuna", "greenlet", "nevergrad", "cmaes", "botorch", "torch", "numpy"):
         try:
-            out[pkg] = str(importlib.import_module(pkg).__version__)
-        except (ImportError, AttributeError):
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
             continue
     return out
 
