@@ -10,11 +10,12 @@ from bbo.space import Space
 from bbo.strategies.base import History, StatelessStrategy, Strategy, Suggestion
 from bbo.study.trial import Objective
 
-# name -> "module:Class"; ``auto`` picks per study (Sobol until the BO strategies land)
+# name -> "module:Class"; ``auto`` is GP-BO after a Sobol' initial design
 _REGISTRY: dict[str, str] = {
     "random": "bbo.strategies.random:RandomSearch",
     "sobol": "bbo.strategies.sobol:SobolSearch",
-    "auto": "bbo.strategies.sobol:SobolSearch",
+    "gp": "bbo.strategies.gp:GPStrategy",
+    "auto": "bbo.strategies.gp:GPStrategy",
 }
 
 STRATEGY_NAMES: tuple[str, ...] = tuple(_REGISTRY)

@@ -193,44 +193,70 @@ class Study:
         if lease is not None and not (isinstance(lease, (int, float)) and lease > 0):
             raise InvalidArgumentError(f"`lease > 0` seconds must hold, got lease={lease!r}")
         expires = time.time() + lease if lease is not None else None
-        base = {"worker": self._worker}
         for _ in range(_ASK_ATTEMPTS):
-            self.abandon_stale()
-            trials = self._storage.get_trials(self._study_id)
-            retried = {t.retry_of for t in trials if t.retry_of is not None}
-            new = [
-                NewTrial(
-                    params=t.params,
-                    attrs={**base, "source": "retry"},
-                    retry_of=t.id,
-                    client_id=client_id,
-                    lease_expires_at=expires,
-                )
-                for t in trials
-                if t.state == TrialState.ABANDONED and t.id not in retried
-            ][:count]
-            history = History(
-                self.space,
-                self.objectives,
-                tuple(trials),
-                tuple(t.params for t in new),
-                constraints=self.constraints,
-            )
-            for s in self._suggest(count - len(new), history):
-                attrs = {**base, "source": s.source, **s.info}
-                new.append(
-                    NewTrial(s.params, attrs=attrs, client_id=client_id, lease_expires_at=expires)
-                )
-            try:
-                created = self._storage.create_trials(
-                    self._study_id, new, expected_count=len(trials)
-                )
-            except ConcurrentUpdateError:
-                continue
-            return created[0] if n is None else created
+            trials, new = self._propose(count, client_id, expires)
+            created = self._insert(new, len(trials))
+            if created is not None:
+                return created[0] if n is None else created
         raise ConcurrentUpdateError(
             f"study {self.name!r} changed under {_ASK_ATTEMPTS} consecutive asks; retry"
         )
+
+    def _propose(
+        self, count: int, client_id: str | None, expires: float | None
+    ) -> tuple[list[Trial], list[NewTrial]]:
+        """Read the study and choose ``count`` new trials: abandoned points first, then the
+        strategy's suggestions. Returns the trials read and the trials to create."""
+        base = {"worker": self._worker}
+        self.abandon_stale()
+        state = self._storage.get_study_by_id(self._study_id).strategy_state
+        self._strategy.load_state_dict(state or {})
+        trials = self._storage.get_trials(self._study_id)
+        retried = {t.retry_of for t in trials if t.retry_of is not None}
+        new = [
+            NewTrial(
+                params=t.params,
+                attrs={**base, "source": "retry"},
+                retry_of=t.id,
+                client_id=client_id,
+                lease_expires_at=expires,
+            )
+            for t in trials
+            if t.state == TrialState.ABANDONED and t.id not in retried
+        ][:count]
+        history = History(
+            self.space,
+            self.objectives,
+            tuple(trials),
+            tuple(t.params for t in new),
+            constraints=self.constraints,
+        )
+        for s in self._suggest(count - len(new), history):
+            attrs = {**base, "source": s.source, **s.info}
+            new.append(
+                NewTrial(s.params, attrs=attrs, client_id=client_id, lease_expires_at=expires)
+            )
+        return trials, new
+
+    def _insert(self, new: list[NewTrial], seen: int) -> list[Trial] | None:
+        """Create ``new`` if the study still holds ``seen`` trials. When other writers added
+        trials meanwhile, insert anyway unless one of those has the same configuration or
+        retries the same abandoned trial as one of ``new`` (then None: propose again). A slow
+        suggestion (a GP fit) is thus not thrown away for every concurrent ask."""
+        state = self._strategy.state_dict() or None
+        while True:
+            try:
+                return self._storage.create_trials(
+                    self._study_id, new, expected_count=seen, strategy_state=state
+                )
+            except ConcurrentUpdateError:
+                latest = self._storage.get_trials(self._study_id, since=seen - 1)
+                keys = {params_key(t.params) for t in latest}
+                retries = {t.retry_of for t in latest if t.retry_of is not None}
+                for t in new:
+                    if params_key(t.params) in keys or t.retry_of in retries:
+                        return None
+                seen += len(latest)
 
     def _suggest(self, count: int, history: History) -> list[Suggestion]:
         """``count`` suggestions distinct from each other and from every stored trial."""

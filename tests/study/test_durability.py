@@ -131,7 +131,7 @@ WRITER = textwrap.dedent(
     import bbo
     space = bbo.Space({"x": bbo.Float(-5.0, 10.0), "k": bbo.Int(1, 50, log=True),
                        "c": bbo.Categorical(["a", "b"])})
-    study = bbo.Study(space, seed=4, storage=sys.argv[1], name="shared")
+    study = bbo.Study(space, seed=4, strategy="sobol", storage=sys.argv[1], name="shared")
     for _ in range(int(sys.argv[2])):
         for t in study.ask(2):
             study.tell(t, t.params["x"])
@@ -141,7 +141,7 @@ WRITER = textwrap.dedent(
 
 def test_several_processes_share_one_sqlite_file(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    bbo.Study(SPACE, seed=4, storage=url, name="shared")
+    bbo.Study(SPACE, seed=4, strategy="sobol", storage=url, name="shared")
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     t0 = time.time()
@@ -151,3 +151,40 @@ def test_several_processes_share_one_sqlite_file(tmp_path):
     assert [t.id for t in trials] == list(range(48))
     assert all(t.state == bbo.TrialState.COMPLETED for t in trials)
     assert len({params_key(t.params) for t in trials}) == 48  # no point handed out twice
+
+
+def _racing(study, other, action):
+    """Make ``other`` write to the study between ``study``'s proposal and its insert."""
+    propose = study._propose
+    calls = []
+
+    def racing(*args):
+        trials, new = propose(*args)
+        calls.append(new)
+        if len(calls) == 1:
+            action(other, new)
+        return trials, new
+
+    study._propose = racing
+    return calls
+
+
+def test_concurrent_distinct_trial_keeps_the_proposal(tmp_path):
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    a = bbo.Study(SPACE, strategy="random", seed=1, storage=url, name="r")
+    b = bbo.Study.load("r", url)
+    calls = _racing(a, b, lambda other, new: other.add({"x": 0.0, "k": 1, "c": "b"}, 1.0))
+    t = a.ask()
+    assert len(calls) == 1  # not recomputed
+    assert t.id == 1 and t.params == calls[0][0].params
+    assert len({params_key(x.params) for x in a.trials}) == 2
+
+
+def test_concurrent_duplicate_forces_a_new_proposal(tmp_path):
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    a = bbo.Study(SPACE, strategy="random", seed=1, storage=url, name="r")
+    b = bbo.Study.load("r", url)
+    calls = _racing(a, b, lambda other, new: other.add(new[0].params, 1.0))
+    t = a.ask()
+    assert len(calls) == 2  # the first proposal collided and was recomputed
+    assert t.id == 1 and params_key(t.params) != params_key(calls[0][0].params)

@@ -183,3 +183,17 @@ def test_bad_urls(url, needle):
     with pytest.raises(StorageError) as e:
         open_storage(url)
     assert needle in str(e.value)
+
+
+def test_strategy_state_is_written_with_the_trials(st):
+    rec, _ = st.get_or_create_study("a", SPEC)
+    assert st.get_study_by_id(rec.id).strategy_state is None
+    st.create_trials(rec.id, [_new(0.1)], strategy_state={"gen": 1, "mean": [0.5]})
+    assert st.get_study("a").strategy_state == {"gen": 1, "mean": [0.5]}
+    with pytest.raises(ConcurrentUpdateError):
+        st.create_trials(rec.id, [_new(0.2)], expected_count=0, strategy_state={"gen": 2})
+    assert st.get_study_by_id(rec.id).strategy_state == {"gen": 1, "mean": [0.5]}
+    st.create_trials(rec.id, [_new(0.3)])  # no state given: kept
+    assert st.get_study("a").strategy_state["gen"] == 1
+    with pytest.raises(StudyNotFoundError):
+        st.get_study_by_id(999)

@@ -169,7 +169,7 @@ def test_multi_objective_pareto_set(storage_url):
         ({"direction": "up"}, "`direction` must be 'minimize' or 'maximize', got 'up'"),
         ({"direction": {}}, "must name at least one objective"),
         ({"direction": 3}, "`direction` must be"),
-        ({"strategy": "magic"}, "`strategy` must be one of ['random', 'sobol', 'auto'"),
+        ({"strategy": "magic"}, "`strategy` must be one of ['random', 'sobol', 'gp', 'auto']"),
         ({"seed": "0"}, "`seed` must be an integer"),
         ({"name": ""}, "`name` must be a non-empty string"),
         ({"strategy": "sobol", "strategy_options": {"bogus": 1}}, "takes no option(s) ['bogus']"),

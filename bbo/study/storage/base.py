@@ -23,6 +23,7 @@ class StudyRecord:
     name: str
     spec: dict[str, Any]
     created_at: float
+    strategy_state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,24 @@ class Storage(ABC):
     # -- trials ----------------------------------------------------------------------------
     @abstractmethod
     def create_trials(
-        self, study_id: int, new: Sequence[NewTrial], *, expected_count: int | None = None
+        self,
+        study_id: int,
+        new: Sequence[NewTrial],
+        *,
+        expected_count: int | None = None,
+        strategy_state: dict[str, Any] | None = None,
     ) -> list[Trial]:
         """Append trials numbered ``count, count + 1, ...`` in one transaction.
 
         With ``expected_count``, raise ConcurrentUpdateError unless the study holds exactly
         that many trials (another writer got in between the caller's read and this write).
+        ``strategy_state`` (JSON-ready), when given, replaces the study's stored strategy
+        state in the same transaction, so state and trials never disagree.
         """
+
+    @abstractmethod
+    def get_study_by_id(self, study_id: int) -> StudyRecord:
+        """StudyNotFoundError if absent."""
 
     @abstractmethod
     def finish_trial(self, study_id: int, trial_id: int, result: TrialResult) -> Trial:

@@ -67,8 +67,20 @@ class MemoryStorage(Storage):
         except KeyError:
             raise StudyNotFoundError(f"no study with id {study_id}") from None
 
+    def get_study_by_id(self, study_id: int) -> StudyRecord:
+        with self._lock:
+            for rec in self._studies.values():
+                if rec.id == study_id:
+                    return rec
+            raise StudyNotFoundError(f"no study with id {study_id}")
+
     def create_trials(
-        self, study_id: int, new: Sequence[NewTrial], *, expected_count: int | None = None
+        self,
+        study_id: int,
+        new: Sequence[NewTrial],
+        *,
+        expected_count: int | None = None,
+        strategy_state: dict[str, Any] | None = None,
     ) -> list[Trial]:
         with self._lock:
             trials = self._list(study_id)
@@ -96,6 +108,9 @@ class MemoryStorage(Storage):
                 )
                 trials.append(trial)
                 out.append(trial)
+            if strategy_state is not None:
+                rec = self.get_study_by_id(study_id)
+                self._studies[rec.name] = replace(rec, strategy_state=copy.deepcopy(strategy_state))
             return out
 
     def finish_trial(self, study_id: int, trial_id: int, result: TrialResult) -> Trial:

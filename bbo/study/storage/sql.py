@@ -2,7 +2,7 @@
 
 Schema (created on first use; ``bbo_meta.schema_version`` guards future migrations)::
 
-    studies(id PK, name UNIQUE, spec JSON, created_at)
+    studies(id PK, name UNIQUE, spec JSON, strategy_state JSON, created_at)
     trials(pk PK, study_id FK -> studies ON DELETE CASCADE, number, state, params JSON,
            metrics JSON, value, samples JSON, reason, attrs JSON, retry_of, client_id,
            lease_expires_at, created_at, finished_at, UNIQUE(study_id, number))
@@ -53,6 +53,7 @@ studies = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("strategy_state", sa.JSON, nullable=True),
     sa.Column("created_at", sa.Double, nullable=False),
 )
 
@@ -163,7 +164,7 @@ class SQLStorage(Storage):
     # -- studies ---------------------------------------------------------------------------
     @staticmethod
     def _record(row: Any) -> StudyRecord:
-        return StudyRecord(row.id, row.name, row.spec, row.created_at)
+        return StudyRecord(row.id, row.name, row.spec, row.created_at, row.strategy_state)
 
     def get_or_create_study(self, name: str, spec: dict[str, Any]) -> tuple[StudyRecord, bool]:
         for _ in range(3):
@@ -186,6 +187,13 @@ class SQLStorage(Storage):
             row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
         if row is None:
             raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+        return self._record(row)
+
+    def get_study_by_id(self, study_id: int) -> StudyRecord:
+        with self._tx() as conn:
+            row = conn.execute(sa.select(studies).where(studies.c.id == study_id)).first()
+        if row is None:
+            raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
         return self._record(row)
 
     def list_studies(self) -> list[StudyRecord]:
@@ -240,7 +248,12 @@ class SQLStorage(Storage):
         )
 
     def create_trials(
-        self, study_id: int, new: Sequence[NewTrial], *, expected_count: int | None = None
+        self,
+        study_id: int,
+        new: Sequence[NewTrial],
+        *,
+        expected_count: int | None = None,
+        strategy_state: dict[str, Any] | None = None,
     ) -> list[Trial]:
         now = time.time()
         try:
@@ -272,6 +285,12 @@ class SQLStorage(Storage):
                 ]
                 if rows:
                     conn.execute(sa.insert(trials), rows)
+                if strategy_state is not None:
+                    conn.execute(
+                        sa.update(studies)
+                        .where(studies.c.id == study_id)
+                        .values(strategy_state=strategy_state)
+                    )
                 out = conn.execute(
                     sa.select(trials)
                     .where(trials.c.study_id == study_id, trials.c.number >= count)

@@ -1,0 +1,196 @@
+"""Acquisition functions by name.
+
+Every entry is a *proposer* ``(ctx, q) -> X`` returning ``q x d`` candidates, so that
+optimizer-based acquisitions and sampling-based ones (Thompson sampling) share one
+interface. The model's outputs are, in order: ``m`` objective utilities (higher is better)
+and ``k`` constraint slacks (feasible where ``<= 0``); constraints enter the MC
+acquisitions the botorch way (a smoothed feasibility factor per sample).
+
+| name        | what it maximizes                                                          |
+|-------------|----------------------------------------------------------------------------|
+| `qLogNEI`   | log of the noisy expected improvement of the batch, with pending points and  |
+|             | outcome constraints (Ament et al. 2023); the default for one objective      |
+| `qUCB`      | ``E[max_j mu_j + sqrt(beta pi / 2) |y_j - mu_j|]`` (MC upper confidence bound) |
+| `TS`        | Thompson sampling: the arg-max of joint posterior draws over a Sobol' pool   |
+| `PM`        | the posterior mean (pure exploitation, for a final recommendation)           |
+| `qLogNEHVI` | log noisy expected hypervolume improvement; the default for several objectives|
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from botorch.acquisition import AcquisitionFunction, qSimpleRegret, qUpperConfidenceBound
+from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+from botorch.acquisition.objective import GenericMCObjective
+from botorch.generation.sampling import MaxPosteriorSampling
+from botorch.models.model import Model
+from botorch.sampling import SobolQMCNormalSampler
+from botorch.utils.multi_objective.hypervolume import infer_reference_point
+from torch import Tensor
+from torch.quasirandom import SobolEngine
+
+from bbo.acquisition.optimize import OptimizerConfig, levels, optimize
+from bbo.exceptions import InvalidArgumentError
+from bbo.space import Space
+
+
+@dataclass
+class AcqContext:
+    """Everything a proposer needs. Shapes: ``X_baseline`` ``n x d``; ``Y`` ``n x m``
+    objective utilities; ``X_pending`` ``p x d`` or None; ``bounds`` ``2 x d``."""
+
+    model: Model
+    space: Space
+    X_baseline: Tensor
+    Y: Tensor
+    n_objectives: int
+    n_constraints: int
+    X_pending: Tensor | None
+    bounds: Tensor
+    seed: int
+    config: OptimizerConfig = field(default_factory=OptimizerConfig)
+    mc_samples: int = 256
+    beta: float = 4.0
+
+    def sampler(self) -> SobolQMCNormalSampler:
+        return SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=self.seed)
+
+    def constraints(self) -> list[Callable[[Tensor], Tensor]]:
+        """Outcome constraints as callables on model-output samples ``... x t``, feasible
+        where ``<= 0``."""
+        return [_column(self.n_objectives + j) for j in range(self.n_constraints)]
+
+    def objective(self) -> GenericMCObjective:
+        return GenericMCObjective(_first_output)
+
+
+def _column(j: int) -> Callable[[Tensor], Tensor]:
+    """Constraint callable: output ``j`` of the samples (feasible where ``<= 0``)."""
+
+    def slack(Z: Tensor) -> Tensor:
+        return Z[..., j]
+
+    return slack
+
+
+def _first_output(Z: Tensor, X: Tensor | None = None) -> Tensor:
+    return Z[..., 0]
+
+
+Proposer = Callable[[AcqContext, int], Tensor]
+
+
+def _optimize(ctx: AcqContext, acqf: AcquisitionFunction, q: int) -> Tensor:
+    return optimize(acqf, ctx.space, ctx.bounds, q, ctx.config, ctx.seed)
+
+
+def _single(ctx: AcqContext, name: str) -> None:
+    if ctx.n_objectives != 1:
+        raise InvalidArgumentError(
+            f"acquisition {name!r} is for one objective; use 'qLogNEHVI' for several"
+        )
+
+
+def q_log_nei(ctx: AcqContext, q: int) -> Tensor:
+    _single(ctx, "qLogNEI")
+    acqf = qLogNoisyExpectedImprovement(
+        ctx.model,
+        X_baseline=ctx.X_baseline,
+        sampler=ctx.sampler(),
+        objective=ctx.objective(),
+        constraints=ctx.constraints() or None,
+        X_pending=ctx.X_pending,
+        prune_baseline=True,
+    )
+    return _optimize(ctx, acqf, q)
+
+
+def q_ucb(ctx: AcqContext, q: int) -> Tensor:
+    _single(ctx, "qUCB")
+    acqf = qUpperConfidenceBound(
+        ctx.model,
+        beta=ctx.beta,
+        sampler=ctx.sampler(),
+        objective=ctx.objective(),
+        X_pending=ctx.X_pending,
+    )
+    return _optimize(ctx, acqf, q)
+
+
+def posterior_mean(ctx: AcqContext, q: int) -> Tensor:
+    _single(ctx, "PM")
+    acqf = qSimpleRegret(ctx.model, sampler=ctx.sampler(), objective=ctx.objective())
+    return _optimize(ctx, acqf, q)
+
+
+def thompson(ctx: AcqContext, q: int, pool_size: int = 2048) -> Tensor:
+    """Arg-max of ``q`` joint posterior draws over a pool: half Sobol' points in ``bounds``,
+    half Gaussian perturbations (sd 0.05) of the best observed points; discrete columns are
+    snapped to their levels. Pending points are not modelled (draws are independent)."""
+    _single(ctx, "TS")
+    d = ctx.bounds.shape[1]
+    gen = torch.Generator().manual_seed(ctx.seed)
+    lo, hi = ctx.bounds[0].cpu(), ctx.bounds[1].cpu()
+    sobol = SobolEngine(d, scramble=True, seed=ctx.seed).draw(pool_size // 2, dtype=torch.float64)
+    pool = [lo + (hi - lo) * sobol]
+    top = ctx.X_baseline[ctx.Y[:, 0].argsort(descending=True)[:8]].cpu()
+    if len(top):
+        idx = torch.randint(len(top), (pool_size - pool_size // 2,), generator=gen)
+        noise = 0.05 * torch.randn(len(idx), d, generator=gen, dtype=torch.float64)
+        pool.append((top[idx] + noise).clamp(lo, hi))
+    X = torch.cat(pool)
+    discrete, cats = levels(ctx.space)
+    for j, vals in {**discrete, **cats}.items():
+        grid = torch.tensor(vals, dtype=X.dtype)
+        X[:, j] = grid[(X[:, j, None] - grid).abs().argmin(-1)]
+    X = X.to(ctx.X_baseline)
+    cons = ctx.constraints()
+    if cons:  # keep the pool points whose posterior-mean slacks are all feasible
+        with torch.no_grad():
+            mean = ctx.model.posterior(X).mean  # type: ignore[attr-defined]
+        feasible = torch.stack([c(mean) <= 0 for c in cons]).all(0)
+        if feasible.any():
+            X = X[feasible]
+    ts = MaxPosteriorSampling(ctx.model, objective=ctx.objective(), replacement=False)
+    with torch.no_grad():
+        return ts(X, num_samples=q).reshape(q, d)
+
+
+def q_log_nehvi(ctx: AcqContext, q: int) -> Tensor:
+    m = ctx.n_objectives
+    if m < 2:
+        raise InvalidArgumentError("acquisition 'qLogNEHVI' needs at least two objectives")
+    acqf = qLogNoisyExpectedHypervolumeImprovement(
+        ctx.model,
+        ref_point=infer_reference_point(ctx.Y),
+        X_baseline=ctx.X_baseline,
+        sampler=ctx.sampler(),
+        objective=IdentityMCMultiOutputObjective(outcomes=list(range(m))),
+        constraints=ctx.constraints() or None,
+        X_pending=ctx.X_pending,
+        prune_baseline=True,
+        cache_root=False,
+    )
+    return _optimize(ctx, acqf, q)
+
+
+ACQUISITIONS: dict[str, Proposer] = {
+    "qLogNEI": q_log_nei,
+    "qUCB": q_ucb,
+    "TS": thompson,
+    "PM": posterior_mean,
+    "qLogNEHVI": q_log_nehvi,
+}
+
+
+def get_acquisition(name: str) -> Proposer:
+    if name not in ACQUISITIONS:
+        raise InvalidArgumentError(
+            f"`acquisition` must be one of {list(ACQUISITIONS)}, got {name!r}"
+        )
+    return ACQUISITIONS[name]

@@ -1,0 +1,1 @@
+"""Surrogate models. Every surrogate is a botorch ``Model`` returning a ``Posterior``."""

@@ -1,0 +1,190 @@
+"""GP-BO strategy: quality on easy problems, pending points, determinism and resume,
+mixed spaces, constraints, failures, several objectives, large histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bbo
+from bbo.exceptions import InvalidArgumentError
+from bbo.space import params_key
+
+FAST = {"num_restarts": 4, "raw_samples": 128, "mc_samples": 64}
+SPACE2 = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
+
+
+def quad(p):
+    return (p["x"] - 0.3) ** 2 + (p["y"] - 0.7) ** 2
+
+
+def run(study, f, n):
+    for _ in range(n):
+        t = study.ask()
+        study.tell(t, f(t.params))
+    return study
+
+
+def gp_study(space=SPACE2, **kw):
+    opts = {**FAST, **kw.pop("strategy_options", {})}
+    return bbo.Study(space, strategy="gp", seed=kw.pop("seed", 0), strategy_options=opts, **kw)
+
+
+def test_gp_beats_random_on_a_quadratic():
+    gp = run(gp_study(), quad, 15)
+    rnd = run(bbo.Study(SPACE2, strategy="random", seed=0), quad, 15)
+    assert gp.best.value < 1e-3 < rnd.best.value
+    sources = [t.attrs["source"] for t in gp.trials]
+    assert sources[:5] == ["sobol"] * 5 and set(sources[5:]) == {"gp:qLogNEI"}
+
+
+def test_maximize_is_minimize_of_the_negation():
+    a = run(gp_study(), quad, 8)
+    b = run(gp_study(direction="maximize"), lambda p: -quad(p), 8)
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+
+
+def test_batch_with_pending_points_spreads_out():
+    study = run(gp_study(), quad, 6)
+    first = study.ask(4)
+    second = study.ask(4)  # the first four are RUNNING: pending
+    X = SPACE2.encode_many([t.params for t in first + second])
+    dist = np.linalg.norm(X[:, None] - X[None], axis=-1)[np.triu_indices(8, 1)]
+    assert dist.min() > 1e-3
+    assert len({params_key(t.params) for t in first + second}) == 8
+
+
+def test_same_seed_same_suggestions_and_exact_resume(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gp.db'}"
+    reference = [t.params for t in run(gp_study(), quad, 10).trials]
+    study = run(gp_study(storage=url, name="gp"), quad, 7)
+    assert study.storage.get_study("gp").strategy_state["models"]  # fitted state stored
+    reopened = bbo.Study.load("gp", url)
+    run(reopened, quad, 3)
+    assert [t.params for t in reopened.trials] == reference
+
+
+def test_mixed_space_finds_the_right_category():
+    space = bbo.Space(
+        {
+            "x": bbo.Float(-1.0, 1.0),
+            "k": bbo.Int(0, 6),
+            "c": bbo.Categorical(["a", "b", "c"]),
+            "o": bbo.Ordinal([1, 2, 4, 8]),
+        }
+    )
+
+    def f(p):
+        return (p["x"] - 0.2) ** 2 + (p["k"] - 3) ** 2 / 10 + (p["c"] != "b") + abs(p["o"] - 4) / 4
+
+    study = run(gp_study(space), f, 16)
+    best = study.best
+    assert best.params["c"] == "b" and best.value < 0.6
+    assert all(space.contains(t.params) for t in study.trials)
+
+
+def test_constraints_steer_to_the_feasible_region():
+    # minimize x + y subject to x * y >= 0.1 (optimum x = y = 0.316, value 0.632)
+    study = gp_study(constraints=["prod >= 0.1"])
+    for _ in range(16):
+        t = study.ask()
+        x, y = t.params["x"], t.params["y"]
+        study.tell(t, {"value": x + y, "prod": x * y})
+    gp_phase = study.trials[5:]
+    feasible = [t for t in gp_phase if t.feasible(study.constraints)]
+    assert len(feasible) >= 4  # the optimum is on the boundary: approached from both sides
+    assert study.best.value < 0.66  # true optimum 2 * sqrt(0.1) = 0.632
+    near = [t for t in gp_phase if abs(t.params["x"] * t.params["y"] - 0.1) < 0.03]
+    assert len(near) >= 7
+
+
+def test_failures_shape_the_search():
+    # the objective improves towards x = 1 but evaluations crash for x > 0.6
+    study = gp_study(bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)}))
+    for _ in range(20):
+        t = study.ask()
+        if t.params["x"] > 0.6:
+            study.tell(t, failed=True, reason="crash")
+        else:
+            study.tell(t, -t.params["x"] + 0.1 * t.params["y"])
+    gp_phase = study.trials[8:]
+    failed = sum(t.state == bbo.TrialState.FAILED for t in gp_phase)
+    assert failed <= 4, failed
+    assert study.best.params["x"] > 0.5
+
+
+def test_several_objectives_use_nehvi():
+    study = gp_study(direction={"f1": "minimize", "f2": "minimize"})
+    for _ in range(9):
+        t = study.ask()
+        x, y = t.params["x"], t.params["y"]
+        study.tell(t, {"f1": x**2 + y, "f2": (x - 1) ** 2 + y})
+    assert study.trials[-1].attrs["source"] == "gp:qLogNEHVI"
+    front = study.best
+    assert len(front) >= 3
+    assert min(t.params["y"] for t in front) < 0.1  # y = 0 on the true front
+
+
+@pytest.mark.parametrize("acq", ["qLogNEI", "qUCB", "TS", "PM"])
+def test_every_acquisition_proposes_valid_distinct_points(acq):
+    study = run(gp_study(strategy_options={"acquisition": acq}), quad, 6)
+    batch = study.ask(3)
+    assert all(t.attrs["source"] == f"gp:{acq}" for t in batch)
+    assert len({params_key(t.params) for t in batch}) == 3
+    assert all(SPACE2.contains(t.params) for t in batch)
+
+
+@pytest.mark.parametrize(
+    ("opts", "needle"),
+    [
+        ({"acquisition": "EI"}, "`acquisition` must be one of ['qLogNEI'"),
+        ({"n_init": 0}, "`n_init` must be an integer >= 1"),
+        ({"device": "tpu"}, "gp option `device`"),
+        ({"beta": -1}, "`beta` must be > 0"),
+    ],
+)
+def test_bad_options(opts, needle):
+    with pytest.raises(InvalidArgumentError) as e:
+        bbo.Study(SPACE2, strategy="gp", strategy_options=opts)
+    assert needle in str(e.value)
+
+
+def test_single_objective_acquisition_refused_for_several_objectives():
+    study = gp_study(
+        direction={"a": "minimize", "b": "minimize"}, strategy_options={"acquisition": "qUCB"}
+    )
+    for t in study.ask(5):
+        study.tell(t, {"a": t.params["x"], "b": t.params["y"]})
+    with pytest.raises(InvalidArgumentError, match="use 'qLogNEHVI'"):
+        study.ask()
+
+
+def test_replicates_give_known_noise():
+    from bbo.strategies import History
+    from bbo.strategies.gp import GPStrategy
+
+    study = gp_study()
+    rng = np.random.default_rng(0)
+    for _ in range(7):
+        t = study.ask()
+        study.tell(t, samples=(quad(t.params) + 0.01 * rng.standard_normal(4)).tolist())
+    history = History(study.space, study.objectives, tuple(study.trials))
+    noise = GPStrategy(SPACE2, seed=0)._known_noise(history)
+    expected = [np.var(t.samples, ddof=1) / 4 for t in history.completed]
+    np.testing.assert_allclose(noise[:, 0], expected)
+    assert study.ask().attrs["source"] == "gp:qLogNEI"
+
+
+def test_large_history_switches_to_a_local_model():
+    study = gp_study(strategy_options={"max_exact": 30})
+    for p in SPACE2.sample(50, 3):
+        study.add(p, quad(p))
+    t = study.ask()
+    assert t.attrs["source"] == "gp:qLogNEI:local"
+    X = SPACE2.encode_many([s.params for s in study.trials[:50]])
+    best = X[np.argmin([quad(s.params) for s in study.trials[:50]])]
+    near = X[np.argsort(np.linalg.norm(X - best, axis=1))[:30]]
+    lo, hi = near.min(0), near.max(0)
+    x = SPACE2.encode(t.params)
+    pad = 0.05 * (hi - lo) + 1e-9
+    assert np.all(x >= lo - pad) and np.all(x <= hi + pad)
