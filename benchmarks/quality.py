@@ -9,11 +9,13 @@ evaluations; the regret after ``m x d`` evaluations is read off the same run for
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 from benchmarks import harness
@@ -51,13 +53,19 @@ def _worker_init() -> None:
     harness.single_thread()
 
 
-def run_jobs(jobs: list[tuple[str, str, int, int]], workers: int) -> list[dict[str, Any]]:
-    """Run every job (inline when ``workers <= 1``), printing progress to stderr."""
+def run_jobs(
+    jobs: list[tuple[str, str, int, int]], workers: int, log: Path | None = None
+) -> list[dict[str, Any]]:
+    """Run every job (inline when ``workers <= 1``), printing progress to stderr and
+    appending each finished run to ``log`` (JSON lines), so an interrupted run keeps them."""
     records: list[dict[str, Any]] = []
     start = time.perf_counter()
 
     def done(rec: dict[str, Any]) -> None:
         records.append(rec)
+        if log is not None:
+            with log.open("a") as fh:
+                fh.write(json.dumps(rec) + "\n")
         status = f"ERROR {rec['error']}" if rec["error"] else f"final regret {rec['trace'][-1]:.3g}"
         print(
             f"[{len(records)}/{len(jobs)} {time.perf_counter() - start:6.0f}s] {rec['method']} "
@@ -86,7 +94,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     jobs = [(m, p, s, top) for p in args.problems for m in methods for s in range(args.seeds)]
     jobs.sort(key=lambda j: -_COST.get(j[0], 1.0) * PROBLEMS[j[1]](0).dim)
     start = time.perf_counter()
-    runs = run_jobs(jobs, args.jobs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = args.out / f"quality-{time.strftime('%Y%m%d-%H%M%S')}.partial.jsonl"
+    print(f"finished runs are appended to {log}", file=sys.stderr)
+    runs = run_jobs(jobs, args.jobs, log)
+    log.unlink(missing_ok=True)  # complete: the JSON written by main() holds every run
     results: dict[str, Any] = {
         "kind": "quality",
         **harness.meta(args),
