@@ -34,7 +34,7 @@ from pydantic_core import PydanticCustomError
 from bbo.exceptions import BboError, ConfigError, InvalidSpaceError
 from bbo.space import Space, param_from_dict
 from bbo.strategies import STRATEGY_NAMES, make_strategy
-from bbo.study.trial import parse_objectives
+from bbo.study.trial import parse_constraints, parse_objectives
 
 Direction = Literal["minimize", "maximize"]
 Choice = bool | int | float | str
@@ -104,6 +104,11 @@ class ObjectiveConfig(BaseModel):
         description="`minimize`, `maximize`, or a mapping {metric: direction} for named or "
         "several objectives",
     )
+    constraints: list[str] = Field(
+        default_factory=list,
+        description="outcome constraints on told metrics, e.g. ['latency <= 20', "
+        "'accuracy >= 0.9']; a trial is feasible when all hold",
+    )
     command: list[str] | None = Field(
         None,
         min_length=1,
@@ -140,6 +145,15 @@ class ObjectiveConfig(BaseModel):
             parse_objectives(v)
         except BboError as e:
             raise PydanticCustomError("direction", "{rule}", {"rule": str(e)}) from None
+        return v
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraints(cls, v: list[str]) -> list[str]:
+        try:
+            parse_constraints(v)
+        except BboError as e:
+            raise PydanticCustomError("constraint", "{rule}", {"rule": str(e)}) from None
         return v
 
     @model_validator(mode="after")

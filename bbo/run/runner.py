@@ -66,6 +66,7 @@ def open_study(config: StudyConfig) -> Study:
     return Study(
         config.build_space(),
         config.objective.direction,
+        constraints=config.objective.constraints,
         strategy=config.strategy.name,
         seed=config.seed,
         storage=config.storage_url,

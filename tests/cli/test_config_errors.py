@@ -104,6 +104,12 @@ CASES = [
     ),
     pytest.param({"name": ""}, "name", "at least 1 character", id="empty-name"),
     pytest.param(
+        {"objective": {"command": ["true"], "constraints": ["lat < 3"]}},
+        "objective.constraints",
+        "a constraint reads 'METRIC <= BOUND' or 'METRIC >= BOUND', got 'lat < 3'",
+        id="bad-constraint",
+    ),
+    pytest.param(
         {"space": {"9x": X_FLOAT}}, "space", "parameter name '9x' must start", id="param-name"
     ),
 ]

@@ -128,6 +128,20 @@ def test_json_metrics_and_pareto_summary(tmp_path, write_study, invoke):
         assert f"│ {t.id} " in result.stdout and f"x={t.params['x']:.6g}" in result.stdout
 
 
+def test_constraints_from_the_study_file(tmp_path, write_study, invoke):
+    script = "import json, sys; x = float(sys.argv[1]); print(json.dumps(dict(value=x, g=x)))"
+    path = write_study(
+        objective={"command": ["python", "-c", script, "{x}"], "constraints": ["g >= 0.5"]},
+        budget=6,
+    )
+    result = invoke("run", path)
+    assert result.exit_code == 0, result.output
+    study = bbo.Study.load("demo", f"sqlite:///{tmp_path / 'study.db'}")
+    assert [str(c) for c in study.constraints] == ["g >= 0.5"]
+    feasible = [t for t in study.trials if t.params["x"] >= 0.5]
+    assert study.best.id == min(feasible, key=lambda t: t.value).id
+
+
 def test_replicate_samples(tmp_path, write_study, invoke):
     # literal braces in a template are doubled, as in str.format
     script = "import sys; x = float(sys.argv[1]); print('{{\"samples\": [%r, %r]}}' % (x, x + 1))"
