@@ -94,11 +94,21 @@ class BotorchVanilla:
         else:
             model = ModelListGP(*gps)
             fit_gpytorch_mll(SumMarginalLogLikelihood(model.likelihood, model))
-            kwargs["objective"] = GenericMCObjective(lambda Z, X=None: Z[..., 0])
-            kwargs["constraints"] = [lambda Z: Z[..., 1]]
+            kwargs["objective"] = GenericMCObjective(_objective_column)
+            kwargs["constraints"] = [_constraint_column]
         acqf = qLogNoisyExpectedImprovement(model, X_baseline=X, prune_baseline=True, **kwargs)
         bounds = torch.stack([torch.zeros(d), torch.ones(d)]).to(torch.double)
         cand, _ = optimize_acqf(
             acqf, bounds=bounds, q=1, num_restarts=NUM_RESTARTS, raw_samples=RAW_SAMPLES
         )
         return cand[0].detach().numpy()
+
+
+def _objective_column(Z: Any, X: Any = None) -> Any:
+    """Samples ``... x m`` -> the objective utility column (output 0)."""
+    return Z[..., 0]
+
+
+def _constraint_column(Z: Any) -> Any:
+    """Samples ``... x m`` -> the constraint slack column (output 1; feasible when <= 0)."""
+    return Z[..., 1]

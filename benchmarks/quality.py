@@ -23,8 +23,12 @@ from benchmarks.jobs import quality_job
 from benchmarks.problems import PROBLEMS
 from benchmarks.report import quality_report
 
-QUICK = {"problems": ["branin", "branin-constrained"], "seeds": 2, "budget_mult": [5, 10]}
-FULL = {"problems": list(PROBLEMS), "seeds": 5, "budget_mult": [10, 20]}
+QUICK: dict[str, Any] = {
+    "problems": ["branin", "branin-constrained"],
+    "seeds": 2,
+    "budget_mult": [5, 10],
+}
+FULL: dict[str, Any] = {"problems": list(PROBLEMS), "seeds": 5, "budget_mult": [10, 20]}
 # rough relative cost per evaluation, to start the slow jobs first
 _COST = {"botorch-vanilla": 50.0, "optuna-gp": 10.0, "bbo-gp": 30.0, "bbo-auto": 30.0}
 

@@ -115,7 +115,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     series = [(m, p) for p in args.problems for m in methods]
     with ThreadPoolExecutor(max(args.jobs, 1)) as pool:
-        parts = pool.map(lambda mp: _series(*mp, args.sizes, args.asks, args.max_seconds), series)
+        parts = pool.map(
+            lambda mp: _series(mp[0], mp[1], args.sizes, args.asks, args.max_seconds), series
+        )
         cells = [c for part in parts for c in part]
     return {
         "kind": "speed",
