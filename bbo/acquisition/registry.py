@@ -8,8 +8,12 @@ acquisitions the botorch way (a smoothed feasibility factor per sample).
 
 | name        | what it maximizes                                                          |
 |-------------|----------------------------------------------------------------------------|
+| `LogEI`     | analytic log expected improvement over the best posterior mean of the       |
+|             | observed points: one point, no pending points, no constraints; the default  |
+|             | for that case (sequential asks), at a fraction of qLogNEI's cost            |
 | `qLogNEI`   | log of the noisy expected improvement of the batch, with pending points and  |
-|             | outcome constraints (Ament et al. 2023); the default for one objective      |
+|             | outcome constraints (Ament et al. 2023); the default for other single-       |
+|             | objective asks                                                              |
 | `qUCB`      | ``E[max_j mu_j + sqrt(beta pi / 2) |y_j - mu_j|]`` (MC upper confidence bound) |
 | `TS`        | Thompson sampling: the arg-max of joint posterior draws over a Sobol' pool   |
 | `PM`        | the posterior mean (pure exploitation, for a final recommendation)           |
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 
 import torch
 from botorch.acquisition import AcquisitionFunction, qSimpleRegret, qUpperConfidenceBound
+from botorch.acquisition.analytic import LogExpectedImprovement
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
@@ -94,6 +99,18 @@ def _single(ctx: AcqContext, name: str) -> None:
         raise InvalidArgumentError(
             f"acquisition {name!r} is for one objective; use 'qLogNEHVI' for several"
         )
+
+
+def log_ei(ctx: AcqContext, q: int) -> Tensor:
+    _single(ctx, "LogEI")
+    if q != 1 or ctx.X_pending is not None or ctx.n_constraints:
+        raise InvalidArgumentError(
+            "acquisition 'LogEI' proposes one point without pending points or constraints; "
+            "use 'qLogNEI' for batches, parallel workers or constraints"
+        )
+    with torch.no_grad():
+        best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
+    return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)
 
 
 def q_log_nei(ctx: AcqContext, q: int) -> Tensor:
@@ -180,6 +197,7 @@ def q_log_nehvi(ctx: AcqContext, q: int) -> Tensor:
 
 
 ACQUISITIONS: dict[str, Proposer] = {
+    "LogEI": log_ei,
     "qLogNEI": q_log_nei,
     "qUCB": q_ucb,
     "TS": thompson,

@@ -16,13 +16,16 @@ Each ask:
    ``max_exact`` trials nearest to the incumbent and the continuous columns of the search are
    restricted to their bounding box (padded by 5%), a TuRBO-style local model that keeps the
    cost of a fit at ``O(max_exact^3)`` however long the study runs.
-4. **Acquisition.** The acquisition (``qLogNEI`` for one objective, ``qLogNEHVI`` for
-   several) is built with every RUNNING trial as a pending point and maximized jointly for
-   the whole batch (see :mod:`bbo.acquisition`).
+4. **Acquisition.** The acquisition (:func:`default_acquisition`: ``LogEI`` for a single
+   sequential point, ``qLogNEI`` for batches, pending points or constraints, ``qLogNEHVI``
+   for several objectives) is built with every RUNNING trial as a pending point and
+   maximized jointly for the whole batch (see :mod:`bbo.acquisition`).
 
-Hyperparameters are warm-started from the previous fit and kept in ``state_dict()``; the
-study stores that state with the trials, so a resumed study fits exactly what an
-uninterrupted one would.
+Hyperparameters are warm-started from the previous fit and kept in ``state_dict()``; they
+are refitted once the data have grown by ``1/REFIT_GROWTH`` since the last fit (every ask
+below 40 points, every 50th ask at 1,000) and reused on the new data in between. The study
+stores that state with the trials, so a resumed study fits exactly what an uninterrupted
+one would.
 """
 
 from __future__ import annotations
@@ -37,13 +40,26 @@ from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
 from bbo.strategies.sobol import SobolSearch
-from bbo.surrogates.gp import GPData, fit_gps
+from bbo.surrogates.gp import GPData, fit_gp
 from bbo.torch_utils import seeded
 
 
 def default_n_init(d: int) -> int:
     """Size of the Sobol' initial design for ``d`` columns: ``max(5, d + 1)``."""
     return max(5, d + 1)
+
+
+REFIT_GROWTH = 20  # refit hyperparameters once the data grew by 1/20 since the last fit
+
+
+def default_acquisition(q: int, n_objectives: int, n_constraints: int, n_pending: int) -> str:
+    """``qLogNEHVI`` for several objectives; the analytic ``LogEI`` for one point with no
+    pending points and no constraints; ``qLogNEI`` otherwise."""
+    if n_objectives > 1:
+        return "qLogNEHVI"
+    if q == 1 and n_constraints == 0 and n_pending == 0:
+        return "LogEI"
+    return "qLogNEI"
 
 
 def _positive_int(name: str, v: object) -> int:
@@ -123,16 +139,18 @@ class GPStrategy:
             keep, bounds = self._trust_region(X, U)
             X, U, C = X[keep], U[keep], C[keep]
             Yvar = Yvar[keep] if Yvar is not None else None
-        datasets = [GPData(X, np.concatenate([U, C], axis=1), Yvar)]
+        data = GPData(X, np.concatenate([U, C], axis=1), Yvar)
         cat_dims = sorted(self.space.categorical_dims)
+        n_fit = self._state.get("n_fit")
+        refit = n_fit is None or len(X) >= n_fit + max(1, n_fit // REFIT_GROWTH)
         with seeded(seed, self.device):
-            model, self._state = fit_gps(
-                datasets, cat_dims=cat_dims, device=self.device, state=self._state
+            model, self._state = fit_gp(
+                data, cat_dims=cat_dims, device=self.device, state=self._state, refit=refit
             )
         t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
         pending = history.X_pending
         m = U.shape[1]
-        acq = self.acquisition or ("qLogNEI" if m == 1 else "qLogNEHVI")
+        acq = self.acquisition or default_acquisition(n, m, C.shape[1], len(pending))
         ctx = AcqContext(
             model=model,
             space=self.space,

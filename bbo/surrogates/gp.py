@@ -29,8 +29,7 @@ import numpy as np
 import torch
 from botorch.exceptions.errors import ModelFittingError
 from botorch.fit import fit_gpytorch_mll
-from botorch.models import MixedSingleTaskGP, ModelListGP, SingleTaskGP
-from botorch.models.model import Model
+from botorch.models import MixedSingleTaskGP, SingleTaskGP
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 
@@ -63,14 +62,14 @@ def _gp(data: GPData, cat_dims: Sequence[int], device: torch.device) -> SingleTa
     return SingleTaskGP(X, Y, train_Yvar=Yvar)
 
 
-def hyperparameters(model: Model) -> dict[str, list[float]]:
+def hyperparameters(model: SingleTaskGP) -> dict[str, list[float]]:
     """The trainable parameters of ``model`` as JSON-ready nested lists."""
     return {n: p.detach().cpu().tolist() for n, p in model.named_parameters()}
 
 
-def _load(model: Model, params: dict[str, Any]) -> bool:
-    """Copy stored values into the parameters of matching name and shape; True if all
-    parameters were found."""
+def _load(model: SingleTaskGP, params: dict[str, Any]) -> bool:
+    """Copy stored values into the parameters of matching name and shape; True if every
+    parameter was found (a change of model structure starts from the priors instead)."""
     found = 0
     own = dict(model.named_parameters())
     with torch.no_grad():
@@ -83,33 +82,29 @@ def _load(model: Model, params: dict[str, Any]) -> bool:
     return found == len(own)
 
 
-def fit_gps(
-    datasets: Sequence[GPData],
+def fit_gp(
+    data: GPData,
     *,
     cat_dims: Sequence[int],
     device: torch.device,
     state: dict[str, Any] | None,
-) -> tuple[Model, dict[str, Any]]:
-    """Fit one GP per dataset; several datasets become a ``ModelListGP`` whose outputs are
-    the datasets' columns in order. Returns the model (eval mode) and its new state.
-    Run it under :func:`bbo.torch_utils.seeded`: a failed fit restarts from random draws."""
+    refit: bool = True,
+) -> tuple[SingleTaskGP, dict[str, Any]]:
+    """Fit a GP (one output per column of ``data.Y``) and return it in eval mode with its new
+    state ``{"key", "n_fit", "params"}``. The stored ``params`` are the starting point (a
+    warm start); they are used as they are, without fitting, when the data are the ones they
+    were fitted on, or when ``refit=False``. Run it under :func:`bbo.torch_utils.seeded`: a
+    failed fit restarts from random draws."""
     state = state or {}
-    key = "|".join(d.key() for d in datasets)
-    stored: list[dict[str, Any]] = list(state.get("models", []))
-    same_data = state.get("key") == key and len(stored) == len(datasets)
-    models: list[SingleTaskGP] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # botorch's input/optimization warnings are expected
-        for i, data in enumerate(datasets):
-            model = _gp(data, cat_dims, device)
-            loaded = i < len(stored) and _load(model, stored[i])
-            if not (same_data and loaded):
-                # on failure keep the warm-started (or prior) hyperparameters: still a valid GP
-                with contextlib.suppress(ModelFittingError):
-                    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-            model.eval()
-            models.append(model)
-    new_state = {"key": key, "models": [hyperparameters(m) for m in models]}
-    model = models[0] if len(models) == 1 else ModelListGP(*models)
+    key = data.key()
+    model = _gp(data, cat_dims, device)
+    loaded = _load(model, state.get("params", {}))
+    n_fit = state.get("n_fit", len(data.X))
+    if not (loaded and (state.get("key") == key or not refit)):
+        n_fit = len(data.X)
+        with warnings.catch_warnings(), contextlib.suppress(ModelFittingError):
+            warnings.simplefilter("ignore")  # botorch's input/optimization warnings
+            # on failure keep the warm-started (or prior) hyperparameters: still a valid GP
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
     model.eval()
-    return model, new_state
+    return model, {"key": key, "n_fit": n_fit, "params": hyperparameters(model)}

@@ -35,13 +35,23 @@ def test_gp_beats_random_on_a_quadratic():
     rnd = run(bbo.Study(SPACE2, strategy="random", seed=0), quad, 15)
     assert gp.best.value < 1e-3 < rnd.best.value
     sources = [t.attrs["source"] for t in gp.trials]
-    assert sources[:5] == ["sobol"] * 5 and set(sources[5:]) == {"gp:qLogNEI"}
+    assert sources[:5] == ["sobol"] * 5 and set(sources[5:]) == {"gp:LogEI"}
 
 
 def test_maximize_is_minimize_of_the_negation():
     a = run(gp_study(), quad, 8)
     b = run(gp_study(direction="maximize"), lambda p: -quad(p), 8)
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
+
+
+def test_default_acquisition_follows_the_ask():
+    study = run(gp_study(), quad, 6)
+    assert study.ask().attrs["source"] == "gp:LogEI"  # sequential
+    assert study.ask().attrs["source"] == "gp:qLogNEI"  # the previous ask is pending
+    study = run(gp_study(), quad, 6)
+    assert {t.attrs["source"] for t in study.ask(2)} == {"gp:qLogNEI"}  # a batch
+    with pytest.raises(InvalidArgumentError, match="use 'qLogNEI' for batches"):
+        run(gp_study(strategy_options={"acquisition": "LogEI"}), quad, 6).ask(2)
 
 
 def test_batch_with_pending_points_spreads_out():
@@ -58,7 +68,7 @@ def test_same_seed_same_suggestions_and_exact_resume(tmp_path):
     url = f"sqlite:///{tmp_path / 'gp.db'}"
     reference = [t.params for t in run(gp_study(), quad, 10).trials]
     study = run(gp_study(storage=url, name="gp"), quad, 7)
-    assert study.storage.get_study("gp").strategy_state["models"]  # fitted state stored
+    assert study.storage.get_study("gp").strategy_state["params"]  # fitted state stored
     reopened = bbo.Study.load("gp", url)
     run(reopened, quad, 3)
     assert [t.params for t in reopened.trials] == reference
@@ -137,7 +147,7 @@ def test_every_acquisition_proposes_valid_distinct_points(acq):
 @pytest.mark.parametrize(
     ("opts", "needle"),
     [
-        ({"acquisition": "EI"}, "`acquisition` must be one of ['qLogNEI'"),
+        ({"acquisition": "EI"}, "`acquisition` must be one of ['LogEI', 'qLogNEI'"),
         ({"n_init": 0}, "`n_init` must be an integer >= 1"),
         ({"device": "tpu"}, "gp option `device`"),
         ({"beta": -1}, "`beta` must be > 0"),
@@ -172,7 +182,7 @@ def test_replicates_give_known_noise():
     noise = GPStrategy(SPACE2, seed=0)._known_noise(history)
     expected = [np.var(t.samples, ddof=1) / 4 for t in history.completed]
     np.testing.assert_allclose(noise[:, 0], expected)
-    assert study.ask().attrs["source"] == "gp:qLogNEI"
+    assert study.ask().attrs["source"] == "gp:LogEI"
 
 
 def test_large_history_switches_to_a_local_model():
@@ -180,7 +190,7 @@ def test_large_history_switches_to_a_local_model():
     for p in SPACE2.sample(50, 3):
         study.add(p, quad(p))
     t = study.ask()
-    assert t.attrs["source"] == "gp:qLogNEI:local"
+    assert t.attrs["source"] == "gp:LogEI:local"
     X = SPACE2.encode_many([s.params for s in study.trials[:50]])
     best = X[np.argmin([quad(s.params) for s in study.trials[:50]])]
     near = X[np.argsort(np.linalg.norm(X - best, axis=1))[:30]]
