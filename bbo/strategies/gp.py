@@ -128,10 +128,9 @@ class GPStrategy:
         Yvar = self._known_noise(history)
         bad = np.concatenate([history.X_failed, history.X_infeasible])
         if len(bad):  # impute the worst observed outputs (known noise no longer applies)
-            worst = np.concatenate([U.min(0), C.max(0)])
             X = np.concatenate([X, bad])
-            U = np.concatenate([U, np.tile(worst[: U.shape[1]], (len(bad), 1))])
-            C = np.concatenate([C, np.tile(worst[U.shape[1] :], (len(bad), 1))])
+            U = np.concatenate([U, np.tile(U.min(0), (len(bad), 1))])
+            C = np.concatenate([C, np.tile(C.max(0), (len(bad), 1))])
             Yvar = None
         bounds = np.stack([np.zeros(self.space.dim), np.ones(self.space.dim)])
         local = len(X) > self.max_exact
@@ -143,29 +142,27 @@ class GPStrategy:
         cat_dims = sorted(self.space.categorical_dims)
         n_fit = self._state.get("n_fit")
         refit = n_fit is None or len(X) >= n_fit + max(1, n_fit // REFIT_GROWTH)
+        t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
+        pending = history.X_pending
+        acq = self.acquisition or default_acquisition(n, U.shape[1], C.shape[1], len(pending))
         with seeded(seed, self.device):
             model, self._state = fit_gp(
                 data, cat_dims=cat_dims, device=self.device, state=self._state, refit=refit
             )
-        t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
-        pending = history.X_pending
-        m = U.shape[1]
-        acq = self.acquisition or default_acquisition(n, m, C.shape[1], len(pending))
-        ctx = AcqContext(
-            model=model,
-            space=self.space,
-            X_baseline=t(X),
-            Y=t(U),
-            n_objectives=m,
-            n_constraints=C.shape[1],
-            X_pending=t(pending) if len(pending) else None,
-            bounds=t(bounds),
-            seed=seed,
-            config=self.config,
-            mc_samples=self.mc_samples,
-            beta=self.beta,
-        )
-        with seeded(seed, self.device):
+            ctx = AcqContext(
+                model=model,
+                space=self.space,
+                X_baseline=t(X),
+                Y=t(U),
+                n_objectives=U.shape[1],
+                n_constraints=C.shape[1],
+                X_pending=t(pending) if len(pending) else None,
+                bounds=t(bounds),
+                seed=seed,
+                config=self.config,
+                mc_samples=self.mc_samples,
+                beta=self.beta,
+            )
             Xc = get_acquisition(acq)(ctx, n).cpu().numpy()
         source = f"gp:{acq}" + (":local" if local else "")
         return [Suggestion(p, source) for p in self.space.decode_many(Xc)]

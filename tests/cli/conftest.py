@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,8 +54,3 @@ def invoke() -> Callable[..., Any]:
         return runner.invoke(app, [str(a) for a in args])
 
     return call
-
-
-def bbo_cmd(*args: Any) -> list[str]:
-    """argv running the CLI in a fresh process."""
-    return [sys.executable, "-m", "bbo.cli.app", *map(str, args)]

@@ -19,9 +19,14 @@ BUDGET = 16
 SQUARE = "import sys, time; time.sleep(float(sys.argv[1])); print(float(sys.argv[2]) ** 2)"
 
 
+def bbo_cmd(*args: object) -> list[str]:
+    """argv running the CLI in a fresh process."""
+    return [sys.executable, "-m", "bbo.cli.app", *map(str, args)]
+
+
 def bbo_run(path: Path, **kw):
     return subprocess.Popen(
-        [sys.executable, "-m", "bbo.cli.app", "run", str(path)],
+        bbo_cmd("run", path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -67,12 +72,7 @@ def test_kill_9_then_rerun_reevaluates_exactly_the_inflight_points(tmp_path, wri
     running = {t.id: t for t in at_kill if t.state == bbo.TrialState.RUNNING}
     assert len(done_before) >= 4 and 1 <= len(running) <= 2
 
-    rerun = subprocess.run(
-        [sys.executable, "-m", "bbo.cli.app", "run", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    rerun = subprocess.run(bbo_cmd("run", path), capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     after = bbo.Study.load("demo", url).trials
     by_id = {t.id: t for t in after}
@@ -106,12 +106,7 @@ def test_ctrl_c_abandons_running_trials_and_rerun_completes(tmp_path, write_stud
     assert f"interrupted ({len(abandoned)} running trial(s) abandoned)" in err
     assert "│ ABANDONED" in out  # the summary is printed
 
-    rerun = subprocess.run(
-        [sys.executable, "-m", "bbo.cli.app", "run", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    rerun = subprocess.run(bbo_cmd("run", path), capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     after = bbo.Study.load("demo", url).trials
     assert sum(t.state == bbo.TrialState.COMPLETED for t in after) == BUDGET
