@@ -41,7 +41,7 @@ from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
 from bbo.strategies.sobol import SobolSearch
 from bbo.surrogates.gp import GPData, fit_gp
-from bbo.torch_utils import seeded
+from bbo.torch_utils import seeded, thread_policy
 
 
 def default_n_init(d: int) -> int:
@@ -145,7 +145,7 @@ class GPStrategy:
         t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
         pending = history.X_pending
         acq = self.acquisition or default_acquisition(n, U.shape[1], C.shape[1], len(pending))
-        with seeded(seed, self.device):
+        with seeded(seed, self.device), thread_policy(len(X)):
             model, self._state = fit_gp(
                 data, cat_dims=cat_dims, device=self.device, state=self._state, refit=refit
             )

@@ -198,3 +198,23 @@ def test_large_history_switches_to_a_local_model():
     x = SPACE2.encode(t.params)
     pad = 0.05 * (hi - lo) + 1e-9
     assert np.all(x >= lo - pad) and np.all(x <= hi + pad)
+
+
+def test_thread_policy_is_scoped_to_the_ask():
+    import torch
+
+    from bbo.torch_utils import SINGLE_THREAD_MAX_N, thread_policy
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = {}
+        with thread_policy(100):
+            seen["small"] = torch.get_num_threads()
+        with thread_policy(SINGLE_THREAD_MAX_N + 1):
+            seen["large"] = torch.get_num_threads()
+        assert seen == {"small": 1, "large": 2}
+        run(gp_study(), quad, 6)
+        assert torch.get_num_threads() == 2  # the caller's setting is restored
+    finally:
+        torch.set_num_threads(before)
