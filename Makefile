@@ -24,13 +24,13 @@ format: install
 
 # Benchmarks against peer libraries (dev only; see docs/benchmarks.md). The peers in
 # benchmarks/requirements.txt do not depend on torch, so the CPU torch stays as installed.
-.PHONY: bench bench-quick
-bench: install
+.PHONY: bench bench-full
+bench: install   # the small default preset: minutes
 	$(PY) -m pip install -q -r benchmarks/requirements.txt
 	$(PY) -m benchmarks.quality
 	$(PY) -m benchmarks.speed
 
-bench-quick: install
+bench-full: install   # every problem, 5 seeds, n up to 5000: hours on 2 cores
 	$(PY) -m pip install -q -r benchmarks/requirements.txt
-	$(PY) -m benchmarks.quality --quick
-	$(PY) -m benchmarks.speed --quick
+	$(PY) -m benchmarks.quality --full
+	$(PY) -m benchmarks.speed --full

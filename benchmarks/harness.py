@@ -55,7 +55,12 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
         "--methods", type=csv, help="comma-separated methods (bbo-<name> and peers) to run"
     )
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    p.add_argument("--quick", action="store_true", help="small smoke-check preset")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the complete preset (every problem, 5 seeds; hours on 2 cores); the default "
+        "is a small preset that finishes in minutes",
+    )
     p.add_argument("--no-install", action="store_true", help="never pip-install the peers")
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
 

@@ -23,8 +23,8 @@ from benchmarks.jobs import quality_job
 from benchmarks.problems import PROBLEMS
 from benchmarks.report import quality_report
 
-QUICK: dict[str, Any] = {
-    "problems": ["branin", "branin-constrained"],
+SMALL: dict[str, Any] = {
+    "problems": ["branin", "branin-constrained", "hartmann6"],
     "seeds": 2,
     "budget_mult": [5, 10],
 }
@@ -36,14 +36,14 @@ _COST = {"botorch-vanilla": 50.0, "optuna-gp": 10.0, "bbo-gp": 30.0, "bbo-auto":
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__)
     harness.add_common_args(p)
-    p.add_argument("--seeds", type=int, help="number of seeds 0..S-1 (default 5; quick 2)")
+    p.add_argument("--seeds", type=int, help="number of seeds 0..S-1 (default 2; full 5)")
     p.add_argument(
         "--budget-mult",
         type=lambda s: [int(x) for x in harness.csv(s)],
-        help="budgets as multiples of d, e.g. 10,20 (default; quick 5,10)",
+        help="budgets as multiples of d, e.g. 10,20 (default 5,10; full 10,20)",
     )
     args = p.parse_args(argv)
-    preset = QUICK if args.quick else FULL
+    preset = FULL if args.full else SMALL
     args.problems = args.problems or preset["problems"]
     args.seeds = args.seeds or preset["seeds"]
     args.budget_mult = sorted(args.budget_mult or preset["budget_mult"])
