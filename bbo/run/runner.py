@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import Any, Protocol
+from typing import Protocol
 
 from bbo.exceptions import BboError
 from bbo.run.config import StudyConfig
@@ -218,17 +218,6 @@ class Runner:
         return tuple(t.id for t in self.study.abandon(sorted(ids), reason=reason))
 
 
-def run_study(
-    config: StudyConfig, yaml_dir: Path, reporter: Reporter | None = None, **kw: Any
-) -> RunResult:
-    """Open the study of ``config`` and run it to its budget."""
-    study = open_study(config)
-    evaluator = evaluator_for(config, yaml_dir)
-    return Runner(
-        study, evaluator, budget=config.budget, workers=config.workers, reporter=reporter, **kw
-    ).run()
-
-
 __all__ = [
     "LEASE",
     "Reporter",
@@ -238,5 +227,4 @@ __all__ = [
     "count_finished",
     "evaluator_for",
     "open_study",
-    "run_study",
 ]
