@@ -12,6 +12,7 @@ Each ask:
    indicator was tried first: fitted by marginal likelihood on a handful of labels it
    learned the wrong geometry and did not steer.) Replicate samples on every point give
    known noise variances (see :mod:`bbo.surrogates.gp`).
+   Objective utilities are warped by :func:`bilog_warp` (unless known noise is used).
 3. **Large histories.** Above ``max_exact`` completed trials the GP is fitted on the
    ``max_exact`` trials nearest to the incumbent and the continuous columns of the search are
    restricted to their bounding box (padded by 5%), a TuRBO-style local model that keeps the
@@ -52,6 +53,20 @@ def default_n_init(d: int) -> int:
 REFIT_GROWTH = 20  # refit hyperparameters once the data grew by 1/20 since the last fit
 
 
+def bilog_warp(U: np.ndarray) -> np.ndarray:
+    """``n x m`` utilities (higher is better) -> their per-column z-scores ``z``, with the bad
+    tail compressed: ``w = z`` for ``z >= 0`` and ``w = -log(1 - z)`` for ``z < 0``.
+
+    Monotone, so the order of the points is kept. Catastrophic points (Rosenbrock-like
+    objectives, one diverged run) no longer dominate the GP's lengthscales and mean, while
+    the good tail, where the optimum is resolved, keeps its linear scale (a symmetric
+    ``sign(z) log(1 + |z|)`` cost Hartmann6 a factor 20 in regret in our benchmark).
+    """
+    sd = U.std(0)
+    z = (U - U.mean(0)) / np.where(sd > 0, sd, 1.0)
+    return np.where(z >= 0, z, -np.log1p(-np.minimum(z, 0.0)))
+
+
 def default_acquisition(q: int, n_objectives: int, n_constraints: int, n_pending: int) -> str:
     """``qLogNEHVI`` for several objectives; the analytic ``LogEI`` for one point with no
     pending points and no constraints; ``qLogNEI`` otherwise."""
@@ -88,6 +103,7 @@ class GPStrategy:
         raw_samples: int = 512,
         mc_samples: int = 256,
         beta: float = 4.0,
+        warp: bool = True,
     ) -> None:
         self.space = space
         self.seed = int(seed)
@@ -108,6 +124,9 @@ class GPStrategy:
         if not isinstance(beta, (int, float)) or not beta > 0:
             raise InvalidArgumentError(f"gp option `beta` must be > 0, got {beta!r}")
         self.beta = float(beta)
+        if not isinstance(warp, bool):
+            raise InvalidArgumentError(f"gp option `warp` must be true or false, got {warp!r}")
+        self.warp = warp
         self._sobol = SobolSearch(space, seed=seed)
         self._state: dict[str, Any] = {}
 
@@ -138,6 +157,8 @@ class GPStrategy:
             keep, bounds = self._trust_region(X, U)
             X, U, C = X[keep], U[keep], C[keep]
             Yvar = Yvar[keep] if Yvar is not None else None
+        if self.warp and Yvar is None:
+            U = bilog_warp(U)
         data = GPData(X, np.concatenate([U, C], axis=1), Yvar)
         cat_dims = sorted(self.space.categorical_dims)
         n_fit = self._state.get("n_fit")

@@ -218,3 +218,18 @@ def test_thread_policy_is_scoped_to_the_ask():
         assert torch.get_num_threads() == 2  # the caller's setting is restored
     finally:
         torch.set_num_threads(before)
+
+
+def test_bilog_warp_keeps_order_and_compresses_the_bad_tail():
+    from bbo.strategies.gp import bilog_warp
+
+    U = np.array([[-1e4], [-3.0], [-1.0], [0.0], [2.0], [50.0]])
+    W = bilog_warp(U)
+    assert list(np.argsort(W[:, 0])) == list(np.argsort(U[:, 0]))
+    z = (U - U.mean()) / U.std()
+    good = z[:, 0] >= 0
+    np.testing.assert_allclose(W[good], z[good])  # the good tail keeps its scale
+    assert np.all(np.abs(W[~good]) < np.abs(z[~good]))  # the bad tail is compressed
+    # the catastrophic point dominates less: its gap to the rest shrinks (2.68 -> 1.62)
+    assert (W[1, 0] - W[0, 0]) < 0.65 * (z[1, 0] - z[0, 0])
+    assert np.all(bilog_warp(np.ones((3, 1))) == 0)  # constant column: no division by zero
