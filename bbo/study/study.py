@@ -78,6 +78,7 @@ class Study:
             strategy_options=dict(strategy_options or {}),
             seed=seed if seed is not None else secrets.randbelow(2**31),
         )
+        # validate the strategy and its options before anything is stored
         make_strategy(strategy, space, objectives, seed=0, options=spec.strategy_options)
         self._storage = open_storage(storage)
         self.name = name or f"study-{uuid.uuid4().hex[:12]}"
@@ -91,9 +92,6 @@ class Study:
             if spec.to_dict() != stored.to_dict():
                 self._storage.update_study_spec(record.id, spec.to_dict())
         self._study_id = record.id
-        self._init(spec)
-
-    def _init(self, spec: StudySpec) -> None:
         self.spec = spec
         self._strategy: Strategy = make_strategy(
             spec.strategy,
