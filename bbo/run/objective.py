@@ -199,7 +199,7 @@ class CommandEvaluator(Evaluator):
         try:
             out, err = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(proc, signal.SIGKILL)
+            _kill_group(proc.pid, signal.SIGKILL)
             out, err = _drain(proc)
             return Result.failure(f"timed out after {self.timeout:g}s", stderr_tail=tail(err))
         finally:
@@ -222,17 +222,18 @@ class CommandEvaluator(Evaluator):
             self._cancelled.set()
             procs = list(self._procs)
         for p in procs:
-            _kill_group(p, signal.SIGTERM)
+            _kill_group(p.pid, signal.SIGTERM)
         deadline = time.monotonic() + self.grace
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
             time.sleep(0.02)
         for p in procs:
-            _kill_group(p, signal.SIGKILL)
+            _kill_group(p.pid, signal.SIGKILL)
 
 
-def _kill_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+def _kill_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group led by ``pid`` (the process and its children)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+        os.killpg(pid, sig)
 
 
 def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
@@ -298,8 +299,8 @@ class _Worker:
         return res
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the function's own children too
+        if self.proc.pid is not None:
+            _kill_group(self.proc.pid, signal.SIGKILL)  # the function's own children too
         self.proc.kill()
         self.proc.join(5)  # the pipe closes when this object goes (another thread may poll it)
 
