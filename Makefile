@@ -14,6 +14,7 @@ run: install
 	$(VENV)/bin/bbo run examples/branin.yaml
 
 test: install
+	BBO_VENV=$(VENV) bash scripts/test-deps.sh
 	$(PY) -m pytest
 
 lint: install
