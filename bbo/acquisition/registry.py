@@ -42,6 +42,7 @@ from torch.quasirandom import SobolEngine
 from bbo.acquisition.optimize import OptimizerConfig, levels, optimize
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
+from bbo.surrogates.cached import CachedGP
 
 
 @dataclass
@@ -108,9 +109,31 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
             "acquisition 'LogEI' proposes one point without pending points or constraints; "
             "use 'qLogNEI' for batches, parallel workers or constraints"
         )
+    cache = CachedGP.from_model(ctx.model)
+    if cache is None:
+        with torch.no_grad():
+            best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
+        return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)
     with torch.no_grad():
-        best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
-    return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)
+        best_f = cache.mean_var(ctx.X_baseline)[0].max()
+    return _optimize(ctx, _CachedLogEI(ctx.model, best_f, cache), q)
+
+
+class _CachedLogEI(LogExpectedImprovement):
+    """``LogExpectedImprovement`` whose posterior moments come from a :class:`CachedGP`
+    (the same values, without gpytorch's per-call overhead)."""
+
+    def __init__(self, model: Model, best_f: Tensor, cache: CachedGP) -> None:
+        super().__init__(model, best_f=best_f)
+        self._cache = cache
+
+    def _mean_and_sigma(
+        self, X: Tensor, compute_sigma: bool = True, min_var: float = 1e-12
+    ) -> tuple[Tensor, Tensor | None]:
+        """``b x 1 x d`` -> mean and sigma, each ``b x 1``."""
+        mean, var = self._cache.mean_var(X.squeeze(-2))
+        sigma = var.clamp_min(min_var).sqrt().unsqueeze(-1) if compute_sigma else None
+        return mean.unsqueeze(-1), sigma
 
 
 def q_log_nei(ctx: AcqContext, q: int) -> Tensor:

@@ -1,0 +1,91 @@
+"""CachedGP reproduces gpytorch's exact posterior, and the cached LogEI botorch's LogEI."""
+
+from __future__ import annotations
+
+import torch
+from botorch.acquisition.analytic import LogExpectedImprovement
+from botorch.models import MixedSingleTaskGP, SingleTaskGP
+from gpytorch.kernels import RBFKernel, ScaleKernel
+
+from bbo.acquisition.registry import _CachedLogEI
+from bbo.surrogates.cached import CachedGP
+from bbo.surrogates.gp import GPData, fit_gp
+
+
+def _data(n: int = 30, d: int = 3, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, d, generator=g, dtype=torch.float64)
+    Y = (X - 0.3).pow(2).sum(-1, keepdim=True) * 7 + 0.1 * torch.randn(
+        n, 1, generator=g, dtype=torch.float64
+    )
+    return X, Y
+
+
+def _assert_same_posterior(model: SingleTaskGP, cache: CachedGP, seed: int = 1) -> None:
+    x = torch.rand(
+        64,
+        model.train_inputs[0].shape[-1],
+        dtype=torch.float64,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    with torch.no_grad():
+        post = model.posterior(x)
+        mean, var = cache.mean_var(x)
+    torch.testing.assert_close(mean, post.mean.squeeze(-1), rtol=1e-7, atol=1e-8)
+    torch.testing.assert_close(var, post.variance.squeeze(-1), rtol=1e-6, atol=1e-9)
+    assert (var > 1e-6).any()  # away from data the variance is not negligible
+
+
+def test_fitted_model_of_fit_gp_matches_gpytorch():
+    X, Y = _data()
+    torch.manual_seed(0)
+    model, _ = fit_gp(
+        GPData(X.numpy(), Y.numpy()), cat_dims=[], device=torch.device("cpu"), state=None
+    )
+    cache = CachedGP.from_model(model)
+    assert cache is not None
+    _assert_same_posterior(model, cache)
+
+
+def test_fixed_noise_and_scaled_kernel_match():
+    X, Y = _data(n=25, d=2, seed=3)
+    model = SingleTaskGP(
+        X,
+        Y,
+        train_Yvar=torch.full_like(Y, 0.02),
+        covar_module=ScaleKernel(RBFKernel(ard_num_dims=2)),
+    )
+    with torch.no_grad():
+        model.covar_module.outputscale = torch.tensor(2.5, dtype=torch.float64)
+        model.covar_module.base_kernel.lengthscale = torch.tensor([[0.2, 0.7]], dtype=torch.float64)
+    model.eval()
+    cache = CachedGP.from_model(model)
+    assert cache is not None
+    _assert_same_posterior(model, cache, seed=4)
+
+
+def test_unsupported_models_fall_back():
+    X, Y = _data(d=3)
+    X[:, 2] = torch.randint(0, 3, (len(X),), dtype=torch.float64)
+    assert CachedGP.from_model(MixedSingleTaskGP(X, Y, cat_dims=[2])) is None
+    assert CachedGP.from_model(SingleTaskGP(X, torch.cat([Y, -Y], -1))) is None
+
+
+def test_cached_log_ei_equals_botorch_log_ei_and_gradient():
+    X, Y = _data(n=40, d=4, seed=5)
+    torch.manual_seed(0)
+    model, _ = fit_gp(
+        GPData(X.numpy(), Y.numpy()), cat_dims=[], device=torch.device("cpu"), state=None
+    )
+    cache = CachedGP.from_model(model)
+    assert cache is not None
+    best_f = Y.max()
+    x = torch.rand(16, 1, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    x1 = x.clone().requires_grad_(True)
+    x2 = x.clone().requires_grad_(True)
+    ref = LogExpectedImprovement(model, best_f=best_f)(x1)
+    got = _CachedLogEI(model, best_f, cache)(x2)
+    torch.testing.assert_close(got, ref, rtol=1e-6, atol=1e-8)
+    ref.sum().backward()
+    got.sum().backward()
+    torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-8)
