@@ -23,6 +23,10 @@ from bbo.exceptions import (
 from bbo.space import Categorical, Float, Int, Ordinal, Space
 from bbo.study import Objective, Study, Trial, TrialState
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bbo.client import connect
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -46,4 +50,14 @@ __all__ = [
     "TrialNotFoundError",
     "TrialState",
     "__version__",
+    "connect",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``bbo.connect`` imports the gRPC client (and grpc) on first use only."""
+    if name == "connect":
+        from bbo.client import connect
+
+        return connect
+    raise AttributeError(f"module 'bbo' has no attribute {name!r}")

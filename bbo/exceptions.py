@@ -88,20 +88,49 @@ class ConcurrentUpdateError(BboError):
     grpc_status = "ABORTED"
 
 
+class UnauthenticatedError(BboError):
+    """A missing or wrong bearer token. -> ``UNAUTHENTICATED``"""
+
+    grpc_status = "UNAUTHENTICATED"
+
+
+class ResourceExhaustedError(BboError):
+    """A request over a server limit (count per ask, samples per tell, message size).
+    -> ``RESOURCE_EXHAUSTED``"""
+
+    grpc_status = "RESOURCE_EXHAUSTED"
+
+
+class ServiceUnavailableError(BboError):
+    """The server cannot be reached (retries ran out). -> ``UNAVAILABLE``"""
+
+    grpc_status = "UNAVAILABLE"
+
+
+class DeadlineExceededError(BboError, TimeoutError):
+    """A remote call did not answer within its deadline. -> ``DEADLINE_EXCEEDED``"""
+
+    grpc_status = "DEADLINE_EXCEEDED"
+
+
 __all__ = [
     "AlreadyExistsError",
     "BboError",
     "ConcurrentUpdateError",
     "ConfigError",
+    "DeadlineExceededError",
     "FailedPreconditionError",
     "InvalidArgumentError",
     "InvalidParamsError",
     "InvalidSpaceError",
     "InvalidValueError",
     "NotFoundError",
+    "ResourceExhaustedError",
+    "ServiceUnavailableError",
     "StorageError",
     "StudyConflictError",
     "StudyNotFoundError",
     "TrialFinishedError",
     "TrialNotFoundError",
+    "UnauthenticatedError",
 ]

@@ -6,7 +6,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, overload
 
 import numpy as np
@@ -144,6 +144,16 @@ class Study:
         """Every trial, in id order."""
         return self._storage.get_trials(self._study_id)
 
+    def get_trials(
+        self,
+        *,
+        states: Sequence[TrialState] | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[Trial]:
+        """Trials in id order, filtered: ``since`` keeps ids above it (incremental sync)."""
+        return self._storage.get_trials(self._study_id, states=states, since=since, limit=limit)
+
     def trial(self, trial_id: int) -> Trial:
         return self._storage.get_trial(self._study_id, self._trial_id(trial_id))
 
@@ -184,41 +194,99 @@ class Study:
         chosen knowing the RUNNING ones. Points of ABANDONED trials are offered first.
 
         ``lease`` (seconds) makes the trial expire unless :meth:`heartbeat` extends it.
+        ``client_id`` names a remote worker: while it holds RUNNING trials, asking again
+        returns those first (a retried ask is idempotent, OSS Vizier's rule), with their
+        leases renewed; its trials are governed by their lease, not by this process.
         """
-        count = 1 if n is None else n
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise InvalidArgumentError(f"`n >= 1` must hold, got n={n!r}")
-        if lease is not None and not (isinstance(lease, (int, float)) and lease > 0):
-            raise InvalidArgumentError(f"`lease > 0` seconds must hold, got lease={lease!r}")
-        expires = time.time() + lease if lease is not None else None
+        (trials,) = self.ask_many([AskRequest(1 if n is None else n, client_id, lease)])
+        return trials[0] if n is None else trials
+
+    def ask_many(self, requests: Sequence[AskRequest]) -> list[list[Trial]]:
+        """Serve several asks with one pending-aware suggestion of all their new trials (the
+        server's batching of concurrent asks). ``result[i]`` answers ``requests[i]``; requests
+        with the same ``client_id`` share its trials, as :meth:`ask` describes."""
+        for r in requests:
+            _check_ask(r)
         for _ in range(_ASK_ATTEMPTS):
-            trials, new = self._propose(count, client_id, expires)
-            created = self._insert(new, len(trials))
-            if created is not None:
-                return created[0] if n is None else created
+            self.abandon_stale()
+            held = self._held({r.client_id for r in requests if r.client_id})
+            # one slot per new trial: (client_id, lease expiry); a client's slots are shared
+            slots: list[tuple[str | None, float | None]] = []
+            need: dict[str, int] = {}
+            for r in requests:
+                expires = time.time() + r.lease if r.lease is not None else None
+                if r.client_id:
+                    more = r.count - len(held.get(r.client_id, [])) - need.get(r.client_id, 0)
+                    if more > 0:
+                        need[r.client_id] = need.get(r.client_id, 0) + more
+                        slots += [(r.client_id, expires)] * more
+                else:
+                    slots += [(None, expires)] * r.count
+            created: list[Trial] = []
+            if slots:
+                trials, new = self._propose(len(slots))
+                new = [_assign(t, cid, exp) for t, (cid, exp) in zip(new, slots)]
+                got = self._insert(new, len(trials))
+                if got is None:
+                    continue
+                created = got
+            return self._answer(requests, held, created)
         raise ConcurrentUpdateError(
             f"study {self.name!r} changed under {_ASK_ATTEMPTS} consecutive asks; retry"
         )
 
-    def _propose(
-        self, count: int, client_id: str | None, expires: float | None
-    ) -> tuple[list[Trial], list[NewTrial]]:
+    def _held(self, clients: set[str]) -> dict[str, list[Trial]]:
+        """RUNNING trials of each of ``clients``, in id order."""
+        if not clients:
+            return {}
+        out: dict[str, list[Trial]] = {}
+        for t in self._storage.get_trials(self._study_id, states=[TrialState.RUNNING]):
+            if t.client_id in clients:
+                out.setdefault(t.client_id, []).append(t)
+        return out
+
+    def _answer(
+        self, requests: Sequence[AskRequest], held: dict[str, list[Trial]], created: list[Trial]
+    ) -> list[list[Trial]]:
+        """Split held and created trials among the requests; renew re-sent leases."""
+        fresh: list[Trial | None] = list(created)
+        mine = {cid: list(ts) for cid, ts in held.items()}
+        out: list[list[Trial]] = []
+        for r in requests:
+            if r.client_id:
+                pool = mine.setdefault(r.client_id, [])
+                while len(pool) < r.count:
+                    i = next(i for i, t in enumerate(fresh) if t and t.client_id == r.client_id)
+                    pool.append(created[i])
+                    fresh[i] = None
+                out.append(pool[: r.count])
+            else:
+                mine_anon: list[Trial] = []
+                for i, t in enumerate(fresh):
+                    if t is not None and t.client_id is None and len(mine_anon) < r.count:
+                        mine_anon.append(t)
+                        fresh[i] = None
+                out.append(mine_anon)
+        renew: dict[float, list[int]] = {}
+        for r in requests:
+            if r.client_id and r.lease is not None:
+                ids = [t.id for t in held.get(r.client_id, [])]
+                renew.setdefault(r.lease, []).extend(ids)
+        for lease, ids in renew.items():
+            if ids:
+                self.heartbeat(ids, lease)
+        return out
+
+    def _propose(self, count: int) -> tuple[list[Trial], list[NewTrial]]:
         """Read the study and choose ``count`` new trials: abandoned points first, then the
         strategy's suggestions. Returns the trials read and the trials to create."""
         base = {"worker": self._worker}
-        self.abandon_stale()
         state = self._storage.get_study_by_id(self._study_id).strategy_state
         self._strategy.load_state_dict(state or {})
         trials = self._storage.get_trials(self._study_id)
         retried = {t.retry_of for t in trials if t.retry_of is not None}
         new = [
-            NewTrial(
-                params=t.params,
-                attrs={**base, "source": "retry"},
-                retry_of=t.id,
-                client_id=client_id,
-                lease_expires_at=expires,
-            )
+            NewTrial(params=t.params, attrs={**base, "source": "retry"}, retry_of=t.id)
             for t in trials
             if t.state == TrialState.ABANDONED and t.id not in retried
         ][:count]
@@ -230,10 +298,7 @@ class Study:
             constraints=self.constraints,
         )
         for s in self._suggest(count - len(new), history):
-            attrs = {**base, "source": s.source, **s.info}
-            new.append(
-                NewTrial(s.params, attrs=attrs, client_id=client_id, lease_expires_at=expires)
-            )
+            new.append(NewTrial(s.params, attrs={**base, "source": s.source, **s.info}))
         return trials, new
 
     def _insert(self, new: list[NewTrial], seen: int) -> list[Trial] | None:
@@ -308,6 +373,7 @@ class Study:
         infeasible: bool = False,
         reason: str | None = None,
         attrs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> Trial:
         """Record the result of an asked trial: a ``value`` (a number, or a mapping of every
         objective metric plus any other metrics), replicate ``samples`` of a stochastic
@@ -315,10 +381,19 @@ class Study:
 
         Telling the same result again returns the stored trial unchanged (idempotent, safe to
         retry); a different result for a finished trial raises TrialFinishedError.
+        ``request_id`` (stored in ``attrs``) makes a retry of a tell that was applied return
+        the stored trial whatever it carries (the answer of the first attempt).
         """
         trial_id = self._trial_id(trial)
-        result = self._result(value, samples, failed, infeasible, reason, attrs)
+        if request_id is not None and (not isinstance(request_id, str) or not request_id):
+            raise InvalidArgumentError(
+                f"`request_id` must be a non-empty string, got {request_id!r}"
+            )
+        extra = {**(attrs or {}), "request_id": request_id} if request_id else attrs
+        result = self._result(value, samples, failed, infeasible, reason, extra)
         current = self._storage.get_trial(self._study_id, trial_id)
+        if request_id and current.state.finished and current.attrs.get("request_id") == request_id:
+            return current
         if current.state == TrialState.ABANDONED:
             for t in self._storage.get_trials(self._study_id, since=trial_id):
                 if t.retry_of == trial_id and t.state.finished:
@@ -454,6 +529,37 @@ class Study:
             ids = [i for i, r in stale.items() if r == reason]
             out += self._storage.abandon_trials(self._study_id, ids, reason)
         return out
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """One ask of :meth:`Study.ask_many`: ``count`` trials for ``client_id`` (or anyone),
+    with a lease of ``lease`` seconds (or none)."""
+
+    count: int = 1
+    client_id: str | None = None
+    lease: float | None = None
+
+
+def _check_ask(r: AskRequest) -> None:
+    n = r.count
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidArgumentError(f"`n >= 1` must hold, got n={n!r}")
+    lease = r.lease
+    if lease is not None and not (
+        isinstance(lease, (int, float)) and not isinstance(lease, bool) and 0 < lease < 1e9
+    ):
+        raise InvalidArgumentError(f"`lease > 0` seconds must hold, got lease={lease!r}")
+    if r.client_id is not None and not isinstance(r.client_id, str):
+        raise InvalidArgumentError(f"`client_id` must be a string, got {r.client_id!r}")
+
+
+def _assign(t: NewTrial, client_id: str | None, expires: float | None) -> NewTrial:
+    """The new trial for one ask slot: a client's trial is not tied to this process."""
+    if client_id is None:
+        return replace(t, lease_expires_at=expires)
+    attrs = {k: v for k, v in t.attrs.items() if k != "worker"}
+    return replace(t, attrs=attrs, client_id=client_id, lease_expires_at=expires)
 
 
 def _conflict_message(name: str, stored: StudySpec, given: StudySpec) -> str:

@@ -1,0 +1,358 @@
+"""Client and RemoteStudy over a gRPC channel (see :mod:`bbo.client`)."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+import grpc
+
+from bbo.api.v1 import optimizer_pb2 as pb
+from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
+from bbo.exceptions import (
+    InvalidArgumentError,
+    InvalidValueError,
+    ServiceUnavailableError,
+    TrialNotFoundError,
+)
+from bbo.server.convert import STATE_TO_PB, spec_from_pb, spec_to_pb, trial_from_pb
+from bbo.server.errors import error_from_rpc
+from bbo.space import Space
+from bbo.study.spec import StudySpec
+from bbo.study.trial import (
+    Constraint,
+    Objective,
+    Trial,
+    TrialState,
+    check_finite,
+    parse_constraints,
+    parse_objectives,
+)
+
+T = TypeVar("T")
+_RETRY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.ABORTED)
+
+
+def connect(
+    target: str,
+    token: str | None = None,
+    *,
+    tls: bool = False,
+    root_certificates: str | Path | None = None,
+    client_cert: str | Path | None = None,
+    client_key: str | Path | None = None,
+    timeout: float = 60.0,
+    retry_timeout: float = 60.0,
+    max_message_bytes: int = 4 * 1024 * 1024,
+) -> Client:
+    """A client of the bbo server at ``target`` (``host:port``).
+
+    ``token``: the bearer token (read it from a file or the environment, not a literal).
+    ``tls=True`` (implied by ``root_certificates``) uses TLS, with ``root_certificates`` as
+    the trusted CA (default: the system's) and ``client_cert``/``client_key`` for mTLS.
+    ``timeout``: the deadline of one call in seconds; ``retry_timeout``: how long calls
+    that fail with UNAVAILABLE or ABORTED are retried.
+    """
+    return Client(
+        target,
+        token,
+        tls=tls or root_certificates is not None,
+        root_certificates=root_certificates,
+        client_cert=client_cert,
+        client_key=client_key,
+        timeout=timeout,
+        retry_timeout=retry_timeout,
+        max_message_bytes=max_message_bytes,
+    )
+
+
+def _read(p: str | Path | None) -> bytes | None:
+    return Path(p).read_bytes() if p is not None else None
+
+
+class Client:
+    """A connection to a bbo server; studies are created or opened from it."""
+
+    def __init__(
+        self,
+        target: str,
+        token: str | None = None,
+        *,
+        tls: bool = False,
+        root_certificates: str | Path | None = None,
+        client_cert: str | Path | None = None,
+        client_key: str | Path | None = None,
+        timeout: float = 60.0,
+        retry_timeout: float = 60.0,
+        max_message_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        if not isinstance(target, str) or not target:
+            raise InvalidArgumentError(f"`target` must be 'host:port', got {target!r}")
+        options = [
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ]
+        if tls:
+            creds = grpc.ssl_channel_credentials(
+                _read(root_certificates), _read(client_key), _read(client_cert)
+            )
+            self._channel = grpc.secure_channel(target, creds, options=options)
+        else:
+            self._channel = grpc.insecure_channel(target, options=options)
+        self._stub = pb_grpc.OptimizerStub(self._channel)
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self.target = target
+        self.timeout = timeout
+        self.retry_timeout = retry_timeout
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, method: str, request: Any) -> Any:
+        """Call ``method`` with retries on UNAVAILABLE / ABORTED; errors as bbo exceptions."""
+        fn: Callable[..., Any] = getattr(self._stub, method)
+        deadline = time.monotonic() + self.retry_timeout
+        delay = 0.05
+        while True:
+            try:
+                return fn(request, timeout=self.timeout, metadata=self._metadata)
+            except grpc.RpcError as e:
+                code = e.code()
+                if code not in _RETRY or time.monotonic() + delay > deadline:
+                    err = error_from_rpc(e)
+                    if code == grpc.StatusCode.UNAVAILABLE:
+                        err = ServiceUnavailableError(f"{self.target}: {err}")
+                    raise err from None
+            time.sleep(delay * (0.5 + random.random()))  # jitter: clients do not retry in step
+            delay = min(delay * 2, 2.0)
+
+    # -- studies -----------------------------------------------------------------------------
+    def create_study(
+        self,
+        space: Space | Mapping[str, Any],
+        direction: str | Mapping[str, str] | Sequence[Objective] = "minimize",
+        *,
+        constraints: Sequence[str | Constraint] | None = None,
+        strategy: str = "auto",
+        seed: int | None = None,
+        name: str | None = None,
+        strategy_options: dict[str, Any] | None = None,
+    ) -> RemoteStudy:
+        """Get-or-create the study ``name`` on the server (arguments as :class:`bbo.Study`)."""
+        if not isinstance(space, Space):
+            space = Space(space) if isinstance(space, Mapping) else space
+        if not isinstance(space, Space):
+            raise InvalidArgumentError(f"`space` must be a bbo.Space, got {space!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise InvalidArgumentError(f"`seed` must be an integer or None, got {seed!r}")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise InvalidArgumentError(f"`name` must be a non-empty string, got {name!r}")
+        spec = StudySpec(
+            space=space,
+            objectives=parse_objectives(direction),
+            constraints=parse_constraints(constraints),
+            strategy=strategy,
+            strategy_options=dict(strategy_options or {}),
+            seed=seed or 0,
+        )
+        msg = spec_to_pb(spec)
+        if seed is None:
+            msg.ClearField("seed")
+        name = name or f"study-{uuid.uuid4().hex[:12]}"
+        res = self.call("CreateStudy", pb.CreateStudyRequest(name=name, spec=msg))
+        return RemoteStudy(self, res.study)
+
+    def get_study(self, name: str) -> RemoteStudy:
+        """The existing study ``name`` (StudyNotFoundError if absent)."""
+        return RemoteStudy(self, self.call("GetStudy", pb.GetStudyRequest(name=name)))
+
+    def list_studies(self) -> list[str]:
+        return [s.name for s in self.call("ListStudies", pb.ListStudiesRequest()).studies]
+
+    def delete_study(self, name: str) -> None:
+        self.call("DeleteStudy", pb.DeleteStudyRequest(name=name))
+
+
+class RemoteStudy:
+    """A study on a bbo server, with the ask/tell interface of :class:`bbo.Study`."""
+
+    def __init__(self, client: Client, msg: pb.Study) -> None:
+        self.client = client
+        self.name = msg.name
+        self.spec = spec_from_pb(msg.spec)
+
+    @property
+    def space(self) -> Space:
+        return self.spec.space
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        return self.spec.objectives
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        return self.spec.constraints
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    def __repr__(self) -> str:
+        return f"RemoteStudy(name={self.name!r}, server={self.client.target!r})"
+
+    # -- ask -----------------------------------------------------------------------------------
+    @overload
+    def ask(
+        self, n: None = None, *, client_id: str | None = ..., lease: float | None = ...
+    ) -> Trial: ...
+    @overload
+    def ask(
+        self, n: int, *, client_id: str | None = ..., lease: float | None = ...
+    ) -> list[Trial]: ...
+
+    def ask(
+        self, n: int | None = None, *, client_id: str | None = None, lease: float | None = None
+    ) -> Trial | list[Trial]:
+        """As :meth:`bbo.Study.ask`. Without ``client_id`` each call gets a fresh one (its
+        retries are idempotent); a worker that passes its own id gets its unfinished trials
+        back when it asks again (see docs/grpc.md). ``lease=None``: the server's default."""
+        count = 1 if n is None else n
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidArgumentError(f"`n >= 1` must hold, got n={n!r}")
+        if lease is not None and not (
+            isinstance(lease, (int, float)) and not isinstance(lease, bool) and lease > 0
+        ):
+            raise InvalidArgumentError(f"`lease > 0` seconds must hold, got lease={lease!r}")
+        req = pb.AskRequest(
+            study=self.name,
+            count=count,
+            client_id=client_id or f"py-{uuid.uuid4().hex}",
+            lease_seconds=float(lease or 0.0),
+        )
+        trials = [self._trial(t) for t in self.client.call("Ask", req).trials]
+        return trials[0] if n is None else trials
+
+    # -- tell ------------------------------------------------------------------------------------
+    def tell(
+        self,
+        trial: Trial | int,
+        value: float | Mapping[str, float] | None = None,
+        *,
+        samples: Sequence[float] | None = None,
+        failed: bool = False,
+        infeasible: bool = False,
+        reason: str | None = None,
+        request_id: str | None = None,
+    ) -> Trial:
+        """As :meth:`bbo.Study.tell`; one ``request_id`` (generated) covers the retries."""
+        trial_id = _trial_id(trial)
+        given = [value is not None, samples is not None, bool(failed), bool(infeasible)]
+        if sum(given) != 1:
+            raise InvalidArgumentError(
+                "tell exactly one of `value`, `samples=`, `failed=True` or `infeasible=True`"
+            )
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidArgumentError(f"`reason` must be a string, got {reason!r}")
+        req = pb.TellRequest(
+            study=self.name,
+            trial_id=trial_id,
+            request_id=request_id or uuid.uuid4().hex,
+            failed=bool(failed),
+            infeasible=bool(infeasible),
+            reason=reason or "",
+        )
+        first = self.objectives[0].name
+        if samples is not None:
+            if isinstance(samples, (str, bytes, Mapping)) or not isinstance(samples, Sequence):
+                raise InvalidValueError(f"`samples` must be a list of numbers, got {samples!r}")
+            if len(samples) == 0:
+                raise InvalidValueError("`samples` must hold at least one replicate")
+            req.samples.extend(check_finite(f"{first}[{i}]", v) for i, v in enumerate(samples))
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                if not isinstance(k, str) or not k:
+                    raise InvalidValueError(f"metric names must be non-empty strings, got {k!r}")
+                req.values[k] = check_finite(k, v)
+        elif value is not None:
+            req.value = check_finite(first, value)
+        return self._trial(self.client.call("Tell", req).trial)
+
+    # -- leases and reads ------------------------------------------------------------------------
+    def heartbeat(self, trials: Sequence[Trial | int], lease: float | None = None) -> int:
+        """Extend the leases of RUNNING ``trials`` (``lease=None``: the server's default)."""
+        req = pb.HeartbeatRequest(
+            study=self.name, trial_ids=[_trial_id(t) for t in trials], lease_seconds=lease or 0.0
+        )
+        return int(self.client.call("Heartbeat", req).extended)
+
+    def get_trials(
+        self,
+        *,
+        states: Sequence[TrialState] | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        page_size: int = 1000,
+    ) -> list[Trial]:
+        """Trials in id order (every page), ``since`` keeps ids above it."""
+        req = pb.ListTrialsRequest(
+            study=self.name, page_size=page_size, states=[STATE_TO_PB[s] for s in states or ()]
+        )
+        if since is not None:
+            req.since = since
+        out: list[Trial] = []
+        while True:
+            res = self.client.call("ListTrials", req)
+            out += [self._trial(t) for t in res.trials]
+            if not res.next_page_token or (limit is not None and len(out) >= limit):
+                return out[:limit] if limit is not None else out
+            req.page_token = res.next_page_token
+
+    @property
+    def trials(self) -> list[Trial]:
+        return self.get_trials()
+
+    def trial(self, trial_id: int) -> Trial:
+        tid = _trial_id(trial_id)
+        got = self.get_trials(since=tid - 1, limit=1) if tid >= 0 else []
+        if not got or got[0].id != tid:
+            raise TrialNotFoundError(f"no trial {tid!r} in this study")
+        return got[0]
+
+    @property
+    def best(self) -> Any:
+        """As :attr:`bbo.Study.best`: a Trial or None; a list (Pareto set) for several
+        objectives."""
+        res = self.client.call("GetBest", pb.GetBestRequest(study=self.name))
+        trials = [self._trial(t) for t in res.trials]
+        if len(self.objectives) > 1:
+            return trials
+        return trials[0] if trials else None
+
+    def _trial(self, m: pb.Trial) -> Trial:
+        """A Trial with its params in the space's order (the wire map has none)."""
+        t = trial_from_pb(m)
+        order = {n: i for i, n in enumerate(self.space.names)}
+        params = dict(sorted(t.params.items(), key=lambda kv: order.get(kv[0], len(order))))
+        return replace(t, params=params)
+
+
+def _trial_id(trial: Trial | int) -> int:
+    if isinstance(trial, Trial):
+        return trial.id
+    if isinstance(trial, bool) or not isinstance(trial, int):
+        raise InvalidArgumentError(f"`trial` must be a Trial or a trial id, got {trial!r}")
+    return int(trial)
+
+
+__all__ = ["Client", "RemoteStudy", "connect"]

@@ -1,0 +1,258 @@
+"""Conversion between the wire messages (``bbo.v1``) and bbo's value objects.
+
+Used by the servicer and by the Python client (``bbo.connect``), so both ends read and write
+the same forms. Every ``*_from_pb`` validates: a malformed message raises a
+:class:`~bbo.exceptions.InvalidArgumentError` subclass naming the field and the rule.
+
+Struct fields (``strategy_options``, trial ``attrs``) carry JSON; protobuf's Struct holds
+every number as a double, so integral numbers are read back as ``int`` (``{"n_init": 10}``
+stays 10, not 10.0).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+
+from bbo.api.v1 import optimizer_pb2 as pb
+from bbo.exceptions import InvalidArgumentError, InvalidSpaceError, InvalidValueError
+from bbo.space import Space
+from bbo.study.spec import StudySpec
+from bbo.study.trial import Constraint, Objective, Trial, TrialState
+
+# ------------------------------------------------------------------------------------ scalars
+
+
+def scalar_to_pb(v: Any) -> pb.Scalar:
+    """A parameter value or choice (str, int, float, bool) as a Scalar."""
+    if isinstance(v, bool):
+        return pb.Scalar(bool_value=v)
+    if isinstance(v, int):
+        return pb.Scalar(int_value=v)
+    if isinstance(v, float):
+        return pb.Scalar(double_value=v)
+    if isinstance(v, str):
+        return pb.Scalar(string_value=v)
+    raise InvalidValueError(f"a parameter value must be str, int, float or bool, got {v!r}")
+
+
+def scalar_from_pb(s: pb.Scalar, where: str) -> Any:
+    kind = s.WhichOneof("kind")
+    if kind is None:
+        raise InvalidValueError(f"`{where}`: a Scalar must set one of its values, got none")
+    return getattr(s, kind)
+
+
+# -------------------------------------------------------------------------------------- space
+
+_DIRECTION = {
+    "minimize": pb.DIRECTION_MINIMIZE,
+    "maximize": pb.DIRECTION_MAXIMIZE,
+}
+_OP = {"<=": pb.COMPARISON_OP_LESS_EQUAL, ">=": pb.COMPARISON_OP_GREATER_EQUAL}
+
+
+def space_to_pb(space: Space) -> list[pb.Parameter]:
+    out = []
+    for name, d in space.to_dict().items():
+        kind = d["type"]
+        if kind == "float":
+            out.append(pb.Parameter(name=name, float_param=pb.FloatParam(**_range(d))))
+        elif kind == "int":
+            out.append(pb.Parameter(name=name, int_param=pb.IntParam(**_range(d))))
+        elif kind == "categorical":
+            choices = [scalar_to_pb(c) for c in d["choices"]]
+            out.append(
+                pb.Parameter(name=name, categorical_param=pb.CategoricalParam(choices=choices))
+            )
+        else:
+            values = [scalar_to_pb(c) for c in d["values"]]
+            out.append(pb.Parameter(name=name, ordinal_param=pb.OrdinalParam(values=values)))
+    return out
+
+
+def _range(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {"low": d["low"], "high": d["high"], "log": d["log"]}
+
+
+def space_from_pb(params: Iterable[pb.Parameter]) -> Space:
+    """The Space of a ``repeated Parameter``; rules are checked by the parameter types."""
+    d: dict[str, dict[str, Any]] = {}
+    for i, p in enumerate(params):
+        if not p.name:
+            raise InvalidSpaceError(f"`spec.space[{i}].name` must be a non-empty string")
+        if p.name in d:
+            raise InvalidSpaceError(f"parameter names must be unique, got {p.name!r} twice")
+        kind = p.WhichOneof("kind")
+        where = f"spec.space[{i}] ({p.name})"
+        if kind == "float_param":
+            f = p.float_param
+            d[p.name] = {"type": "float", "low": f.low, "high": f.high, "log": f.log}
+        elif kind == "int_param":
+            n = p.int_param
+            d[p.name] = {"type": "int", "low": n.low, "high": n.high, "log": n.log}
+        elif kind == "categorical_param":
+            cs = [scalar_from_pb(c, f"{where}.choices") for c in p.categorical_param.choices]
+            d[p.name] = {"type": "categorical", "choices": cs}
+        elif kind == "ordinal_param":
+            vs = [scalar_from_pb(c, f"{where}.values") for c in p.ordinal_param.values]
+            d[p.name] = {"type": "ordinal", "values": vs}
+        else:
+            raise InvalidSpaceError(f"`{where}` must set one of float/int/categorical/ordinal")
+    if not d:
+        raise InvalidSpaceError("`spec.space` must hold at least one parameter")
+    return Space.from_dict(d)
+
+
+# --------------------------------------------------------------------------------------- spec
+
+
+def spec_to_pb(spec: StudySpec) -> pb.StudySpec:
+    return pb.StudySpec(
+        space=space_to_pb(spec.space),
+        objectives=[
+            pb.Objective(name=o.name, direction=_DIRECTION[o.direction]) for o in spec.objectives
+        ],
+        constraints=[
+            pb.Constraint(metric=c.metric, op=_OP[c.op], bound=c.bound) for c in spec.constraints
+        ],
+        strategy=spec.strategy,
+        strategy_options=struct_to_pb(spec.strategy_options),
+        seed=spec.seed,
+    )
+
+
+def study_kwargs_from_pb(s: pb.StudySpec) -> dict[str, Any]:
+    """Keyword arguments of :class:`bbo.Study` (space, direction, constraints, strategy,
+    strategy_options, seed) from a StudySpec message; ``seed`` is None when unset."""
+    objectives = []
+    for i, o in enumerate(s.objectives):
+        if o.direction not in (
+            pb.DIRECTION_UNSPECIFIED,
+            pb.DIRECTION_MINIMIZE,
+            pb.DIRECTION_MAXIMIZE,
+        ):
+            raise InvalidArgumentError(
+                f"`spec.objectives[{i}].direction` must be MINIMIZE or MAXIMIZE, got {o.direction}"
+            )
+        direction = "maximize" if o.direction == pb.DIRECTION_MAXIMIZE else "minimize"
+        objectives.append(Objective(o.name, direction))
+    constraints = []
+    for i, c in enumerate(s.constraints):
+        ops = {v: k for k, v in _OP.items()}
+        if c.op not in ops:
+            raise InvalidArgumentError(
+                f"`spec.constraints[{i}].op` must be LESS_EQUAL or GREATER_EQUAL, got {c.op}"
+            )
+        constraints.append(Constraint(c.metric, ops[c.op], c.bound))
+    return {
+        "space": space_from_pb(s.space),
+        "direction": objectives or "minimize",
+        "constraints": constraints,
+        "strategy": s.strategy or "auto",
+        "strategy_options": struct_from_pb(s.strategy_options),
+        "seed": s.seed if s.HasField("seed") else None,
+    }
+
+
+def spec_from_pb(s: pb.StudySpec) -> StudySpec:
+    """The StudySpec a stored study reports (its seed is always set)."""
+    kw = study_kwargs_from_pb(s)
+    d = kw.pop("direction")
+    return StudySpec(
+        space=kw["space"],
+        objectives=tuple(d) if isinstance(d, list) else (Objective("value", d),),
+        constraints=tuple(kw["constraints"]),
+        strategy=kw["strategy"],
+        strategy_options=kw["strategy_options"],
+        seed=kw["seed"] or 0,
+    )
+
+
+# ------------------------------------------------------------------------------------- struct
+
+
+def struct_to_pb(d: Mapping[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    try:
+        s.update(dict(d))
+    except (ValueError, TypeError) as e:
+        raise InvalidValueError(f"not representable as JSON: {d!r} ({e})") from None
+    return s
+
+
+def struct_from_pb(s: struct_pb2.Struct) -> dict[str, Any]:
+    out = _intify(json_format.MessageToDict(s))
+    return out if isinstance(out, dict) else {}
+
+
+def _intify(v: Any) -> Any:
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _intify(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_intify(x) for x in v]
+    return v
+
+
+# ------------------------------------------------------------------------------------- trials
+
+STATE_TO_PB = {
+    TrialState.RUNNING: pb.TRIAL_STATE_RUNNING,
+    TrialState.COMPLETED: pb.TRIAL_STATE_COMPLETED,
+    TrialState.FAILED: pb.TRIAL_STATE_FAILED,
+    TrialState.INFEASIBLE: pb.TRIAL_STATE_INFEASIBLE,
+    TrialState.ABANDONED: pb.TRIAL_STATE_ABANDONED,
+}
+STATE_FROM_PB: dict[int, TrialState] = {int(v): k for k, v in STATE_TO_PB.items()}
+
+
+def state_from_pb(v: int, where: str) -> TrialState:
+    if v not in STATE_FROM_PB:
+        raise InvalidArgumentError(
+            f"`{where}` must be a TrialState other than UNSPECIFIED, got {v}"
+        )
+    return STATE_FROM_PB[v]
+
+
+def trial_to_pb(t: Trial) -> pb.Trial:
+    m = pb.Trial(
+        id=t.id,
+        params={k: scalar_to_pb(v) for k, v in t.params.items()},
+        state=STATE_TO_PB[t.state],
+        values=t.values,
+        samples=list(t.samples or ()),
+        reason=t.reason or "",
+        attrs=struct_to_pb(t.attrs),
+        client_id=t.client_id or "",
+        lease_expires_at=t.lease_expires_at or 0.0,
+        created_at=t.created_at,
+        finished_at=t.finished_at or 0.0,
+    )
+    if t.value is not None:
+        m.value = t.value
+    if t.retry_of is not None:
+        m.retry_of = t.retry_of
+    return m
+
+
+def trial_from_pb(m: pb.Trial) -> Trial:
+    return Trial(
+        id=m.id,
+        params={k: scalar_from_pb(v, f"trial.params[{k!r}]") for k, v in m.params.items()},
+        state=state_from_pb(m.state, "trial.state"),
+        values=dict(m.values),
+        value=m.value if m.HasField("value") else None,
+        samples=tuple(m.samples) if m.samples else None,
+        reason=m.reason or None,
+        attrs=struct_from_pb(m.attrs),
+        retry_of=m.retry_of if m.HasField("retry_of") else None,
+        client_id=m.client_id or None,
+        lease_expires_at=m.lease_expires_at or None,
+        created_at=m.created_at,
+        finished_at=m.finished_at or None,
+    )

@@ -1,0 +1,266 @@
+"""The ``bbo.v1.Optimizer`` servicer: convert, call the Study, convert back.
+
+Storage and strategy work runs on thread pools, never on the event loop: Asks on the
+``ask`` pool through each study's :class:`~bbo.server.batching.AskBatcher`, everything else
+on the ``io`` pool, so Heartbeat, Tell and ListTrials stay fast while a GP fits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+from bbo.server.batching import AskBatcher
+from bbo.server.convert import (
+    spec_to_pb,
+    state_from_pb,
+    study_kwargs_from_pb,
+    trial_to_pb,
+)
+from bbo.server.errors import status_of
+
+from bbo.api.v1 import optimizer_pb2 as pb
+from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
+from bbo.exceptions import (
+    InvalidArgumentError,
+    ResourceExhaustedError,
+    StudyNotFoundError,
+)
+from bbo.study.spec import StudySpec
+from bbo.study.storage import Storage, StudyRecord
+from bbo.study.study import AskRequest, Study
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-request limits; a request over one is RESOURCE_EXHAUSTED."""
+
+    max_ask: int = 64  # trials per Ask
+    max_samples: int = 10_000  # replicate samples per Tell
+    max_metrics: int = 256  # metrics per Tell
+    max_page: int = 10_000  # trials per ListTrials page
+    max_ids: int = 10_000  # trial ids per Heartbeat
+    default_lease: float = 300.0  # seconds, when an Ask or Heartbeat gives none
+    max_lease: float = 7 * 86400.0
+    max_text: int = 4096  # characters of names, client ids, request ids, reasons
+
+
+Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
+
+
+def rpc(fn: Handler) -> Handler:
+    """Map every exception of a handler through the error table (nothing is UNKNOWN)."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await fn(self, request, context)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            code, details, metadata = status_of(err)
+        await context.abort(code, details, trailing_metadata=metadata)
+
+    return wrapper
+
+
+class _Entry:
+    def __init__(self, study: Study, executor: ThreadPoolExecutor) -> None:
+        self.study = study
+        self.batcher = AskBatcher(lambda: self.study, executor)
+
+
+class OptimizerService(pb_grpc.OptimizerServicer):
+    def __init__(
+        self, storage: Storage, limits: Limits | None = None, ask_threads: int = 2
+    ) -> None:
+        self.storage = storage
+        self.limits = limits or Limits()
+        self.ask_pool = ThreadPoolExecutor(ask_threads, thread_name_prefix="bbo-ask")
+        self.io_pool = ThreadPoolExecutor(8, thread_name_prefix="bbo-io")
+        self._studies: dict[str, _Entry] = {}
+        self._loading: dict[str, asyncio.Future[_Entry]] = {}
+
+    def close(self) -> None:
+        self.ask_pool.shutdown(wait=True)
+        self.io_pool.shutdown(wait=True)
+
+    async def _io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.io_pool, functools.partial(fn, *args, **kwargs))
+
+    async def _entry(self, name: str) -> _Entry:
+        self._text("study", name)
+        if name in self._studies:
+            return self._studies[name]
+        if name not in self._loading:  # one load per name, however many callers wait
+            task = asyncio.ensure_future(self._io(Study.load, name, self.storage))
+            self._loading[name] = task  # type: ignore[assignment]
+        try:
+            study = await asyncio.shield(self._loading[name])
+        finally:
+            self._loading.pop(name, None)
+        entry = self._studies.setdefault(name, _Entry(study, self.ask_pool))  # type: ignore[arg-type]
+        return entry
+
+    def _text(self, field: str, value: str, required: bool = True) -> None:
+        if required and not value:
+            raise InvalidArgumentError(f"`{field}` must be a non-empty string, got {value!r}")
+        if len(value) > self.limits.max_text:
+            raise ResourceExhaustedError(
+                f"`{field}` must hold at most {self.limits.max_text} characters, got {len(value)}"
+            )
+
+    def _lease(self, field: str, seconds: float) -> float:
+        if seconds == 0:
+            return self.limits.default_lease
+        if not (math.isfinite(seconds) and 0 < seconds <= self.limits.max_lease):
+            raise InvalidArgumentError(
+                f"`0 < {field} <= {self.limits.max_lease:g}` seconds must hold, got {seconds!r}"
+            )
+        return seconds
+
+    def _study_pb(self, rec: StudyRecord, count: int) -> pb.Study:
+        spec = spec_to_pb(StudySpec.from_dict(rec.spec))
+        return pb.Study(name=rec.name, spec=spec, created_at=rec.created_at, trial_count=count)
+
+    # -- studies -----------------------------------------------------------------------------
+    @rpc
+    async def CreateStudy(self, request: pb.CreateStudyRequest, context: Any) -> Any:
+        self._text("name", request.name)
+        kwargs = study_kwargs_from_pb(request.spec)
+        existed = await self._io(_exists, self.storage, request.name)
+        study = await self._io(Study, storage=self.storage, name=request.name, **kwargs)
+        entry = self._studies.get(request.name)
+        if entry is not None:
+            entry.study = study  # a changed strategy or seed applies from the next batch
+        rec = await self._io(self.storage.get_study, request.name)
+        count = await self._io(self.storage.count_trials, rec.id)
+        return pb.CreateStudyResponse(study=self._study_pb(rec, count), created=not existed)
+
+    @rpc
+    async def GetStudy(self, request: pb.GetStudyRequest, context: Any) -> Any:
+        self._text("name", request.name)
+        rec = await self._io(self.storage.get_study, request.name)
+        return self._study_pb(rec, await self._io(self.storage.count_trials, rec.id))
+
+    @rpc
+    async def ListStudies(self, request: pb.ListStudiesRequest, context: Any) -> Any:
+        recs = await self._io(self.storage.list_studies)
+        counts = [await self._io(self.storage.count_trials, r.id) for r in recs]
+        return pb.ListStudiesResponse(studies=[self._study_pb(r, n) for r, n in zip(recs, counts)])
+
+    @rpc
+    async def DeleteStudy(self, request: pb.DeleteStudyRequest, context: Any) -> Any:
+        self._text("name", request.name)
+        self._studies.pop(request.name, None)
+        await self._io(self.storage.delete_study, request.name)
+        return pb.DeleteStudyResponse()
+
+    # -- ask / tell ------------------------------------------------------------------------------
+    @rpc
+    async def Ask(self, request: pb.AskRequest, context: Any) -> Any:
+        count = request.count or 1
+        if count < 0:
+            raise InvalidArgumentError(f"`count >= 1` must hold, got count={count}")
+        if count > self.limits.max_ask:
+            raise ResourceExhaustedError(
+                f"`count <= {self.limits.max_ask}` must hold (server limit --max-ask), "
+                f"got count={count}"
+            )
+        self._text("client_id", request.client_id, required=False)
+        lease = self._lease("lease_seconds", request.lease_seconds)
+        entry = await self._entry(request.study)
+        ask = AskRequest(count, request.client_id or None, lease)
+        trials = await entry.batcher.ask(ask)
+        return pb.AskResponse(trials=[trial_to_pb(t) for t in trials])
+
+    @rpc
+    async def Tell(self, request: pb.TellRequest, context: Any) -> Any:
+        lim = self.limits
+        if len(request.samples) > lim.max_samples:
+            raise ResourceExhaustedError(
+                f"`samples` must hold at most {lim.max_samples} replicates (server limit "
+                f"--max-samples), got {len(request.samples)}"
+            )
+        if len(request.values) > lim.max_metrics:
+            raise ResourceExhaustedError(
+                f"`values` must hold at most {lim.max_metrics} metrics, got {len(request.values)}"
+            )
+        self._text("request_id", request.request_id, required=False)
+        self._text("reason", request.reason, required=False)
+        kwargs: dict[str, Any] = {
+            "value": request.value if request.HasField("value") else None,
+            "samples": list(request.samples) if request.samples else None,
+            "failed": request.failed,
+            "infeasible": request.infeasible,
+            "reason": request.reason or None,
+            "request_id": request.request_id or None,
+        }
+        if request.values:
+            if kwargs["value"] is not None:
+                raise InvalidArgumentError(
+                    "tell exactly one of `value`, `values`, `samples`, `failed` or `infeasible`"
+                )
+            kwargs["value"] = dict(request.values)
+        entry = await self._entry(request.study)
+        trial = await self._io(entry.study.tell, request.trial_id, **kwargs)
+        return pb.TellResponse(trial=trial_to_pb(trial))
+
+    @rpc
+    async def Heartbeat(self, request: pb.HeartbeatRequest, context: Any) -> Any:
+        if len(request.trial_ids) > self.limits.max_ids:
+            raise ResourceExhaustedError(
+                f"`trial_ids` must hold at most {self.limits.max_ids} ids, "
+                f"got {len(request.trial_ids)}"
+            )
+        lease = self._lease("lease_seconds", request.lease_seconds)
+        entry = await self._entry(request.study)
+        n = await self._io(entry.study.heartbeat, list(request.trial_ids), lease)
+        return pb.HeartbeatResponse(extended=n)
+
+    @rpc
+    async def ListTrials(self, request: pb.ListTrialsRequest, context: Any) -> Any:
+        size = request.page_size or 1000
+        if not 0 < size <= self.limits.max_page:
+            raise InvalidArgumentError(
+                f"`0 <= page_size <= {self.limits.max_page}` must hold, got {request.page_size}"
+            )
+        since = request.since if request.HasField("since") else -1
+        if request.page_token:
+            try:
+                since = max(since, int(request.page_token))
+            except ValueError:
+                raise InvalidArgumentError(
+                    f"`page_token` must be a next_page_token, got {request.page_token!r}"
+                ) from None
+        states = [state_from_pb(s, f"states[{i}]") for i, s in enumerate(request.states)] or None
+        entry = await self._entry(request.study)
+        page = await self._io(entry.study.get_trials, states=states, since=since, limit=size + 1)
+        token = str(page[size - 1].id) if len(page) > size else ""
+        return pb.ListTrialsResponse(
+            trials=[trial_to_pb(t) for t in page[:size]], next_page_token=token
+        )
+
+    @rpc
+    async def GetBest(self, request: pb.GetBestRequest, context: Any) -> Any:
+        entry = await self._entry(request.study)
+        best = await self._io(lambda: entry.study.best)
+        trials = best if isinstance(best, list) else [best] if best is not None else []
+        return pb.GetBestResponse(trials=[trial_to_pb(t) for t in trials])
+
+
+def _exists(storage: Storage, name: str) -> bool:
+    try:
+        storage.get_study(name)
+    except StudyNotFoundError:
+        return False
+    return True
