@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from bbo.cli.serve import serve
 from rich.console import Console
 
 from bbo.exceptions import BboError, ConfigError
@@ -87,6 +88,9 @@ def schema() -> None:
     from bbo.run.config import StudyConfig
 
     typer.echo(json.dumps(StudyConfig.model_json_schema(), indent=2))
+
+
+app.command()(serve)
 
 
 def main() -> None:
