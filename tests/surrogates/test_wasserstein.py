@@ -1,0 +1,131 @@
+"""The exact 1-D Wasserstein distances and the conditional quantile generator."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+from botorch.acquisition import qUpperConfidenceBound
+from botorch.posteriors.ensemble import EnsemblePosterior
+from botorch.sampling.index_sampler import IndexSampler
+
+from bbo.surrogates.wasserstein import (
+    GeneratorConfig,
+    WassersteinGenerativeModel,
+    fit_generator,
+    merge_plan,
+    wasserstein_1d,
+    wasserstein_sorted,
+    wasserstein_to_sets,
+)
+from bbo.testing.stochastic import PROBLEMS
+
+SIZES = [(1, 1), (5, 7), (20, 20), (13, 1), (32, 20), (7, 64)]
+
+
+@pytest.mark.parametrize(("nu", "nv"), SIZES)
+def test_w1_equals_scipy(nu, nv):
+    rng = np.random.default_rng(nu * 100 + nv)
+    u, v = rng.normal(size=nu), rng.gamma(2.0, size=nv) - 1.0
+    assert wasserstein_1d(u, v, p=1) == pytest.approx(scipy.stats.wasserstein_distance(u, v))
+
+
+@pytest.mark.parametrize(("nu", "nv"), SIZES)
+def test_w2_equals_the_quantile_integral(nu, nv):
+    # W2^2 = int_0^1 (F_u^-1(t) - F_v^-1(t))^2 dt; both quantile functions are constant on the
+    # cells of the grid t_m = (m - 1/2) / L with L = lcm(nu, nv): the midpoint rule is exact
+    rng = np.random.default_rng(nu + 7 * nv)
+    u, v = np.sort(rng.normal(size=nu)), np.sort(rng.standard_t(3, size=nv))
+    L = math.lcm(nu, nv)
+    t = (np.arange(L) + 0.5) / L
+    Qu, Qv = u[np.ceil(t * nu).astype(int) - 1], v[np.ceil(t * nv).astype(int) - 1]
+    assert wasserstein_1d(u, v, p=2) == pytest.approx(np.sqrt(np.mean((Qu - Qv) ** 2)))
+
+
+def test_merge_plan_covers_the_unit_interval_once():
+    w, a, b = merge_plan(4, 6)
+    assert float(w.sum()) == pytest.approx(1.0)
+    assert len(w) == 4 + 6 - 2  # breakpoints 1/2 and 1 are shared
+    assert a.tolist() == sorted(a.tolist()) and b.tolist() == sorted(b.tolist())
+    assert a.max() == 3 and b.max() == 5
+
+
+def test_all_candidates_against_ragged_sets_at_once_equals_pairwise():
+    rng = np.random.default_rng(0)
+    U = torch.sort(torch.as_tensor(rng.normal(size=(9, 16))))[0]
+    sets = [torch.sort(torch.as_tensor(rng.normal(size=r)))[0] for r in (1, 5, 16, 5, 3)]
+    expected = {}
+    for p in (1, 2):
+        W = expected[p] = wasserstein_to_sets(U, sets, p)
+        assert W.shape == (9, 5)
+        for i in range(9):
+            for j, s in enumerate(sets):
+                assert float(W[i, j]) == pytest.approx(wasserstein_1d(U[i], s, p))
+    # processed in blocks of a few candidates: the same numbers
+    import bbo.surrogates.wasserstein as w
+
+    old, w.CHUNK = w.CHUNK, 7
+    try:
+        for p in (1, 2):
+            assert torch.allclose(wasserstein_to_sets(U, sets, p), expected[p])
+    finally:
+        w.CHUNK = old
+
+
+@pytest.fixture(scope="module")
+def hetero() -> WassersteinGenerativeModel:
+    """Fitted on ``y = sin(6 x) + (0.05 + 0.5 x) e``, 25 points x 20 replicates."""
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 1, 25)
+    sets = [torch.as_tensor(np.sin(6 * xi) + (0.05 + 0.5 * xi) * rng.normal(size=20)) for xi in x]
+    X = torch.as_tensor(x[:, None])
+    return fit_generator(X, sets, config=GeneratorConfig(steps=200), seed=0)
+
+
+def test_spread_is_wider_where_the_response_is_noisier(hetero):
+    xs = torch.tensor([[0.1], [0.5], [0.9]], dtype=torch.float64)
+    with torch.no_grad():
+        Q = hetero.quantiles(xs)
+        mean = hetero.mean(xs)
+    iqr = (Q[:, 24] - Q[:, 8]).numpy()  # atoms at levels 0.766 and 0.266
+    true_iqr = (0.05 + 0.5 * xs[:, 0].numpy()) * (scipy.stats.norm.ppf(0.766) * 2)
+    assert iqr[0] < iqr[1] < iqr[2]
+    assert iqr[2] > 3 * iqr[0]
+    np.testing.assert_allclose(iqr, true_iqr, rtol=0.35)
+    np.testing.assert_allclose(mean.numpy(), np.sin(6 * xs[:, 0].numpy()), atol=0.12)
+
+
+def test_posterior_shapes_and_mc_acquisition(hetero):
+    X = torch.rand(4, 3, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    post = hetero.posterior(X)
+    assert isinstance(post, EnsemblePosterior)
+    assert post.mean.shape == (4, 3, 1) and post.ensemble_size == 32
+    assert torch.all(post.variance > 0)
+    draws = hetero.sample(X[0], 500, torch.Generator().manual_seed(1))
+    assert draws.shape == (3, 500)
+    with torch.no_grad():
+        np.testing.assert_allclose(draws.mean(-1), hetero.mean(X[0]), atol=0.05)
+    sampler = IndexSampler(torch.Size([64]), seed=0)
+    acqf = qUpperConfidenceBound(hetero, beta=2.0, sampler=sampler)
+    Xq = X[:, :2].clone().requires_grad_(True)
+    value = acqf(Xq)
+    value.sum().backward()
+    assert value.shape == (4,) and Xq.grad is not None and torch.isfinite(Xq.grad).all()
+
+
+def test_bimodal_problem_replicates_are_seeded_and_bimodal():
+    p = PROBLEMS["levi-bimodal"]
+    params = {"x0": 1.0, "x1": 0.5}  # sin^2(3 pi x1) = 1: modes sd 0.01 and 0.031, 0.1 apart
+    a = p.sample(params, 400, np.random.default_rng(3))
+    b = p.sample(params, 400, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    centre = p.mean(params)
+    lo, hi = a[a < centre], a[a >= centre]
+    assert 150 < len(lo) < 250
+    assert lo.mean() == pytest.approx(centre - 0.05, abs=0.01)
+    assert hi.mean() == pytest.approx(centre + 0.05, abs=0.01)
+    assert abs(np.mean(np.abs(a - centre) < 0.02)) < 0.35  # little mass between the modes
+    assert p.regret(dict(zip(p.space.names, p.argmin))) == 0.0
