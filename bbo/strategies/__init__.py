@@ -15,6 +15,7 @@ _REGISTRY: dict[str, str] = {
     "random": "bbo.strategies.random:RandomSearch",
     "sobol": "bbo.strategies.sobol:SobolSearch",
     "gp": "bbo.strategies.gp:GPStrategy",
+    "wasserstein": "bbo.strategies.wasserstein:WassersteinStrategy",
     "auto": "bbo.strategies.gp:GPStrategy",
 }
 

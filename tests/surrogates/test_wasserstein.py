@@ -18,7 +18,6 @@ from bbo.surrogates.wasserstein import (
     fit_generator,
     merge_plan,
     wasserstein_1d,
-    wasserstein_sorted,
     wasserstein_to_sets,
 )
 from bbo.testing.stochastic import PROBLEMS
