@@ -16,6 +16,9 @@ _REGISTRY: dict[str, str] = {
     "sobol": "bbo.strategies.sobol:SobolSearch",
     "gp": "bbo.strategies.gp:GPStrategy",
     "wasserstein": "bbo.strategies.wasserstein:WassersteinStrategy",
+    "cmaes": "bbo.strategies.cmaes:CMAESStrategy",
+    "de": "bbo.strategies.de:DEStrategy",
+    "llm": "bbo.strategies.llm:LLMStrategy",
     "auto": "bbo.strategies.gp:GPStrategy",
 }
 

@@ -1,0 +1,212 @@
+"""Differential evolution with JADE's parameter adaptation (strategy ``de``).
+
+JADE (Zhang & Sanderson, "JADE: Adaptive Differential Evolution With Optional External
+Archive", IEEE TEC 2009), without the archive, on the index view ``[0, 1]^d``:
+
+* **Initial population**: ``NP`` points of a seeded Latin hypercube.
+* **Trial vectors** (DE/current-to-pbest/1/bin), one per target ``x_i``:
+  ``v = x_i + F (x_pbest - x_i) + F (x_r1 - x_r2)`` with ``x_pbest`` one of the best
+  ``max(2, p NP)`` targets, binomial crossover with rate ``CR`` (one coordinate forced),
+  coordinates leaving the cube set half-way between ``x_i`` and the bound. Per trial,
+  ``F ~ Cauchy(mu_F, 0.1)`` (redrawn while ``<= 0``, capped at 1) and
+  ``CR ~ N(mu_CR, 0.1)`` clipped to ``[0, 1]``.
+* **Selection**: a trial replaces its target when it ranks no worse (FAILED and INFEASIBLE
+  trials rank worst, see :mod:`bbo.strategies.evolution`); the ``F`` and ``CR`` of the
+  successful trials move ``mu_F`` (Lehmer mean) and ``mu_CR`` (mean) with rate ``c = 0.1``.
+* **Mixed spaces**: discrete columns (Int, Ordinal, Categorical) of every trial vector are
+  snapped to the centre of their level's bin, so the population holds exactly the evaluated
+  configurations; the difference of two levels then moves a point by whole levels, and
+  crossover copies a categorical choice from the mutant or keeps the target's. A trial whose
+  configuration is already in the history is redrawn (5 tries) and otherwise reuses the
+  known result.
+* **Restarts**: when the population has collapsed (every continuous column spread below
+  ``1e-9``) or three generations brought no new configuration, a new Latin hypercube
+  population starts, keeping the best target.
+
+Like :mod:`bbo.strategies.cmaes`, the ``k``-th trial of generation ``g`` is drawn from a
+generator seeded by ``(seed, run, g, k)``, the generation's selection runs once ``NP`` of its
+trials have results (in any order; an ask beyond the ``NP`` trials draws more trials for
+targets ``k mod NP``), and the population, ``mu_F``, ``mu_CR`` and the trials drawn are
+JSON in ``state_dict()``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from bbo.exceptions import InvalidArgumentError
+from bbo.space import Space, params_key
+from bbo.strategies.base import History, Suggestion
+from bbo.strategies.evolution import (
+    WORST,
+    Lattice,
+    Ledger,
+    Outcome,
+    as_floats,
+    de_trial,
+    latin_hypercube,
+)
+
+_C = 0.1  # JADE's adaptation rate of mu_F and mu_CR
+_REDRAWS = 5  # draws of a trial vector whose configuration the history already holds
+_IDLE_GENERATIONS = 3
+_COLLAPSED = 1e-9
+
+
+class DEStrategy:
+    """Strategy ``de``. Options: ``popsize`` (``NP``, default ``clip(5 d, 10, 40)``),
+    ``p`` (fraction of the population ``x_pbest`` is drawn from, default 0.2)."""
+
+    name = "de"
+
+    def __init__(
+        self, space: Space, *, seed: int, popsize: int | None = None, p: float = 0.2
+    ) -> None:
+        if popsize is not None and (not isinstance(popsize, int) or popsize < 4):
+            raise InvalidArgumentError(f"de: `popsize >= 4` must hold, got {popsize!r}")
+        if not (isinstance(p, (int, float)) and 0 < p <= 1):
+            raise InvalidArgumentError(f"de: `0 < p <= 1` must hold, got {p!r}")
+        self.space = space
+        self.seed = int(seed) % 2**63
+        self.popsize = popsize or int(np.clip(5 * space.dim, 10, 40))
+        self.p = float(p)
+        self.lattice = Lattice(space)
+        self.continuous = np.setdiff1d(np.arange(space.dim), self.lattice.dims)
+        self._state: dict[str, Any] = {}
+        self._keys: dict[int, Any] = {}
+
+    # -- state ------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return self._state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._state = json.loads(json.dumps(state))  # a private copy
+
+    def _fresh(self) -> dict[str, Any]:
+        return {"run": 0, "gen": 0, "pop": [], "members": [], "muF": 0.5, "muCR": 0.5, "idle": 0}
+
+    # -- suggest ----------------------------------------------------------------------------------
+    def suggest(self, n: int, history: History) -> list[Suggestion]:
+        """The next ``n`` new trial vectors (fewer when the history already holds the
+        configurations drawn; the study then fills in)."""
+        ledger = Ledger(history, self.name, self._keys)
+        if not self._state:
+            self._state = self._fresh()
+        out: list[Suggestion] = []
+        for _ in range(50 * n + 20 * self.popsize):
+            if len(out) == n:
+                break
+            self._advance(ledger)
+            member = self._draw(ledger)
+            self._state["members"].append(member)
+            if member["new"]:
+                ledger.add_pending(params_key(member["params"]))
+                info = {"de": {"run": self._state["run"], "gen": self._state["gen"]}}
+                out.append(Suggestion(member["params"], self.name, info))
+        return out
+
+    # -- internals --------------------------------------------------------------------------------
+    def _draw(self, ledger: Ledger) -> dict[str, Any]:
+        """Member ``k`` of the current generation: a Latin-hypercube point (generation 0,
+        uniform beyond ``NP``) or a trial vector for target ``k mod NP``."""
+        st = self._state
+        k = len(st["members"])
+        rng = np.random.default_rng([self.seed, st["run"], st["gen"], k])
+        member: dict[str, Any] = {}
+        for _ in range(_REDRAWS):
+            if st["gen"] == 0:
+                lhs_rng = np.random.default_rng([self.seed, st["run"], 2**32])
+                u = latin_hypercube(self.popsize, self.space.dim, lhs_rng)[k % self.popsize]
+                u = u if k < self.popsize else rng.random(self.space.dim)
+                member = {"target": k % self.popsize}
+            else:
+                member = self._trial(k % self.popsize, rng)
+                u = np.asarray(member.pop("u"))
+            u = self.lattice.snap(u[None, :])[0]
+            params = self.space.decode(u)
+            member.update(u=as_floats(u), params=params, new=not ledger.known(params_key(params)))
+            if member["new"]:
+                break
+        return member
+
+    def _trial(self, i: int, rng: np.random.Generator) -> dict[str, Any]:
+        st = self._state
+        P = np.array([t["u"] for t in st["pop"]])
+        order = sorted(range(len(P)), key=lambda j: (Outcome.from_list(st["pop"][j]["o"]).key, j))
+        top = order[: max(2, int(np.ceil(self.p * len(P))))]
+        F = 0.0
+        while F <= 0.0:  # F ~ Cauchy(mu_F, 0.1), redrawn while <= 0, capped at 1
+            F = min(1.0, st["muF"] + 0.1 * float(rng.standard_cauchy()))
+        CR = float(np.clip(rng.normal(st["muCR"], 0.1), 0.0, 1.0))
+        u = de_trial(P, i, int(rng.choice(top)), F, CR, rng)
+        return {"target": i, "F": F, "CR": CR, "u": u}
+
+    def _advance(self, ledger: Ledger) -> None:
+        """Select (and restart) while the current generation has ``NP`` results."""
+        while True:
+            st = self._state
+            done: list[tuple[Outcome, int]] = []
+            for k, m in enumerate(st["members"]):
+                o = ledger.outcome(params_key(m["params"]))
+                if o is not None:
+                    done.append((o, k))
+            if len(done) < self.popsize:
+                return
+            done = done[: self.popsize]
+            members = st["members"]
+            fresh = any(members[k]["new"] for _, k in done)
+            if st["gen"] == 0:
+                kept = [t for t in st["pop"]]  # the elite carried over a restart
+                st["pop"] = [
+                    {"u": members[k]["u"], "params": members[k]["params"], "o": o.to_list()}
+                    for o, k in done
+                ]
+                if kept:  # replace the worst initial point by the elite
+                    worst = max(range(self.popsize), key=lambda j: self._key(j))
+                    if Outcome.from_list(kept[0]["o"]).key < self._key(worst):
+                        st["pop"][worst] = kept[0]
+            else:
+                self._select(done)
+            st["gen"] += 1
+            st["members"] = []
+            st["idle"] = 0 if fresh else st["idle"] + 1
+            if st["idle"] >= _IDLE_GENERATIONS or self._collapsed():
+                best = min(range(self.popsize), key=lambda j: self._key(j))
+                self._state = {
+                    **self._fresh(),
+                    "run": st["run"] + 1,
+                    "pop": [st["pop"][best]],
+                }
+
+    def _key(self, j: int) -> tuple[int, float]:
+        return Outcome.from_list(self._state["pop"][j]["o"]).key
+
+    def _select(self, done: list[tuple[Outcome, int]]) -> None:
+        """Greedy one-to-one selection; JADE's update of ``mu_F`` and ``mu_CR``."""
+        st = self._state
+        best: dict[int, tuple[Outcome, int]] = {}
+        for o, k in done:
+            i = st["members"][k]["target"]
+            if i not in best or (o.key, k) < (best[i][0].key, best[i][1]):
+                best[i] = (o, k)
+        s_F, s_CR = [], []
+        for i, (o, k) in sorted(best.items()):
+            if o == WORST or o.key > self._key(i):
+                continue
+            m = st["members"][k]
+            st["pop"][i] = {"u": m["u"], "params": m["params"], "o": o.to_list()}
+            s_F.append(m["F"])
+            s_CR.append(m["CR"])
+        if s_F:
+            F = np.asarray(s_F)
+            st["muF"] = (1 - _C) * st["muF"] + _C * float(np.sum(F**2) / np.sum(F))
+            st["muCR"] = (1 - _C) * st["muCR"] + _C * float(np.mean(s_CR))
+
+    def _collapsed(self) -> bool:
+        if not len(self.continuous):
+            return False
+        P = np.array([t["u"] for t in self._state["pop"]])[:, self.continuous]
+        return bool(np.all(P.max(0) - P.min(0) < _COLLAPSED))

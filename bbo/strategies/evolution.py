@@ -1,0 +1,218 @@
+"""Shared parts of the evolutionary strategies (:mod:`bbo.strategies.cmaes`, ``de``).
+
+Both strategies work in the **index view** (the unit cube ``[0, 1]^d`` of
+:mod:`bbo.space.space`) and keep their population in ``state_dict()``. A population member
+is a point they chose; its result is looked up in the study's history **by configuration**
+(:class:`Ledger`), not by trial id, so that
+
+* tells may arrive in any order, and trials may be FAILED, INFEASIBLE or ABANDONED (an
+  abandoned point is re-offered by the study as a retry with the same configuration, whose
+  result then counts);
+* a member whose configuration is already in the history (common in discrete spaces) is not
+  asked again: it reuses the known result, or waits for the running trial.
+
+Members are ranked by :meth:`Outcome.key`: feasible completed trials by their objective,
+then completed trials violating outcome constraints by their total violation, then FAILED
+and INFEASIBLE trials (worst).
+
+The module also holds the pure proposal functions a portfolio can use as candidate sources
+without running a strategy: :func:`de_candidates` (mutations of the incumbents).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bbo.exceptions import InvalidArgumentError
+from bbo.space import Space, params_key
+from bbo.space.params import Int
+from bbo.strategies.base import History
+from bbo.study.trial import TrialState
+
+Key = tuple[tuple[str, Any], ...]
+
+FEASIBLE, VIOLATING, FAILED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the history knows about one configuration: ``tier`` (FEASIBLE, VIOLATING or
+    FAILED) and ``value`` (the minimized objective, or the total constraint violation
+    ``sum max(slack, 0)`` for VIOLATING, 0 for FAILED)."""
+
+    tier: int
+    value: float
+
+    @property
+    def key(self) -> tuple[int, float]:
+        """Sort key: lower is better."""
+        return (self.tier, self.value)
+
+    def to_list(self) -> list[float]:
+        return [self.tier, self.value]
+
+    @classmethod
+    def from_list(cls, v: list[float]) -> Outcome:
+        return cls(int(v[0]), float(v[1]))
+
+
+WORST = Outcome(FAILED, 0.0)
+
+
+class Ledger:
+    """Results and pending configurations of a history, keyed by :func:`params_key`
+    (``cache`` keeps the keys of trial ids across asks).
+
+    Several COMPLETED trials of one configuration average their values; a configuration
+    with only FAILED or INFEASIBLE trials is FAILED. RUNNING trials, ABANDONED ones (the
+    study retries them) and ``history.extra_pending`` are pending.
+    """
+
+    def __init__(
+        self, history: History, strategy: str, cache: dict[int, Key] | None = None
+    ) -> None:
+        if len(history.objectives) != 1:
+            names = [o.name for o in history.objectives]
+            raise InvalidArgumentError(
+                f"strategy {strategy!r} optimizes a single objective; this study has "
+                f"objectives {names}: use 'gp', 'random' or 'sobol'"
+            )
+        keys = cache if cache is not None else {}  # trial id -> params_key (params never change)
+        for t in history.trials:
+            if t.id not in keys:
+                keys[t.id] = params_key(t.params)
+        sums: dict[Key, list[float]] = {}
+        done = history.completed
+        ys = history.Y[:, 0].tolist() if done else []
+        viols = np.maximum(history.C, 0.0).sum(1).tolist() if history.constraints else []
+        for i, t in enumerate(done):
+            s = sums.setdefault(keys[t.id], [0.0, 0.0, 0.0])
+            s[0] += ys[i]
+            s[1] += viols[i] if viols else 0.0
+            s[2] += 1.0
+        self._done: dict[Key, Outcome] = {
+            k: Outcome(VIOLATING, viol / n) if viol > 0 else Outcome(FEASIBLE, y / n)
+            for k, (y, viol, n) in sums.items()
+        }
+        for t in history.trials:
+            if t.state in (TrialState.FAILED, TrialState.INFEASIBLE):
+                self._done.setdefault(keys[t.id], WORST)
+        self._pending: set[Key] = {
+            keys[t.id]
+            for t in history.trials
+            if t.state in (TrialState.RUNNING, TrialState.ABANDONED)
+        }
+        self._pending |= {params_key(p) for p in history.extra_pending}
+
+    def outcome(self, key: Key) -> Outcome | None:
+        """The result of a configuration, or ``None`` while it has none."""
+        return self._done.get(key)
+
+    def known(self, key: Key) -> bool:
+        """True when the configuration has a result or is pending: asking it is useless."""
+        return key in self._done or key in self._pending
+
+    def add_pending(self, key: Key) -> None:
+        self._pending.add(key)
+
+
+class Lattice:
+    """The discretization of the index view: for every discrete column (Int, Ordinal,
+    Categorical) the sorted ``thresholds`` in ``[0, 1]`` where the decoded level changes
+    (``k - 1`` of them for ``k`` levels; ``j / k`` for choices, ``t(v + 1/2)`` for integers,
+    exact for ``log=True`` too) and the encoded ``centres`` of the levels."""
+
+    def __init__(self, space: Space) -> None:
+        dims = {**space.discrete_dims, **space.categorical_dims}
+        self.dims = np.array(sorted(dims), dtype=int)
+        self.thresholds: list[np.ndarray] = []
+        self.centres: list[np.ndarray] = []
+        for j in self.dims:
+            p = space[space.names[j]]
+            if isinstance(p, Int):
+                levels = np.arange(p.low, p.high + 1, dtype=float)
+                self.thresholds.append(np.array([p._to_unit(v + 0.5) for v in levels[:-1]]))
+                self.centres.append(np.array([p.encode(int(v)) for v in levels]))
+            else:
+                k = dims[j]
+                self.thresholds.append(np.arange(1, k) / k)
+                self.centres.append((np.arange(k) + 0.5) / k)
+
+    def __len__(self) -> int:
+        return len(self.dims)
+
+    def level(self, i: int, u: np.ndarray) -> np.ndarray:
+        """Level index of values ``u`` of the ``i``-th discrete column (ties go down)."""
+        return np.searchsorted(self.thresholds[i], u, side="left")
+
+    def snap(self, X: np.ndarray) -> np.ndarray:
+        """``n x d`` -> a copy with every discrete column moved to its level's centre."""
+        X = np.array(X, dtype=float, copy=True).reshape(-1, X.shape[-1])
+        for i, j in enumerate(self.dims):
+            X[:, j] = self.centres[i][self.level(i, X[:, j])]
+        return X
+
+
+def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """``n x d`` Latin hypercube sample of ``[0, 1]^d``: each column hits every one of the
+    ``n`` equal strata once, at a uniform position inside it."""
+    strata = np.stack([rng.permutation(n) for _ in range(d)], axis=1)
+    return (strata + rng.random((n, d))) / n
+
+
+def de_candidates(
+    X: np.ndarray,
+    y: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    F: float = 0.7,
+    CR: float = 0.9,
+    p: float = 0.2,
+) -> np.ndarray:
+    """Mutations of the incumbents: ``n x d`` DE/current-to-pbest/1/bin trial vectors in
+    ``[0, 1]^d`` from a history ``X`` (``N x d``) with lower-is-better ``y`` (``N``).
+
+    For each candidate a base ``x_i`` is drawn from the best half, ``x_pbest`` from the best
+    ``max(2, p N)``, ``x_r1, x_r2`` from all points, and
+    ``v = x_i + F (x_pbest - x_i) + F (x_r1 - x_r2)``; binomial crossover keeps each
+    coordinate of ``v`` with probability ``CR`` (one forced); coordinates leaving the cube
+    are set half-way between ``x_i`` and the bound (JADE's repair). Needs ``N >= 3``.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).reshape(-1)
+    N, d = X.shape
+    if N < 3:
+        raise InvalidArgumentError(f"de_candidates needs at least 3 points, got {N}")
+    order = np.argsort(y, kind="stable")
+    top = order[: max(2, int(np.ceil(p * N)))]
+    half = order[: max(2, N // 2)]
+    out = np.empty((n, d))
+    for c in range(n):
+        i = int(rng.choice(half))
+        out[c] = de_trial(X, i, int(rng.choice(top)), F, CR, rng)
+    return out
+
+
+def de_trial(
+    P: np.ndarray, i: int, pbest: int, F: float, CR: float, rng: np.random.Generator
+) -> np.ndarray:
+    """One DE/current-to-pbest/1/bin trial vector for target ``P[i]`` (``P``: ``N x d``)."""
+    N, d = P.shape
+    others = [j for j in range(N) if j != i]
+    r1, r2 = rng.choice(others, size=2, replace=False)
+    x = P[i]
+    v = x + F * (P[pbest] - x) + F * (P[r1] - P[r2])
+    cross: np.ndarray = np.asarray(rng.random(d) < CR)
+    cross[rng.integers(d)] = True
+    u = np.where(cross, v, x)
+    return np.where(u < 0.0, x / 2.0, np.where(u > 1.0, (x + 1.0) / 2.0, u))
+
+
+def as_floats(a: np.ndarray) -> list[Any]:
+    """A numpy array as nested lists of Python floats (JSON-ready, exact round trip)."""
+    out: list[Any] = np.asarray(a, dtype=float).tolist()
+    return out
