@@ -1,0 +1,261 @@
+"""``python -m benchmarks.surrogates``: surrogate comparison on stochastic problems.
+
+Every (method, problem, seed) is one sequential run of ``--budget`` evaluations through
+``bbo.Study``; each evaluation returns ``--replicates`` samples of the stochastic response
+(:mod:`bbo.testing.stochastic`), told with ``tell(trial, samples=...)``. Methods are bbo
+strategies with options: GP with qLogNEI and with qUCB (the LCB of a minimized objective),
+the four BNN kinds (when the ``bnn`` strategy is registered), ``wasserstein``, and Sobol' as
+the floor.
+
+Measured per run:
+
+* the regret trace: after ``n`` evaluations the incumbent is the evaluated point with the
+  lowest *observed replicate mean*, and its regret is ``f(x_inc) - f*`` on the noise-free
+  objective (so a method fooled by noise pays for it);
+* the number of evaluations until that regret is ``<= TOLERANCE`` (0.1, the paper's
+  ``eps``), or none;
+* the seconds of every model-based ask (fit + acquisition), from the study's ``ask()``.
+
+Jobs run in a pool of ``--jobs`` single-threaded processes (``benchmarks.harness``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import harness
+from benchmarks.report import _fmt, _grid
+from benchmarks.scoring import quartiles
+
+# method -> (bbo strategy, options)
+METHODS: dict[str, tuple[str, dict[str, Any]]] = {
+    "gp-qlognei": ("gp", {"acquisition": "qLogNEI"}),
+    "gp-lcb": ("gp", {"acquisition": "qUCB"}),
+    "bnn-ensemble": ("bnn", {"kind": "ensemble"}),
+    "bnn-hmc": ("bnn", {"kind": "hmc"}),
+    "bnn-ibnn": ("bnn", {"kind": "ibnn"}),
+    "bnn-dkl": ("bnn", {"kind": "dkl"}),
+    "wasserstein": ("wasserstein", {}),
+    "sobol": ("sobol", {}),
+}
+SMALL: dict[str, Any] = {
+    "problems": ["levi-bimodal", "gramacy-lee-2008"],
+    "seeds": 2,
+    "budget": 16,
+    "replicates": 10,
+}
+FULL: dict[str, Any] = {"problems": None, "seeds": 5, "budget": 50, "replicates": 20}
+_COST = {"bnn-hmc": 40.0, "bnn-dkl": 20.0, "gp-qlognei": 10.0, "gp-lcb": 10.0}
+
+
+def registered_methods() -> list[str]:
+    """The methods whose strategy bbo registers right now."""
+    from bbo.strategies import STRATEGY_NAMES
+
+    return [m for m, (s, _) in METHODS.items() if s in STRATEGY_NAMES]
+
+
+def run_one(method: str, problem: str, seed: int, budget: int, replicates: int) -> dict[str, Any]:
+    """One run; returns its record (regret trace, evaluations to tolerance, ask seconds)."""
+    import bbo
+    from bbo.testing.stochastic import PROBLEMS, TOLERANCE
+
+    prob = PROBLEMS[problem]
+    strategy, options = METHODS[method]
+    rec: dict[str, Any] = {
+        "method": method,
+        "problem": problem,
+        "seed": seed,
+        "dim": prob.dim,
+        "budget": budget,
+        "replicates": replicates,
+        "trace": [],
+        "ask_s": [],
+        "to_tol": None,
+        "error": None,
+    }
+    start = time.perf_counter()
+    try:
+        study = bbo.Study(prob.space, strategy=strategy, seed=seed, strategy_options=options)
+        rng = np.random.default_rng([seed, 777])
+        best_mean, regret = math.inf, math.inf
+        for i in range(budget):
+            t0 = time.perf_counter()
+            trial = study.ask()
+            dt = time.perf_counter() - t0
+            if trial.attrs.get("source") not in ("sobol", "random-fill"):
+                rec["ask_s"].append(dt)
+            samples = prob.sample(trial.params, replicates, rng)
+            study.tell(trial, samples=[float(s) for s in samples])
+            if samples.mean() < best_mean:
+                best_mean, regret = float(samples.mean()), prob.regret(trial.params)
+            rec["trace"].append(regret)
+            if rec["to_tol"] is None and regret <= TOLERANCE:
+                rec["to_tol"] = i + 1
+    except Exception as exc:  # a crashing method is a result, not the end of the benchmark
+        rec["error"] = f"{type(exc).__name__}: {exc}"
+        rec["traceback"] = traceback.format_exc(limit=8)
+    rec["wall_s"] = time.perf_counter() - start
+    return rec
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from bbo.testing.stochastic import PROBLEMS
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.surrogates", description=__doc__)
+    p.add_argument("--problems", type=harness.csv, help=f"from {list(PROBLEMS)}")
+    p.add_argument("--methods", type=harness.csv, help=f"from {list(METHODS)}")
+    p.add_argument("--seeds", type=int, help="seeds 0..S-1 (default 2; --full 5)")
+    p.add_argument("--budget", type=int, help="evaluations per run (default 16; --full 50)")
+    p.add_argument("--replicates", type=int, help="samples per evaluation (10; --full 20)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--full", action="store_true", help="every problem, 5 seeds, 50 evaluations")
+    p.add_argument("--out", type=Path, default=harness.RESULTS)
+    args = p.parse_args(argv)
+    preset = FULL if args.full else SMALL
+    args.problems = args.problems or preset["problems"] or list(PROBLEMS)
+    args.seeds = args.seeds or preset["seeds"]
+    args.budget = args.budget or preset["budget"]
+    args.replicates = args.replicates or preset["replicates"]
+    args.methods = args.methods or registered_methods()
+    bad = [m for m in args.methods if m not in METHODS] + [
+        x for x in args.problems if x not in PROBLEMS
+    ]
+    if bad:
+        p.error(f"unknown method(s)/problem(s) {bad}")
+    missing = [m for m in args.methods if m not in registered_methods()]
+    if missing:
+        p.error(f"method(s) {missing} need a strategy bbo does not register")
+    return args
+
+
+def run_jobs(jobs: list[tuple[str, str, int, int, int]], workers: int) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    start = time.perf_counter()
+
+    def done(rec: dict[str, Any]) -> None:
+        records.append(rec)
+        status = f"ERROR {rec['error']}" if rec["error"] else f"regret {rec['trace'][-1]:.3g}"
+        print(
+            f"[{len(records)}/{len(jobs)} {time.perf_counter() - start:5.0f}s] {rec['method']} "
+            f"{rec['problem']} seed={rec['seed']}: {rec['wall_s']:.1f}s, {status}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    if workers <= 1:
+        harness.single_thread()
+        for job in jobs:
+            done(run_one(*job))
+        return records
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=harness.single_thread) as pool:
+        for fut in as_completed([pool.submit(run_one, *job) for job in jobs]):
+            done(fut.result())
+    return records
+
+
+def report(results: dict[str, Any], markdown: bool = False) -> str:
+    """Three tables: final regret, evaluations to the tolerance, seconds per model ask."""
+    runs, methods = results["runs"], results["methods"]
+    seeds, budget = len(results["seeds"]), results["budget"]
+    regret_rows, tol_rows, time_rows = [], [], []
+    for prob in results["problems"]:
+        rs = {m: [r for r in runs if r["problem"] == prob and r["method"] == m] for m in methods}
+        ok = {m: [r for r in v if not r["error"]] for m, v in rs.items()}
+        dim = next((r["dim"] for r in runs if r["problem"] == prob), 0)
+        label = f"{prob} (d={dim})"
+        med = {m: quartiles([r["trace"][-1] for r in ok[m]]) for m in methods}
+        best = min((c[0] for c in med.values() if math.isfinite(c[0])), default=math.nan)
+        row = [label]
+        for m in methods:
+            m0, q25, q75 = med[m]
+            cell = f"{_fmt(m0)} [{_fmt(q25)}, {_fmt(q75)}]" if math.isfinite(m0) else "n/a"
+            if math.isfinite(m0) and m0 == best:
+                cell = f"**{cell}**" if markdown else "*" + cell
+            failed = len(rs[m]) - len(ok[m])
+            row.append(cell + (f" ({failed} failed)" if failed else ""))
+        regret_rows.append(row)
+        row = [label]
+        for m in methods:
+            hits = [r["to_tol"] for r in ok[m] if r["to_tol"] is not None]
+            if not ok[m]:
+                row.append("n/a")
+                continue
+            reached = f"{len(hits)}/{len(ok[m])}"
+            row.append(
+                f"{statistics.median(hits):g} ({reached})" if hits else f"- (0/{len(ok[m])})"
+            )
+        tol_rows.append(row)
+        row = [label]
+        for m in methods:
+            asks = [s for r in ok[m] for s in r["ask_s"]]
+            row.append(_fmt(statistics.median(asks)) if asks else "n/a")
+        time_rows.append(row)
+    h = "### " if markdown else ""
+    mark = "bold" if markdown else "*"
+    head = ["problem", *methods]
+    out = [
+        f"{h}Regret f(x_inc) - f* after {budget} evaluations of {results['replicates']} "
+        f"replicates (median [q25, q75] over {seeds} seeds; {mark} = best median)",
+        _grid(head, regret_rows, markdown),
+        "",
+        f"{h}Evaluations until the regret is <= {results['tolerance']} (median over the seeds "
+        "that reached it; reached/seeds)",
+        _grid(head, tol_rows, markdown),
+        "",
+        f"{h}Seconds per model-based ask, fit + acquisition (median over asks and seeds)",
+        _grid(head, time_rows, markdown),
+        "",
+        f"Wall time {results['wall_s']:.0f} s with {results['jobs']} worker(s); commit "
+        f"{results['commit']}; {results['machine']}.",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    from bbo.testing.stochastic import TOLERANCE
+
+    args = parse_args(argv)
+    jobs = [
+        (m, p, s, args.budget, args.replicates)
+        for p in args.problems
+        for m in args.methods
+        for s in range(args.seeds)
+    ]
+    jobs.sort(key=lambda j: -_COST.get(j[0], 1.0))
+    start = time.perf_counter()
+    runs = run_jobs(jobs, args.jobs)
+    results: dict[str, Any] = {
+        "kind": "surrogates",
+        **harness.meta(args),
+        "methods": args.methods,
+        "problems": args.problems,
+        "seeds": list(range(args.seeds)),
+        "budget": args.budget,
+        "replicates": args.replicates,
+        "tolerance": TOLERANCE,
+        "jobs": args.jobs,
+        "wall_s": time.perf_counter() - start,
+        "runs": sorted(runs, key=lambda r: (r["problem"], r["method"], r["seed"])),
+    }
+    print(report(results))
+    path = harness.save(args.out, "surrogates", results, report(results, markdown=True))
+    print(f"saved {path} and {path.with_suffix('.md')}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
