@@ -35,13 +35,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from botorch.models.model import Model
 
 from bbo.acquisition import AcqContext, OptimizerConfig, get_acquisition, levels, resolve_device
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
 from bbo.strategies.sobol import SobolSearch
-from bbo.surrogates.gp import GPData, fit_gp
+from bbo.surrogates.gp import MIXED_KERNELS, GPData, fit_gp
 from bbo.torch_utils import seeded, thread_policy
 
 
@@ -86,7 +87,8 @@ def _positive_int(name: str, v: object) -> int:
 class GPStrategy:
     """GP-BO with options ``acquisition`` (a name of :data:`bbo.acquisition.ACQUISITIONS`),
     ``n_init``, ``max_exact``, ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``),
-    ``num_restarts``, ``raw_samples``, ``mc_samples`` and ``beta`` (qUCB)."""
+    ``num_restarts``, ``raw_samples``, ``mc_samples``, ``beta`` (qUCB), ``warp`` and
+    ``mixed_kernel`` (``"product"`` or ``"additive"``, see :mod:`bbo.surrogates.gp`)."""
 
     name = "gp"
 
@@ -104,6 +106,7 @@ class GPStrategy:
         mc_samples: int = 256,
         beta: float = 4.0,
         warp: bool = True,
+        mixed_kernel: str = "product",
     ) -> None:
         self.space = space
         self.seed = int(seed)
@@ -127,8 +130,24 @@ class GPStrategy:
         if not isinstance(warp, bool):
             raise InvalidArgumentError(f"gp option `warp` must be true or false, got {warp!r}")
         self.warp = warp
+        if mixed_kernel not in MIXED_KERNELS:
+            raise InvalidArgumentError(
+                f"gp option `mixed_kernel` must be one of {list(MIXED_KERNELS)}, "
+                f"got {mixed_kernel!r}"
+            )
+        self.mixed_kernel = mixed_kernel
         self._sobol = SobolSearch(space, seed=seed)
         self._state: dict[str, Any] = {}
+
+    # -- hooks (the bnn strategy swaps the model) ---------------------------------------------
+    _context_type: type[AcqContext] = AcqContext
+
+    def _fit_model(self, data: GPData, **kw: Any) -> tuple[Model, dict[str, Any]]:
+        """The fitted surrogate for ``data`` and its new state (``kw``: :func:`fit_gp`'s)."""
+        return fit_gp(data, **kw)
+
+    def _default_acquisition(self, q: int, m: int, k: int, p: int) -> str:
+        return default_acquisition(q, m, k, p)
 
     # -- state --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -165,12 +184,19 @@ class GPStrategy:
         refit = n_fit is None or len(X) >= n_fit + max(1, n_fit // REFIT_GROWTH)
         t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
         pending = history.X_pending
-        acq = self.acquisition or default_acquisition(n, U.shape[1], C.shape[1], len(pending))
+        acq = self.acquisition or self._default_acquisition(
+            n, U.shape[1], C.shape[1], len(pending)
+        )
         with seeded(seed, self.device), thread_policy(len(X)):
-            model, self._state = fit_gp(
-                data, cat_dims=cat_dims, device=self.device, state=self._state, refit=refit
+            model, self._state = self._fit_model(
+                data,
+                cat_dims=cat_dims,
+                device=self.device,
+                state=self._state,
+                refit=refit,
+                mixed_kernel=self.mixed_kernel,
             )
-            ctx = AcqContext(
+            ctx = self._context_type(
                 model=model,
                 space=self.space,
                 X_baseline=t(X),
@@ -185,7 +211,7 @@ class GPStrategy:
                 beta=self.beta,
             )
             Xc = get_acquisition(acq)(ctx, n).cpu().numpy()
-        source = f"gp:{acq}" + (":local" if local else "")
+        source = f"{self.name}:{acq}" + (":local" if local else "")
         return [Suggestion(p, source) for p in self.space.decode_many(Xc)]
 
     def _known_noise(self, history: History) -> np.ndarray | None:

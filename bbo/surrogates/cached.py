@@ -1,49 +1,58 @@
-"""The posterior of a fitted exact GP from a cached Cholesky factor, in plain torch.
+"""The posterior of a fitted exact GP from a cached inverse, in plain torch.
 
 gpytorch's exact prediction goes through several layers of lazy tensors per call; inside an
-L-BFGS loop over an acquisition function that overhead (a few milliseconds per call) is most
-of the cost of a sequential ask. For the model :func:`bbo.surrogates.gp.fit_gp` builds on a
-continuous space — one output, constant mean ``c``, an ARD RBF kernel (optionally scaled),
-homoskedastic or fixed noise, ``Standardize`` outcome transform — the posterior at test
-points ``x`` (``b x d``) is, with training inputs ``X`` (``n x d``) and standardized
-targets ``y``:
+L-BFGS loop over an acquisition function that overhead (a few milliseconds per call, far
+more for the nested kernels of a mixed space) is most of the cost of a sequential ask. For
+the models :func:`bbo.surrogates.gp.fit_gp` builds — one output, a constant mean ``c``,
+a kernel made of sums, products and scalings of RBF and categorical kernels (what
+``SingleTaskGP`` and ``MixedSingleTaskGP`` use), homoskedastic or fixed noise, a
+``Standardize`` outcome transform — the posterior at test points ``x`` (``b x d``), with
+training inputs ``X`` (``n x d``) and standardized targets ``y``, is
 
-    k(x, x') = s^2 exp(-||(x - x') / l||^2 / 2)
-    L L^T    = K(X, X) + diag(noise)                 (Cholesky, computed once per model)
-    alpha    = (L L^T)^{-1} (y - c)
+    K        = k(X, X) + diag(noise)                  (inverted once per model)
+    alpha    = K^{-1} (y - c)
     mean(x)  = c + k(x, X) alpha
-    var(x)   = s^2 - k(x, X) (L L^T)^{-1} k(X, x)
+    var(x)   = k(x, x) - k(x, X) K^{-1} k(X, x)
 
-then un-standardized: ``mean * sd_y + mean_y`` and ``var * sd_y^2``. This is the same
-algebra gpytorch evaluates (tested against ``model.posterior``), at a fraction of the
-per-call cost, with autograd through it for the optimizer.
+then un-standardized: ``mean * sd_y + mean_y`` and ``var * sd_y^2``. The kernel pieces are
+
+    RBF:          exp(-||(x - x') / l||^2 / 2)             over its active columns
+    categorical:  exp(-mean_j [x_j != x'_j] / l_j)         (botorch's CategoricalKernel)
+    scale:        s * k;  sum: k1 + k2;  product: k1 * k2
+
+This is the algebra gpytorch evaluates (tested against ``model.posterior``), at a fraction of
+the per-call cost, with autograd through it for the optimizer. A matrix product with
+``K^{-1}`` is cheaper to differentiate than a triangular solve, and float64 keeps it
+accurate at the sizes an exact GP is used for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from botorch.models import SingleTaskGP
+from botorch.models.kernels.categorical import CategoricalKernel
 from botorch.models.transforms.outcome import Standardize
-from gpytorch.kernels import RBFKernel, ScaleKernel
+from gpytorch.kernels import AdditiveKernel, Kernel, ProductKernel, RBFKernel, ScaleKernel
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.means import ConstantMean
 from torch import Tensor
 
+KernelFn = Callable[[Tensor, Tensor], Tensor]  # (p x d, q x d) -> p x q
+
 
 @dataclass(frozen=True)
 class CachedGP:
-    """Cached quantities of a fitted single-output exact GP. Shapes: ``Z`` ``n x d`` the
-    training inputs centred at ``center`` (``d``) and divided by ``lengthscale`` (``d``);
-    ``K_inv`` ``n x n`` the inverse of ``K(X, X) + diag(noise)``; ``alpha`` ``n``.
-    (A matrix product with ``K_inv`` is cheaper to differentiate than a triangular solve,
-    and float64 keeps it accurate at the sizes an exact GP is used for.)"""
+    """Cached quantities of a fitted single-output exact GP. Shapes: ``X`` ``n x d``
+    training inputs; ``K_inv`` ``n x n``; ``alpha`` ``n``; ``kernel`` maps ``p x d`` and
+    ``q x d`` inputs to the ``p x q`` covariance; ``prior_var`` is ``k(x, x)`` (the same for
+    every ``x``: the kernels are stationary)."""
 
-    Z: Tensor
-    center: Tensor
-    lengthscale: Tensor
-    outputscale: Tensor
+    X: Tensor
+    kernel: KernelFn
+    prior_var: Tensor
     K_inv: Tensor
     alpha: Tensor
     constant: Tensor
@@ -53,20 +62,14 @@ class CachedGP:
     @classmethod
     def from_model(cls, model: object) -> CachedGP | None:
         """The cache of ``model``, or None when it is not a single-output ``SingleTaskGP``
-        with a constant mean, an RBF kernel (optionally in a ``ScaleKernel``), Gaussian
-        noise, no input transform and a ``Standardize`` (or no) outcome transform."""
-        if type(model) is not SingleTaskGP or model.num_outputs != 1:
+        (or subclass such as ``MixedSingleTaskGP``) with a constant mean, a kernel of the
+        pieces above, Gaussian noise, no input transform and a ``Standardize`` (or no)
+        outcome transform."""
+        if not isinstance(model, SingleTaskGP) or model.num_outputs != 1:
             return None
         if getattr(model, "input_transform", None) is not None:
             return None
-        kernel = model.covar_module
-        scale = torch.ones((), dtype=model.train_inputs[0].dtype)
-        if isinstance(kernel, ScaleKernel):
-            scale = kernel.outputscale.detach().reshape(())
-            kernel = kernel.base_kernel
-        if type(kernel) is not RBFKernel or not isinstance(model.mean_module, ConstantMean):
-            return None
-        if kernel.active_dims is not None:
+        if not isinstance(model.mean_module, ConstantMean):
             return None
         lik = model.likelihood
         if not isinstance(lik, (GaussianLikelihood, FixedNoiseGaussianLikelihood)):
@@ -77,35 +80,67 @@ class CachedGP:
         X = model.train_inputs[0].detach()
         if X.dim() != 2:
             return None
+        kernel = _compile(model.covar_module, X)
+        if kernel is None:
+            return None
         y = model.train_targets.detach()
-        ls = kernel.lengthscale.detach().reshape(-1)
         c = model.mean_module.constant.detach().reshape(())
         noise = lik.noise.detach().reshape(-1).expand(len(X))
-        Z = (X - X.mean(0)) / ls  # centred: less cancellation in the squared distances
-        K = scale * torch.exp(-0.5 * _sqdist(Z, Z)) + torch.diag(noise)
-        L, info = torch.linalg.cholesky_ex(K)
+        L, info = torch.linalg.cholesky_ex(kernel(X, X) + torch.diag(noise))
         if int(info) != 0:  # not positive definite in float64: let gpytorch handle it
             return None
         alpha = torch.cholesky_solve((y - c).unsqueeze(-1), L).squeeze(-1)
+        prior_var = kernel(X[:1], X[:1]).reshape(())
         if tf is None:
             y_mean, y_sd = torch.zeros_like(c), torch.ones_like(c)
         else:
             y_mean, y_sd = tf.means.detach().reshape(()), tf.stdvs.detach().reshape(())
-        return cls(Z, X.mean(0), ls, scale, torch.cholesky_inverse(L), alpha, c, y_mean, y_sd)
+        return cls(X, kernel, prior_var, torch.cholesky_inverse(L), alpha, c, y_mean, y_sd)
 
     def mean_var(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior mean and variance (of the latent function, in the original output
         scale) at ``x`` (``... x d``); both ``...``."""
         shape = x.shape[:-1]
-        z = (x.reshape(-1, x.shape[-1]) - self.center) / self.lengthscale
-        k = self.outputscale * torch.exp(-0.5 * _sqdist(z, self.Z))
+        k = self.kernel(x.reshape(-1, x.shape[-1]), self.X)
         mean = self.constant + k @ self.alpha
-        var = (self.outputscale - ((k @ self.K_inv) * k).sum(-1)).clamp_min(0.0)
+        var = (self.prior_var - ((k @ self.K_inv) * k).sum(-1)).clamp_min(0.0)
         mean = mean * self.y_sd + self.y_mean
         return mean.reshape(shape), (var * self.y_sd**2).reshape(shape)
 
 
-def _sqdist(a: Tensor, b: Tensor) -> Tensor:
-    """``||a_i - b_j||^2`` (``p x q``) for ``a`` ``p x d`` and ``b`` ``q x d``, clamped >= 0."""
-    d2 = (a * a).sum(-1, keepdim=True) - 2 * a @ b.T + (b * b).sum(-1)
-    return d2.clamp_min(0.0)
+def _compile(kernel: Kernel, X: Tensor) -> KernelFn | None:
+    """A plain-torch function computing ``kernel``, or None for a kernel it does not know.
+    ``X`` (the training inputs) gives the centre that RBF distances are taken from (less
+    cancellation in the squared distances)."""
+    if type(kernel) is ScaleKernel:
+        base = _compile(kernel.base_kernel, X)
+        s = kernel.outputscale.detach().reshape(())
+        return None if base is None else lambda a, b: s * base(a, b)
+    if type(kernel) in (AdditiveKernel, ProductKernel):
+        parts = [_compile(k, X) for k in kernel.kernels]
+        if any(p is None for p in parts):
+            return None
+        fns: list[KernelFn] = [p for p in parts if p is not None]
+        if type(kernel) is AdditiveKernel:
+            return lambda a, b: torch.stack([f(a, b) for f in fns]).sum(0)
+        return lambda a, b: torch.stack([f(a, b) for f in fns]).prod(0)
+    if type(kernel) not in (RBFKernel, CategoricalKernel):
+        return None
+    dims = kernel.active_dims
+    cols = dims.to(X.device) if dims is not None else torch.arange(X.shape[-1], device=X.device)
+    ls = kernel.lengthscale.detach().reshape(-1)
+    if type(kernel) is CategoricalKernel:
+
+        def categorical(a: Tensor, b: Tensor) -> Tensor:
+            delta = a[:, None, cols] != b[None, :, cols]
+            return torch.exp(-(delta / ls).mean(-1))
+
+        return categorical
+    center = X[:, cols].mean(0)
+
+    def rbf(a: Tensor, b: Tensor) -> Tensor:
+        za, zb = (a[:, cols] - center) / ls, (b[:, cols] - center) / ls
+        d2 = (za * za).sum(-1, keepdim=True) - 2 * za @ zb.T + (zb * zb).sum(-1)
+        return torch.exp(-0.5 * d2.clamp_min(0.0))
+
+    return rbf

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from botorch.acquisition.analytic import LogExpectedImprovement
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
-from gpytorch.kernels import RBFKernel, ScaleKernel
+from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
 
 from bbo.acquisition.registry import _CachedLogEI
 from bbo.surrogates.cached import CachedGP
@@ -64,11 +64,33 @@ def test_fixed_noise_and_scaled_kernel_match():
     _assert_same_posterior(model, cache, seed=4)
 
 
+def test_mixed_model_matches_gpytorch():
+    X, Y = _data(n=30, d=4, seed=7)
+    X[:, 2] = (torch.randint(0, 3, (len(X),), dtype=torch.float64) + 0.5) / 3
+    X[:, 3] = (torch.randint(0, 4, (len(X),), dtype=torch.float64) + 0.5) / 4
+    torch.manual_seed(0)
+    model, _ = fit_gp(
+        GPData(X.numpy(), Y.numpy()), cat_dims=[2, 3], device=torch.device("cpu"), state=None
+    )
+    assert isinstance(model, MixedSingleTaskGP)
+    cache = CachedGP.from_model(model)
+    assert cache is not None
+    x = torch.rand(64, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    x[:, 2] = X[torch.arange(64) % 30, 2]  # categorical columns take their levels
+    x[:, 3] = X[(torch.arange(64) * 7) % 30, 3]
+    with torch.no_grad():
+        post = model.posterior(x)
+        mean, var = cache.mean_var(x)
+    torch.testing.assert_close(mean, post.mean.squeeze(-1), rtol=1e-7, atol=1e-8)
+    torch.testing.assert_close(var, post.variance.squeeze(-1), rtol=1e-6, atol=1e-9)
+
+
 def test_unsupported_models_fall_back():
     X, Y = _data(d=3)
-    X[:, 2] = torch.randint(0, 3, (len(X),), dtype=torch.float64)
-    assert CachedGP.from_model(MixedSingleTaskGP(X, Y, cat_dims=[2])) is None
     assert CachedGP.from_model(SingleTaskGP(X, torch.cat([Y, -Y], -1))) is None
+    assert (
+        CachedGP.from_model(SingleTaskGP(X, Y, covar_module=MaternKernel(ard_num_dims=3))) is None
+    )
 
 
 def test_cached_log_ei_equals_botorch_log_ei_and_gradient():
