@@ -9,9 +9,26 @@ Schema (created on first use; ``bbo_meta.schema_version`` guards future migratio
 
 Concurrency: on SQLite every transaction starts with ``BEGIN IMMEDIATE`` (one writer at a
 time, WAL journal so readers never block, ``busy_timeout`` so writers queue instead of
-failing, ``synchronous=FULL`` so a committed tell survives a crash). On PostgreSQL the
-study row is locked ``FOR UPDATE`` while new trials are numbered and the trial row while a
-result is written. Times are UNIX seconds (double precision).
+failing, ``synchronous=FULL`` so a committed tell survives a crash). On PostgreSQL
+(psycopg 3; ``postgresql://`` and ``postgres://`` URLs get that driver) transactions run
+at READ COMMITTED, whatever the server's default, with explicit row locks:
+
+- numbering new trials (``create_trials``) locks the study row ``FOR UPDATE``; the count
+  that follows is a new statement, so it sees every trial committed by the previous holder
+  of the lock. Numbers are thus gapless and unique per study, the ``expected_count``
+  compare-and-set is exact, and the strategy state is written under the same lock. Writers
+  of *different* studies do not wait for each other.
+- a tell (``finish_trial``) locks its trial row ``FOR UPDATE`` and re-reads it, so of two
+  racing tells the second sees the first's result (idempotent or TrialFinishedError),
+  never overwrites it.
+- abandoning locks the still-RUNNING rows in id order (no deadlock between two
+  abandoners) and changes only those; a tell that won the race keeps its result.
+- creating the schema takes a transaction-scoped advisory lock, so replicas starting
+  together on an empty database do not collide (DDL is transactional on PostgreSQL).
+
+A deadlock or serialization failure reported by the server becomes ConcurrentUpdateError
+(the caller retries); a value the server refuses (NaN/Infinity inside a JSON column, a NUL
+character in a text) becomes InvalidValueError. Times are UNIX seconds (double precision).
 """
 
 from __future__ import annotations
@@ -24,10 +41,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, OperationalError
 
 from bbo.exceptions import (
     ConcurrentUpdateError,
+    InvalidValueError,
     StorageError,
     StudyNotFoundError,
     TrialFinishedError,
@@ -37,6 +55,8 @@ from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
 from bbo.study.trial import Trial, TrialState
 
 SCHEMA_VERSION = 1
+_SCHEMA_LOCK = 0x62626F5F736368  # pg_advisory_xact_lock key ("bbo_sch") for schema creation
+_RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock"}
 
 metadata = sa.MetaData()
 
@@ -114,9 +134,21 @@ def _make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername in (
+        "postgresql",
+        "postgres",
+    ):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True)
-    except (ArgumentError, ImportError) as e:
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.get_backend_name() == "postgresql":
+            kwargs["isolation_level"] = "READ COMMITTED"  # the row locks rely on it
+        return sa.create_engine(parsed, **kwargs)
+    except ImportError as e:
+        hint = " (pip install 'bbo[postgres]')" if "psycopg" in str(e) else ""
+        shown = parsed.render_as_string(hide_password=True)
+        raise StorageError(f"storage URL {shown!r}: driver missing: {e}{hint}") from None
+    except ArgumentError as e:
         raise StorageError(f"storage URL {url!r}: {e}") from None
 
 
@@ -126,12 +158,16 @@ class SQLStorage(Storage):
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine = _make_engine(url)
+        self._shown = self._engine.url.render_as_string(hide_password=True)  # for messages
         self._is_sqlite = self._engine.dialect.name == "sqlite"
+        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._create_schema()
 
     def _create_schema(self) -> None:
         try:
             with self._tx() as conn:
+                if not self._is_sqlite:  # replicas starting together: one creates, others wait
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
                 metadata.create_all(conn, checkfirst=True)
                 row = conn.execute(
                     sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
@@ -144,7 +180,7 @@ class SQLStorage(Storage):
                     )
                 elif int(row[0]) > SCHEMA_VERSION:
                     raise StorageError(
-                        f"{self.url} holds schema version {row[0]}, newer than this bbo "
+                        f"{self._shown} holds schema version {row[0]}, newer than this bbo "
                         f"({SCHEMA_VERSION}); upgrade bbo"
                     )
         except IntegrityError:
@@ -152,11 +188,39 @@ class SQLStorage(Storage):
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
+        """One transaction (BEGIN IMMEDIATE on SQLite, READ COMMITTED on PostgreSQL)."""
+        with self._errors(), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection for *one* read-only statement. On PostgreSQL it runs in autocommit:
+        a single statement sees one snapshot, and BEGIN/COMMIT would cost two more round
+        trips. On SQLite it is a transaction like any other (the SQLite path is unchanged)."""
+        if self._is_sqlite:
+            with self._tx() as conn:
                 yield conn
+            return
+        with self._errors(), self._autocommit.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Map driver errors to bbo errors."""
+        try:
+            yield
+        except DataError as e:
+            raise InvalidValueError(
+                f"storage {self._shown} refused a value (PostgreSQL stores no NaN/Infinity in "
+                f"JSON and no NUL character in text): {e.orig}"
+            ) from e
         except OperationalError as e:
-            raise StorageError(f"storage {self.url} is unreachable or locked: {e.orig}") from e
+            code = getattr(e.orig, "sqlstate", None)
+            if code in _RETRY_SQLSTATES:
+                raise ConcurrentUpdateError(
+                    f"{_RETRY_SQLSTATES[code]} between concurrent writers; retry: {e.orig}"
+                ) from e
+            raise StorageError(f"storage {self._shown} is unreachable or locked: {e.orig}") from e
 
     def close(self) -> None:
         self._engine.dispose()
@@ -183,21 +247,21 @@ class SQLStorage(Storage):
         return self.get_study(name), False
 
     def get_study(self, name: str) -> StudyRecord:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
         if row is None:
-            raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+            raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
         return self._record(row)
 
     def get_study_by_id(self, study_id: int) -> StudyRecord:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(studies).where(studies.c.id == study_id)).first()
         if row is None:
-            raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
+            raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
         return self._record(row)
 
     def list_studies(self) -> list[StudyRecord]:
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(sa.select(studies).order_by(studies.c.id)).all()
         return [self._record(r) for r in rows]
 
@@ -207,9 +271,11 @@ class SQLStorage(Storage):
 
     def delete_study(self, name: str) -> None:
         with self._tx() as conn:
-            row = conn.execute(sa.select(studies.c.id).where(studies.c.name == name)).first()
+            row = conn.execute(
+                sa.select(studies.c.id).where(studies.c.name == name).with_for_update()
+            ).first()
             if row is None:
-                raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+                raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
             conn.execute(sa.delete(trials).where(trials.c.study_id == row.id))
             conn.execute(sa.delete(studies).where(studies.c.id == row.id))
 
@@ -338,7 +404,7 @@ class SQLStorage(Storage):
         return self._trial(new)
 
     def get_trial(self, study_id: int, trial_id: int) -> Trial:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(
                 sa.select(trials).where(trials.c.study_id == study_id, trials.c.number == trial_id)
             ).first()
@@ -362,12 +428,12 @@ class SQLStorage(Storage):
         q = q.order_by(trials.c.number)
         if limit is not None:
             q = q.limit(limit)
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(q).all()
         return [self._trial(r) for r in rows]
 
     def count_trials(self, study_id: int) -> int:
-        with self._tx() as conn:
+        with self._read() as conn:
             return self._count(conn, study_id)
 
     def heartbeat(self, study_id: int, trial_ids: Sequence[int], lease_expires_at: float) -> int:
@@ -394,12 +460,20 @@ class SQLStorage(Storage):
             trials.c.state == TrialState.RUNNING.value,
         )
         with self._tx() as conn:
-            numbers = [r.number for r in conn.execute(sa.select(trials.c.number).where(cond))]
-            if not numbers:
+            # lock in id order (two abandoners never deadlock); on PostgreSQL a row that a
+            # concurrent tell finished meanwhile no longer matches ``cond`` and is skipped
+            locked = conn.execute(
+                sa.select(trials.c.pk, trials.c.number)
+                .where(cond)
+                .order_by(trials.c.number)
+                .with_for_update()
+            ).all()
+            if not locked:
                 return []
+            numbers = [r.number for r in locked]
             conn.execute(
                 sa.update(trials)
-                .where(cond)
+                .where(trials.c.pk.in_([r.pk for r in locked]))
                 .values(
                     state=TrialState.ABANDONED.value,
                     reason=reason,

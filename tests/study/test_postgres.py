@@ -1,0 +1,259 @@
+"""SQL storage on a real PostgreSQL server: URLs, locking, isolation, and several processes
+sharing one study (the contract suites run on it too: tests/conftest.py BACKENDS).
+
+The server is the session's throwaway one (tests/pg.py); each test gets a fresh database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bbo.exceptions import (
+    ConcurrentUpdateError,
+    InvalidValueError,
+    StorageError,
+    TrialFinishedError,
+)
+from bbo.space import params_key
+from bbo.study.storage import NewTrial, TrialResult, open_storage
+from bbo.study.trial import TrialState
+from bbo.testing.postgres import _free_port
+
+SPEC = {"space": {"x": {"type": "float", "low": 0.0, "high": 1.0, "log": False}}, "seed": 1}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _raw(url: str):
+    """A plain psycopg connection (not autocommit): another replica writing by hand."""
+    import psycopg
+    import sqlalchemy as sa
+
+    u = sa.make_url(url)
+    return psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database)
+
+
+def _blocked(fn) -> tuple[threading.Thread, dict]:
+    """Run ``fn`` in a thread; the dict receives its result or exception."""
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["result"] = fn()
+        except Exception as e:
+            out["error"] = e
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th, out
+
+
+def test_postgresql_urls_use_psycopg3(postgres_url):
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    for url in (plain, plain.replace("postgresql://", "postgres://")):
+        st = open_storage(url)
+        assert st._engine.dialect.driver == "psycopg"  # not SQLAlchemy's psycopg2 default
+        rec, _ = st.get_or_create_study("a", SPEC)
+        assert st.get_study("a").id == rec.id
+        st.close()
+
+
+def test_unreachable_server_is_a_storage_error_without_the_password():
+    url = f"postgresql://bbo:s3cret@127.0.0.1:{_free_port()}/nowhere"
+    with pytest.raises(StorageError) as e:
+        open_storage(url)
+    assert "unreachable" in str(e.value)
+    assert "s3cret" not in str(e.value) and "bbo:***@127.0.0.1" in str(e.value)
+
+
+def test_numbering_waits_for_the_study_row_lock(postgres_url, postgres_server):
+    # even with a server default of SERIALIZABLE the storage runs at READ COMMITTED: a
+    # writer that waited for the lock sees the trial committed by the lock's holder
+    db = postgres_url.rsplit("/", 1)[1]
+    postgres_server.execute(
+        f"ALTER DATABASE {db} SET default_transaction_isolation TO 'serializable'"
+    )
+    st = open_storage(postgres_url)
+    rec, _ = st.get_or_create_study("a", SPEC)
+    with _raw(postgres_url) as other:  # another replica numbers trial 0 under the lock
+        other.execute("SELECT id FROM studies WHERE id = %s FOR UPDATE", (rec.id,))
+        waiting, out = _blocked(lambda: st.create_trials(rec.id, [NewTrial({"x": 0.2})]))
+        cas, cas_out = _blocked(
+            lambda: st.create_trials(rec.id, [NewTrial({"x": 0.3})], expected_count=0)
+        )
+        time.sleep(0.5)
+        assert waiting.is_alive() and cas.is_alive()  # both wait for the study row
+        other.execute(
+            "INSERT INTO trials (study_id, number, state, params, metrics, attrs, created_at) "
+            "VALUES (%s, 0, 'RUNNING', '{\"x\": 0.1}', '{}', '{}', 0)",
+            (rec.id,),
+        )
+        other.commit()
+    waiting.join(30)
+    cas.join(30)
+    assert [t.id for t in out["result"]] == [1]
+    assert isinstance(cas_out["error"], ConcurrentUpdateError)
+    assert "expected 0 trials, found" in str(cas_out["error"])
+    assert [t.params["x"] for t in st.get_trials(rec.id)] == [0.1, 0.2]
+
+
+def test_a_racing_tell_never_overwrites_the_first(postgres_url):
+    st = open_storage(postgres_url)
+    rec, _ = st.get_or_create_study("a", SPEC)
+    st.create_trials(rec.id, [NewTrial({"x": 0.5})])
+    second = TrialResult(TrialState.COMPLETED, {"value": 2.0}, 2.0)
+    with _raw(postgres_url) as other:  # another replica is storing its tell of trial 0
+        other.execute(
+            "SELECT pk FROM trials WHERE study_id = %s AND number = 0 FOR UPDATE", (rec.id,)
+        )
+        tell, out = _blocked(lambda: st.finish_trial(rec.id, 0, second))
+        abandon, ab_out = _blocked(lambda: st.abandon_trials(rec.id, [0], "lease expired"))
+        time.sleep(0.5)
+        assert tell.is_alive() and abandon.is_alive()
+        other.execute(
+            "UPDATE trials SET state = 'COMPLETED', value = 1.0, metrics = '{\"value\": 1.0}', "
+            "finished_at = 1 WHERE study_id = %s AND number = 0",
+            (rec.id,),
+        )
+        other.commit()
+    tell.join(30)
+    abandon.join(30)
+    assert isinstance(out["error"], TrialFinishedError)
+    assert ab_out["result"] == []  # finished meanwhile: not abandoned
+    t = st.get_trial(rec.id, 0)
+    assert (t.state, t.value) == (TrialState.COMPLETED, 1.0)
+
+
+def test_replicas_starting_together_create_the_schema_once(postgres_url):
+    barrier = threading.Barrier(6)
+
+    def start() -> int:
+        barrier.wait()
+        st = open_storage(postgres_url)
+        rec, _ = st.get_or_create_study("shared", SPEC)
+        st.close()
+        return rec.id
+
+    threads = [_blocked(start) for _ in range(6)]
+    for th, _ in threads:
+        th.join(60)
+    errors = [out["error"] for _, out in threads if "error" in out]
+    assert errors == []
+    assert {out["result"] for _, out in threads} == {1}
+
+
+def test_values_postgresql_refuses_are_invalid_and_change_nothing(postgres_url):
+    import bbo
+
+    study = bbo.Study({"x": bbo.Float(0.0, 1.0)}, strategy="random", seed=0, storage=postgres_url)
+    t = study.ask()
+    with pytest.raises(InvalidValueError, match="refused a value"):
+        study.tell(t, 1.0, attrs={"score": math.nan})  # SQLite keeps NaN; PostgreSQL JSON not
+    with pytest.raises(InvalidValueError, match="refused a value"):
+        study.tell(t, 1.0, reason="nul\x00byte")
+    assert study.trial(t.id).state == TrialState.RUNNING
+    assert study.tell(t, 1.0).value == 1.0  # the connection is still usable
+
+
+# -- several processes on one study ----------------------------------------------------------
+
+_WORKER = r"""
+import json, os, sys, time
+import bbo
+import bbo.study.storage.sql  # import SQLAlchemy (and below psycopg) before the start line
+from bbo.exceptions import ConcurrentUpdateError
+
+url, idx, batch, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if url.startswith("postgresql"):
+    import psycopg
+space = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(-1.0, 1.0), "k": bbo.Int(0, 3)})
+print("ready", flush=True)
+end = time.time() + 120
+while not os.path.exists(go):  # every process opens the (empty) storage at once
+    assert time.time() < end, "never started"
+    time.sleep(0.002)
+study = bbo.Study(space, strategy="random", seed=7, storage=url, name="shared")
+t0 = time.time()
+batches, aborted = [], 0
+while len(batches) < 25 // batch:
+    try:
+        asked = study.ask(batch)
+    except ConcurrentUpdateError:  # lost the race too often in a row: ABORTED, retry
+        aborted += 1
+        assert aborted < 100, "starved"
+        continue
+    batches.append([t.id for t in asked])
+    for t in asked:  # the value is a function of the point: a misrouted tell would show
+        p = t.params
+        study.tell(t, p["x"] + 10 * p["y"] + 100 * p["k"])
+print(json.dumps({"worker": idx, "pid": os.getpid(), "batches": batches, "aborted": aborted,
+                  "t0": t0, "t1": time.time()}))
+"""
+
+
+def _shared_study_run(url: str, tmp_path: Path) -> None:
+    """4 processes x 25 asks+tells on one study (two ask one at a time, two in batches of
+    5), started together; checks that nothing is duplicated, lost or misrouted."""
+    go = tmp_path / "go"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, url, str(i), str(batch), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i, batch in enumerate([1, 1, 5, 5])
+    ]
+    for p in procs:  # imports done everywhere: start them together
+        assert p.stdout is not None and p.stdout.readline() == "ready\n", p.communicate()
+    go.touch()
+    reports = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=120)
+        assert p.returncode == 0, stderr[-3000:]
+        reports.append(json.loads(stdout.strip().splitlines()[-1]))
+
+    st = open_storage(url)
+    (rec,) = st.list_studies()
+    trials = st.get_trials(rec.id)
+    # trial numbers: 0..99, each handed to exactly one process
+    assert [t.id for t in trials] == list(range(100))
+    handed = [i for r in reports for b in r["batches"] for i in b]
+    assert sorted(handed) == list(range(100))
+    # a batch is numbered contiguously (one create_trials under the study lock)
+    for r in reports:
+        for b in r["batches"]:
+            assert b == list(range(b[0], b[0] + len(b)))
+    # no lost or misrouted tell: every trial COMPLETED with its own point's value, by the
+    # process that asked for it
+    owner = {i: r["pid"] for r in reports for b in r["batches"] for i in b}
+    for t in trials:
+        p = t.params
+        assert t.state == TrialState.COMPLETED
+        assert t.value == pytest.approx(p["x"] + 10 * p["y"] + 100 * p["k"], abs=0, rel=0)
+        assert f":{owner[t.id]}:" in t.attrs["worker"]
+    # no duplicate point, although every process draws from the same seeded stream
+    assert len({params_key(t.params) for t in trials}) == 100
+    # the processes did run at the same time
+    assert max(r["t0"] for r in reports) < min(r["t1"] for r in reports)
+    st.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_four_processes_share_one_study(backend, request, tmp_path):
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+    _shared_study_run(url, tmp_path)
