@@ -23,11 +23,12 @@ Archive", IEEE TEC 2009), without the archive, on the index view ``[0, 1]^d``:
   ``1e-9``) or three generations brought no new configuration, a new Latin hypercube
   population starts, keeping the best target.
 
-Like :mod:`bbo.strategies.cmaes`, the ``k``-th trial of generation ``g`` is drawn from a
-generator seeded by ``(seed, run, g, k)``, the generation's selection runs once ``NP`` of its
-trials have results (in any order; an ask beyond the ``NP`` trials draws more trials for
-targets ``k mod NP``), and the population, ``mu_F``, ``mu_CR`` and the trials drawn are
-JSON in ``state_dict()``.
+Asynchronous generations: the ``k``-th draw of run ``r`` (a trial vector for target
+``k mod NP``) uses a generator seeded by ``(seed, r, k)``, so ``ask(n)`` of any size gives
+the same points as ``n`` single asks. Selection runs each time ``NP`` drawn trials have
+results, in any order; trials still running then stay pending and compete with their target
+when their result comes (no evaluation is wasted when asks do not match ``NP``). The
+population, ``mu_F``, ``mu_CR`` and the pending trials are JSON in ``state_dict()``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ _COLLAPSED = 1e-9
 
 
 class DEStrategy:
-    """Strategy ``de``. Options: ``popsize`` (``NP``, default ``clip(5 d, 10, 40)``),
+    """Strategy ``de``. Options: ``popsize`` (``NP``, default ``clip(3 d, 10, 40)``: small
+    populations suit the budgets of black-box studies, see docs/evolution.md),
     ``p`` (fraction of the population ``x_pbest`` is drawn from, default 0.2)."""
 
     name = "de"
@@ -71,7 +73,7 @@ class DEStrategy:
             raise InvalidArgumentError(f"de: `0 < p <= 1` must hold, got {p!r}")
         self.space = space
         self.seed = int(seed) % 2**63
-        self.popsize = popsize or int(np.clip(5 * space.dim, 10, 40))
+        self.popsize = popsize or int(np.clip(3 * space.dim, 10, 40))
         self.p = float(p)
         self.lattice = Lattice(space)
         self.continuous = np.setdiff1d(np.arange(space.dim), self.lattice.dims)
@@ -86,7 +88,16 @@ class DEStrategy:
         self._state = json.loads(json.dumps(state))  # a private copy
 
     def _fresh(self) -> dict[str, Any]:
-        return {"run": 0, "gen": 0, "pop": [], "members": [], "muF": 0.5, "muCR": 0.5, "idle": 0}
+        return {
+            "run": 0,
+            "gen": 0,  # selections so far in this run
+            "drawn": 0,  # trials drawn so far in this run (seeds the k-th draw)
+            "pop": [],  # NP targets: u (index view), params, o (Outcome.to_list())
+            "members": [],  # drawn trials without a result yet (or not yet selected on)
+            "muF": 0.5,
+            "muCR": 0.5,
+            "idle": 0,
+        }
 
     # -- suggest ----------------------------------------------------------------------------------
     def suggest(self, n: int, history: History) -> list[Suggestion]:
@@ -110,18 +121,19 @@ class DEStrategy:
 
     # -- internals --------------------------------------------------------------------------------
     def _draw(self, ledger: Ledger) -> dict[str, Any]:
-        """Member ``k`` of the current generation: a Latin-hypercube point (generation 0,
-        uniform beyond ``NP``) or a trial vector for target ``k mod NP``."""
+        """The ``k``-th draw of the run: a Latin-hypercube point while the population is
+        being built (uniform beyond ``NP``), then a trial vector for target ``k mod NP``."""
         st = self._state
-        k = len(st["members"])
-        rng = np.random.default_rng([self.seed, st["run"], st["gen"], k])
+        k = st["drawn"]
+        st["drawn"] += 1
+        rng = np.random.default_rng([self.seed, st["run"], k])
         member: dict[str, Any] = {}
         for _ in range(_REDRAWS):
             if st["gen"] == 0:
                 lhs_rng = np.random.default_rng([self.seed, st["run"], 2**32])
                 u = latin_hypercube(self.popsize, self.space.dim, lhs_rng)[k % self.popsize]
                 u = u if k < self.popsize else rng.random(self.space.dim)
-                member = {"target": k % self.popsize}
+                member = {"target": k % self.popsize, "F": None, "CR": None}
             else:
                 member = self._trial(k % self.popsize, rng)
                 u = np.asarray(member.pop("u"))
@@ -145,7 +157,9 @@ class DEStrategy:
         return {"target": i, "F": F, "CR": CR, "u": u}
 
     def _advance(self, ledger: Ledger) -> None:
-        """Select (and restart) while the current generation has ``NP`` results."""
+        """Select (and restart) each time ``NP`` drawn trials have results. Trials still
+        running stay in ``members`` and compete with their target when they finish
+        (asynchronous DE): no evaluation is wasted when asks do not match ``NP``."""
         while True:
             st = self._state
             done: list[tuple[Outcome, int]] = []
@@ -155,37 +169,32 @@ class DEStrategy:
                     done.append((o, k))
             if len(done) < self.popsize:
                 return
-            done = done[: self.popsize]
             members = st["members"]
             fresh = any(members[k]["new"] for _, k in done)
-            if st["gen"] == 0:
-                kept = [t for t in st["pop"]]  # the elite carried over a restart
+            if st["gen"] == 0:  # the first NP results (in draw order) are the population
+                elite = st["pop"][:1]  # the best target carried over a restart
                 st["pop"] = [
                     {"u": members[k]["u"], "params": members[k]["params"], "o": o.to_list()}
-                    for o, k in done
+                    for o, k in done[: self.popsize]
                 ]
-                if kept:  # replace the worst initial point by the elite
-                    worst = max(range(self.popsize), key=lambda j: self._key(j))
-                    if Outcome.from_list(kept[0]["o"]).key < self._key(worst):
-                        st["pop"][worst] = kept[0]
-            else:
-                self._select(done)
+                worst = max(range(self.popsize), key=self._key)
+                if elite and Outcome.from_list(elite[0]["o"]).key < self._key(worst):
+                    st["pop"][worst] = elite[0]
+                done = done[self.popsize :]
+            self._select(done)
+            st["members"] = [m for m in members if ledger.outcome(params_key(m["params"])) is None]
             st["gen"] += 1
-            st["members"] = []
             st["idle"] = 0 if fresh else st["idle"] + 1
             if st["idle"] >= _IDLE_GENERATIONS or self._collapsed():
-                best = min(range(self.popsize), key=lambda j: self._key(j))
-                self._state = {
-                    **self._fresh(),
-                    "run": st["run"] + 1,
-                    "pop": [st["pop"][best]],
-                }
+                best = min(range(self.popsize), key=self._key)
+                self._state = {**self._fresh(), "run": st["run"] + 1, "pop": [st["pop"][best]]}
 
     def _key(self, j: int) -> tuple[int, float]:
         return Outcome.from_list(self._state["pop"][j]["o"]).key
 
     def _select(self, done: list[tuple[Outcome, int]]) -> None:
-        """Greedy one-to-one selection; JADE's update of ``mu_F`` and ``mu_CR``."""
+        """Greedy one-to-one selection (the best finished trial of each target replaces it
+        when no worse); JADE's update of ``mu_F`` and ``mu_CR``."""
         st = self._state
         best: dict[int, tuple[Outcome, int]] = {}
         for o, k in done:
@@ -198,8 +207,9 @@ class DEStrategy:
                 continue
             m = st["members"][k]
             st["pop"][i] = {"u": m["u"], "params": m["params"], "o": o.to_list()}
-            s_F.append(m["F"])
-            s_CR.append(m["CR"])
+            if m["F"] is not None:  # not an initial point beyond NP
+                s_F.append(m["F"])
+                s_CR.append(m["CR"])
         if s_F:
             F = np.asarray(s_F)
             st["muF"] = (1 - _C) * st["muF"] + _C * float(np.sum(F**2) / np.sum(F))

@@ -81,39 +81,38 @@ class Ledger:
                 f"objectives {names}: use 'gp', 'random' or 'sobol'"
             )
         keys = cache if cache is not None else {}  # trial id -> params_key (params never change)
-        for t in history.trials:
-            if t.id not in keys:
-                keys[t.id] = params_key(t.params)
-        sums: dict[Key, list[float]] = {}
-        done = history.completed
-        ys = history.Y[:, 0].tolist() if done else []
-        viols = np.maximum(history.C, 0.0).sum(1).tolist() if history.constraints else []
-        for i, t in enumerate(done):
-            s = sums.setdefault(keys[t.id], [0.0, 0.0, 0.0])
-            s[0] += ys[i]
-            s[1] += viols[i] if viols else 0.0
-            s[2] += 1.0
-        self._done: dict[Key, Outcome] = {
-            k: Outcome(VIOLATING, viol / n) if viol > 0 else Outcome(FEASIBLE, y / n)
-            for k, (y, viol, n) in sums.items()
-        }
-        for t in history.trials:
-            if t.state in (TrialState.FAILED, TrialState.INFEASIBLE):
-                self._done.setdefault(keys[t.id], WORST)
-        self._pending: set[Key] = {
-            keys[t.id]
-            for t in history.trials
-            if t.state in (TrialState.RUNNING, TrialState.ABANDONED)
-        }
-        self._pending |= {params_key(p) for p in history.extra_pending}
+        obj, cons = history.objectives[0], history.constraints
+        self._sums: dict[Key, list[float]] = {}  # key -> [sum of y, sum of violation, count]
+        self._failed: set[Key] = set()
+        self._pending: set[Key] = {params_key(p) for p in history.extra_pending}
+        for t in history.trials:  # one pass, no arrays: this runs on every ask
+            key = keys.get(t.id)
+            if key is None:
+                key = keys[t.id] = params_key(t.params)
+            if t.state == TrialState.COMPLETED:
+                y = obj.sign * t.values[obj.name]
+                v = sum(max(c.slack(t.values[c.metric]), 0.0) for c in cons) if cons else 0.0
+                s = self._sums.get(key)
+                if s is None:
+                    self._sums[key] = [y, v, 1.0]
+                else:
+                    s[0], s[1], s[2] = s[0] + y, s[1] + v, s[2] + 1.0
+            elif t.state in (TrialState.FAILED, TrialState.INFEASIBLE):
+                self._failed.add(key)
+            else:  # RUNNING, or ABANDONED (the study retries it)
+                self._pending.add(key)
 
     def outcome(self, key: Key) -> Outcome | None:
         """The result of a configuration, or ``None`` while it has none."""
-        return self._done.get(key)
+        s = self._sums.get(key)
+        if s is not None:
+            y, viol, n = s
+            return Outcome(VIOLATING, viol / n) if viol > 0 else Outcome(FEASIBLE, y / n)
+        return WORST if key in self._failed else None
 
     def known(self, key: Key) -> bool:
         """True when the configuration has a result or is pending: asking it is useless."""
-        return key in self._done or key in self._pending
+        return key in self._sums or key in self._failed or key in self._pending
 
     def add_pending(self, key: Key) -> None:
         self._pending.add(key)
