@@ -102,3 +102,54 @@ def optimize(
                 sequential=q > 4,
             )
     return X.detach().reshape(q, -1)
+
+
+def compete(
+    acqf: AcquisitionFunction,
+    space: Space,
+    bounds: torch.Tensor,
+    X_opt: torch.Tensor,
+    pools: dict[str, torch.Tensor],
+    polish: int = 4,
+) -> tuple[torch.Tensor, str | None]:
+    """Score candidate pools against the optimizer's point for a single-point ask.
+
+    ``X_opt`` is the optimizer's ``1 x d`` result; ``pools`` maps a source name to its
+    ``k x d`` candidates in the encoded cube (clipped to ``bounds``, discrete columns
+    snapped to their levels). On continuous spaces the ``polish`` best candidates are
+    refined by L-BFGS from where they stand. Returns the ``1 x d`` point of highest
+    acquisition value and the name of the pool it came from (None: the optimizer's point).
+    """
+    names = [n for n, P in pools.items() if len(P)]
+    if not names:
+        return X_opt, None
+    C = torch.cat([pools[n].to(X_opt).reshape(-1, X_opt.shape[-1]) for n in names])
+    origin = [n for n in names for _ in range(len(pools[n]))]
+    C = torch.maximum(torch.minimum(C, bounds[1]), bounds[0])
+    discrete, cats = levels(space)
+    for j, vals in {**discrete, **cats}.items():
+        grid = torch.tensor(vals, dtype=C.dtype, device=C.device)
+        C[:, j] = grid[(C[:, j, None] - grid).abs().argmin(-1)]
+    with torch.no_grad():
+        best = acqf(X_opt.reshape(1, 1, -1)).reshape(())
+        values = acqf(C.unsqueeze(-2)).reshape(-1)
+    if not (discrete or cats) and polish > 0:
+        top = values.argsort(descending=True)[:polish]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Xp, vp = optimize_acqf(
+                acqf,
+                bounds,
+                q=1,
+                num_restarts=len(top),
+                batch_initial_conditions=C[top].unsqueeze(-2),
+                return_best_only=False,
+                options={"maxiter": 50},
+            )
+        if vp is not None:
+            C[top] = Xp.detach().reshape(len(top), -1)
+            values[top] = vp.detach().reshape(-1)
+    i = int(values.argmax())
+    if not bool(values[i] > best):
+        return X_opt, None
+    return C[i : i + 1], origin[i]

@@ -39,7 +39,7 @@ from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from torch import Tensor
 from torch.quasirandom import SobolEngine
 
-from bbo.acquisition.optimize import OptimizerConfig, levels, optimize
+from bbo.acquisition.optimize import OptimizerConfig, compete, levels, optimize
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.surrogates.cached import CachedGP
@@ -48,7 +48,8 @@ from bbo.surrogates.cached import CachedGP
 @dataclass
 class AcqContext:
     """Everything a proposer needs. Shapes: ``X_baseline`` ``n x d``; ``Y`` ``n x m``
-    objective utilities; ``X_pending`` ``p x d`` or None; ``bounds`` ``2 x d``."""
+    objective utilities; ``X_pending`` ``p x d`` or None; ``bounds`` ``2 x d``; ``pools``
+    named ``k x d`` candidate sets that compete with the optimizer for single-point asks."""
 
     model: Model
     space: Space
@@ -62,6 +63,8 @@ class AcqContext:
     config: OptimizerConfig = field(default_factory=OptimizerConfig)
     mc_samples: int = 256
     beta: float = 4.0
+    pools: dict[str, Tensor] = field(default_factory=dict)
+    winner: str | None = None  # set by a proposer: the pool whose candidate was chosen
 
     def sampler(self) -> SobolQMCNormalSampler:
         return SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=self.seed)
@@ -92,7 +95,12 @@ Proposer = Callable[[AcqContext, int], Tensor]
 
 
 def _optimize(ctx: AcqContext, acqf: AcquisitionFunction, q: int) -> Tensor:
-    return optimize(acqf, ctx.space, ctx.bounds, q, ctx.config, ctx.seed)
+    """Maximize ``acqf``; for one point, candidate pools (``ctx.pools``) compete with the
+    optimizer's result (:func:`bbo.acquisition.optimize.compete`)."""
+    X = optimize(acqf, ctx.space, ctx.bounds, q, ctx.config, ctx.seed)
+    if q == 1 and ctx.pools:
+        X, ctx.winner = compete(acqf, ctx.space, ctx.bounds, X, ctx.pools)
+    return X
 
 
 def _single(ctx: AcqContext, name: str) -> None:

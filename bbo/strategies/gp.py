@@ -158,6 +158,14 @@ class GPStrategy:
 
     # -- suggest ------------------------------------------------------------------------------
     def suggest(self, n: int, history: History) -> list[Suggestion]:
+        return self.propose(n, history)
+
+    def propose(
+        self, n: int, history: History, pools: dict[str, np.ndarray] | None = None
+    ) -> list[Suggestion]:
+        """:meth:`suggest`, where for a single point the named candidate sets ``pools``
+        (``k x d`` in the encoded cube) compete with the acquisition optimizer's point; the
+        suggestion's source is ``"<pool>>gp:<acquisition>"`` when a candidate wins."""
         n_init = self.n_init or default_n_init(self.space.dim)
         if history.n_seen < n_init or len(history.completed) < 2:
             return self._sobol.suggest(n, history)
@@ -184,9 +192,7 @@ class GPStrategy:
         refit = n_fit is None or len(X) >= n_fit + max(1, n_fit // REFIT_GROWTH)
         t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
         pending = history.X_pending
-        acq = self.acquisition or self._default_acquisition(
-            n, U.shape[1], C.shape[1], len(pending)
-        )
+        acq = self.acquisition or self._default_acquisition(n, U.shape[1], C.shape[1], len(pending))
         with seeded(seed, self.device), thread_policy(len(X)):
             model, self._state = self._fit_model(
                 data,

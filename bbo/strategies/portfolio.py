@@ -1,0 +1,196 @@
+"""The ``auto`` portfolio: what users get by default.
+
+Each ask goes through these rules, in order (documented in docs/strategies.md):
+
+1. **Initial design.** Until ``n_init`` trials exist: the scrambled Sobol' sequence.
+2. **Very large studies or dimensions.** With more than ``cmaes_after`` completed trials, or
+   more than ``cmaes_dim`` columns, a GP is too slow per ask for what it adds: IPOP CMA-ES
+   (:mod:`bbo.strategies.cmaes`, warm-started at the incumbent) proposes; its state is kept.
+3. **Everything else: GP-BO with competing proposal sources.** The GP strategy
+   (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual; for a
+   single-point ask, candidate pools from other sources are scored by the same acquisition
+   and, on continuous spaces, the best of them polished by L-BFGS. The point of highest
+   acquisition wins, so a source only ever gets an evaluation when the surrogate prefers
+   its point (the LLAMBO-style use of proposers). Sources:
+
+   * ``de``: DE/current-to-pbest/1/bin mutations of the incumbents
+     (:func:`bbo.strategies.evolution.de_candidates`);
+   * ``local``: Gaussian moves around the 5 best points, step sd 0.02, 0.08 or 0.2 of the
+     encoded range (a trust-region-like local search the global optimizer can miss);
+   * ``llm``: proposals of a chat model when ``llm`` options are given (see docs/llm.md).
+
+   **Budget between sources** is a Thompson-sampling bandit over the history: a source
+   *wins* when a trial it produced improved the best value so far. Each ask draws
+   ``p_s ~ Beta(1 + wins_s, 1 + trials_s - wins_s)`` per source (seeded) and splits the
+   ``pool_size`` candidates in proportion, with at least ``pool_size / 8`` each; the
+   optimizer's own point always competes.
+
+Several objectives skip the pools (qLogNEHVI alone). Every suggestion's ``source`` names who
+proposed it: ``sobol``, ``gp:LogEI``, ``de>gp:LogEI``, ``cmaes`` …, visible in the trial's
+``attrs["source"]`` (``bbo show``, exports).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bbo.exceptions import InvalidArgumentError
+from bbo.space import Space
+from bbo.strategies.base import History, Suggestion
+from bbo.strategies.evolution import de_candidates
+from bbo.strategies.gp import GPStrategy, default_n_init
+
+SOURCES = ("de", "local")
+LOCAL_STEPS = (0.02, 0.08, 0.2)
+
+
+def source_stats(history: History) -> dict[str, tuple[int, int]]:
+    """``source -> (wins, trials)`` over the COMPLETED trials in id order, where the pool of
+    a trial is the part of its ``attrs["source"]`` before ``>`` (``"de>gp:LogEI"`` ->
+    ``"de"``) and a win is a trial better than every earlier completed one (first
+    objective, minimize-oriented)."""
+    stats: dict[str, list[int]] = {}
+    best = np.inf
+    done = sorted(history.completed, key=lambda t: t.id)
+    y = history.Y[:, 0] if len(done) else np.zeros(0)
+    order = {t.id: i for i, t in enumerate(history.completed)}
+    for t in done:
+        source = str(t.attrs.get("source", ""))
+        pool = source.split(">")[0] if ">" in source else None
+        v = float(y[order[t.id]])
+        if pool is not None:
+            s = stats.setdefault(pool, [0, 0])
+            s[1] += 1
+            s[0] += int(v < best)
+        best = min(best, v)
+    return {k: (w, n) for k, (w, n) in stats.items()}
+
+
+def allocate(
+    stats: dict[str, tuple[int, int]], sources: tuple[str, ...], total: int, seed: int
+) -> dict[str, int]:
+    """Split ``total`` candidates between ``sources``: Thompson draws
+    ``p_s ~ Beta(1 + wins, 1 + trials - wins)``, shares ``max(p_s / sum p, 1/8)``."""
+    rng = np.random.default_rng(seed)
+    wins = np.array([stats.get(s, (0, 0))[0] for s in sources])
+    trials = np.array([stats.get(s, (0, 0))[1] for s in sources])
+    p = rng.beta(1 + wins, 1 + trials - wins)
+    share = np.maximum(p / p.sum(), 1 / 8)
+    share /= share.sum()
+    counts = np.floor(share * total).astype(int)
+    counts[int(np.argmax(share))] += total - int(counts.sum())
+    return {s: int(c) for s, c in zip(sources, counts)}
+
+
+def local_candidates(
+    X: np.ndarray, y: np.ndarray, n: int, space: Space, rng: np.random.Generator
+) -> np.ndarray:
+    """``n x d`` Gaussian moves around the 5 best rows of ``X`` (``N x d``, lower ``y`` is
+    better): continuous columns move by ``N(0, s^2)`` with ``s`` drawn from
+    :data:`LOCAL_STEPS`, clipped to ``[0, 1]``; each discrete column is redrawn uniformly
+    with probability ``1/d``."""
+    top = X[np.argsort(y, kind="stable")[:5]]
+    base = top[rng.integers(len(top), size=n)]
+    steps = rng.choice(LOCAL_STEPS, size=(n, 1))
+    out = np.clip(base + steps * rng.standard_normal(base.shape), 0.0, 1.0)
+    discrete = sorted(space.discrete_dims | space.categorical_dims)
+    if discrete:
+        d = X.shape[1]
+        flip = rng.random((n, len(discrete))) < 1.0 / d
+        fresh = rng.random((n, len(discrete)))
+        out[:, discrete] = np.where(flip, fresh, base[:, discrete])
+    return out
+
+
+class AutoStrategy:
+    """The default portfolio (see the module docstring). Options: ``pool_size`` (default
+    64), ``sources`` (a subset of ``["de", "local"]``), ``cmaes_after`` (5000),
+    ``cmaes_dim`` (100), and every :class:`bbo.strategies.gp.GPStrategy` option."""
+
+    name = "auto"
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        pool_size: int = 64,
+        sources: list[str] | tuple[str, ...] = SOURCES,
+        cmaes_after: int = 5000,
+        cmaes_dim: int = 100,
+        **gp_options: Any,
+    ) -> None:
+        for name, v in (
+            ("pool_size", pool_size),
+            ("cmaes_after", cmaes_after),
+            ("cmaes_dim", cmaes_dim),
+        ):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise InvalidArgumentError(
+                    f"auto option `{name}` must be an integer >= 0, got {v!r}"
+                )
+        unknown = [s for s in sources if s not in SOURCES]
+        if unknown or not isinstance(sources, (list, tuple)):
+            raise InvalidArgumentError(
+                f"auto option `sources` must be a list of {list(SOURCES)}, got {sources!r}"
+            )
+        self.space = space
+        self.seed = int(seed)
+        self.pool_size = pool_size
+        self.sources = tuple(sources)
+        self.cmaes_after = cmaes_after
+        self.cmaes_dim = cmaes_dim
+        self.gp = GPStrategy(space, seed=seed, **gp_options)
+        self._cmaes: Any = None
+        self._cmaes_state: dict[str, Any] = {}
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"gp": self.gp.state_dict()}
+        if self._cmaes is not None:
+            state["cmaes"] = self._cmaes.state_dict()
+        elif self._cmaes_state:
+            state["cmaes"] = self._cmaes_state
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.gp.load_state_dict(dict(state.get("gp", {})))
+        self._cmaes_state = dict(state.get("cmaes", {}))
+        if self._cmaes is not None:
+            self._cmaes.load_state_dict(self._cmaes_state)
+
+    def suggest(self, n: int, history: History) -> list[Suggestion]:
+        n_init = self.gp.n_init or default_n_init(self.space.dim)
+        if history.n_seen < n_init or len(history.completed) < 2:
+            return self.gp.suggest(n, history)
+        if len(history.completed) > self.cmaes_after or self.space.dim > self.cmaes_dim:
+            return self._cma().suggest(n, history)
+        if n != 1 or len(history.objectives) > 1 or not self.pool_size or not self.sources:
+            return self.gp.suggest(n, history)
+        return self.gp.propose(n, history, self.pools(history))
+
+    def pools(self, history: History) -> dict[str, np.ndarray]:
+        """The candidate pools of this ask, ``source -> k x d`` (see the module docstring)."""
+        rng = np.random.default_rng([self.seed, history.n_seen, 7])
+        X, y = history.X, history.Y[:, 0].copy()
+        if history.C.shape[1]:  # violations rank after every feasible point
+            violation = np.maximum(history.C, 0.0).sum(1)
+            y = np.where(violation > 0, y.max() + 1.0 + violation, y)
+        counts = allocate(
+            source_stats(history), self.sources, self.pool_size, int(rng.integers(2**31))
+        )
+        out: dict[str, np.ndarray] = {}
+        if counts.get("de") and len(X) >= 3:
+            out["de"] = de_candidates(X, y, counts["de"], rng)
+        if counts.get("local"):
+            out["local"] = local_candidates(X, y, counts["local"], self.space, rng)
+        return out
+
+    def _cma(self) -> Any:
+        if self._cmaes is None:
+            from bbo.strategies.cmaes import CMAESStrategy
+
+            self._cmaes = CMAESStrategy(self.space, seed=self.seed)
+            self._cmaes.load_state_dict(self._cmaes_state)
+        return self._cmaes

@@ -1,0 +1,139 @@
+"""The ``auto`` portfolio: bandit bookkeeping, candidate pools, the acquisition competition,
+the documented rules, determinism and resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from botorch.acquisition import PosteriorMean
+from botorch.models import SingleTaskGP
+
+import bbo
+from bbo.acquisition.optimize import compete
+from bbo.exceptions import InvalidArgumentError
+from bbo.strategies import History
+from bbo.strategies.portfolio import allocate, local_candidates, source_stats
+from bbo.study.trial import Objective, Trial, TrialState
+
+FAST = {"num_restarts": 4, "raw_samples": 128, "mc_samples": 64, "pool_size": 32}
+SPACE2 = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
+
+
+def quad(p):
+    return (p["x"] - 0.3) ** 2 + (p["y"] - 0.7) ** 2
+
+
+def run(study, f, n):
+    for _ in range(n):
+        t = study.ask()
+        study.tell(t, f(t.params))
+    return study
+
+
+def _history(sources_values):
+    trials = tuple(
+        Trial(
+            id=i + 1,
+            params={"x": 0.1 * (i % 10), "y": 0.5},
+            state=TrialState.COMPLETED,
+            values={"value": v},
+            attrs={"source": s},
+        )
+        for i, (s, v) in enumerate(sources_values)
+    )
+    return History(SPACE2, (Objective("value", "minimize"),), trials)
+
+
+def test_source_stats_count_wins_in_trial_order():
+    h = _history(
+        [
+            ("sobol", 5.0),
+            ("gp:LogEI", 4.0),
+            ("de>gp:LogEI", 3.0),  # win
+            ("de>gp:LogEI", 3.5),  # no win
+            ("local>gp:LogEI", 1.0),  # win
+            ("de>gp:LogEI", 0.5),  # win
+        ]
+    )
+    assert source_stats(h) == {"de": (2, 3), "local": (1, 1)}
+
+
+def test_allocate_is_seeded_sums_to_total_and_follows_wins():
+    stats = {"de": (9, 10), "local": (0, 10)}
+    a = allocate(stats, ("de", "local"), 64, seed=3)
+    assert a == allocate(stats, ("de", "local"), 64, seed=3)
+    assert sum(a.values()) == 64
+    assert a["de"] > a["local"] >= 64 // 8 - 1  # at least an eighth, up to rounding
+
+
+def test_local_candidates_stay_in_the_cube_near_the_incumbents():
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 2))
+    y = ((X - 0.5) ** 2).sum(1)
+    C = local_candidates(X, y, 200, SPACE2, rng)
+    assert C.shape == (200, 2) and C.min() >= 0 and C.max() <= 1
+    best = X[np.argsort(y)[:5]]
+    nearest = np.min(np.linalg.norm(C[:, None] - best[None], axis=-1), axis=1)
+    assert np.median(nearest) < 0.15
+
+
+def test_compete_takes_the_better_candidate_and_names_its_pool():
+    X = torch.tensor([[0.1, 0.1], [0.9, 0.9], [0.5, 0.5], [0.2, 0.8]], dtype=torch.float64)
+    Y = -((X - torch.tensor([0.75, 0.75], dtype=torch.float64)) ** 2).sum(-1, keepdim=True)
+    model = SingleTaskGP(X, Y).eval()
+    acqf = PosteriorMean(model)
+    bounds = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    far = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
+    good = torch.tensor([[0.85, 0.85], [0.05, 0.95]], dtype=torch.float64)
+    bad = torch.tensor([[0.0, 0.0]], dtype=torch.float64)
+    Xw, who = compete(acqf, SPACE2, bounds, far, {"bad": bad, "good": good})
+    assert who == "good"
+    with torch.no_grad():
+        assert acqf(Xw.unsqueeze(0)) > acqf(good[:1].unsqueeze(0))  # polished uphill
+    Xk, nobody = compete(acqf, SPACE2, bounds, Xw, {"bad": bad})
+    assert nobody is None and torch.equal(Xk, Xw)
+
+
+def test_auto_finds_the_quadratic_optimum_and_labels_sources():
+    study = run(bbo.Study(SPACE2, seed=0, strategy_options=FAST), quad, 15)
+    assert study.best.value < 1e-3
+    sources = [t.attrs["source"] for t in study.trials]
+    assert sources[:5] == ["sobol"] * 5
+    allowed = {"gp:LogEI", "de>gp:LogEI", "local>gp:LogEI"}
+    assert set(sources[5:]) <= allowed
+
+
+def test_same_seed_same_suggestions_and_exact_resume(tmp_path):
+    a = run(bbo.Study(SPACE2, seed=4, strategy_options=FAST), quad, 9)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    b = run(bbo.Study(SPACE2, seed=4, strategy_options=FAST, storage=url, name="s"), quad, 6)
+    b = run(bbo.Study.load("s", url), quad, 3)  # reopened: the portfolio refits from storage
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    assert [t.attrs["source"] for t in a.trials] == [t.attrs["source"] for t in b.trials]
+
+
+def test_high_dimension_rule_hands_over_to_cmaes():
+    study = bbo.Study(SPACE2, seed=0, strategy_options={**FAST, "cmaes_dim": 1})
+    run(study, quad, 12)
+    sources = [t.attrs["source"] for t in study.trials]
+    assert sources[:5] == ["sobol"] * 5 and set(sources[5:]) == {"cmaes"}
+
+
+def test_batches_and_several_objectives_use_the_gp_alone():
+    study = run(bbo.Study(SPACE2, seed=0, strategy_options=FAST), quad, 6)
+    assert {t.attrs["source"] for t in study.ask(3)} == {"gp:qLogNEI"}
+
+
+@pytest.mark.parametrize(
+    ("opts", "needle"),
+    [
+        ({"pool_size": -1}, "pool_size"),
+        ({"sources": ["de", "magic"]}, "sources"),
+        ({"cmaes_dim": 1.5}, "cmaes_dim"),
+        ({"acquisition": "nope"}, "acquisition"),
+    ],
+)
+def test_bad_options_name_the_option(opts, needle):
+    with pytest.raises(InvalidArgumentError, match=needle):
+        bbo.Study(SPACE2, seed=0, strategy_options=opts)
