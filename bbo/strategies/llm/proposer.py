@@ -211,6 +211,12 @@ class LLMProposer:
                 )
         return out
 
+    def candidates(self, k: int, history: History, *, seed: int) -> tuple[np.ndarray, Proposal]:
+        """:meth:`propose` as a candidate pool for an acquisition: ``m x d`` in the encoded
+        unit cube (``m <= k``, possibly 0), and the proposal with its audit records."""
+        prop = self.propose(k, history, seed=seed)
+        return self.space.encode_many([*prop.configs]), prop
+
     def _fail(self, record: dict[str, Any], e: LLMError) -> None:
         record["error"] = f"{e.kind}: {e.message}"
         if e.raw is not None and record["response"] is None:
