@@ -1,18 +1,24 @@
-"""Rich display for ``bbo run``: a progress bar on a terminal, one line per trial otherwise,
-and a summary table at the end."""
+"""What ``bbo run`` shows: a rich live display (terminal), plain lines (pipes), or JSON lines
+(``--log-format json``), and the summary table at the end."""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
 from collections import Counter
-from typing import Any
+from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bbo.run.objective import Result
+from bbo.run.tables import trial_dict as trial_json
 from bbo.study import Study, Trial, TrialState
 
 _PARETO_ROWS = 10
+__all__ = ["JsonLog", "RunDisplay", "best_json", "print_summary", "source_counts", "trial_json"]
 
 
 def fmt_params(params: dict[str, Any]) -> str:
@@ -31,36 +37,88 @@ def fmt_best(best: Trial | list[Trial] | None) -> str:
     return f"best: {_fmt(best.value)} (trial {best.id})"
 
 
+class _Counts:
+    """Running / failed / told-per-second bookkeeping shared by the reporters."""
+
+    def __init__(self) -> None:
+        self.running: set[int] = set()
+        self.failed = 0
+        self.told = 0
+        self.t0 = time.monotonic()
+
+    def asked(self, trials: list[Trial]) -> None:
+        self.running |= {t.id for t in trials}
+
+    def told_one(self, trial: Trial) -> None:
+        self.running.discard(trial.id)
+        self.told += 1
+        self.failed += trial.state == TrialState.FAILED
+
+    @property
+    def rate(self) -> float:
+        """Evaluations told per second since the run started."""
+        return self.told / max(time.monotonic() - self.t0, 1e-9)
+
+
 class RunDisplay:
-    """A :class:`bbo.run.runner.Reporter`: progress bar (terminal) or plain lines (pipes)."""
+    """A :class:`bbo.run.runner.Reporter`: a live progress display on a terminal (bar,
+    evaluations/s, running and failed counts, best value and its params), one line per
+    trial otherwise."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.progress: Progress | None = None
         self._task: Any = None
+        self.counts = _Counts()
+        self._best: Trial | list[Trial] | None = None
 
     def started(self, study: Study, finished: int, budget: int) -> None:
         self.console.print(
             f"study [bold]{study.name}[/] at {study.storage.url}: "
             f"{finished}/{budget} trials finished"
         )
+        self._best = study.best
         if finished >= budget or not self.console.is_terminal:
             return
         self.progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
             console=self.console,
+            refresh_per_second=4,
         )
-        self._task = self.progress.add_task(fmt_best(study.best), total=budget, completed=finished)
+        self._task = self.progress.add_task(
+            fmt_best(self._best), total=budget, completed=finished, status=self._status()
+        )
         self.progress.start()
 
-    def told(self, trial: Trial, finished: int, best: Trial | list[Trial] | None) -> None:
+    def _status(self) -> str:
+        c = self.counts
+        parts = [f"{c.rate:.2f} eval/s", f"running {len(c.running)}", f"failed {c.failed}"]
+        if isinstance(self._best, Trial):
+            parts.append(f"best params: {fmt_params(self._best.params)}")
+        return " | ".join(parts)
+
+    def asked(self, trials: list[Trial]) -> None:
+        self.counts.asked(trials)
         if self.progress is not None:
-            self.progress.update(self._task, completed=finished, description=fmt_best(best))
+            self.progress.update(self._task, status=self._status())
+
+    def retrying(self, trial: Trial, attempt: int, res: Result) -> None:
+        line = f"trial {trial.id}: attempt {attempt} failed ({res.reason}); retrying"
+        (self.progress.console if self.progress else self.console).print(line, highlight=False)
+
+    def told(self, trial: Trial, finished: int, best: Trial | list[Trial] | None) -> None:
+        self.counts.told_one(trial)
+        self._best = best
+        if self.progress is not None:
+            self.progress.update(
+                self._task, completed=finished, description=fmt_best(best), status=self._status()
+            )
             if trial.state != TrialState.COMPLETED:
-                self.progress.console.print(_trial_line(trial))
+                self.progress.console.print(_trial_line(trial), highlight=False)
             return
         self.console.print(
             f"[{finished}] {_trial_line(trial)} | {fmt_best(best)}", highlight=False, soft_wrap=True
@@ -72,6 +130,68 @@ class RunDisplay:
             self.progress = None
 
 
+def best_json(best: Trial | list[Trial] | None) -> Any:
+    if best is None:
+        return None
+    if isinstance(best, list):
+        return [{"trial": t.id, "values": t.values, "params": t.params} for t in best]
+    return {"trial": best.id, "value": best.value, "params": best.params}
+
+
+class JsonLog:
+    """A Reporter writing one JSON object per event (``--log-format json``), for CI logs.
+
+    Events: ``start``, ``running`` (per asked trial), ``retry``, ``trial`` (per told trial,
+    with ``finished``, ``budget`` and the current ``best``) and, from the CLI, ``end``.
+    """
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream
+        self.counts = _Counts()
+        self.budget = 0
+
+    def emit(self, event: str, **fields: Any) -> None:
+        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields})
+        out = self.stream or sys.stdout
+        out.write(line + "\n")
+        out.flush()
+
+    def started(self, study: Study, finished: int, budget: int) -> None:
+        self.budget = budget
+        self.emit(
+            "start",
+            study=study.name,
+            storage=study.storage.url,
+            finished=finished,
+            budget=budget,
+            best=best_json(study.best),
+        )
+
+    def asked(self, trials: list[Trial]) -> None:
+        self.counts.asked(trials)
+        for t in trials:
+            self.emit("running", trial=t.id, params=t.params, source=t.attrs.get("source"))
+
+    def retrying(self, trial: Trial, attempt: int, res: Result) -> None:
+        self.emit("retry", trial=trial.id, attempt=attempt, reason=res.reason)
+
+    def told(self, trial: Trial, finished: int, best: Trial | list[Trial] | None) -> None:
+        self.counts.told_one(trial)
+        self.emit(
+            "trial",
+            **trial_json(trial),
+            finished=finished,
+            budget=self.budget,
+            running=len(self.counts.running),
+            failed=self.counts.failed,
+            evals_per_s=round(self.counts.rate, 4),
+            best=best_json(best),
+        )
+
+    def stop(self) -> None:
+        pass
+
+
 def _trial_line(t: Trial) -> str:
     if t.state == TrialState.COMPLETED:
         shown = fmt_params(t.values) if len(t.values) > 1 else _fmt(t.value)
@@ -79,8 +199,14 @@ def _trial_line(t: Trial) -> str:
     return f"trial {t.id} {t.state.value}: {t.reason or ''} ({fmt_params(t.params)})"
 
 
-def print_summary(console: Console, study: Study) -> None:
-    """Trials by state, the best trial (or the Pareto set), storage and name."""
+def source_counts(trials: list[Trial]) -> Counter[str]:
+    """How many trials each proposal source (``attrs["source"]``) produced."""
+    return Counter(str(t.attrs.get("source", "unknown")) for t in trials)
+
+
+def print_summary(console: Console, study: Study, *, sources: bool = False) -> None:
+    """Trials by state, the best trial (or the Pareto set), storage and name; with
+    ``sources``, the trials per proposal source."""
     trials = study.trials
     counts = Counter(t.state.value for t in trials)
     table = Table(title=f"study {study.name}", show_header=False)
@@ -90,6 +216,9 @@ def print_summary(console: Console, study: Study) -> None:
     for state in TrialState:
         if counts.get(state.value):
             table.add_row(state.value, str(counts[state.value]))
+    if sources and trials:
+        by_source = source_counts(trials)
+        table.add_row("sources", ", ".join(f"{k}: {v}" for k, v in sorted(by_source.items())))
     best = study.best
     if isinstance(best, list):
         table.add_row("Pareto set", f"{len(best)} trial(s)")

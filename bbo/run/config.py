@@ -128,6 +128,12 @@ class ObjectiveConfig(BaseModel):
     timeout: float | None = Field(
         None, gt=0, description="seconds per evaluation; a slower one is killed and FAILED"
     )
+    retries: int = Field(
+        0,
+        ge=0,
+        description="re-run a crashed evaluation (non-zero exit, exception, time-out, no "
+        "result) up to this many more times before the trial is told FAILED",
+    )
     env: dict[str, str] = Field(
         default_factory=dict, description="extra environment variables for the evaluations"
     )
@@ -164,6 +170,53 @@ class ObjectiveConfig(BaseModel):
                 "exactly one of `command` and `python` must be given, got {got}",
                 {"got": "both" if self.command is not None else "neither"},
             )
+        return self
+
+
+class ResourcesConfig(BaseModel):
+    """Ray resources reserved by each evaluation."""
+
+    model_config = _FORBID
+
+    num_cpus: float = Field(1.0, ge=0, description="CPUs per evaluation")
+    num_gpus: float = Field(0.0, ge=0, description="GPUs per evaluation (fractions share one)")
+
+
+class ExecutorConfig(BaseModel):
+    """Where evaluations run: `local` (threads and processes of this machine) or `ray` (a
+    Ray cluster; bbo submits one Ray task per evaluation). `executor: ray` is short for
+    `executor: {type: ray}`."""
+
+    model_config = _FORBID
+
+    type: Literal["local", "ray"] = Field("local", description="`local` or `ray`")
+    address: str | None = Field(
+        None,
+        description="Ray only: cluster address (`auto`, `ray://head:10001`, `host:6379`); "
+        "unset starts a local Ray instance on this machine",
+    )
+    resources: ResourcesConfig = Field(
+        default_factory=lambda: ResourcesConfig.model_validate({}),
+        description="Ray only: resources per evaluation",
+    )
+    runtime_env: dict[str, Any] | None = Field(
+        None,
+        description="Ray only: runtime_env for the job, e.g. {working_dir: ., pip: [...]} "
+        "so that cluster nodes get the objective's files",
+    )
+
+    @model_validator(mode="after")
+    def _ray_only(self) -> ExecutorConfig:
+        if self.type == "local":
+            extra = [k for k in ("address", "runtime_env") if getattr(self, k) is not None]
+            if "resources" in self.model_fields_set:
+                extra.append("resources")
+            if extra:
+                raise PydanticCustomError(
+                    "ray_only",
+                    "{keys} need(s) `type: ray`, got type: local",
+                    {"keys": ", ".join(f"`{k}`" for k in extra)},
+                )
         return self
 
 
@@ -208,12 +261,27 @@ class StudyConfig(BaseModel):
         ge=1, description="number of finished trials (COMPLETED, FAILED, INFEASIBLE) to reach"
     )
     workers: int = Field(1, ge=1, description="parallel evaluations")
+    executor: ExecutorConfig = Field(
+        default_factory=lambda: ExecutorConfig.model_validate({}),
+        description="`local` (default) or `ray`; see the executor fields",
+    )
+    max_failures: int | None = Field(
+        None,
+        ge=1,
+        description="stop `bbo run` (exit 1) once this many trials FAILED in this run; "
+        "unset: never stop for failures. A rerun resumes.",
+    )
     seed: int | None = Field(None, description="random seed; unset keeps the stored one")
     storage: str | None = Field(
         None,
         description="storage URL; default sqlite:///<name>.db. Relative SQLite paths resolve "
         "against the directory bbo is started from.",
     )
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _executor_shorthand(cls, v: Any) -> Any:
+        return {"type": v} if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _cross_checks(self) -> StudyConfig:
@@ -313,4 +381,12 @@ def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
     return config, p.resolve().parent
 
 
-__all__ = ["ObjectiveConfig", "StrategyConfig", "StudyConfig", "format_errors", "load_config"]
+__all__ = [
+    "ExecutorConfig",
+    "ObjectiveConfig",
+    "ResourcesConfig",
+    "StrategyConfig",
+    "StudyConfig",
+    "format_errors",
+    "load_config",
+]

@@ -22,6 +22,7 @@ import io
 import json
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -386,8 +387,30 @@ __all__ = [
     "Evaluator",
     "PythonEvaluator",
     "Result",
+    "command_problem",
     "interpret",
     "make_evaluator",
     "parse_output",
     "tail",
 ]
+
+
+def command_problem(command: list[str], cwd: Path, env: Mapping[str, str]) -> str | None:
+    """Why the program of ``command`` cannot be started here (not found, not executable),
+    or None. A program given as a template (``{name}``) is not checked."""
+    prog = command[0]
+    if prog in _PYTHONS or "{" in prog:
+        return None
+    if os.sep in prog:
+        path = Path(prog) if Path(prog).is_absolute() else cwd / prog
+        if not path.exists():
+            return f"{prog!r} does not exist (looked for {path})"
+        if not os.access(path, os.X_OK) or path.is_dir():
+            return (
+                f"{prog!r} is not an executable file ({path}); chmod +x it or start the "
+                "command with its interpreter"
+            )
+        return None
+    if shutil.which(prog, path=env.get("PATH", os.environ.get("PATH"))) is None:
+        return f"{prog!r} was not found on PATH; check the spelling, install it, or give its path"
+    return None

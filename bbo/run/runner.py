@@ -6,6 +6,11 @@ thread pool whose threads block on a subprocess or a worker process. The loop ke
 or INFEASIBLE; ABANDONED ones do not count), asking one batch for all free slots so the
 strategy sees every pending point.
 
+A crashed evaluation (a failed :class:`Result`) is run again, for the same trial, up to
+``retries`` more times; the trial records ``attrs["attempts"]``. With ``max_failures``,
+the run stops (status FAILURES) once that many trials were told FAILED by this run; its
+running trials are abandoned, so a rerun after a fix resumes.
+
 Asked trials hold a lease of :data:`LEASE` seconds, renewed every ``LEASE / 4`` seconds
 while they run; if this process dies, a later ``Study.ask`` (any rerun) abandons them
 (lease expired, or at once when their process on this host is gone) and offers their points
@@ -23,7 +28,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from types import FrameType
@@ -45,6 +50,10 @@ class Reporter(Protocol):
 
     def started(self, study: Study, finished: int, budget: int) -> None: ...
 
+    def asked(self, trials: list[Trial]) -> None: ...
+
+    def retrying(self, trial: Trial, attempt: int, res: Result) -> None: ...
+
     def told(self, trial: Trial, finished: int, best: Trial | list[Trial] | None) -> None: ...
 
 
@@ -52,6 +61,7 @@ class Status(str, Enum):
     COMPLETED = "completed"  # the budget was reached by this run
     ALREADY_DONE = "already_done"  # the budget was reached before this run started
     INTERRUPTED = "interrupted"  # SIGINT / SIGTERM; a rerun resumes
+    FAILURES = "failures"  # max_failures trials FAILED in this run; a rerun resumes
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class RunResult:
     status: Status
     study: Study
     abandoned: tuple[int, ...] = ()
+    failed: int = 0  # trials told FAILED by this run
 
 
 def open_study(config: StudyConfig) -> Study:
@@ -75,10 +86,39 @@ def open_study(config: StudyConfig) -> Study:
     )
 
 
+def objective_cwd(config: StudyConfig, yaml_dir: Path) -> Path:
+    """Working directory of the evaluations: ``objective.cwd`` against the yaml directory,
+    else the current directory."""
+    cwd = config.objective.cwd
+    return (yaml_dir / cwd).resolve() if cwd is not None else Path.cwd()
+
+
 def evaluator_for(config: StudyConfig, yaml_dir: Path) -> Evaluator:
-    """The evaluator of ``config.objective``; ``cwd`` resolves against the yaml directory."""
+    """The evaluator of ``config.objective`` on ``config.executor``."""
     obj = config.objective
-    cwd = (yaml_dir / obj.cwd).resolve() if obj.cwd is not None else Path.cwd()
+    cwd = objective_cwd(config, yaml_dir)
+    ex = config.executor
+    if ex.type == "ray":
+        from bbo.run.ray_executor import RayEvaluator  # lazy: ray is an optional extra
+
+        kind = "command" if obj.command is not None else "python"
+        paths = [str(p) for p in dict.fromkeys([yaml_dir, cwd])]
+        spec = {
+            "kind": kind,
+            "command": obj.command,
+            "python": obj.python,
+            "paths": paths,
+            "cwd": str(cwd),
+            "env": dict(obj.env),
+            "timeout": obj.timeout,
+        }
+        return RayEvaluator(
+            spec,
+            address=ex.address,
+            num_cpus=ex.resources.num_cpus,
+            num_gpus=ex.resources.num_gpus,
+            runtime_env=ex.runtime_env,
+        )
     return make_evaluator(
         command=obj.command,
         python=obj.python,
@@ -145,11 +185,20 @@ class Runner:
         workers: int,
         reporter: Reporter | None = None,
         lease: float = LEASE,
+        retries: int = 0,
+        max_failures: int | None = None,
     ) -> None:
         self.study, self.evaluator, self.reporter = study, evaluator, reporter
         self.budget, self.workers, self.lease = budget, workers, lease
+        self.retries, self.max_failures = retries, max_failures
         self._stop = _StopFlag()
         self._running: dict[Future[Result], Trial] = {}
+        self._attempts: dict[int, int] = {}  # trial id -> evaluations started
+        self._failed = 0
+
+    @property
+    def _too_many_failures(self) -> bool:
+        return self.max_failures is not None and self._failed >= self.max_failures
 
     def run(self) -> RunResult:
         finished = count_finished(self.study)
@@ -167,20 +216,39 @@ class Runner:
             finally:
                 abandoned = self._shutdown()
         if self._stop.signal is not None:
-            return RunResult(Status.INTERRUPTED, self.study, abandoned)
-        return RunResult(Status.COMPLETED, self.study)
+            return RunResult(Status.INTERRUPTED, self.study, abandoned, self._failed)
+        if self._too_many_failures:
+            return RunResult(Status.FAILURES, self.study, abandoned, self._failed)
+        return RunResult(Status.COMPLETED, self.study, failed=self._failed)
+
+    def _stopping(self) -> bool:
+        return self._stop.signal is not None or self._too_many_failures
+
+    def _submit(self, pool: ThreadPoolExecutor, trial: Trial) -> None:
+        self._attempts[trial.id] = self._attempts.get(trial.id, 0) + 1
+        fut = pool.submit(self.evaluator.evaluate, trial.id, dict(trial.params))
+        self._running[fut] = trial
 
     def _loop(self, pool: ThreadPoolExecutor, finished: int) -> None:
         last_beat = time.monotonic()
-        while finished < self.budget and self._stop.signal is None:
+        while finished < self.budget and not self._stopping():
             k = min(self.workers - len(self._running), self.budget - finished - len(self._running))
             if k > 0:
-                for trial in self.study.ask(k, lease=self.lease):
-                    fut = pool.submit(self.evaluator.evaluate, trial.id, dict(trial.params))
-                    self._running[fut] = trial
+                asked = self.study.ask(k, lease=self.lease)
+                if self.reporter:
+                    self.reporter.asked(asked)
+                for trial in asked:
+                    self._submit(pool, trial)
             done, _ = wait(list(self._running), timeout=_POLL, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: self._running[f].id):
-                self._tell(self._running.pop(fut), fut.result())
+                trial, res = self._running.pop(fut), fut.result()
+                attempt = self._attempts[trial.id]
+                if res.failed and attempt <= self.retries and not self._stopping():
+                    if self.reporter:
+                        self.reporter.retrying(trial, attempt, res)
+                    self._submit(pool, trial)
+                    continue
+                self._tell(trial, res)
             if done:
                 finished = count_finished(self.study)
             if time.monotonic() - last_beat > self.lease / 4 and self._running:
@@ -188,17 +256,22 @@ class Runner:
                 last_beat = time.monotonic()
 
     def _tell(self, trial: Trial, res: Result) -> None:
+        attempts = self._attempts.pop(trial.id, 1)
+        if self.retries:
+            res = replace(res, attrs={**res.attrs, "attempts": attempts})
         try:
             told = tell_result(self.study, trial, res)
         except BboError:  # e.g. abandoned by another process and re-evaluated meanwhile
             return
+        if told.state == TrialState.FAILED:
+            self._failed += 1
         if self.reporter:
             self.reporter.told(told, count_finished(self.study), self.study.best)
 
     def _shutdown(self) -> tuple[int, ...]:
         """Tell what finished, kill the rest and abandon their trials (and any RUNNING trial
         this process asked but lost track of, e.g. an ask cut short by an error)."""
-        if self._stop.signal is None and not self._running:
+        if not self._stopping() and not self._running:
             self.evaluator.close()
             return ()
         # keep genuine results that arrived before the stop
@@ -214,7 +287,13 @@ class Runner:
             if t.state == TrialState.RUNNING and t.attrs.get("worker") == me
         }
         self._running.clear()
-        reason = "interrupted" if self._stop.signal else "bbo run stopped on an error"
+        self.evaluator.close()
+        if self._stop.signal:
+            reason = "interrupted"
+        elif self._too_many_failures:
+            reason = f"bbo run stopped: max_failures={self.max_failures} reached"
+        else:
+            reason = "bbo run stopped on an error"
         return tuple(t.id for t in self.study.abandon(sorted(ids), reason=reason))
 
 
@@ -226,5 +305,6 @@ __all__ = [
     "Status",
     "count_finished",
     "evaluator_for",
+    "objective_cwd",
     "open_study",
 ]

@@ -64,8 +64,8 @@ CASES = [
     ),
     pytest.param({"budgett": 3}, "budgett", "unknown key", id="unknown-top-key"),
     pytest.param(
-        {"objective": {"command": ["true"], "retries": 2}},
-        "objective.retries",
+        {"objective": {"command": ["true"], "retry": 2}},
+        "objective.retry",
         "unknown key",
         id="unknown-nested-key",
     ),

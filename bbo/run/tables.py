@@ -1,0 +1,144 @@
+"""Trials as tables: flat records for ``bbo trials`` / ``bbo export`` (CSV, JSON, Parquet).
+
+Flat columns, in this order: ``trial``, ``state``, ``value`` (the first objective),
+``values.<metric>`` for every told metric, ``params.<name>`` for every parameter,
+``samples`` (replicates), ``source`` (which proposer), ``reason``, ``retry_of``,
+``created_at``, ``finished_at`` (Unix seconds) and ``duration_s``. JSON keeps the nesting
+instead (:func:`trial_dict`: ``params`` and ``values`` as objects).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from bbo.exceptions import InvalidArgumentError
+from bbo.study import Study, Trial
+
+FORMATS = ("csv", "json", "parquet")
+
+
+def columns(study: Study, trials: Sequence[Trial]) -> list[str]:
+    metrics = [o.name for o in study.objectives] + [c.metric for c in study.constraints]
+    for t in trials:
+        metrics += [m for m in t.values if m not in metrics]
+    return [
+        "trial",
+        "state",
+        "value",
+        *(f"values.{m}" for m in metrics),
+        *(f"params.{p}" for p in study.space),
+        "samples",
+        "source",
+        "reason",
+        "retry_of",
+        "created_at",
+        "finished_at",
+        "duration_s",
+    ]
+
+
+def trial_dict(t: Trial) -> dict[str, Any]:
+    """A trial as nested JSON-ready data (``bbo ask``/``tell`` output, ``.json`` export)."""
+    return {
+        "trial": t.id,
+        "state": t.state.value,
+        "params": t.params,
+        "value": t.value,
+        "values": t.values,
+        "samples": list(t.samples) if t.samples is not None else None,
+        "reason": t.reason,
+        "source": t.attrs.get("source"),
+        "retry_of": t.retry_of,
+        "created_at": t.created_at,
+        "finished_at": t.finished_at,
+    }
+
+
+def record(t: Trial) -> dict[str, Any]:
+    """One trial as a flat mapping (columns missing from it are empty)."""
+    r: dict[str, Any] = {"trial": t.id, "state": t.state.value, "value": t.value}
+    r.update({f"values.{m}": v for m, v in t.values.items()})
+    r.update({f"params.{p}": v for p, v in t.params.items()})
+    r["samples"] = list(t.samples) if t.samples is not None else None
+    r["source"] = t.attrs.get("source")
+    r["reason"] = t.reason
+    r["retry_of"] = t.retry_of
+    r["created_at"] = t.created_at
+    r["finished_at"] = t.finished_at
+    r["duration_s"] = t.finished_at - t.created_at if t.finished_at is not None else None
+    return r
+
+
+def records(study: Study, trials: Sequence[Trial] | None = None) -> tuple[list[str], list[dict]]:
+    """``(columns, rows)`` of ``trials`` (default: every trial of ``study``)."""
+    trials = study.trials if trials is None else list(trials)
+    return columns(study, trials), [record(t) for t in trials]
+
+
+def write_csv(path: Path | IO[str], cols: list[str], rows: list[dict]) -> None:
+    """CSV with a header; ``samples`` as a JSON list; empty cells for missing values."""
+    if isinstance(path, Path):
+        with path.open("w", newline="", encoding="utf-8") as f:
+            write_csv(f, cols, rows)
+        return
+    w = csv.DictWriter(path, fieldnames=cols, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        row = dict(r)
+        if row.get("samples") is not None:
+            row["samples"] = json.dumps(row["samples"])
+        w.writerow({k: "" if row.get(k) is None else row[k] for k in cols})
+
+
+def write_parquet(path: Path, cols: list[str], rows: list[dict]) -> None:
+    """Parquet (pyarrow): one typed column per field; a column mixing types is text."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InvalidArgumentError(
+            "writing .parquet needs pyarrow: pip install 'bbo[parquet]'"
+        ) from None
+    data: dict[str, list[Any]] = {c: [r.get(c) for r in rows] for c in cols}
+    for c, vals in data.items():
+        kinds = {type(v) for v in vals if v is not None} - {list}
+        if kinds == {int, float}:
+            data[c] = [None if v is None else float(v) for v in vals]
+        elif len(kinds) > 1:
+            data[c] = [None if v is None else str(v) for v in vals]
+    pq.write_table(pa.table(data), path)
+
+
+def export(study: Study, path: Path) -> int:
+    """Write every trial of ``study`` to ``path``; the suffix picks the format. Returns the
+    number of trials written."""
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise InvalidArgumentError(
+            f"output file must end in one of {['.' + f for f in FORMATS]}, got {path.name!r}"
+        )
+    trials = study.trials
+    cols, rows = records(study, trials)
+    if fmt == "csv":
+        write_csv(path, cols, rows)
+    elif fmt == "parquet":
+        write_parquet(path, cols, rows)
+    else:
+        path.write_text(json.dumps([trial_dict(t) for t in trials], indent=1))
+    return len(trials)
+
+
+__all__ = [
+    "FORMATS",
+    "columns",
+    "export",
+    "record",
+    "records",
+    "trial_dict",
+    "write_csv",
+    "write_parquet",
+]

@@ -1,0 +1,181 @@
+"""``bbo studies``, ``bbo show``, ``bbo trials``, ``bbo export``: read a storage."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .common import StorageOption, fail, open_existing, open_existing_storage
+
+NameArg = Annotated[str, typer.Argument(help="study name", show_default=False)]
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _console() -> Console:
+    c = Console(highlight=False)
+    return c if c.is_terminal else Console(highlight=False, width=200)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def studies(
+    storage: StorageOption = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+) -> None:
+    """List the studies of a storage with their trial counts and best values."""
+    from bbo.study.spec import StudySpec
+    from bbo.study.trial import TrialState
+
+    st = open_existing_storage(storage)
+    rows: list[dict[str, Any]] = []
+    for r in st.list_studies():
+        spec = StudySpec.from_dict(r.spec)
+        trials = st.get_trials(r.id)
+        counts = Counter(t.state for t in trials)
+        done = [t for t in trials if t.state == TrialState.COMPLETED and t.value is not None]
+        best = None
+        if len(spec.objectives) == 1 and done:
+            o = spec.objectives[0]
+            best = min((o.sign * t.values[o.name], t.id) for t in done)[0] * o.sign
+        rows.append(
+            {
+                "name": r.name,
+                "trials": len(trials),
+                "completed": counts[TrialState.COMPLETED],
+                "failed": counts[TrialState.FAILED],
+                "running": counts[TrialState.RUNNING],
+                "best": best,
+                "objectives": {o.name: o.direction for o in spec.objectives},
+                "params": list(spec.space),
+                "strategy": spec.strategy,
+                "created_at": r.created_at,
+            }
+        )
+    if fmt == Format.json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    if fmt == Format.csv:
+        fail("bbo studies: --format is table or json")
+    table = Table(title=f"studies in {st.url}")
+    for col in ("name", "trials", "completed", "failed", "running", "best", "objectives",
+                "strategy", "created"):  # fmt: skip
+        table.add_column(col, justify="right" if col in ("trials", "best") else "left")
+    for row in rows:
+        objs = ", ".join(f"{k} ({v[:3]})" for k, v in row["objectives"].items())
+        table.add_row(
+            row["name"],
+            str(row["trials"]),
+            str(row["completed"]),
+            str(row["failed"]),
+            str(row["running"]),
+            _fmt(row["best"]),
+            objs,
+            row["strategy"],
+            _when(row["created_at"]),
+        )
+    if not rows:
+        table.caption = "no studies yet"
+    _console().print(table)
+
+
+def show(name: NameArg, storage: StorageOption = None) -> None:
+    """Summary of one study: space, objectives, trials by state and source, the best."""
+    from .display import print_summary
+
+    study = open_existing(name, storage)
+    console = _console()
+    space = Table(title="space", show_header=True)
+    for col in ("parameter", "type", "domain"):
+        space.add_column(col)
+    for pname, p in study.space.items():
+        d = p.to_dict()
+        kind = d.pop("type")
+        space.add_row(pname, kind, ", ".join(f"{k}={v}" for k, v in d.items()))
+    console.print(space)
+    objs = ", ".join(f"{o.direction} {o.name}" for o in study.objectives)
+    cons = ", ".join(str(c) for c in study.constraints)
+    console.print(f"objectives: {objs}" + (f"; constraints: {cons}" if cons else ""))
+    console.print(f"strategy: {study.spec.strategy}, seed {study.seed}")
+    print_summary(console, study, sources=True)
+
+
+def trials(
+    name: NameArg,
+    storage: StorageOption = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json")] = Format.table,
+    state: Annotated[
+        str | None, typer.Option(help="only trials in this state, e.g. COMPLETED")
+    ] = None,
+) -> None:
+    """Print the trials of a study as a table, CSV or JSON."""
+    from bbo.run.tables import records, trial_dict, write_csv
+    from bbo.study.trial import TrialState
+
+    study = open_existing(name, storage)
+    rows = study.trials
+    if state is not None:
+        valid = [s.value for s in TrialState]
+        if state.upper() not in valid:
+            fail(f"--state must be one of {valid}, got {state!r}")
+        rows = [t for t in rows if t.state.value == state.upper()]
+    if fmt == Format.json:
+        typer.echo(json.dumps([trial_dict(t) for t in rows], indent=1))
+        return
+    cols, recs = records(study, rows)
+    if fmt == Format.csv:
+        write_csv(sys.stdout, cols, recs)
+        return
+    shown = [c for c in cols if c not in ("created_at", "finished_at", "retry_of", "samples")]
+    if len(study.objectives) == 1:  # `value` already shows it
+        shown = [c for c in shown if c != f"values.{study.objectives[0].name}"]
+    table = Table(title=f"trials of {study.name}")
+    for c in shown:
+        table.add_column(c.removeprefix("params.").removeprefix("values."), overflow="fold")
+    for r in recs:
+        table.add_row(*(_fmt(r.get(c)) for c in shown))
+    _console().print(table)
+
+
+def export(
+    name: NameArg,
+    out: Annotated[
+        Path, typer.Argument(help="out.csv, out.json or out.parquet", show_default=False)
+    ],
+    storage: StorageOption = None,
+) -> None:
+    """Write every trial of a study to a CSV, JSON or Parquet file (by its suffix)."""
+    from bbo.exceptions import BboError
+    from bbo.run.tables import export as write
+
+    study = open_existing(name, storage)
+    if out.suffix.lower() not in (".csv", ".json", ".parquet"):
+        fail(f"{out}: the suffix picks the format: .csv, .json or .parquet")
+    try:
+        n = write(study, out)
+    except BboError as e:
+        fail(f"{out}: {e}")
+    except OSError as e:
+        fail(f"{out}: cannot write: {e.strerror or e}")
+    typer.echo(f"wrote {n} trial(s) of {study.name} to {out}")

@@ -1,0 +1,69 @@
+"""``bbo plot`` and ``bbo report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import StorageOption, fail, open_existing
+
+NameArg = Annotated[str, typer.Argument(help="study name", show_default=False)]
+
+
+def plot(
+    name: NameArg,
+    out: Annotated[Path, typer.Option("--out", help="folder for the PNG files")] = Path("plots"),
+    storage: StorageOption = None,
+    params: Annotated[
+        str | None,
+        typer.Option(help="two parameters for the surrogate contour, e.g. x1,x2"),
+    ] = None,
+) -> None:
+    """Write PNG plots: history, parallel coordinates, slices, Pareto front, surrogate."""
+    from bbo.exceptions import BboError
+    from bbo.viz import write_plots
+
+    study = open_existing(name, storage)
+    pair = _pair(params)
+    try:
+        files, skipped = write_plots(study, out, contour_params=pair)
+    except BboError as e:
+        fail(f"plot: {e}")
+    for kind, path in files.items():
+        typer.echo(f"{kind}: {path}")
+    for kind, why in skipped.items():
+        typer.echo(f"{kind}: skipped ({why})")
+
+
+def _pair(params: str | None) -> tuple[str, str] | None:
+    if params is None:
+        return None
+    parts = [p.strip() for p in params.split(",") if p.strip()]
+    if len(parts) != 2:
+        fail(f"--params names two parameters separated by a comma, got {params!r}")
+    return parts[0], parts[1]
+
+
+def report(
+    name: NameArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="the HTML file to write")] = Path(
+        "report.html"
+    ),
+    storage: StorageOption = None,
+    params: Annotated[
+        str | None,
+        typer.Option(help="two parameters for the surrogate contour, e.g. x1,x2"),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page: plots inline, tables of the best and all trials."""
+    from bbo.exceptions import BboError
+    from bbo.viz.report import write_report
+
+    study = open_existing(name, storage)
+    try:
+        write_report(study, output, contour_params=_pair(params))
+    except BboError as e:
+        fail(f"report: {e}")
+    typer.echo(f"wrote {output}")

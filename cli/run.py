@@ -1,0 +1,201 @@
+"""``bbo run STUDY.yaml``: validate, open (or resume) the study, run it to its budget."""
+
+from __future__ import annotations
+
+import os
+import signal
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from bbo.exceptions import BboError, ConfigError, StorageError, StudyConflictError
+
+from .common import EXIT_ERROR, EXIT_INTERRUPTED, fail, storage_hint
+
+if TYPE_CHECKING:
+    from bbo.run.config import StudyConfig
+    from bbo.study import Study
+
+_MAX_NEW = 1000  # --new tries name, name-2, ..., name-1000
+
+
+class LogFormat(str, Enum):
+    rich = "rich"
+    json = "json"
+
+
+def _console() -> Console:
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # logs and pipes: wide enough not to cut URLs and params
+        console = Console(highlight=False, soft_wrap=True, width=160)
+    return console
+
+
+def _names(name: str) -> list[str]:
+    return [name] + [f"{name}-{k}" for k in range(2, _MAX_NEW + 1)]
+
+
+def _open(config: StudyConfig, study_file: Path, new: bool) -> Study:
+    """Open the study of ``config``; with ``new``, the first of name, name-2, ... that is
+    free or holds this very definition (so rerunning with --new resumes it)."""
+    from bbo.run.runner import open_study
+
+    if not new:
+        try:
+            return open_study(config)
+        except StudyConflictError as e:
+            free = _first_free(config)
+            fail(
+                f"{study_file}: {e}.\n  Refusing to mix trials of two definitions under one "
+                f"name. Rename the study (`name:` in {study_file}), or rerun with --new to "
+                f"start a new study {free!r} beside the stored one."
+            )
+    for name in _names(config.name):
+        try:
+            return open_study(config.model_copy(update={"name": name}))
+        except StudyConflictError:
+            continue
+    fail(f"{study_file}: --new: {config.name}-2 ... {config.name}-{_MAX_NEW} all exist")
+
+
+def _first_free(config: StudyConfig) -> str:
+    """The name --new would use (without creating anything)."""
+    from bbo.study.spec import StudySpec
+    from bbo.study.storage import open_storage
+    from bbo.study.trial import parse_constraints, parse_objectives
+
+    st = open_storage(config.storage_url)
+    want = StudySpec(
+        space=config.build_space(),
+        objectives=parse_objectives(config.objective.direction),
+        constraints=parse_constraints(config.objective.constraints),
+    ).identity()
+    stored = {r.name: r.spec for r in st.list_studies()}
+    for name in _names(config.name):
+        if name not in stored or StudySpec.from_dict(stored[name]).identity() == want:
+            return name
+    return f"{config.name}-{_MAX_NEW + 1}"
+
+
+def _check_objective(config: StudyConfig, yaml_dir: Path, study_file: Path) -> None:
+    """A command that cannot start is a setup error, not a trial failure: exit 2 first."""
+    from bbo.run.objective import command_problem
+    from bbo.run.runner import objective_cwd
+
+    obj = config.objective
+    if obj.command is None or config.executor.type != "local":
+        return  # on Ray the program must exist on the nodes, not necessarily here
+    cwd = objective_cwd(config, yaml_dir)
+    if not cwd.is_dir():
+        fail(f"{study_file}: objective.cwd: {cwd} is not a directory")
+    problem = command_problem(obj.command, cwd, {**os.environ, **obj.env})
+    if problem:
+        fail(f"{study_file}: objective.command: {problem}")
+
+
+def run(
+    study_file: Annotated[Path, typer.Argument(help="study.yaml file", show_default=False)],
+    budget: Annotated[
+        int | None,
+        typer.Option(min=1, help="override `budget` (finished trials to reach)"),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="override `seed`")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate and print the plan; evaluate nothing")
+    ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", help="rich: live display; json: one JSON object a line"),
+    ] = LogFormat.rich,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="when a study of this name exists with another space, use NAME-2, NAME-3 ...",
+        ),
+    ] = False,
+) -> None:
+    """Run the study of STUDY_FILE until its budget of finished trials is reached.
+
+    Rerunning the same command resumes the study from its storage.
+    """
+    from bbo.run.config import load_config
+    from bbo.run.runner import Runner, Status, evaluator_for
+
+    from .display import JsonLog, RunDisplay, best_json, print_summary
+
+    console = _console()
+    try:
+        config, yaml_dir = load_config(study_file)
+    except ConfigError as e:
+        fail(str(e))
+    overrides = {k: v for k, v in (("budget", budget), ("seed", seed)) if v is not None}
+    config = config.model_copy(update=overrides)
+    _check_objective(config, yaml_dir, study_file)
+    if dry_run:
+        from .plan import print_plan
+
+        print_plan(console, config, study_file, yaml_dir)
+        return
+    try:
+        study = _open(config, study_file, new)
+        evaluator = evaluator_for(config, yaml_dir)
+    except StorageError as e:
+        fail(f"{study_file}: storage: {storage_hint(e)}")
+    except BboError as e:
+        fail(f"{study_file}: {e}")
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_INTERRUPTED)
+    json_log = log_format == LogFormat.json
+    display: RunDisplay | JsonLog = JsonLog() if json_log else RunDisplay(console)
+    runner = Runner(
+        study,
+        evaluator,
+        budget=config.budget,
+        workers=config.workers,
+        reporter=display,
+        retries=config.objective.retries,
+        max_failures=config.max_failures,
+    )
+    try:
+        result = runner.run()
+    except BboError as e:  # e.g. a finite space with fewer configurations than the budget
+        fail(f"{study_file}: the run stopped: {e}", EXIT_ERROR)
+    finally:
+        display.stop()
+    if result.status == Status.INTERRUPTED:  # a second Ctrl-C must not cut the wrap-up short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if isinstance(display, JsonLog):
+        display.emit(
+            "end",
+            status=result.status.value,
+            study=study.name,
+            finished=sum(t.state.finished for t in study.trials),
+            budget=config.budget,
+            failed=result.failed,
+            abandoned=list(result.abandoned),
+            best=best_json(study.best),
+        )
+    else:
+        if result.status == Status.ALREADY_DONE:
+            console.print(f"budget of {config.budget} finished trials already reached")
+        print_summary(console, result.study)
+    if result.status == Status.INTERRUPTED:
+        fail(
+            f"interrupted ({len(result.abandoned)} running trial(s) abandoned): "
+            "rerun the same command to resume",
+            EXIT_INTERRUPTED,
+        )
+    if result.status == Status.FAILURES:
+        last = [t for t in study.trials if t.reason and t.state.value == "FAILED"][-1:]
+        why = f"; last: trial {last[0].id}: {last[0].reason}" if last else ""
+        fail(
+            f"{study_file}: stopped after {result.failed} failed evaluation(s) "
+            f"(max_failures: {config.max_failures}){why}\n  fix the objective and rerun "
+            "the same command to resume",
+            EXIT_ERROR,
+        )

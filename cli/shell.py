@@ -1,0 +1,112 @@
+"""Ask/tell from the shell, for loops in any language without a server::
+
+    trial=$(bbo ask --study demo --storage sqlite:///demo.db)
+    id=$(echo "$trial" | jq .trial); x=$(echo "$trial" | jq .params.x)
+    bbo tell --study demo --storage sqlite:///demo.db --trial "$id" --value "$(./f "$x")"
+
+The study must exist (``bbo run`` or ``bbo.Study(..., storage=URL, name=...)`` created it).
+Asked trials stay RUNNING until told; they are not tied to the short-lived ``bbo ask``
+process (give ``--lease`` to have a trial offered again when no tell comes in time).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+
+import typer
+
+from bbo.exceptions import BboError
+
+from .common import StorageOption, fail, open_existing
+
+StudyOption = Annotated[str, typer.Option("--study", help="study name", show_default=False)]
+
+SHELL_WORKER = "bbo-shell"
+"""``attrs["worker"]`` of trials asked from the shell: no live process to watch, so only a
+lease (``--lease``) makes them expire."""
+
+
+def _json(d: dict[str, Any]) -> str:
+    return json.dumps(d, separators=(", ", ": "))
+
+
+def ask(
+    study: StudyOption,
+    storage: StorageOption = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="trials to ask")] = 1,
+    lease: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="seconds before an untold trial is offered again"),
+    ] = None,
+) -> None:
+    """Ask for trials; print each as one JSON line: {"study", "trial", "params"}."""
+    s = open_existing(study, storage)
+    s._worker = SHELL_WORKER  # the asking process exits at once: do not reclaim by pid
+    try:
+        trials = s.ask(count, lease=lease)
+    except BboError as e:
+        fail(f"ask: {e}")
+    for t in trials:
+        typer.echo(
+            _json({"study": s.name, "trial": t.id, "params": t.params, "source": t.attrs["source"]})
+        )
+
+
+def _parse_json(text: str) -> dict[str, Any]:
+    """``--json``: a number, {metric: number, ...} or {"samples": [...]} as tell kwargs."""
+    from bbo.run.objective import interpret
+
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        fail(f"--json: not valid JSON ({e.msg} at column {e.colno}): {text!r}")
+    res = interpret(obj, who="--json")
+    if res.failed:
+        fail(f"{res.reason}")
+    if res.samples is not None:
+        return {"samples": res.samples}
+    return {"value": res.value}
+
+
+def tell(
+    study: StudyOption,
+    trial: Annotated[int, typer.Option("--trial", help="trial id from `bbo ask`")],
+    storage: StorageOption = None,
+    value: Annotated[
+        float | None, typer.Option("--value", help="the objective value", show_default=False)
+    ] = None,
+    json_text: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            help='a number, {"loss": 0.2, "latency": 13} or {"samples": [0.31, 0.35]}',
+            show_default=False,
+        ),
+    ] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="the evaluation crashed")] = False,
+    infeasible: Annotated[
+        bool, typer.Option("--infeasible", help="the point is outside the feasible region")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="why it failed (stored with the trial)")
+    ] = None,
+) -> None:
+    """Tell the result of an asked trial; print the stored trial as JSON."""
+    given = [value is not None, json_text is not None, failed, infeasible]
+    if sum(given) != 1:
+        fail("tell exactly one of --value V, --json TEXT, --failed or --infeasible")
+    if value is not None and not math.isfinite(value):
+        fail(f"--value must be a finite number, got {value!r}; use --failed for a crash")
+    kwargs: dict[str, Any] = {"value": value} if value is not None else {}
+    if json_text is not None:
+        kwargs = _parse_json(json_text)
+    s = open_existing(study, storage)
+    try:
+        t = s.tell(trial, failed=failed, infeasible=infeasible, reason=reason, **kwargs)
+    except BboError as e:
+        fail(f"tell: trial {trial}: {e}")
+    from .display import trial_json
+
+    typer.echo(_json({"study": s.name, **trial_json(t)}))
