@@ -262,6 +262,8 @@ class WassersteinStrategy:
         dist = torch.cdist(X, X) + torch.eye(len(X), dtype=X.dtype, device=X.device) * 1e9
         rho = 0.5 * float(dist.min(1).values.median())
         with torch.no_grad():
+            Qp = torch.cat([model.quantiles(P[s : s + BLOCK]) for s in range(0, len(P), BLOCK)])
+            mean = Qp.mean(-1)
             score = wlcb_score(model, P, sets, self.kappa, self.p)
         blocked = torch.zeros(len(P), dtype=torch.bool, device=P.device)
         chosen: list[Tensor] = []
@@ -270,11 +272,9 @@ class WassersteinStrategy:
             """Treat ``x`` as observed with its predicted law; block the ball around it."""
             nonlocal score, blocked
             with torch.no_grad():
-                atoms = model.quantiles(x[None])  # 1 x K, sorted
-                sets.append(atoms[0])
-                Qp = torch.cat([model.quantiles(P[s : s + BLOCK]) for s in range(0, len(P), BLOCK)])
-                w = wasserstein_to_sets(Qp, [atoms[0]], self.p)[:, 0]
-                mean = Qp.mean(-1)
+                atoms = model.quantiles(x[None])[0]  # K, sorted
+                sets.append(atoms)
+                w = wasserstein_to_sets(Qp, [atoms], self.p)[:, 0]
                 score = torch.minimum(score, mean + self.kappa * w)
             blocked |= (P - x).norm(dim=-1) < rho
 
