@@ -145,10 +145,11 @@ class CMA:
         ``>= alpha / 2`` below and above the thresholds around the mean's level (edge levels:
         the mean is moved so that ``P(leave) = alpha``)."""
         for i, j in enumerate(lattice.dims):
-            t = lattice.thresholds[i]
+            last = lattice.k[i] - 2  # index of the last threshold
             m, cjj = float(self.mean[j]), math.sqrt(float(self.C[j, j]))
             lev = int(lattice.level(i, np.array([m]))[0])
-            lo, up = t[min(max(lev - 1, 0), len(t) - 1)], t[min(max(lev, 0), len(t) - 1)]
+            lo = lattice.threshold(i, min(max(lev - 1, 0), last))
+            up = lattice.threshold(i, min(max(lev, 0), last))
             s = self.sigma * self.A[j] * cjj
             p_lo, p_up = _N.cdf((lo - m) / s), 1.0 - _N.cdf((up - m) / s)
             p_mid = 1.0 - p_lo - p_up

@@ -119,39 +119,71 @@ class Ledger:
 
 
 class Lattice:
-    """The discretization of the index view: for every discrete column (Int, Ordinal,
-    Categorical) the sorted ``thresholds`` in ``[0, 1]`` where the decoded level changes
-    (``k - 1`` of them for ``k`` levels; ``j / k`` for choices, ``t(v + 1/2)`` for integers,
-    exact for ``log=True`` too) and the encoded ``centres`` of the levels."""
+    """The discretization of the index view, computed analytically (an ``Int`` with a
+    billion levels costs nothing): for the ``i``-th discrete column (Int, Ordinal,
+    Categorical; ``dims[i]`` in the index view) with ``k[i]`` levels, the level of a value
+    ``u``, the encoded centre of a level, and the threshold between levels ``j`` and
+    ``j + 1`` where decoding changes (``(j + 1) / k`` for choices; ``t(low + j + 1/2)``
+    rescaled for integers, exact for ``log=True`` too)."""
 
     def __init__(self, space: Space) -> None:
         dims = {**space.discrete_dims, **space.categorical_dims}
         self.dims = np.array(sorted(dims), dtype=int)
-        self.thresholds: list[np.ndarray] = []
-        self.centres: list[np.ndarray] = []
+        self.k = [dims[j] for j in self.dims]
+        # per column: None for a choice, else (low, log, t_lo, t_hi) of the Int
+        self._int: list[tuple[int, bool, float, float] | None] = []
         for j in self.dims:
             p = space[space.names[j]]
             if isinstance(p, Int):
-                levels = np.arange(p.low, p.high + 1, dtype=float)
-                self.thresholds.append(np.array([p._to_unit(v + 0.5) for v in levels[:-1]]))
-                self.centres.append(np.array([p.encode(int(v)) for v in levels]))
+                lo, hi = p._edges()
+                self._int.append((p.low, p.log, p._t(lo), p._t(hi)))
             else:
-                k = dims[j]
-                self.thresholds.append(np.arange(1, k) / k)
-                self.centres.append((np.arange(k) + 0.5) / k)
+                self._int.append(None)
 
     def __len__(self) -> int:
         return len(self.dims)
 
+    def _unit(self, i: int, offset: np.ndarray) -> np.ndarray:
+        """Int column ``i``: the value ``low + offset`` (half-integers too) -> ``[0, 1]``."""
+        spec = self._int[i]
+        assert spec is not None, "an Int column"
+        low, log, t_lo, t_hi = spec
+        v = low + np.asarray(offset, dtype=float)
+        t = np.log(v) if log else v
+        return (t - t_lo) / (t_hi - t_lo)
+
     def level(self, i: int, u: np.ndarray) -> np.ndarray:
-        """Level index of values ``u`` of the ``i``-th discrete column (ties go down)."""
-        return np.searchsorted(self.thresholds[i], u, side="left")
+        """Level index (``0 .. k-1``) of values ``u`` of the ``i``-th discrete column (a value
+        on a threshold goes to the lower level)."""
+        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+        k, spec = self.k[i], self._int[i]
+        if spec is None:
+            lev = np.ceil(u * k) - 1
+        else:
+            low, log, t_lo, t_hi = spec
+            t = t_lo + u * (t_hi - t_lo)
+            lev = np.ceil((np.exp(t) if log else t) - 0.5) - low
+        return np.clip(lev, 0, k - 1).astype(int)
+
+    def centre(self, i: int, levels: np.ndarray) -> np.ndarray:
+        """Encoded value of ``levels`` of the ``i``-th discrete column."""
+        levels = np.asarray(levels, dtype=float)
+        if self._int[i] is None:
+            return (levels + 0.5) / self.k[i]
+        return self._unit(i, levels)
+
+    def threshold(self, i: int, j: int) -> float:
+        """Where decoding of the ``i``-th discrete column changes from level ``j`` to
+        ``j + 1`` (``0 <= j <= k - 2``)."""
+        if self._int[i] is None:
+            return (j + 1) / self.k[i]
+        return float(self._unit(i, np.array(j + 0.5)))
 
     def snap(self, X: np.ndarray) -> np.ndarray:
         """``n x d`` -> a copy with every discrete column moved to its level's centre."""
         X = np.array(X, dtype=float, copy=True).reshape(-1, X.shape[-1])
         for i, j in enumerate(self.dims):
-            X[:, j] = self.centres[i][self.level(i, X[:, j])]
+            X[:, j] = self.centre(i, self.level(i, X[:, j]))
         return X
 
 

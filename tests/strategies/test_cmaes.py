@@ -219,3 +219,25 @@ def test_options_validated_and_multi_objective_refused():
     study = bbo.Study(SPHERE5, {"a": "minimize", "b": "maximize"}, strategy="cmaes")
     with pytest.raises(InvalidArgumentError, match="single objective"):
         study.ask()
+
+
+def test_lattice_snaps_to_the_decoded_level_even_for_huge_integer_ranges():
+    space = bbo.Space(
+        {
+            "a": bbo.Int(1, 1000, log=True),
+            "b": bbo.Int(-3, 4),
+            "c": bbo.Categorical(["p", "q", "r"]),
+            "o": bbo.Ordinal([1, 2, 5]),
+            "big": bbo.Int(0, 10**9),  # analytic: no array of a billion thresholds
+        }
+    )
+    lattice = Lattice(space)
+    U = np.random.default_rng(0).random((5000, 5))
+    S = lattice.snap(U)
+    assert [space.decode(u) for u in U] == [space.decode(s) for s in S]
+    assert np.allclose(
+        lattice.centre(0, np.arange(4)), [space["a"].encode(v) for v in (1, 2, 3, 4)]
+    )
+    t = lattice.threshold(0, 0)  # between a = 1 and a = 2
+    assert space.decode(np.array([t - 1e-9, 0.5, 0.5, 0.5, 0.5]))["a"] == 1
+    assert space.decode(np.array([t + 1e-9, 0.5, 0.5, 0.5, 0.5]))["a"] == 2
