@@ -101,6 +101,8 @@ class Study:
             options=spec.strategy_options,
         )
         self._worker = this_worker()
+        self._keys: dict[int, tuple[tuple[str, Any], ...]] = {}
+        self._final: list[Trial] = []  # trials 0..k-1, all COMPLETED/FAILED/INFEASIBLE
 
     @classmethod
     def load(cls, name: str, storage: str | Storage) -> Study:
@@ -207,9 +209,15 @@ class Study:
         with the same ``client_id`` share its trials, as :meth:`ask` describes."""
         for r in requests:
             _check_ask(r)
+        clients = {r.client_id for r in requests if r.client_id}
         for _ in range(_ASK_ATTEMPTS):
-            self.abandon_stale()
-            held = self._held({r.client_id for r in requests if r.client_id})
+            trials = self._read_trials()
+            stale = {t.id: t for t in self._abandon(self._stale(trials))}
+            trials = [stale.get(t.id, t) for t in trials]
+            held: dict[str, list[Trial]] = {}
+            for t in trials:
+                if t.state == TrialState.RUNNING and t.client_id in clients:
+                    held.setdefault(t.client_id, []).append(t)
             # one slot per new trial: (client_id, lease expiry); a client's slots are shared
             slots: list[tuple[str | None, float | None]] = []
             need: dict[str, int] = {}
@@ -224,7 +232,7 @@ class Study:
                     slots += [(None, expires)] * r.count
             created: list[Trial] = []
             if slots:
-                trials, new = self._propose(len(slots))
+                trials, new = self._propose(len(slots), trials)
                 new = [_assign(t, cid, exp) for t, (cid, exp) in zip(new, slots)]
                 got = self._insert(new, len(trials))
                 if got is None:
@@ -235,15 +243,16 @@ class Study:
             f"study {self.name!r} changed under {_ASK_ATTEMPTS} consecutive asks; retry"
         )
 
-    def _held(self, clients: set[str]) -> dict[str, list[Trial]]:
-        """RUNNING trials of each of ``clients``, in id order."""
-        if not clients:
-            return {}
-        out: dict[str, list[Trial]] = {}
-        for t in self._storage.get_trials(self._study_id, states=[TrialState.RUNNING]):
-            if t.client_id in clients:
-                out.setdefault(t.client_id, []).append(t)
-        return out
+    def _read_trials(self) -> list[Trial]:
+        """Every trial, reading only those from the first not-yet-final one on: COMPLETED,
+        FAILED and INFEASIBLE trials never change, so they are cached (an ABANDONED one may
+        still get a late tell). Keeps an ask's read small in a long study."""
+        final = self._final
+        tail = self._storage.get_trials(self._study_id, since=len(final) - 1)
+        for t in tail:
+            if t.id == len(final) and t.state.finished:
+                final.append(t)
+        return final[: tail[0].id] + tail if tail else list(final)
 
     def _answer(
         self, requests: Sequence[AskRequest], held: dict[str, list[Trial]], created: list[Trial]
@@ -277,13 +286,13 @@ class Study:
                 self.heartbeat(ids, lease)
         return out
 
-    def _propose(self, count: int) -> tuple[list[Trial], list[NewTrial]]:
-        """Read the study and choose ``count`` new trials: abandoned points first, then the
-        strategy's suggestions. Returns the trials read and the trials to create."""
+    def _propose(self, count: int, trials: list[Trial]) -> tuple[list[Trial], list[NewTrial]]:
+        """Choose ``count`` new trials knowing ``trials`` (every trial of the study):
+        abandoned points first, then the strategy's suggestions. Returns ``trials`` and the
+        trials to create."""
         base = {"worker": self._worker}
         state = self._storage.get_study_by_id(self._study_id).strategy_state
         self._strategy.load_state_dict(state or {})
-        trials = self._storage.get_trials(self._study_id)
         retried = {t.retry_of for t in trials if t.retry_of is not None}
         new = [
             NewTrial(params=t.params, attrs={**base, "source": "retry"}, retry_of=t.id)
@@ -321,9 +330,16 @@ class Study:
                         return None
                 seen += len(latest)
 
+    def _key(self, t: Trial) -> tuple[tuple[str, Any], ...]:
+        """``params_key`` of a stored trial, cached by id (a trial's params never change)."""
+        key = self._keys.get(t.id)
+        if key is None:
+            key = self._keys[t.id] = params_key(t.params)
+        return key
+
     def _suggest(self, count: int, history: History) -> list[Suggestion]:
         """``count`` suggestions distinct from each other and from every stored trial."""
-        seen = {params_key(t.params) for t in history.trials}
+        seen = {self._key(t) for t in history.trials}
         seen |= {params_key(p) for p in history.extra_pending}
         chosen: list[Suggestion] = []
         h = history
@@ -517,15 +533,25 @@ class Study:
 
     def abandon_stale(self) -> list[Trial]:
         """Abandon RUNNING trials whose lease expired or whose process on this host died."""
+        running = self._storage.get_trials(self._study_id, states=[TrialState.RUNNING])
+        return self._abandon(self._stale(running))
+
+    def _stale(self, trials: Sequence[Trial]) -> dict[int, str]:
+        """RUNNING ``trials`` to abandon, with the reason: lease expired, or worker gone."""
         now = time.time()
         stale: dict[int, str] = {}
-        for t in self._storage.get_trials(self._study_id, states=[TrialState.RUNNING]):
+        for t in trials:
+            if t.state != TrialState.RUNNING:
+                continue
             if t.lease_expires_at is not None and t.lease_expires_at < now:
                 stale[t.id] = "lease expired"
-            elif worker_alive(str(t.attrs.get("worker", ""))) is False:
+            elif "worker" in t.attrs and worker_alive(str(t.attrs["worker"])) is False:
                 stale[t.id] = f"worker {t.attrs['worker']} is gone"
+        return stale
+
+    def _abandon(self, stale: dict[int, str]) -> list[Trial]:
         out: list[Trial] = []
-        for reason in set(stale.values()):
+        for reason in sorted(set(stale.values())):
             ids = [i for i, r in stale.items() if r == reason]
             out += self._storage.abandon_trials(self._study_id, ids, reason)
         return out

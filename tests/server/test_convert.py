@@ -1,0 +1,121 @@
+"""Proto <-> bbo conversion: round trips and the errors of malformed messages."""
+
+from __future__ import annotations
+
+import pytest
+from bbo.server import convert as cv
+
+import bbo
+from bbo.api.v1 import optimizer_pb2 as pb
+from bbo.exceptions import InvalidArgumentError, InvalidSpaceError, InvalidValueError
+from bbo.study.spec import StudySpec
+from bbo.study.trial import Constraint, Objective, Trial, TrialState
+
+SPACE = bbo.Space(
+    {
+        "x": bbo.Float(-5.0, 10.0),
+        "lr": bbo.Float(1e-5, 1e-1, log=True),
+        "layers": bbo.Int(1, 8),
+        "units": bbo.Int(16, 1024, log=True),
+        "act": bbo.Categorical(["relu", "tanh"]),
+        "flag": bbo.Categorical([True, False]),
+        "mixed": bbo.Categorical([1, 2.5, "auto"]),
+        "bs": bbo.Ordinal([16, 32, 64]),
+    }
+)
+
+
+def test_spec_round_trip():
+    spec = StudySpec(
+        space=SPACE,
+        objectives=(Objective("loss", "minimize"), Objective("acc", "maximize")),
+        constraints=(Constraint("latency", "<=", 20.0), Constraint("mem", ">=", -1.5)),
+        strategy="gp",
+        strategy_options={"n_init": 5, "acquisition": "qLogNEI", "nested": {"a": [1, 2.5]}},
+        seed=123,
+    )
+    msg = cv.spec_to_pb(spec)
+    back = cv.spec_from_pb(pb.StudySpec.FromString(msg.SerializeToString()))
+    assert back == spec and list(back.space) == list(SPACE)  # order kept
+    assert back.strategy_options["n_init"] == 5 and isinstance(back.strategy_options["n_init"], int)
+    kw = cv.study_kwargs_from_pb(msg)
+    assert kw["seed"] == 123 and kw["direction"] == list(spec.objectives)
+    msg.ClearField("seed")
+    assert cv.study_kwargs_from_pb(msg)["seed"] is None
+
+
+def test_defaults_of_an_almost_empty_spec():
+    msg = pb.StudySpec(space=[pb.Parameter(name="x", int_param=pb.IntParam(low=0, high=3))])
+    kw = cv.study_kwargs_from_pb(msg)
+    assert kw["direction"] == "minimize" and kw["strategy"] == "auto" and kw["constraints"] == []
+    assert kw["space"] == bbo.Space({"x": bbo.Int(0, 3)})
+
+
+def test_trial_round_trip():
+    full = Trial(
+        id=7,
+        params={"x": 1.5, "layers": 3, "act": "tanh", "flag": False},
+        state=TrialState.COMPLETED,
+        values={"value": 0.25, "latency": 3.0},
+        value=0.25,
+        samples=(0.2, 0.3),
+        reason="ok",
+        attrs={"source": "gp", "request_id": "r", "acq": 0.125, "n": 4},
+        retry_of=2,
+        client_id="w-1",
+        lease_expires_at=None,
+        created_at=1700000000.5,
+        finished_at=1700000001.25,
+    )
+    running = Trial(id=0, params={"x": 0.0}, lease_expires_at=1700000100.0, created_at=1.0)
+    for t in (full, running):
+        msg = pb.Trial.FromString(cv.trial_to_pb(t).SerializeToString())
+        assert cv.trial_from_pb(msg) == t
+    assert type(cv.trial_from_pb(cv.trial_to_pb(full)).params["layers"]) is int
+    assert type(cv.trial_from_pb(cv.trial_to_pb(full)).params["flag"]) is bool
+
+
+@pytest.mark.parametrize(
+    ("params", "exc", "needle"),
+    [
+        ([], InvalidSpaceError, "at least one parameter"),
+        ([pb.Parameter(name="x")], InvalidSpaceError, "must set one of float/int"),
+        ([pb.Parameter(float_param=pb.FloatParam(low=0, high=1))], InvalidSpaceError, "name"),
+        (
+            [pb.Parameter(name="x", float_param=pb.FloatParam(low=3, high=1))],
+            InvalidSpaceError,
+            "`low < high` must hold, got low=3.0, high=1.0",
+        ),
+        (
+            [pb.Parameter(name="x", float_param=pb.FloatParam(low=0, high=1))] * 2,
+            InvalidSpaceError,
+            "unique, got 'x' twice",
+        ),
+        (
+            [pb.Parameter(name="c", categorical_param=pb.CategoricalParam(choices=[pb.Scalar()]))],
+            InvalidValueError,
+            "must set one of its values",
+        ),
+        (
+            [pb.Parameter(name="x", float_param=pb.FloatParam(low=0, high=float("nan")))],
+            InvalidSpaceError,
+            "finite",
+        ),
+    ],
+)
+def test_malformed_spaces_name_the_field_and_rule(params, exc, needle):
+    with pytest.raises(exc) as e:
+        cv.space_from_pb(params)
+    assert needle in str(e.value)
+
+
+def test_bad_enums_are_invalid_arguments():
+    space = [pb.Parameter(name="x", float_param=pb.FloatParam(low=0, high=1))]
+    with pytest.raises(InvalidArgumentError, match=r"objectives\[0\].direction"):
+        cv.study_kwargs_from_pb(
+            pb.StudySpec(space=space, objectives=[pb.Objective(name="v", direction=9)])
+        )
+    with pytest.raises(InvalidArgumentError, match=r"constraints\[0\].op"):
+        cv.study_kwargs_from_pb(pb.StudySpec(space=space, constraints=[pb.Constraint(metric="m")]))
+    with pytest.raises(InvalidArgumentError, match="other than UNSPECIFIED"):
+        cv.state_from_pb(0, "states[0]")

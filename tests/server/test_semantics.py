@@ -1,0 +1,267 @@
+"""The contract of docs/grpc.md, over the wire: idempotency, leases, batching, paging,
+the Pareto set, errors and limits (an in-process server on a loopback port)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+
+import grpc
+import pytest
+from bbo.server.app import ServerThread
+from bbo.server.errors import TABLE, error_from_rpc, status_of
+
+import bbo
+from bbo import exceptions as ex
+from bbo.api.v1 import optimizer_pb2 as pb
+from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
+from bbo.client import Client, RemoteStudy
+from bbo.space import params_key
+
+SPACE = bbo.Space({"x": bbo.Float(0.0, 1.0), "c": bbo.Categorical(["a", "b", "c"])})
+
+
+def _study(client: Client, **kw) -> RemoteStudy:
+    kw.setdefault("strategy", "random")
+    return client.create_study(SPACE, name=f"t-{uuid.uuid4().hex[:8]}", seed=0, **kw)
+
+
+@pytest.fixture
+def stub(server: ServerThread):
+    with grpc.insecure_channel(server.target) as ch:
+        yield pb_grpc.OptimizerStub(ch)
+
+
+def _code(fn, req) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as e:
+        fn(req, timeout=10)
+    return e.value.code()
+
+
+def test_ask_is_idempotent_per_client_id(client):
+    s = _study(client)
+    first = s.ask(2, client_id="worker-1", lease=30)
+    again = s.ask(2, client_id="worker-1", lease=60)
+    assert [t.id for t in again] == [t.id for t in first] == [0, 1]
+    assert again[0].params == first[0].params
+    assert s.trial(0).lease_expires_at > first[0].lease_expires_at + 20  # lease renewed
+    other = s.ask(client_id="worker-2")
+    assert other.id == 2 and other.client_id == "worker-2"
+    s.tell(first[0], 0.5)
+    topped = s.ask(2, client_id="worker-1")  # one still held, one new
+    assert [t.id for t in topped] == [1, 3]
+    anon = [s.ask().id for _ in range(2)]  # a fresh client id per call: new trials
+    assert anon == [4, 5]
+
+
+def test_tell_retry_with_the_same_request_id_gets_the_same_answer(client, stub):
+    s = _study(client)
+    t = s.ask()
+    req = pb.TellRequest(study=s.name, trial_id=t.id, request_id="r-1", value=0.25)
+    first = stub.Tell(req, timeout=10)
+    assert stub.Tell(req, timeout=10) == first  # a retry: applied once, same answer
+    assert first.trial.attrs["request_id"] == "r-1" and first.trial.value == 0.25
+    conflict = pb.TellRequest(study=s.name, trial_id=t.id, request_id="r-2", value=0.5)
+    assert _code(stub.Tell, conflict) == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(ex.TrialFinishedError, match="different result"):
+        s.tell(t, 0.5)
+    assert s.trial(t.id).value == 0.25 and len(s.trials) == 1
+
+
+def test_expired_lease_is_reoffered_and_late_tells_follow_the_rule(client):
+    s = _study(client)
+    lost, kept = s.ask(2, lease=0.4)
+    assert s.heartbeat([kept], 60.0) == 1
+    time.sleep(0.6)
+    retry = s.ask()
+    assert (retry.retry_of, retry.params) == (lost.id, lost.params)
+    assert s.trial(lost.id).state == bbo.TrialState.ABANDONED
+    assert s.trial(lost.id).reason == "lease expired"
+    assert s.trial(kept.id).state == bbo.TrialState.RUNNING
+    assert s.heartbeat([lost], 60.0) == 0  # an abandoned trial has no lease to extend
+    late = s.tell(lost, 1.0)  # accepted: its retry has not finished
+    assert late.state == bbo.TrialState.COMPLETED
+    # a second lost trial whose retry finishes first: its late tell is refused
+    (gone,) = s.ask(1, lease=0.3)
+    time.sleep(0.5)
+    (retry2,) = s.ask(1)
+    assert retry2.retry_of == gone.id
+    s.tell(retry2, 2.0)
+    with pytest.raises(ex.TrialFinishedError, match=f"re-evaluated as trial {retry2.id}"):
+        s.tell(gone, 3.0)
+
+
+def test_concurrent_asks_are_served_by_one_batch(server, client):
+    """Asks queued while a batch computes are answered together by the next computation,
+    each with its own distinct trials."""
+    s = _study(client)
+    s.ask()  # loads the study into the server's cache
+    batcher = server.service._studies[s.name].batcher
+    before = batcher.batches
+    release = threading.Event()
+    blockers = [server.service.ask_pool.submit(release.wait) for _ in range(2)]  # pool busy
+    results: dict[int, list] = {}
+
+    def worker(i: int) -> None:
+        results[i] = s.ask(2)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(10)]
+    for th in threads:
+        th.start()
+    deadline = time.time() + 10
+    while len(batcher._queue) < 9 and time.time() < deadline:  # 1 computing, 9 waiting
+        time.sleep(0.01)
+    release.set()
+    for th in threads:
+        th.join(10)
+    for b in blockers:
+        b.result(5)
+    assert batcher.batches - before == 2 and batcher.largest == 9
+    trials = [t for ts in results.values() for t in ts]
+    assert len(trials) == 20 and all(len(ts) == 2 for ts in results.values())
+    assert len({t.id for t in trials}) == 20
+    assert len({params_key(t.params) for t in trials}) == 20  # no duplicate points
+
+
+def test_list_trials_pages_and_since(client, stub):
+    s = _study(client)
+    ts = s.ask(7)
+    for t in ts[:3]:
+        s.tell(t, float(t.id))
+    assert [t.id for t in s.get_trials(page_size=2)] == list(range(7))  # 4 pages
+    assert [t.id for t in s.get_trials(since=4)] == [5, 6]
+    done = s.get_trials(states=[bbo.TrialState.COMPLETED])
+    assert [t.id for t in done] == [0, 1, 2] and done[1].value == 1.0
+    page = stub.ListTrials(pb.ListTrialsRequest(study=s.name, page_size=3), timeout=10)
+    assert [t.id for t in page.trials] == [0, 1, 2] and page.next_page_token == "2"
+    bad = pb.ListTrialsRequest(study=s.name, page_token="x")
+    assert _code(stub.ListTrials, bad) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_best_and_pareto_set(client):
+    s = client.create_study(
+        SPACE,
+        {"loss": "minimize", "acc": "maximize"},
+        strategy="random",
+        seed=1,
+        name=f"mo-{uuid.uuid4().hex[:8]}",
+    )
+    assert s.best == []
+    ts = s.ask(4)
+    s.tell(ts[0], {"loss": 1.0, "acc": 0.9})
+    s.tell(ts[1], {"loss": 2.0, "acc": 0.95})
+    s.tell(ts[2], {"loss": 2.0, "acc": 0.8})  # dominated by ts[0]
+    s.tell(ts[3], {"loss": 0.5, "acc": 0.5, "latency": 3.0})
+    assert sorted(t.id for t in s.best) == [0, 1, 3]
+    single = _study(client)
+    assert single.best is None
+    a, b = single.ask(2)
+    single.tell(a, 2.0)
+    single.tell(b, samples=[0.5, 1.5, 1.0])
+    assert single.best.id == b.id and single.best.samples == (0.5, 1.5, 1.0)
+
+
+def test_studies_get_list_delete_and_conflicts(client):
+    s = _study(client, strategy="gp", strategy_options={"n_init": 5, "acquisition": "qUCB"})
+    got = client.get_study(s.name)
+    assert got.spec == s.spec and got.spec.strategy == "gp"
+    assert got.spec.strategy_options == {"n_init": 5, "acquisition": "qUCB"}  # 5 stays an int
+    assert s.name in client.list_studies()
+    same = client.create_study(SPACE, name=s.name, strategy="sobol")  # get: same definition
+    assert client.get_study(s.name).spec.strategy == "sobol"  # strategy may change on reopen
+    assert same.seed == s.seed  # seed=None keeps the stored seed
+    with pytest.raises(ex.StudyConflictError, match="already exists with a different definition"):
+        client.create_study(bbo.Space({"y": bbo.Int(0, 3)}), name=s.name)
+    client.delete_study(s.name)
+    with pytest.raises(ex.StudyNotFoundError, match="no study named"):
+        client.get_study(s.name)
+    with pytest.raises(ex.StudyNotFoundError):
+        s.ask()
+
+
+def test_errors_and_limits_map_to_status_codes(client, stub):
+    s = _study(client)
+    t = s.ask()
+    cases = [
+        (stub.Ask, pb.AskRequest(study=s.name, count=17), grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (stub.Ask, pb.AskRequest(study=s.name, count=-1), grpc.StatusCode.INVALID_ARGUMENT),
+        (stub.Ask, pb.AskRequest(study="", count=1), grpc.StatusCode.INVALID_ARGUMENT),
+        (stub.Ask, pb.AskRequest(study="nope"), grpc.StatusCode.NOT_FOUND),
+        (
+            stub.Ask,
+            pb.AskRequest(study=s.name, lease_seconds=math.inf),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            stub.Tell,
+            pb.TellRequest(study=s.name, trial_id=t.id, value=math.nan),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            stub.Tell,
+            pb.TellRequest(study=s.name, trial_id=t.id, samples=[1.0] * 101),
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+        ),
+        (stub.Tell, pb.TellRequest(study=s.name, trial_id=t.id), grpc.StatusCode.INVALID_ARGUMENT),
+        (
+            stub.Tell,
+            pb.TellRequest(study=s.name, trial_id=99, value=1.0),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            stub.Tell,
+            pb.TellRequest(study=s.name, trial_id=t.id, value=1.0, failed=True),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (stub.CreateStudy, pb.CreateStudyRequest(name="e"), grpc.StatusCode.INVALID_ARGUMENT),
+    ]
+    for fn, req, code in cases:
+        assert _code(fn, req) == code, req
+    with pytest.raises(grpc.RpcError) as nan:
+        stub.Tell(pb.TellRequest(study=s.name, trial_id=t.id, value=math.nan), timeout=10)
+    err = error_from_rpc(nan.value)  # what the Python client raises
+    assert type(err) is ex.InvalidValueError
+    assert "metric 'value' must be finite, got nan" in str(err)
+    with pytest.raises(ex.ResourceExhaustedError, match=r"`count <= 16` must hold"):
+        s.ask(17)
+    bad_space = pb.CreateStudyRequest(
+        name="bad",
+        spec=pb.StudySpec(space=[pb.Parameter(name="x", float_param=pb.FloatParam(low=3, high=1))]),
+    )
+    with pytest.raises(grpc.RpcError) as e:
+        stub.CreateStudy(bad_space, timeout=10)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "`low < high` must hold" in e.value.details()
+    assert s.trial(t.id).state == bbo.TrialState.RUNNING  # nothing changed
+
+
+def test_the_error_table_covers_every_class():
+    assert TABLE[ex.TrialFinishedError] == grpc.StatusCode.FAILED_PRECONDITION
+    assert TABLE[ex.StudyConflictError] == grpc.StatusCode.ALREADY_EXISTS
+    assert TABLE[ex.InvalidParamsError] == grpc.StatusCode.INVALID_ARGUMENT
+    assert TABLE[ex.UnauthenticatedError] == grpc.StatusCode.UNAUTHENTICATED
+    assert all(code != grpc.StatusCode.UNKNOWN for code in TABLE.values())
+    code, details, _ = status_of(ZeroDivisionError("boom"))
+    assert code == grpc.StatusCode.INTERNAL and "ZeroDivisionError: boom" in details
+    assert status_of(ex.TrialNotFoundError("no trial 3"))[2] == (
+        ("bbo-error", "TrialNotFoundError"),
+    )
+
+
+def test_health_and_reflection(server):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    with grpc.insecure_channel(server.target) as ch:
+        health = health_pb2_grpc.HealthStub(ch)
+        for name in ("", "bbo.v1.Optimizer"):
+            res = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=10)
+            assert res.status == health_pb2.HealthCheckResponse.SERVING
+        refl = reflection_pb2_grpc.ServerReflectionStub(ch)
+        (res,) = refl.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10
+        )
+        names = {s.name for s in res.list_services_response.service}
+        assert {"bbo.v1.Optimizer", "grpc.health.v1.Health"} <= names
