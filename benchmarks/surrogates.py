@@ -53,7 +53,7 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
 SMALL: dict[str, Any] = {
     "problems": ["levi-bimodal", "gramacy-lee-2008"],
     "seeds": 2,
-    "budget": 16,
+    "budget": 14,
     "replicates": 10,
 }
 FULL: dict[str, Any] = {"problems": None, "seeds": 5, "budget": 50, "replicates": 20}
@@ -118,7 +118,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--problems", type=harness.csv, help=f"from {list(PROBLEMS)}")
     p.add_argument("--methods", type=harness.csv, help=f"from {list(METHODS)}")
     p.add_argument("--seeds", type=int, help="seeds 0..S-1 (default 2; --full 5)")
-    p.add_argument("--budget", type=int, help="evaluations per run (default 16; --full 50)")
+    p.add_argument("--budget", type=int, help="evaluations per run (default 14; --full 50)")
     p.add_argument("--replicates", type=int, help="samples per evaluation (10; --full 20)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--full", action="store_true", help="every problem, 5 seeds, 50 evaluations")
