@@ -20,12 +20,11 @@ from pathlib import Path
 
 import grpc
 from bbo.server.auth import TokenAuth, check_bind
-from bbo.server.service import Limits, OptimizerService
+from bbo.server.service import Limits, OptimizerService, generic_handler
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bbo.api.v1 import optimizer_pb2 as pb
-from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
 from bbo.exceptions import ConfigError
 from bbo.study.storage import Storage, open_storage
 
@@ -101,7 +100,7 @@ async def start(storage: str | Storage | None, config: ServerConfig | None = Non
         ],
     )
     service = OptimizerService(st, config.limits, ask_threads=config.ask_threads)
-    pb_grpc.add_OptimizerServicer_to_server(service, server)
+    server.add_generic_rpc_handlers((generic_handler(service),))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

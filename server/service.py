@@ -24,6 +24,7 @@ from bbo.server.convert import (
     trial_to_pb,
 )
 from bbo.server.errors import status_of
+from google.protobuf.message import DecodeError
 
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
@@ -256,6 +257,33 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         best = await self._io(lambda: entry.study.best)
         trials = best if isinstance(best, list) else [best] if best is not None else []
         return pb.GetBestResponse(trials=[trial_to_pb(t) for t in trials])
+
+
+def generic_handler(service: OptimizerService) -> grpc.GenericRpcHandler:
+    """The service's method handlers, decoding requests themselves: grpc's own decoding
+    answers an undecodable message with UNKNOWN; here it is INVALID_ARGUMENT."""
+    handlers = {}
+    for name, method in pb.DESCRIPTOR.services_by_name["Optimizer"].methods_by_name.items():
+        handlers[name] = grpc.unary_unary_rpc_method_handler(
+            _decoding(getattr(service, name), getattr(pb, method.input_type.name)),
+            response_serializer=getattr(pb, method.output_type.name).SerializeToString,
+        )
+    return grpc.method_handlers_generic_handler("bbo.v1.Optimizer", handlers)
+
+
+def _decoding(impl: Callable[..., Awaitable[Any]], request_type: Any) -> Callable[..., Any]:
+    async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            request = request_type.FromString(raw)
+        except DecodeError as e:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"malformed {request_type.DESCRIPTOR.full_name} message: {e}",
+                trailing_metadata=(("bbo-error", "InvalidValueError"),),
+            )
+        return await impl(request, context)
+
+    return handle
 
 
 def _exists(storage: Storage, name: str) -> bool:
