@@ -163,6 +163,16 @@ def test_values_postgresql_refuses_are_invalid_and_change_nothing(postgres_url):
     assert study.tell(t, 1.0).value == 1.0  # the connection is still usable
 
 
+def test_an_idle_pool_survives_a_server_restart(postgres_url, postgres_server):
+    st = open_storage(postgres_url)
+    rec, _ = st.get_or_create_study("a", SPEC)
+    st.create_trials(rec.id, [NewTrial({"x": 0.5})])
+    postgres_server.restart()  # every pooled connection is now dead
+    time.sleep(1.2)  # idle past the threshold: the next checkout pings and reconnects
+    assert st.count_trials(rec.id) == 1
+    assert st.create_trials(rec.id, [NewTrial({"x": 0.6})])[0].id == 1
+
+
 # -- several processes on one study ----------------------------------------------------------
 
 _WORKER = r"""
@@ -250,10 +260,6 @@ def _shared_study_run(url: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
-def test_four_processes_share_one_study(backend, request, tmp_path):
-    if backend == "postgres":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
-    _shared_study_run(url, tmp_path)
+def test_four_processes_share_one_study(postgres_url, tmp_path):
+    # (the same on one SQLite file: tests/study/test_durability.py)
+    _shared_study_run(postgres_url, tmp_path)
