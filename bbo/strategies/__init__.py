@@ -15,6 +15,7 @@ _REGISTRY: dict[str, str] = {
     "random": "bbo.strategies.random:RandomSearch",
     "sobol": "bbo.strategies.sobol:SobolSearch",
     "gp": "bbo.strategies.gp:GPStrategy",
+    "bnn": "bbo.strategies.bnn:BNNStrategy",
     "wasserstein": "bbo.strategies.wasserstein:WassersteinStrategy",
     "cmaes": "bbo.strategies.cmaes:CMAESStrategy",
     "de": "bbo.strategies.de:DEStrategy",
