@@ -70,7 +70,7 @@ def write_plots(
     files: dict[str, Path] = {}
     for kind, fig in figs.items():
         path = out / f"{kind}.png"
-        fig.savefig(path, facecolor="white")
+        fig.savefig(path, facecolor="white", dpi=150)
         plt.close(fig)
         files[kind] = path
     return files, skipped

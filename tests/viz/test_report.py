@@ -1,0 +1,85 @@
+"""`bbo report`: one self-contained HTML page, checked in a real headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM = next(
+    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp_path / "chromium-profile"
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def report(stored, tmp_path_factory):
+    from bbo.cli.app import app
+    from typer.testing import CliRunner
+
+    url, study, _ = stored
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = CliRunner().invoke(app, ["report", "plotdemo", "-o", str(out), "--storage", url])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"wrote {out}"
+    return out, study
+
+
+def test_report_is_self_contained(report):
+    path, _ = report
+    text = path.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)=["'](?!data:)""", text)  # nothing fetched
+    assert len(re.findall(r'src="data:image/png;base64,', text)) == 4  # no Pareto: 1 objective
+    assert "Pareto front: not drawn (single-objective study)" in text
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (scripts/deps/chromium.sh installs Debian's chromium)",
+)
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    import matplotlib.image as mpimg
+
+    path, study = report
+    dom = _chromium(tmp_path, "--dump-dom", path.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    # the page's load handler counted the images the browser decoded
+    assert 'data-images-decoded="4"' in html
+    assert '<h1 id="title">Study plotdemo</h1>' in html
+    trials = re.search(r'<table id="trials">.*?</table>', html, re.S)
+    assert trials is not None
+    rows = re.findall(r"<tr[ >]", trials.group(0))
+    assert len(rows) == 1 + len(study.trials)  # header + one row a trial
+    best = re.search(r'<table id="best">.*?</table>', html, re.S)
+    assert best is not None and f"<td>{study.best.id}</td>" in best.group(0)
+    assert 'class="l FAILED">FAILED' in html
+
+    shot = tmp_path / "report.png"
+    run = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,1800", path.as_uri())
+    assert run.returncode == 0, run.stderr[-2000:]
+    img = mpimg.imread(shot)
+    assert img.shape[:2] == (1800, 1200)
+    assert img[..., :3].std() > 0.08  # text, tables and plots, not a blank page
