@@ -260,15 +260,18 @@ class CMAESStrategy:
         if not self._state:
             self._state = self._new_run(0, self._start(history))
         out: list[Suggestion] = []
+        stale = True  # a member with a result was added: the generation may be complete
         for _ in range(50 * n + 20 * self._state["cma"]["lam"]):
             if len(out) == n:
                 break
-            self._advance(ledger)
+            if stale:
+                self._advance(ledger)
             x, params = self._draw()
             key = params_key(params)
             st = self._state
             member = {"x": as_floats(x), "params": params, "new": not ledger.known(key)}
             st["members"].append(member)
+            stale = ledger.outcome(key) is not None
             if member["new"]:
                 ledger.add_pending(key)
                 info = {"cmaes": {"run": st["run"], "gen": st["cma"]["gen"]}}

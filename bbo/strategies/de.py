@@ -107,12 +107,15 @@ class DEStrategy:
         if not self._state:
             self._state = self._fresh()
         out: list[Suggestion] = []
+        stale = True  # a trial with a result was added: selection may be due
         for _ in range(50 * n + 20 * self.popsize):
             if len(out) == n:
                 break
-            self._advance(ledger)
+            if stale:
+                self._advance(ledger)
             member = self._draw(ledger)
             self._state["members"].append(member)
+            stale = ledger.outcome(params_key(member["params"])) is not None
             if member["new"]:
                 ledger.add_pending(params_key(member["params"]))
                 info = {"de": {"run": self._state["run"], "gen": self._state["gen"]}}

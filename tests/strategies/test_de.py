@@ -135,11 +135,11 @@ def _play(study, rounds):
 def test_reopened_sqlite_study_continues_the_same_run(tmp_path):
     url = f"sqlite:///{tmp_path / 'de.db'}"
     first = bbo.Study(MIXED, strategy="de", seed=11, storage=url, name="de")
-    a = _play(first, 7)
+    a = _play(first, 5)
     del first
     again = bbo.Study.load("de", url)
-    a += _play(again, 7)
-    ref = _play(bbo.Study(MIXED, strategy="de", seed=11), 14)
+    a += _play(again, 5)
+    ref = _play(bbo.Study(MIXED, strategy="de", seed=11), 10)
     assert a == ref
     state = again._strategy.state_dict()
     assert state["gen"] >= 3
