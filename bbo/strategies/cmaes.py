@@ -296,10 +296,13 @@ class CMAESStrategy:
 
     # -- internals --------------------------------------------------------------------------------
     def _start(self, history: History) -> np.ndarray:
-        """First mean: the best feasible completed point if the study has one (a warm start
-        from added trials), else the centre of the cube."""
+        """First mean: the best completed point if the study has one (feasible first; a
+        warm start from added trials, or the incumbent when a portfolio hands over), else
+        the centre of the cube."""
         if len(history.completed):
-            return history.X[int(np.argmin(history.Y[:, 0]))]
+            violation = np.maximum(history.C, 0.0).sum(1)
+            best = np.lexsort((history.Y[:, 0], violation))[0]
+            return history.X[int(best)]
         return np.full(self.space.dim, 0.5)
 
     def _new_run(self, run: int, mean: np.ndarray) -> dict[str, Any]:

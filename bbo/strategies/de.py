@@ -210,7 +210,7 @@ class DEStrategy:
                 continue
             m = st["members"][k]
             st["pop"][i] = {"u": m["u"], "params": m["params"], "o": o.to_list()}
-            if m["F"] is not None:  # not an initial point beyond NP
+            if m["F"] is not None and m["new"]:  # a trial vector we asked (not a duplicate)
                 s_F.append(m["F"])
                 s_CR.append(m["CR"])
         if s_F:

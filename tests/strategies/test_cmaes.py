@@ -12,9 +12,10 @@ import pytest
 
 import bbo
 from bbo.exceptions import InvalidArgumentError
+from bbo.space import params_key
 from bbo.strategies import History
 from bbo.strategies.cmaes import CMA, CMAESStrategy
-from bbo.strategies.evolution import Lattice
+from bbo.strategies.evolution import FAILED, FEASIBLE, VIOLATING, Lattice, Ledger
 from bbo.study.trial import Objective, Trial, TrialState
 from bbo.testing.functions import rosenbrock, sphere
 
@@ -241,3 +242,30 @@ def test_lattice_snaps_to_the_decoded_level_even_for_huge_integer_ranges():
     t = lattice.threshold(0, 0)  # between a = 1 and a = 2
     assert space.decode(np.array([t - 1e-9, 0.5, 0.5, 0.5, 0.5]))["a"] == 1
     assert space.decode(np.array([t + 1e-9, 0.5, 0.5, 0.5, 0.5]))["a"] == 2
+
+
+def test_warm_start_at_the_best_feasible_point_and_constraint_ranking():
+    space = bbo.Space({"x": bbo.Float(0.0, 10.0), "y": bbo.Float(0.0, 10.0)})
+    study = bbo.Study(space, constraints=["c <= 0"], strategy="cmaes", seed=0)
+    study.add({"x": 1.0, "y": 1.0}, {"value": -5.0, "c": 2.0})  # better value, infeasible
+    study.add({"x": 8.0, "y": 6.0}, {"value": 3.0, "c": -1.0})  # the best feasible point
+    study.add({"x": 5.0, "y": 5.0}, failed=True)
+    study.ask()
+    assert study._strategy.state_dict()["cma"]["mean"] == [0.8, 0.6]
+    # the ledger ranks feasible < violating (by violation) < failed
+    ledger = Ledger(
+        History(space, study.objectives, tuple(study.trials), constraints=study.constraints),
+        "cmaes",
+    )
+    outcomes = [ledger.outcome(params_key(t.params)) for t in study.trials]
+    assert [(o.tier, o.value) for o in outcomes[:3]] == [
+        (VIOLATING, 2.0),
+        (FEASIBLE, 3.0),
+        (FAILED, 0.0),
+    ]
+    assert outcomes[3] is None  # the asked trial is running
+    assert sorted(o.key for o in outcomes[:3]) == [
+        outcomes[1].key,
+        outcomes[0].key,
+        outcomes[2].key,
+    ]
