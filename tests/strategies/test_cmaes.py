@@ -132,19 +132,23 @@ def test_batch_is_a_population_slice_and_larger_asks_stay_distinct():
 
 
 def test_failures_out_of_order_tells_and_abandoned_trials():
-    """x0 > 2 crashes; tells come in reverse order; one trial per batch is abandoned and
-    retried by the study. The run still converges to the optimum at the origin."""
+    """x0 > 1 crashes, x1 < -1 is infeasible; tells come in reverse order; one trial per
+    batch is abandoned and retried by the study. The run still converges to the optimum at
+    the origin."""
     study = bbo.Study(SPHERE5, strategy="cmaes", seed=2)
     for _ in range(60):
         batch = study.ask(8)
         study.abandon([batch[0]])
         for t in reversed(batch[1:]):
-            if t.params["x0"] > 2.0:
+            if t.params["x0"] > 1.0:
                 study.tell(t, failed=True)
+            elif t.params["x1"] < -1.0:
+                study.tell(t, infeasible=True)
             else:
                 study.tell(t, sphere(*t.params.values()))
     states = [t.state for t in study.trials]
     assert states.count(TrialState.FAILED) > 5
+    assert states.count(TrialState.INFEASIBLE) > 5
     assert states.count(TrialState.ABANDONED) == 60
     assert any(t.retry_of is not None for t in study.trials)
     assert study.best.value < 1e-2
