@@ -193,7 +193,7 @@ def gbnf_grammar(space: Space, k: int, normalize: bool) -> str:
         fields.append(_lit(("," if i else "") + json.dumps(name) + ":") + " " + value)
     rules.insert(1, 'point ::= "{" ' + " ".join(fields) + ' "}"')
     rules += [
-        'num ::= "-"? [0-9]{1,7} ("." [0-9]{1,8})?',
+        'num ::= "-"? [0-9]{1,15} ("." [0-9]{1,8})?',
         'unit ::= "0" ("." [0-9]{1,4})? | "1" (".0")?',
         'int ::= "-"? [0-9]{1,9}',
     ]

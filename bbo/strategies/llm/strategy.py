@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bbo.exceptions import InvalidArgumentError
-from bbo.space import Space
+from bbo.space import Space, params_key
 from bbo.strategies.base import History, Suggestion
 from bbo.strategies.llm.client import ChatClient
 from bbo.strategies.llm.options import LLMOptions
@@ -96,7 +96,8 @@ class LLMStrategy:
     def _fill(
         self, short: int, history: History, prop: Proposal, counts: dict[str, Any]
     ) -> list[Suggestion]:
-        """``short`` points from the fallback design, each recording why."""
+        """``short`` points from the fallback design, each recording why; points of the design
+        that repeat a trial or an LLM point are skipped (a finite space can make it repeat)."""
         if prop.errors:
             reason = "; ".join(prop.errors)
         else:
@@ -106,8 +107,16 @@ class LLMStrategy:
             )
         failed = [c for c in prop.calls if c["error"] or not c.get("accepted")]
         info = {"llm_fallback": reason, "llm_failed_calls": failed, "llm_counts": counts}
+        seen = {params_key(t.params) for t in history.trials}
+        seen |= {params_key(p) for p in [*history.extra_pending, *prop.configs]}
         h = history.with_pending([*prop.configs])
-        return [Suggestion(s.params, s.source, info) for s in self._fallback.suggest(short, h)]
+        out: list[Suggestion] = []
+        for s in self._fallback.suggest(2 * short + 4, h):
+            key = params_key(s.params)
+            if key not in seen and len(out) < short:
+                seen.add(key)
+                out.append(Suggestion(s.params, s.source, info))
+        return out
 
     def _select(
         self, pool: list[Suggestion], n: int, history: History, seed: int

@@ -317,3 +317,31 @@ def test_gp_mode_scores_the_pool_with_the_acquisition():
 def test_client_option_must_be_a_client():
     with pytest.raises(InvalidArgumentError, match="complete"):
         LLMStrategy(SPACE, seed=0, client="http://x")  # type: ignore[arg-type]
+
+
+def test_study_yaml_strategy_options_are_validated(tmp_path):
+    from bbo.exceptions import ConfigError
+    from bbo.run.config import load_config
+
+    path = tmp_path / "study.yaml"
+    text = """name: t
+space:
+  x: {type: float, low: 0, high: 1}
+objective:
+  command: ["echo", "1"]
+strategy: {name: llm, task: "a task", temperature: %s, base_url: "http://localhost:8080/v1"}
+budget: 3
+"""
+    path.write_text(text % 5)
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert str(e.value) == (
+        f"{path}: strategy: llm option `temperature` must be a number in [0, 2], got 5"
+    )
+    path.write_text(text % 0.5)
+    config, _ = load_config(path)
+    assert config.strategy.options == {
+        "task": "a task",
+        "temperature": 0.5,
+        "base_url": "http://localhost:8080/v1",
+    }
