@@ -29,8 +29,11 @@ class AskBatcher:
         self._executor = executor
         self._queue: list[tuple[AskRequest, asyncio.Future[list[Trial]]]] = []
         self._task: asyncio.Task[None] | None = None
-        self.batches = 0  # computations run (for tests and metrics)
-        self.largest = 0  # most requests served by one computation
+        self.sizes: list[int] = []  # requests served by each computation (tests, metrics)
+
+    @property
+    def batches(self) -> int:
+        return len(self.sizes)
 
     async def ask(self, request: AskRequest) -> list[Trial]:
         loop = asyncio.get_running_loop()
@@ -46,8 +49,7 @@ class AskBatcher:
             batch, self._queue = self._queue, []
             study = self._study()
             requests = [r for r, _ in batch]
-            self.batches += 1
-            self.largest = max(self.largest, len(batch))
+            self.sizes.append(len(batch))
             try:
                 results = await loop.run_in_executor(self._executor, study.ask_many, requests)
             except Exception as err:
