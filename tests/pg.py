@@ -2,11 +2,13 @@
 
 ``postgres_server`` starts it on first use (initdb into a temp folder, ``pg_ctl start`` on a
 free loopback port, as the ``postgres`` user under root) and stops it when the session ends;
-``postgres_url`` gives each test a fresh empty database and its URL
-(``postgresql+psycopg://postgres@127.0.0.1:PORT/tN``), dropped after the test. Tests that need
-them skip, naming what is missing, where no PostgreSQL server can be run (install it with
-scripts/deps/postgres.sh). Imported by tests/conftest.py, so every test can use them (two
-``bbo serve`` processes on one database: ``postgres_url``).
+``postgres_url`` gives each test fresh, empty tables: a URL
+(``postgresql+psycopg://postgres@127.0.0.1:PORT/bbo?options=-csearch_path%3DtN&...``) whose
+connections use their own schema ``tN``, dropped (connections closed) after the test; a
+test that needs a whole database of its own calls ``postgres_server.create_database``.
+Tests that need them skip, naming what is missing, where no PostgreSQL server can be run
+(install it with scripts/deps/postgres.sh). Imported by tests/conftest.py, so every test can
+use them (two ``bbo serve`` processes on one database: one ``postgres_url``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,6 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     name = f"t{next(_numbers)}"
-    url = postgres_server.create_database(name)
+    url = postgres_server.schema_url(name)
     yield url
-    postgres_server.drop_database(name)
+    postgres_server.drop_schema(name)

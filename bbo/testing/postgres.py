@@ -109,6 +109,8 @@ class PostgresServer:
         self.base: Path | None = None
         self._bindir: Path | None = None
         self._user = _run_as()
+        self._admin: dict[str, Any] = {}  # database -> autocommit psycopg connection
+        self._databases: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, timeout: float = 60.0) -> PostgresServer:
@@ -163,6 +165,10 @@ class PostgresServer:
         folder."""
         if self.base is None:
             return
+        for conn in self._admin.values():
+            conn.close()
+        self._admin.clear()
+        self._databases.clear()
         data = self.base / "data"
         if (data / "postmaster.pid").exists():
             self._cmd("pg_ctl", ["-D", str(data), "-m", "fast", "-w", "stop"], check=False)
@@ -201,15 +207,49 @@ class PostgresServer:
             raise ValueError(f"database name must match {_NAME.pattern}, got {name!r}")
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def schema_url(self, name: str, database: str = "bbo") -> str:
+        """A new, empty schema ``name`` in ``database`` (created once) and a URL whose
+        connections use it (``search_path``) and carry ``application_name=name``: the cheap
+        way (milliseconds, against a tenth of a second for a database) to give every test
+        its own tables. :meth:`drop_schema` removes it and closes its connections."""
+        if not _NAME.match(name) or not _NAME.match(database):
+            raise ValueError(f"schema and database names must match {_NAME.pattern}")
+        if database not in self._databases:
+            if not self.execute(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
+                self.execute(f'CREATE DATABASE "{database}"')
+            self._databases.add(database)
+        self.execute(f'CREATE SCHEMA "{name}"', database)
+        return f"{self.url(database)}?options=-csearch_path%3D{name}&application_name={name}"
+
+    def drop_schema(self, name: str, database: str = "bbo") -> None:
+        """Close the connections of :meth:`schema_url` ``name`` and drop its schema."""
+        if not _NAME.match(name) or not _NAME.match(database):
+            raise ValueError(f"schema and database names must match {_NAME.pattern}")
+        self.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE application_name = '{name}'"
+        )
+        self.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE', database)
+
     def execute(self, sql: str, database: str = "postgres") -> list[tuple[Any, ...]]:
-        """Run one statement in autocommit mode; the rows it returns."""
+        """Run one statement in autocommit mode on a kept admin connection; its rows."""
         import psycopg
 
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user="postgres", dbname=database, autocommit=True
-        ) as conn:
-            cur = conn.execute(sql.encode())
-            return list(cur.fetchall()) if cur.description else []
+        for attempt in (0, 1):
+            conn = self._admin.get(database)
+            if conn is None or conn.closed:
+                conn = self._admin[database] = psycopg.connect(
+                    host="127.0.0.1", port=self.port, user="postgres", dbname=database
+                )
+                conn.autocommit = True
+            try:
+                cur = conn.execute(sql.encode())
+                return list(cur.fetchall()) if cur.description else []
+            except psycopg.OperationalError:  # dropped by a restart: reconnect once
+                conn.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def log_tail(self, lines: int = 30) -> str:
         log = self.base / "server.log" if self.base else None

@@ -38,7 +38,8 @@ def _raw(url: str):
     import sqlalchemy as sa
 
     u = sa.make_url(url)
-    return psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database)
+    kw = {k: v for k, v in u.query.items() if k == "options"}  # the test's schema
+    return psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database, **kw)
 
 
 def _blocked(fn) -> tuple[threading.Thread, dict]:
@@ -74,12 +75,12 @@ def test_unreachable_server_is_a_storage_error_without_the_password():
     assert "s3cret" not in str(e.value) and "bbo:***@127.0.0.1" in str(e.value)
 
 
-def test_numbering_waits_for_the_study_row_lock(postgres_url, postgres_server):
+def test_numbering_waits_for_the_study_row_lock(postgres_server):
     # even with a server default of SERIALIZABLE the storage runs at READ COMMITTED: a
     # writer that waited for the lock sees the trial committed by the lock's holder
-    db = postgres_url.rsplit("/", 1)[1]
+    postgres_url = postgres_server.create_database("serializable_by_default")
     postgres_server.execute(
-        f"ALTER DATABASE {db} SET default_transaction_isolation TO 'serializable'"
+        "ALTER DATABASE serializable_by_default SET default_transaction_isolation TO 'serializable'"
     )
     st = open_storage(postgres_url)
     rec, _ = st.get_or_create_study("a", SPEC)
@@ -103,6 +104,8 @@ def test_numbering_waits_for_the_study_row_lock(postgres_url, postgres_server):
     assert isinstance(cas_out["error"], ConcurrentUpdateError)
     assert "expected 0 trials, found" in str(cas_out["error"])
     assert [t.params["x"] for t in st.get_trials(rec.id)] == [0.1, 0.2]
+    st.close()
+    postgres_server.drop_database("serializable_by_default")
 
 
 def test_a_racing_tell_never_overwrites_the_first(postgres_url):
