@@ -18,9 +18,9 @@ SPACE2 = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
 # small models for the smoke runs: behaviour, not accuracy
 SMALL = {
     "ensemble": {"members": 5, "epochs": 150},
-    "hmc": {"samples": 8, "chains": 2, "warmup": 30, "leapfrog": 6, "map_epochs": 100},
-    "ibnn": {"maxiter": 50},
-    "dkl": {"hidden": 16, "maxiter": 50},
+    "hmc": {"samples": 4, "chains": 2, "warmup": 20, "leapfrog": 4, "map_epochs": 60},
+    "ibnn": {"maxiter": 30},
+    "dkl": {"hidden": 8, "maxiter": 30},
 }
 
 
