@@ -462,14 +462,21 @@ class SQLStorage(Storage):
     def heartbeat(self, study_id: int, trial_ids: Sequence[int], lease_expires_at: float) -> int:
         if not trial_ids:
             return 0
+        # rows locked in id order by the subquery, as abandon_trials does: no deadlock
+        running = (
+            sa.select(trials.c.pk)
+            .where(
+                trials.c.study_id == study_id,
+                trials.c.number.in_(list(trial_ids)),
+                trials.c.state == TrialState.RUNNING.value,
+            )
+            .order_by(trials.c.number)
+            .with_for_update()
+        )
         with self._tx() as conn:
             res = conn.execute(
                 sa.update(trials)
-                .where(
-                    trials.c.study_id == study_id,
-                    trials.c.number.in_(list(trial_ids)),
-                    trials.c.state == TrialState.RUNNING.value,
-                )
+                .where(trials.c.pk.in_(running.scalar_subquery()))
                 .values(lease_expires_at=lease_expires_at)
             )
             return int(res.rowcount)
