@@ -97,7 +97,8 @@ class LLMStrategy:
         self, short: int, history: History, prop: Proposal, counts: dict[str, Any]
     ) -> list[Suggestion]:
         """``short`` points from the fallback design, each recording why; points of the design
-        that repeat a trial or an LLM point are skipped (a finite space can make it repeat)."""
+        that repeat a trial or an LLM point are skipped (a finite space can make it repeat), and
+        uniform draws complete the fill when the design runs out of new points."""
         if prop.errors:
             reason = "; ".join(prop.errors)
         else:
@@ -110,12 +111,15 @@ class LLMStrategy:
         seen = {params_key(t.params) for t in history.trials}
         seen |= {params_key(p) for p in [*history.extra_pending, *prop.configs]}
         h = history.with_pending([*prop.configs])
+        drawn = [(s.params, s.source) for s in self._fallback.suggest(2 * short + 4, h)]
+        rng = np.random.default_rng([self.seed, history.n_seen, 11])  # then uniform draws
+        drawn += [(p, "random") for p in self.space.sample(20 * short, rng)]
         out: list[Suggestion] = []
-        for s in self._fallback.suggest(2 * short + 4, h):
-            key = params_key(s.params)
+        for params, source in drawn:
+            key = params_key(params)
             if key not in seen and len(out) < short:
                 seen.add(key)
-                out.append(Suggestion(s.params, s.source, info))
+                out.append(Suggestion(params, source, info))
         return out
 
     def _select(

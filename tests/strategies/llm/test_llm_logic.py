@@ -345,3 +345,21 @@ budget: 3
         "temperature": 0.5,
         "base_url": "http://localhost:8080/v1",
     }
+
+
+def test_fill_skips_configurations_already_tried_in_a_small_space():
+    space = bbo.Space({"w": bbo.Int(0, 2), "b": bbo.Int(0, 1)})
+    study = bbo.Study(space, strategy="random", seed=0)
+    tried = [{"w": 0, "b": 0}, {"w": 1, "b": 1}, {"w": 2, "b": 0}]
+    for p in tried:
+        study.add(p, 1.0)
+    history = History(space, (Objective("value"),), tuple(study.trials))
+    client = Scripted(_points({"w": 2, "b": 1}), ("nonsense", "stop"))
+    s = LLMStrategy(space, seed=0, client=client, n_init=0, max_calls=2)
+    out = s.suggest(3, history)
+    keys = [(o.params["w"], o.params["b"]) for o in out]
+    assert keys[0] == (2, 1) and out[0].source == "llm"
+    assert len(set(keys)) == 3 and not set(keys) & {(0, 0), (1, 1), (2, 0)}
+    assert sorted(keys[1:]) == [(0, 1), (1, 0)]  # the only configurations left
+    assert {o.source for o in out[1:]} <= {"sobol", "random"}
+    assert out[1].info["llm_fallback"].startswith("malformed: no JSON")
