@@ -67,6 +67,17 @@ def test_postgresql_urls_use_psycopg3(postgres_url):
         st.close()
 
 
+def test_a_missing_server_is_named(monkeypatch, tmp_path):
+    import bbo.testing.postgres as pgmod
+
+    monkeypatch.setattr(pgmod, "_BIN_GLOB", str(tmp_path / "no-postgresql/*/bin"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("BBO_PG_BINDIR", raising=False)
+    why = pgmod.postgres_unavailable()
+    assert why is not None
+    assert "initdb, pg_ctl, postgres" in why and "scripts/deps/postgres.sh" in why
+
+
 def test_unreachable_server_is_a_storage_error_without_the_password():
     url = f"postgresql://bbo:s3cret@127.0.0.1:{_free_port()}/nowhere"
     with pytest.raises(StorageError) as e:
