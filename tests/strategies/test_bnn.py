@@ -109,3 +109,29 @@ def test_hidden_accepts_one_width_or_a_list():
     s = BNNStrategy(SPACE2, seed=0, kind="dkl", hidden=8)
     assert s.kind_options == {"hidden": 8}
     assert np.isclose(BNNStrategy(SPACE2, seed=0, beta=2.0).beta, 2.0)  # a gp option
+
+
+def test_several_objectives_and_constraints_with_the_ensemble():
+    opts = {**FAST, **SMALL["ensemble"], "n_init": 4}
+    study = bbo.Study(
+        SPACE2, strategy="bnn", seed=0, strategy_options=opts,
+        direction={"f1": "minimize", "f2": "minimize"},
+    )  # fmt: skip
+    for _ in range(6):
+        t = study.ask()
+        x, y = t.params["x"], t.params["y"]
+        study.tell(t, {"f1": x**2 + y, "f2": (x - 1) ** 2 + y})
+    assert study.trials[-1].attrs["source"] == "bnn:qLogNEHVI"
+    assert len(study.best) >= 2
+    # minimize x + y subject to x * y >= 0.1; evaluations crash for x > 0.9
+    study = bbo.Study(SPACE2, strategy="bnn", seed=0, strategy_options=opts,
+                      constraints=["prod >= 0.1"])  # fmt: skip
+    for _ in range(8):
+        t = study.ask()
+        x, y = t.params["x"], t.params["y"]
+        if x > 0.9:
+            study.tell(t, failed=True)
+        else:
+            study.tell(t, {"value": x + y, "prod": x * y})
+    assert study.trials[-1].attrs["source"] == "bnn:qLogNEI"
+    assert study.best.feasible(study.constraints) and study.best.value < 0.9
