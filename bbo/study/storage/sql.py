@@ -22,7 +22,10 @@ at READ COMMITTED, whatever the server's default, with explicit row locks:
   racing tells the second sees the first's result (idempotent or TrialFinishedError),
   never overwrites it.
 - abandoning locks the still-RUNNING rows in id order (no deadlock between two
-  abandoners) and changes only those; a tell that won the race keeps its result.
+  abandoners) and changes only those; a tell that won the race keeps its result. A
+  heartbeat locks the same rows in the same order.
+- single-statement reads run in autocommit (one snapshot, no BEGIN/COMMIT round trips);
+  a pooled connection is pinged only after it sat idle (see ``_ping_when_idle``).
 - creating the schema takes a transaction-scoped advisory lock, so replicas starting
   together on an empty database do not collide (DDL is transactional on PostgreSQL).
 
