@@ -1,8 +1,7 @@
 """Ask/tell from the shell, for loops in any language without a server::
 
-    trial=$(bbo ask --study demo --storage sqlite:///demo.db)
-    id=$(echo "$trial" | jq .trial); x=$(echo "$trial" | jq .params.x)
-    bbo tell --study demo --storage sqlite:///demo.db --trial "$id" --value "$(./f "$x")"
+    eval "$(bbo ask --study demo --storage sqlite:///demo.db --format shell)"
+    bbo tell --study demo --storage sqlite:///demo.db --trial "$trial" --value "$(./f "$x")"
 
 The study must exist (``bbo run`` or ``bbo.Study(..., storage=URL, name=...)`` created it).
 Asked trials stay RUNNING until told; they are not tied to the short-lived ``bbo ask``
@@ -13,6 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shlex
+from enum import Enum
 from typing import Annotated, Any
 
 import typer
@@ -32,6 +34,22 @@ def _json(d: dict[str, Any]) -> str:
     return json.dumps(d, separators=(", ", ": "))
 
 
+class AskFormat(str, Enum):
+    json = "json"
+    shell = "shell"
+
+
+def shell_assignments(trial_id: int, params: dict[str, Any]) -> str:
+    """``trial=3`` and one ``name=value`` line per parameter, quoted for ``eval`` in sh/bash
+    (characters that cannot be in a shell variable name become ``_``)."""
+    lines = [f"trial={trial_id}"]
+    for name, v in params.items():
+        var = re.sub(r"\W", "_", name)
+        text = json.dumps(v) if isinstance(v, bool) else str(v)
+        lines.append(f"{var}={shlex.quote(text)}")
+    return "\n".join(lines)
+
+
 def ask(
     study: StudyOption,
     storage: StorageOption = None,
@@ -40,8 +58,18 @@ def ask(
         float | None,
         typer.Option(min=0.001, help="seconds before an untold trial is offered again"),
     ] = None,
+    fmt: Annotated[
+        AskFormat,
+        typer.Option(
+            "--format",
+            help='json: {"study", "trial", "params", "source"} a line; shell: trial=ID and '
+            "NAME=VALUE lines for eval",
+        ),
+    ] = AskFormat.json,
 ) -> None:
-    """Ask for trials; print each as one JSON line: {"study", "trial", "params"}."""
+    """Ask for trials; print each as one JSON line (or shell assignments)."""
+    if fmt == AskFormat.shell and count != 1:
+        fail("--format shell prints one trial; use --format json with --count")
     s = open_existing(study, storage)
     s._worker = SHELL_WORKER  # the asking process exits at once: do not reclaim by pid
     try:
@@ -49,9 +77,11 @@ def ask(
     except BboError as e:
         fail(f"ask: {e}")
     for t in trials:
-        typer.echo(
-            _json({"study": s.name, "trial": t.id, "params": t.params, "source": t.attrs["source"]})
-        )
+        if fmt == AskFormat.shell:
+            typer.echo(shell_assignments(t.id, t.params))
+            continue
+        row = {"study": s.name, "trial": t.id, "params": t.params, "source": t.attrs["source"]}
+        typer.echo(_json(row))
 
 
 def _parse_json(text: str) -> dict[str, Any]:

@@ -252,7 +252,7 @@ class StudyConfig(BaseModel):
     space: dict[str, ParamConfig] = Field(
         min_length=1, description="parameter name -> {type: float|int|categorical|ordinal, ...}"
     )
-    objective: ObjectiveConfig
+    objective: ObjectiveConfig = Field(description="how one trial is evaluated")
     strategy: StrategyConfig = Field(
         default_factory=lambda: StrategyConfig(name="auto"),
         description="proposal strategy; default auto",

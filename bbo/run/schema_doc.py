@@ -9,7 +9,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
+from bbo.run import config as _config
 from bbo.run.config import StudyConfig
+
+_MODELS: dict[str, type[BaseModel]] = {
+    name: obj
+    for name, obj in vars(_config).items()
+    if isinstance(obj, type) and issubclass(obj, BaseModel)
+}
 
 _HEADER = """# study.yaml reference
 
@@ -66,7 +75,7 @@ def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
         if isinstance(extra, dict) and extra:
             return f"mapping of name to {_type(extra, defs)}"
         return "mapping"
-    return str(t).replace("number", "number").replace("integer", "integer")
+    return str(t)
 
 
 def _anchor(name: str) -> str:
@@ -93,14 +102,26 @@ def _rules(prop: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _table(model: dict[str, Any], defs: dict[str, Any]) -> list[str]:
+def _default(cls: type[BaseModel] | None, key: str, prop: dict[str, Any]) -> str:
+    """The default of ``key`` as compact JSON (default factories called)."""
+    if "default" in prop:
+        value = prop["default"]
+    elif cls is not None and key in cls.model_fields:
+        value = cls.model_fields[key].get_default(call_default_factory=True)
+        if isinstance(value, BaseModel):
+            value = value.model_dump(exclude_none=True, mode="json")
+    else:
+        return ""
+    return f"`{json.dumps(value, separators=(', ', ': '))}`"
+
+
+def _table(
+    model: dict[str, Any], defs: dict[str, Any], cls: type[BaseModel] | None = None
+) -> list[str]:
     required = set(model.get("required", []))
     lines = ["| key | type | default | description |", "|---|---|---|---|"]
     for key, prop in model.get("properties", {}).items():
-        default = (
-            "required" if key in required else f"`{json.dumps(prop.get('default'))}`"
-            if "default" in prop else "see description"
-        )  # fmt: skip
+        default = "required" if key in required else _default(cls, key, prop)
         desc = prop.get("description", "")
         rules = _rules(prop)
         if rules:
@@ -115,7 +136,7 @@ def schema_markdown() -> str:
     schema = StudyConfig.model_json_schema()
     defs = schema.get("$defs", {})
     out = [_HEADER, "## Top level", "", (schema.get("description") or "").strip(), ""]
-    out += _table(schema, defs)
+    out += _table(schema, defs, StudyConfig)
     out.append("")
     order = [
         "ObjectiveConfig",
@@ -133,7 +154,7 @@ def schema_markdown() -> str:
         out += [f"## {name}", "", " ".join((model.get("description") or "").split()), ""]
         if name == "StrategyConfig":
             out += ["Any other key is passed to the strategy as an option.", ""]
-        out += _table(model, defs)
+        out += _table(model, defs, _MODELS.get(name))
         out.append("")
     out.append(_EXAMPLE)
     return "\n".join(out)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from bbo.cli.shell import shell_assignments
 
 import bbo
 
@@ -110,19 +108,16 @@ def test_unknown_study_and_missing_storage(stored, invoke, tmp_path, monkeypatch
     assert invoke("ask", "--study", "sh").exit_code == 0
 
 
-def test_a_shell_loop_with_real_processes(stored, tmp_path):
-    """The loop of docs/cli.md, run by bash: ask, evaluate, tell."""
-    bbo_cmd = f"{sys.executable} -m bbo.cli.app"
-    script = f"""
-set -euo pipefail
-trial=$({bbo_cmd} ask --study sh --storage {stored})
-id=$(printf '%s' "$trial" | sed -E 's/.*"trial": ([0-9]+).*/\\1/')
-x=$(printf '%s' "$trial" | sed -E 's/.*"x": ([-0-9.e]+).*/\\1/')
-value=$(awk -v x="$x" 'BEGIN {{ print (x - 1) ^ 2 }}')
-{bbo_cmd} tell --study sh --storage {stored} --trial "$id" --value "$value" > /dev/null
-"""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run(["bash", "-c", script], check=True, env=env, timeout=120)
+def test_ask_format_shell_is_eval_ready(stored, invoke):
+    """The real bash loop of docs/getting-started.md runs in tests/cli/test_docs_cli.py."""
+    result = invoke("ask", "--study", "sh", "--storage", stored, "--format", "shell")
+    assert result.exit_code == 0, result.output
     (t,) = bbo.Study.load("sh", stored).trials
-    assert t.state == bbo.TrialState.COMPLETED
-    assert t.value == pytest.approx((t.params["x"] - 1) ** 2, rel=1e-5)
+    assert result.stdout.splitlines() == [
+        "trial=0",
+        f"x={t.params['x']!r}",
+        f"act={t.params['act']}",
+    ]
+    assert shell_assignments(7, {"a.b": "it's", "on": True}) == "trial=7\na_b='it'\"'\"'s'\non=true"
+    many = invoke("ask", "--study", "sh", "--storage", stored, "--format", "shell", "-n", "2")
+    assert many.exit_code == 2 and "--format shell prints one trial" in many.stderr
