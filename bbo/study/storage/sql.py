@@ -187,6 +187,11 @@ class SQLStorage(Storage):
         self._shown = self._engine.url.render_as_string(hide_password=True)  # for messages
         self._is_sqlite = self._engine.dialect.name == "sqlite"
         self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+        # INSERT/UPDATE ... RETURNING on PostgreSQL; SQLite keeps its select-after-write path
+        self._returning = not self._is_sqlite and bool(
+            self._engine.dialect.insert_executemany_returning_sort_by_parameter_order
+            and self._engine.dialect.update_returning
+        )
         self._create_schema()
 
     def _create_schema(self) -> None:
@@ -375,7 +380,11 @@ class SQLStorage(Storage):
                     }
                     for i, t in enumerate(new)
                 ]
-                if rows:
+                out: Sequence[Any] = []
+                if rows and self._returning:  # PostgreSQL: one round trip less under the lock
+                    insert = sa.insert(trials).returning(*trials.c, sort_by_parameter_order=True)
+                    out = conn.execute(insert, rows).all()
+                elif rows:
                     conn.execute(sa.insert(trials), rows)
                 if strategy_state is not None:
                     conn.execute(
@@ -383,11 +392,12 @@ class SQLStorage(Storage):
                         .where(studies.c.id == study_id)
                         .values(strategy_state=strategy_state)
                     )
-                out = conn.execute(
-                    sa.select(trials)
-                    .where(trials.c.study_id == study_id, trials.c.number >= count)
-                    .order_by(trials.c.number)
-                ).all()
+                if rows and not self._returning:
+                    out = conn.execute(
+                        sa.select(trials)
+                        .where(trials.c.study_id == study_id, trials.c.number >= count)
+                        .order_by(trials.c.number)
+                    ).all()
         except IntegrityError as e:  # a concurrent writer took the same numbers
             raise ConcurrentUpdateError(f"study changed while creating trials: {e.orig}") from e
         return [self._trial(r) for r in out]
@@ -412,7 +422,7 @@ class SQLStorage(Storage):
                 raise TrialFinishedError(
                     f"trial {trial_id} is already {current.state.value} with a different result"
                 )
-            conn.execute(
+            update = (
                 sa.update(trials)
                 .where(trials.c.pk == row.pk)
                 .values(
@@ -426,7 +436,11 @@ class SQLStorage(Storage):
                     finished_at=time.time(),
                 )
             )
-            new = conn.execute(sa.select(trials).where(trials.c.pk == row.pk)).one()
+            if self._returning:  # PostgreSQL: the updated row comes back with the UPDATE
+                new = conn.execute(update.returning(*trials.c)).one()
+            else:
+                conn.execute(update)
+                new = conn.execute(sa.select(trials).where(trials.c.pk == row.pk)).one()
         return self._trial(new)
 
     def get_trial(self, study_id: int, trial_id: int) -> Trial:
