@@ -10,7 +10,7 @@ from bbo.space import Space
 from bbo.strategies.base import History, StatelessStrategy, Strategy, Suggestion
 from bbo.study.trial import Objective
 
-# name -> "module:Class"; ``auto`` is GP-BO after a Sobol' initial design
+# name -> "module:Class"; ``auto`` is the portfolio of bbo.strategies.portfolio
 _REGISTRY: dict[str, str] = {
     "random": "bbo.strategies.random:RandomSearch",
     "sobol": "bbo.strategies.sobol:SobolSearch",
@@ -20,7 +20,7 @@ _REGISTRY: dict[str, str] = {
     "cmaes": "bbo.strategies.cmaes:CMAESStrategy",
     "de": "bbo.strategies.de:DEStrategy",
     "llm": "bbo.strategies.llm:LLMStrategy",
-    "auto": "bbo.strategies.gp:GPStrategy",
+    "auto": "bbo.strategies.portfolio:AutoStrategy",
 }
 
 STRATEGY_NAMES: tuple[str, ...] = tuple(_REGISTRY)

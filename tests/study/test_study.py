@@ -17,6 +17,7 @@ from bbo.exceptions import (
     TrialNotFoundError,
 )
 from bbo.space import params_key
+from bbo.strategies import STRATEGY_NAMES
 
 SPACE = bbo.Space(
     {
@@ -169,7 +170,7 @@ def test_multi_objective_pareto_set(storage_url):
         ({"direction": "up"}, "`direction` must be 'minimize' or 'maximize', got 'up'"),
         ({"direction": {}}, "must name at least one objective"),
         ({"direction": 3}, "`direction` must be"),
-        ({"strategy": "magic"}, "`strategy` must be one of ['random', 'sobol', 'gp', 'auto']"),
+        ({"strategy": "magic"}, f"`strategy` must be one of {list(STRATEGY_NAMES)}"),
         ({"seed": "0"}, "`seed` must be an integer"),
         ({"name": ""}, "`name` must be a non-empty string"),
         ({"strategy": "sobol", "strategy_options": {"bogus": 1}}, "takes no option(s) ['bogus']"),
