@@ -71,8 +71,14 @@ def print_plan(console: Console, config: StudyConfig, study_file: Path, yaml_dir
         argv = [a.format(**example) for a in obj.command]
         table.add_row("command", " ".join(obj.command))
         table.add_row("e.g.", " ".join(argv))
-    else:
-        table.add_row("python", str(obj.python))
+    elif obj.python is not None:
+        table.add_row("python", obj.python)
+    elif obj.external is not None:
+        ext = obj.external
+        auth = f", token from ${ext.token_env}" if ext.token_env else ""
+        table.add_row(
+            "external", f"serve over gRPC on {ext.host}:{ext.port}{auth}, lease {ext.lease:g} s"
+        )
     table.add_row("cwd", str(objective_cwd(config, yaml_dir)))
     table.add_row("timeout", f"{obj.timeout:g} s" if obj.timeout else "none")
     table.add_row("retries", str(obj.retries))

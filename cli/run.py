@@ -123,7 +123,7 @@ def run(
     Rerunning the same command resumes the study from its storage.
     """
     from bbo.run.config import load_config
-    from bbo.run.runner import Runner, Status, evaluator_for
+    from bbo.run.runner import Runner, Status, Watcher, evaluator_for
 
     from .display import JsonLog, RunDisplay, best_json, print_summary
 
@@ -140,9 +140,10 @@ def run(
 
         print_plan(console, config, study_file, yaml_dir)
         return
+    ext = config.objective.external
     try:
         study = _open(config, study_file, new)
-        evaluator = evaluator_for(config, yaml_dir)
+        evaluator = evaluator_for(config, yaml_dir) if ext is None else None
     except StorageError as e:
         fail(f"{study_file}: storage: {storage_hint(e)}")
     except BboError as e:
@@ -151,21 +152,39 @@ def run(
         fail("interrupted", EXIT_INTERRUPTED)
     json_log = log_format == LogFormat.json
     display: RunDisplay | JsonLog = JsonLog() if json_log else RunDisplay(console)
-    runner = Runner(
-        study,
-        evaluator,
-        budget=config.budget,
-        workers=config.workers,
-        reporter=display,
-        retries=config.objective.retries,
-        max_failures=config.max_failures,
-    )
+    runner: Runner | Watcher
+    server = None
+    if evaluator is not None:
+        runner = Runner(
+            study,
+            evaluator,
+            budget=config.budget,
+            workers=config.workers,
+            reporter=display,
+            retries=config.objective.retries,
+            max_failures=config.max_failures,
+        )
+    else:
+        from .external import how_to_connect, serve_study
+
+        assert ext is not None
+        try:
+            server = serve_study(config)
+        except BboError as e:
+            fail(f"{study_file}: objective.external: {e}")
+        if isinstance(display, JsonLog):
+            display.emit("serving", study=study.name, target=server.target)
+        else:
+            console.print(how_to_connect(server.target, study.name, ext.token_env))
+        runner = Watcher(study, budget=config.budget, reporter=display)
     try:
         result = runner.run()
     except BboError as e:  # e.g. a finite space with fewer configurations than the budget
         fail(f"{study_file}: the run stopped: {e}", EXIT_ERROR)
     finally:
         display.stop()
+        if server is not None:
+            server.stop()
     if result.status == Status.INTERRUPTED:  # a second Ctrl-C must not cut the wrap-up short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

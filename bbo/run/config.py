@@ -94,8 +94,32 @@ ParamConfig = Annotated[
 ]
 
 
+class ExternalConfig(BaseModel):
+    """``objective.external``: ``bbo run`` serves the study over gRPC (``bbo serve``'s
+    server) and waits, showing progress, while outside workers ask and tell
+    (``bbo.connect(host:port)``, or any gRPC client of ``bbo.v1``)."""
+
+    model_config = _FORBID
+
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(
+        50051, ge=0, le=65535, description="TCP port; 0 picks a free one (printed at start)"
+    )
+    token_env: str | None = Field(
+        None,
+        description="environment variable holding the accepted bearer token(s), "
+        "comma-separated; a non-loopback `host` needs one",
+    )
+    lease: float = Field(
+        300.0,
+        gt=0,
+        description="seconds an asked trial stays RUNNING without a heartbeat or tell; then "
+        "its point is offered again",
+    )
+
+
 class ObjectiveConfig(BaseModel):
-    """How one trial is evaluated: a command line or a Python function."""
+    """How one trial is evaluated: a command line, a Python function, or outside workers."""
 
     model_config = _FORBID
 
@@ -116,7 +140,7 @@ class ObjectiveConfig(BaseModel):
         "(str.format: `{x:.3f}` formats, literal braces are doubled `{{ }}`). "
         "A leading `python`/`python3` runs the interpreter running bbo (sys.executable). The "
         "last non-empty stdout line must be a number, a JSON object of metrics, or "
-        '{"samples": [...]}. Exactly one of `command` and `python`.',
+        '{"samples": [...]}. Exactly one of `command`, `python` and `external`.',
     )
     python: str | None = Field(
         None,
@@ -124,6 +148,11 @@ class ObjectiveConfig(BaseModel):
         description="`package.module:function`, called as function(**params) in worker "
         "processes; returns a number, a dict of metrics or {'samples': [...]}. The yaml "
         "file's directory and `cwd` are put on sys.path.",
+    )
+    external: ExternalConfig | None = Field(
+        None,
+        description="serve the study over gRPC and wait for outside workers to ask and tell "
+        "(`external: {}` for the defaults). Exactly one of `command`, `python` and `external`.",
     )
     timeout: float | None = Field(
         None, gt=0, description="seconds per evaluation; a slower one is killed and FAILED"
@@ -164,11 +193,12 @@ class ObjectiveConfig(BaseModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> ObjectiveConfig:
-        if (self.command is None) == (self.python is None):
+        given = [k for k in ("command", "python", "external") if getattr(self, k) is not None]
+        if len(given) != 1:
             raise PydanticCustomError(
                 "objective_kind",
-                "exactly one of `command` and `python` must be given, got {got}",
-                {"got": "both" if self.command is not None else "neither"},
+                "exactly one of `command`, `python` and `external` must be given, got {got}",
+                {"got": ", ".join(f"`{k}`" for k in given) if given else "none"},
             )
         return self
 
@@ -383,6 +413,7 @@ def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
 
 __all__ = [
     "ExecutorConfig",
+    "ExternalConfig",
     "ObjectiveConfig",
     "ResourcesConfig",
     "StrategyConfig",

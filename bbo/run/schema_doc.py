@@ -140,6 +140,7 @@ def schema_markdown() -> str:
     out.append("")
     order = [
         "ObjectiveConfig",
+        "ExternalConfig",
         "StrategyConfig",
         "ExecutorConfig",
         "ResourcesConfig",

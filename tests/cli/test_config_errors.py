@@ -81,13 +81,13 @@ CASES = [
     pytest.param(
         {"objective": {"command": ["true"], "python": "m:f"}},
         "objective",
-        "exactly one of `command` and `python` must be given, got both",
+        "exactly one of `command`, `python` and `external` must be given, got `command`, `python`",
         id="both-kinds",
     ),
     pytest.param(
         {"objective": {"direction": "minimize"}},
         "objective",
-        "exactly one of `command` and `python` must be given, got neither",
+        "exactly one of `command`, `python` and `external` must be given, got none",
         id="neither-kind",
     ),
     pytest.param(
