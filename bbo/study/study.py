@@ -103,6 +103,8 @@ class Study:
         self._worker = this_worker()
         self._keys: dict[int, tuple[tuple[str, Any], ...]] = {}
         self._final: list[Trial] = []  # trials 0..k-1, all COMPLETED/FAILED/INFEASIBLE
+        self._seen: set[tuple[tuple[str, Any], ...]] = set()  # keys of trials 0.._seen_n-1
+        self._seen_n = 0
 
     @classmethod
     def load(cls, name: str, storage: str | Storage) -> Study:
@@ -211,11 +213,12 @@ class Study:
             _check_ask(r)
         clients = {r.client_id for r in requests if r.client_id}
         for _ in range(_ASK_ATTEMPTS):
-            trials = self._read_trials()
-            stale = {t.id: t for t in self._abandon(self._stale(trials))}
-            trials = [stale.get(t.id, t) for t in trials]
+            trials, tail = self._read_trials()  # trials[tail:]: every one not yet final
+            stale = {t.id: t for t in self._abandon(self._stale(trials[tail:]))}
+            if stale:
+                trials = [stale.get(t.id, t) for t in trials]
             held: dict[str, list[Trial]] = {}
-            for t in trials:
+            for t in trials[tail:]:
                 if t.state == TrialState.RUNNING and t.client_id in clients:
                     held.setdefault(t.client_id, []).append(t)
             # one slot per new trial: (client_id, lease expiry); a client's slots are shared
@@ -232,7 +235,7 @@ class Study:
                     slots += [(None, expires)] * r.count
             created: list[Trial] = []
             if slots:
-                trials, new = self._propose(len(slots), trials)
+                trials, new = self._propose(len(slots), trials, tail)
                 new = [_assign(t, cid, exp) for t, (cid, exp) in zip(new, slots)]
                 got = self._insert(new, len(trials))
                 if got is None:
@@ -243,16 +246,19 @@ class Study:
             f"study {self.name!r} changed under {_ASK_ATTEMPTS} consecutive asks; retry"
         )
 
-    def _read_trials(self) -> list[Trial]:
+    def _read_trials(self) -> tuple[list[Trial], int]:
         """Every trial, reading only those from the first not-yet-final one on: COMPLETED,
         FAILED and INFEASIBLE trials never change, so they are cached (an ABANDONED one may
-        still get a late tell). Keeps an ask's read small in a long study."""
+        still get a late tell). Keeps an ask's read small in a long study. Returns the
+        trials and the index from which they were read (every RUNNING or ABANDONED trial,
+        and every retry of an ABANDONED one, lies at or past it)."""
         final = self._final
-        tail = self._storage.get_trials(self._study_id, since=len(final) - 1)
+        start = len(final)
+        tail = self._storage.get_trials(self._study_id, since=start - 1)
         for t in tail:
             if t.id == len(final) and t.state.finished:
                 final.append(t)
-        return final[: tail[0].id] + tail if tail else list(final)
+        return final[:start] + tail, start
 
     def _answer(
         self, requests: Sequence[AskRequest], held: dict[str, list[Trial]], created: list[Trial]
@@ -286,17 +292,20 @@ class Study:
                 self.heartbeat(ids, lease)
         return out
 
-    def _propose(self, count: int, trials: list[Trial]) -> tuple[list[Trial], list[NewTrial]]:
+    def _propose(
+        self, count: int, trials: list[Trial], tail: int = 0
+    ) -> tuple[list[Trial], list[NewTrial]]:
         """Choose ``count`` new trials knowing ``trials`` (every trial of the study):
         abandoned points first, then the strategy's suggestions. Returns ``trials`` and the
         trials to create."""
         base = {"worker": self._worker}
         state = self._storage.get_study_by_id(self._study_id).strategy_state
         self._strategy.load_state_dict(state or {})
-        retried = {t.retry_of for t in trials if t.retry_of is not None}
+        recent = trials[tail:]  # abandoned trials and their retries are never final-cached
+        retried = {t.retry_of for t in recent if t.retry_of is not None}
         new = [
             NewTrial(params=t.params, attrs={**base, "source": "retry"}, retry_of=t.id)
-            for t in trials
+            for t in recent
             if t.state == TrialState.ABANDONED and t.id not in retried
         ][:count]
         history = History(
@@ -337,9 +346,19 @@ class Study:
             key = self._keys[t.id] = params_key(t.params)
         return key
 
+    def _seen_keys(self, trials: Sequence[Trial]) -> set[tuple[tuple[str, Any], ...]]:
+        """Keys of every trial's params; kept incrementally (params never change and trials
+        are only appended), so an ask adds only the new trials' keys."""
+        if not trials or trials[-1].id != len(trials) - 1 or len(trials) < self._seen_n:
+            return {self._key(t) for t in trials}  # not the whole study: no cache
+        for t in trials[self._seen_n :]:
+            self._seen.add(self._key(t))
+        self._seen_n = len(trials)
+        return set(self._seen)
+
     def _suggest(self, count: int, history: History) -> list[Suggestion]:
         """``count`` suggestions distinct from each other and from every stored trial."""
-        seen = {self._key(t) for t in history.trials}
+        seen = self._seen_keys(history.trials)
         seen |= {params_key(p) for p in history.extra_pending}
         chosen: list[Suggestion] = []
         h = history

@@ -270,3 +270,18 @@ def test_health_and_reflection(server):
         )
         names = {s.name for s in res.list_services_response.service}
         assert {"bbo.v1.Optimizer", "grpc.health.v1.Health"} <= names
+
+
+def test_docs_error_table_is_the_code_table():
+    """docs/grpc.md's error table lists every class under the status the code gives it."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs/grpc.md").read_text()
+    section = text.split("## Errors", 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for row in section.splitlines():
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if len(cells) == 3 and cells[0].isupper() and cells[0].replace("_", "").isalpha():
+            for name in cells[1].replace("`", "").split(","):
+                documented[name.strip()] = cells[0]
+    assert documented == {cls.__name__: code.name for cls, code in TABLE.items()}
