@@ -243,6 +243,7 @@ class CMAESStrategy:
         self._state: dict[str, Any] = {}
         self._keys: dict[int, Any] = {}
         self._cache: CMA | None = None
+        self._outcomes: list[Outcome | None] = []  # results of the members, during a call
 
     # -- state ------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -256,22 +257,18 @@ class CMAESStrategy:
     def suggest(self, n: int, history: History) -> list[Suggestion]:
         """The next ``n`` new members of the population (fewer when the distribution keeps
         drawing configurations the history already holds; the study then fills in)."""
-        ledger = Ledger(history, self.name, self._keys)
-        if not self._state:
-            self._state = self._new_run(0, self._start(history))
+        ledger = self._sync(history)
         out: list[Suggestion] = []
-        stale = True  # a member with a result was added: the generation may be complete
-        for _ in range(50 * n + 20 * self._state["cma"]["lam"]):
+        for _ in range(20 * n + 5 * self._state["cma"]["lam"]):
             if len(out) == n:
                 break
-            if stale:
-                self._advance(ledger)
+            self._advance(ledger)
             x, params = self._draw()
             key = params_key(params)
             st = self._state
             member = {"x": as_floats(x), "params": params, "new": not ledger.known(key)}
             st["members"].append(member)
-            stale = ledger.outcome(key) is not None
+            self._outcomes.append(ledger.outcome(key))
             if member["new"]:
                 ledger.add_pending(key)
                 info = {"cmaes": {"run": st["run"], "gen": st["cma"]["gen"]}}
@@ -283,9 +280,7 @@ class CMAESStrategy:
         the update the history allows), for a portfolio to score; the state is unchanged."""
         saved, cache = copy.deepcopy(self._state), self._cache
         try:
-            if not self._state:
-                self._state = self._new_run(0, self._start(history))
-            self._advance(Ledger(history, self.name, self._keys))
+            self._advance(self._sync(history))
             cma = self._cma()
             rng = np.random.default_rng([self.seed, history.n_seen, 99])
             return np.stack(
@@ -295,6 +290,15 @@ class CMAESStrategy:
             self._state, self._cache = saved, cache
 
     # -- internals --------------------------------------------------------------------------------
+    def _sync(self, history: History) -> Ledger:
+        """Start the first run if needed; look up the results of the members drawn so far
+        (``_outcomes`` stays aligned with ``members`` during the call)."""
+        ledger = Ledger(history, self.name, self._keys)
+        if not self._state:
+            self._state = self._new_run(0, self._start(history))
+        self._outcomes = [ledger.outcome(params_key(m["params"])) for m in self._state["members"]]
+        return ledger
+
     def _start(self, history: History) -> np.ndarray:
         """First mean: the best completed point if the study has one (feasible first; a
         warm start from added trials, or the incumbent when a portfolio hands over), else
@@ -307,6 +311,9 @@ class CMAESStrategy:
 
     def _new_run(self, run: int, mean: np.ndarray) -> dict[str, Any]:
         lam = self.popsize * 2 ** min(run, _MAX_IPOP)
+        card = self.space.cardinality
+        if card is not None:  # a population larger than a finite space is pointless
+            lam = max(self.popsize, min(lam, card))
         return {
             "run": run,
             "cma": CMA(mean, self.sigma0, lam).to_dict(),
@@ -334,15 +341,9 @@ class CMAESStrategy:
         while True:
             st = self._state
             lam = st["cma"]["lam"]
-            if len(st["members"]) < lam:
+            if len(self._outcomes) - self._outcomes.count(None) < lam:
                 return
-            done: list[tuple[Outcome, int]] = []
-            for k, m in enumerate(st["members"]):
-                o = ledger.outcome(params_key(m["params"]))
-                if o is not None:
-                    done.append((o, k))
-            if len(done) < lam:
-                return
+            done = [(o, k) for k, o in enumerate(self._outcomes) if o is not None]
             cma = CMA.from_dict(st["cma"])
             self._cache = None
             done = sorted(done[: cma.lam], key=lambda ok: (ok[0].key, ok[1]))
@@ -362,7 +363,7 @@ class CMAESStrategy:
             st["idle"] = 0 if fresh and informative else st["idle"] + 1
             if st["idle"] >= _IDLE_GENERATIONS:
                 reason = "idle"
-            st["cma"], st["members"] = cma.to_dict(), []
+            st["cma"], st["members"], self._outcomes = cma.to_dict(), [], []
             if reason is not None and self.restarts == "ipop":
                 run = st["run"] + 1
                 rng = np.random.default_rng([self.seed, run, 2**32])

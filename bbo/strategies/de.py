@@ -79,6 +79,7 @@ class DEStrategy:
         self.continuous = np.setdiff1d(np.arange(space.dim), self.lattice.dims)
         self._state: dict[str, Any] = {}
         self._keys: dict[int, Any] = {}
+        self._n_done = 0  # members with a result (during a call to suggest)
 
     # -- state ------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -107,15 +108,14 @@ class DEStrategy:
         if not self._state:
             self._state = self._fresh()
         out: list[Suggestion] = []
-        stale = True  # a trial with a result was added: selection may be due
-        for _ in range(50 * n + 20 * self.popsize):
+        self._n_done = self.popsize  # unknown yet: let _advance count
+        for _ in range(20 * n + 5 * self.popsize):
             if len(out) == n:
                 break
-            if stale:
-                self._advance(ledger)
+            self._advance(ledger)
             member = self._draw(ledger)
             self._state["members"].append(member)
-            stale = ledger.outcome(params_key(member["params"])) is not None
+            self._n_done += ledger.outcome(params_key(member["params"])) is not None
             if member["new"]:
                 ledger.add_pending(params_key(member["params"]))
                 info = {"de": {"run": self._state["run"], "gen": self._state["gen"]}}
@@ -165,11 +165,14 @@ class DEStrategy:
         (asynchronous DE): no evaluation is wasted when asks do not match ``NP``."""
         while True:
             st = self._state
+            if self._n_done < self.popsize:  # members with a result, counted while drawing
+                return
             done: list[tuple[Outcome, int]] = []
             for k, m in enumerate(st["members"]):
                 o = ledger.outcome(params_key(m["params"]))
                 if o is not None:
                     done.append((o, k))
+            self._n_done = len(done)
             if len(done) < self.popsize:
                 return
             members = st["members"]
@@ -186,6 +189,7 @@ class DEStrategy:
                 done = done[self.popsize :]
             self._select(done)
             st["members"] = [m for m in members if ledger.outcome(params_key(m["params"])) is None]
+            self._n_done = 0
             st["gen"] += 1
             st["idle"] = 0 if fresh else st["idle"] + 1
             if st["idle"] >= _IDLE_GENERATIONS or self._collapsed():

@@ -273,3 +273,20 @@ def test_warm_start_at_the_best_feasible_point_and_constraint_ranking():
         outcomes[0].key,
         outcomes[2].key,
     ]
+
+
+@pytest.mark.parametrize("name", ["cmaes", "de"])
+def test_a_small_finite_space_is_exhausted_without_stalling(name):
+    """Nine configurations: the strategies propose all of them (no random fill) and converged
+    runs restart with a population capped at the size of the space."""
+    space = bbo.Space({"c": bbo.Categorical(["a", "b", "c"]), "k": bbo.Int(0, 2)})
+    study = bbo.Study(space, strategy=name, seed=0)
+    for _ in range(9):
+        t = study.ask()
+        study.tell(t, (t.params["k"] - 1) ** 2 + (t.params["c"] != "b"))
+    assert {tuple(t.params.values()) for t in study.trials} == {
+        (c, k) for c in "abc" for k in range(3)
+    }
+    assert {t.attrs["source"] for t in study.trials} == {name}
+    if name == "cmaes":
+        assert study._strategy.state_dict()["cma"]["lam"] <= 9
