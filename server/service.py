@@ -67,6 +67,8 @@ def rpc(fn: Handler) -> Handler:
         except asyncio.CancelledError:
             raise
         except Exception as err:
+            if isinstance(err, StudyNotFoundError):  # deleted meanwhile (another replica)
+                self._studies.pop(getattr(request, "study", None), None)
             code, details, metadata = status_of(err)
         await context.abort(code, details, trailing_metadata=metadata)
 

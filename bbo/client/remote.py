@@ -305,8 +305,9 @@ class RemoteStudy:
         page_size: int = 1000,
     ) -> list[Trial]:
         """Trials in id order (every page), ``since`` keeps ids above it."""
+        size = min(page_size, limit) if limit is not None and limit > 0 else page_size
         req = pb.ListTrialsRequest(
-            study=self.name, page_size=page_size, states=[STATE_TO_PB[s] for s in states or ()]
+            study=self.name, page_size=size, states=[STATE_TO_PB[s] for s in states or ()]
         )
         if since is not None:
             req.since = since
