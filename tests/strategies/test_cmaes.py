@@ -191,6 +191,7 @@ def test_reopened_sqlite_study_continues_the_same_run(tmp_path):
     assert a == ref
     state = again._strategy.state_dict()
     assert state["cma"]["gen"] >= 3
+    assert {"mean", "C", "sigma", "pc", "ps", "A", "gen", "lam"} <= set(state["cma"])
     assert json.loads(json.dumps(state)) == state
 
 
