@@ -49,6 +49,9 @@ def test_every_error_names_a_grpc_status():
         "UNAVAILABLE",
         "ABORTED",
         "INTERNAL",
+        "UNAUTHENTICATED",
+        "RESOURCE_EXHAUSTED",
+        "DEADLINE_EXCEEDED",
     }
     for name in ex.__all__:
         assert getattr(ex, name).grpc_status in valid, name
