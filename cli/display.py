@@ -73,6 +73,7 @@ class RunDisplay:
         self._best: Trial | list[Trial] | None = None
 
     def started(self, study: Study, finished: int, budget: int) -> None:
+        self.counts.t0 = time.monotonic()
         self.console.print(
             f"study [bold]{study.name}[/] at {study.storage.url}: "
             f"{finished}/{budget} trials finished"
@@ -157,6 +158,7 @@ class JsonLog:
         out.flush()
 
     def started(self, study: Study, finished: int, budget: int) -> None:
+        self.counts.t0 = time.monotonic()
         self.budget = budget
         self.emit(
             "start",

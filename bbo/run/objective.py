@@ -263,6 +263,7 @@ def _serve(conn: Connection, target: str, paths: list[str], cwd: str, env: dict[
             f"cannot import {target!r}: {type(e).__name__}: {e}",
             traceback_tail=tail(traceback.format_exc()),
         )
+    conn.send(_READY)  # the evaluation timeout starts now, not at interpreter start-up
     while True:
         try:
             params = conn.recv()
@@ -282,6 +283,16 @@ def _serve(conn: Connection, target: str, paths: list[str], cwd: str, env: dict[
         conn.send(res)
 
 
+_READY = "ready"
+STARTUP = 300.0
+"""Seconds a Python worker may take to start and import the objective's module (not part
+of the evaluation ``timeout``)."""
+
+
+class _StartupTimeout(Exception):
+    pass
+
+
 class _Worker:
     """One worker process and the pipe to it."""
 
@@ -290,10 +301,17 @@ class _Worker:
         self.proc = ctx.Process(target=_serve, args=(child, *args), name="bbo-worker")
         self.proc.start()
         child.close()
+        self.ready = False
 
     def call(self, params: dict[str, Any], timeout: float | None) -> Result | None:
-        """The Result, or None when ``timeout`` passed first."""
+        """The Result, or None when ``timeout`` passed first (counted from when the worker
+        has imported the module); _StartupTimeout when it never got ready."""
         self.conn.send(params)
+        if not self.ready:
+            if not self.conn.poll(STARTUP):
+                raise _StartupTimeout
+            self.conn.recv()  # _READY
+            self.ready = True
         if not self.conn.poll(timeout):
             return None
         res: Result = self.conn.recv()
@@ -348,6 +366,9 @@ class PythonEvaluator(Evaluator):
             res = w.call(params, self.timeout)
         except (EOFError, OSError):
             res = Result.failure(f"the worker process died (exit code {w.proc.exitcode})")
+        except _StartupTimeout:
+            w.kill()
+            return Result.failure(f"the worker process did not start within {STARTUP:g}s")
         if self._cancelled.is_set():
             return Result.failure("cancelled")
         if res is None:
