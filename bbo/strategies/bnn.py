@@ -8,7 +8,7 @@ points and the acquisition registry. Only the model differs, chosen by ``kind``
 * ``ensemble`` (default): deep ensemble of 10 MLPs, trained as one batch;
 * ``hmc``: fully Bayesian MLP, 32 posterior draws by HMC;
 * ``ibnn``: GP with the infinite-width BNN kernel;
-* ``dkl``: deep kernel learning (GP on learned features).
+* ``dkl``: deep kernel learning (GP on a learned residual warping of the inputs).
 
 For the sampled kinds (``ensemble``, ``hmc``) every MC acquisition averages over all the
 members (one "sample" per member, :class:`~bbo.surrogates.bnn.common.MemberSampler`), and
@@ -75,9 +75,10 @@ def _option(kind: str, name: str, v: object) -> Any:
 class BNNStrategy(GPStrategy):
     """BNN-BO. Options: ``kind`` (``ensemble``, ``hmc``, ``ibnn``, ``dkl``), the kind's own
     options (:data:`bbo.surrogates.bnn.KIND_OPTIONS`: ``members``, ``hidden``, ``epochs``
-    for ``ensemble``; ``samples``, ``chains``, ``hidden``, ``warmup``, ``leapfrog`` for
-    ``hmc``; ``depth`` for ``ibnn``; ``hidden``, ``features`` for ``dkl``) and every option
-    of the ``gp`` strategy (``acquisition``, ``n_init``, ``device``, ...)."""
+    for ``ensemble``; ``samples``, ``chains``, ``hidden``, ``warmup``, ``leapfrog``,
+    ``thin``, ``map_epochs`` for ``hmc``; ``depth`` for ``ibnn``; ``hidden`` for ``dkl``;
+    ``maxiter`` for both) and every option of the ``gp`` strategy (``acquisition``,
+    ``n_init``, ``device``, ...)."""
 
     name = "bnn"
     _context_type = BNNContext

@@ -6,7 +6,7 @@ Surrogates for Bayesian Optimization"), each a botorch ``Model``:
 | `ensemble` | deep ensemble of MLPs, trained as one batch  | ``EnsemblePosterior`` (members)|
 | `hmc`      | fully Bayesian MLP, HMC draws                | ``EnsemblePosterior`` (draws)  |
 | `ibnn`     | GP with the infinite-width BNN kernel        | ``GPyTorchPosterior``          |
-| `dkl`      | GP on features learned by an MLP (deep kernel)| ``GPyTorchPosterior``         |
+| `dkl`      | GP on an input warping learned by an MLP      | ``GPyTorchPosterior``          |
 
 Inputs are the encoded index view ``batch x q x d`` (unit cube, see :mod:`bbo.space`);
 each model maps it to the one-hot view internally, so the acquisition optimizers work on
@@ -43,7 +43,7 @@ KIND_OPTIONS: dict[str, dict[str, Any]] = {
         "map_epochs": 150,
     },
     "ibnn": {"depth": 3, "maxiter": 100},
-    "dkl": {"hidden": 32, "features": 4, "maxiter": 200},
+    "dkl": {"hidden": 32, "maxiter": 200},
 }
 
 
