@@ -75,13 +75,17 @@ def _gp(
     if mixed_kernel == "additive":
         return MixedSingleTaskGP(X, Y, cat_dims=list(cat_dims), train_Yvar=Yvar)
     cont = [j for j in range(X.shape[-1]) if j not in set(cat_dims)]
+    batch = torch.Size([Y.shape[-1]]) if Y.shape[-1] > 1 else torch.Size()  # one per output
     kernel: Kernel = CategoricalKernel(
         ard_num_dims=len(cat_dims),
         active_dims=list(cat_dims),
+        batch_shape=batch,
         lengthscale_constraint=GreaterThan(1e-6),
     )
     if cont:
-        rbf = get_covar_module_with_dim_scaled_prior(ard_num_dims=len(cont), active_dims=cont)
+        rbf = get_covar_module_with_dim_scaled_prior(
+            ard_num_dims=len(cont), active_dims=cont, batch_shape=batch
+        )
         kernel = rbf * kernel
     return SingleTaskGP(X, Y, train_Yvar=Yvar, covar_module=kernel)
 
