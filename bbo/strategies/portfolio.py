@@ -17,7 +17,10 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
      (:func:`bbo.strategies.evolution.de_candidates`);
    * ``local``: Gaussian moves around the 5 best points, step sd 0.02, 0.08 or 0.2 of the
      encoded range (a trust-region-like local search the global optimizer can miss);
-   * ``llm``: proposals of a chat model when ``llm`` options are given (see docs/llm.md).
+   * ``llm``: ``points_per_call x max_calls`` proposals of a chat model per ask when the
+     ``llm`` option (a mapping of the ``llm`` strategy's options, see docs/llm.md) is
+     given; their prompts and raw answers are stored with the trial
+     (``attrs["llm_calls"]``). The LLM has its own budget, outside the bandit.
 
    **Budget between sources** is a Thompson-sampling bandit over the history: a source
    *wins* when a trial it produced improved the best value so far. Each ask draws
@@ -107,7 +110,8 @@ def local_candidates(
 class AutoStrategy:
     """The default portfolio (see the module docstring). Options: ``pool_size`` (default
     64), ``sources`` (a subset of ``["de", "local"]``), ``cmaes_after`` (5000),
-    ``cmaes_dim`` (100), and every :class:`bbo.strategies.gp.GPStrategy` option."""
+    ``cmaes_dim`` (100), ``llm`` (options of an LLM proposer, off by default), and every
+    :class:`bbo.strategies.gp.GPStrategy` option."""
 
     name = "auto"
 
@@ -120,6 +124,7 @@ class AutoStrategy:
         sources: list[str] | tuple[str, ...] = SOURCES,
         cmaes_after: int = 5000,
         cmaes_dim: int = 100,
+        llm: dict[str, Any] | None = None,
         **gp_options: Any,
     ) -> None:
         for name, v in (
@@ -143,11 +148,23 @@ class AutoStrategy:
         self.cmaes_after = cmaes_after
         self.cmaes_dim = cmaes_dim
         self.gp = GPStrategy(space, seed=seed, **gp_options)
+        self._llm: Any = None
+        if llm is not None:
+            from bbo.strategies.llm.options import LLMOptions
+            from bbo.strategies.llm.proposer import LLMProposer
+
+            if not isinstance(llm, dict):
+                raise InvalidArgumentError(
+                    f"auto option `llm` must be a mapping of llm options, got {llm!r}"
+                )
+            self._llm = LLMProposer(space, LLMOptions.from_mapping(llm))
         self._cmaes: Any = None
         self._cmaes_state: dict[str, Any] = {}
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {"gp": self.gp.state_dict()}
+        if self._llm is not None:
+            state["llm"] = self._llm.state_dict()
         if self._cmaes is not None:
             state["cmaes"] = self._cmaes.state_dict()
         elif self._cmaes_state:
@@ -156,6 +173,8 @@ class AutoStrategy:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.gp.load_state_dict(dict(state.get("gp", {})))
+        if self._llm is not None:
+            self._llm.load_state_dict(state.get("llm", {}))
         self._cmaes_state = dict(state.get("cmaes", {}))
         if self._cmaes is not None:
             self._cmaes.load_state_dict(self._cmaes_state)
@@ -168,10 +187,17 @@ class AutoStrategy:
             return self._cma().suggest(n, history)
         if n != 1 or len(history.objectives) > 1 or not self.pool_size or not self.sources:
             return self.gp.suggest(n, history)
-        return self.gp.propose(n, history, self.pools(history))
+        calls: list[dict[str, Any]] = []
+        out = self.gp.propose(n, history, self.pools(history, calls))
+        if calls:  # the prompts and raw answers of this ask's LLM calls, for audit
+            out = [Suggestion(s.params, s.source, {**s.info, "llm_calls": calls}) for s in out]
+        return out
 
-    def pools(self, history: History) -> dict[str, np.ndarray]:
-        """The candidate pools of this ask, ``source -> k x d`` (see the module docstring)."""
+    def pools(
+        self, history: History, llm_calls: list[dict[str, Any]] | None = None
+    ) -> dict[str, np.ndarray]:
+        """The candidate pools of this ask, ``source -> k x d`` (see the module docstring);
+        the LLM's call records are appended to ``llm_calls``."""
         rng = np.random.default_rng([self.seed, history.n_seen, 7])
         X, y = history.X, history.Y[:, 0].copy()
         if history.C.shape[1]:  # violations rank after every feasible point
@@ -185,6 +211,15 @@ class AutoStrategy:
             out["de"] = de_candidates(X, y, counts["de"], rng)
         if counts.get("local"):
             out["local"] = local_candidates(X, y, counts["local"], self.space, rng)
+        if self._llm is not None:  # its own budget: points_per_call x max_calls per ask
+            o = self._llm.options
+            prop = self._llm.propose(
+                o.points_per_call * o.max_calls, history, seed=int(rng.integers(2**31))
+            )
+            if llm_calls is not None:
+                llm_calls.extend(prop.calls)
+            if prop.configs:
+                out["llm"] = self.space.encode_many(prop.configs)
         return out
 
     def _cma(self) -> Any:
