@@ -26,6 +26,7 @@ import io
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -33,6 +34,8 @@ from typing import Any
 
 from bbo.exceptions import ConfigError
 from bbo.run.objective import CommandEvaluator, Evaluator, Result, _short, interpret, tail
+
+_POLL = 0.2  # seconds between checks for a cancel while a task runs
 
 
 @contextlib.contextmanager
@@ -88,11 +91,19 @@ def _task(spec: dict[str, Any], trial_id: int, params: dict[str, Any]) -> Result
     ev = CommandEvaluator(
         spec["command"], cwd=Path(spec["cwd"]), env=spec["env"], timeout=spec["timeout"]
     )
+    # ray.cancel raises KeyboardInterrupt in this thread between bytecodes, which a thread
+    # blocked in a system call never reaches: wait for the command in another thread and
+    # keep this one waking up, so that a cancel kills the command's process group
+    out: list[Result] = []
+    runner = threading.Thread(target=lambda: out.append(ev.evaluate(trial_id, params)))
+    runner.start()
     try:
-        return ev.evaluate(trial_id, params)
-    except BaseException:  # ray.cancel: KeyboardInterrupt in this thread; kill the group
+        while runner.is_alive():
+            runner.join(0.1)
+    except BaseException:
         ev.cancel()
         raise
+    return out[0] if out else Result.failure("the evaluation thread ended without a result")
 
 
 class RayEvaluator(Evaluator):
@@ -140,6 +151,7 @@ class RayEvaluator(Evaluator):
         )
         self._refs: set[Any] = set()
         self._lock = threading.Lock()
+        self.grace = 10.0
 
     @property
     def timeout(self) -> float | None:
@@ -154,13 +166,19 @@ class RayEvaluator(Evaluator):
             ref = self._remote.remote(self.spec, trial_id, params)
             self._refs.add(ref)
         # a command times itself out on the node; a Python function is timed out here
-        wait = self.timeout if self.spec["kind"] == "python" else None
+        limit = self.timeout if self.spec["kind"] == "python" else None
+        deadline = time.monotonic() + limit if limit is not None else None
         try:
-            res: Result = ray.get(ref, timeout=wait)
-            return res
-        except ray.exceptions.GetTimeoutError:
-            ray.cancel(ref, force=True)
-            return Result.failure(f"timed out after {self.timeout:g}s")
+            while True:
+                ready, _ = ray.wait([ref], timeout=_POLL)
+                if ready:
+                    res: Result = ray.get(ref)
+                    return res
+                if self._cancelled.is_set():
+                    return Result.failure("cancelled")
+                if deadline is not None and time.monotonic() > deadline:
+                    ray.cancel(ref, force=True)
+                    return Result.failure(f"timed out after {limit:g}s")
         except ray.exceptions.TaskCancelledError:
             return Result.failure("cancelled")
         except ray.exceptions.RayError as e:
@@ -172,17 +190,23 @@ class RayEvaluator(Evaluator):
                 self._refs.discard(ref)
 
     def cancel(self) -> None:
+        """Cancel every task in flight: a command's task kills its process group and ends;
+        a Python function's worker is killed. Waits up to ``grace`` seconds for them."""
         with self._lock:
             self._cancelled.set()
             refs = list(self._refs)
-        for ref in refs:  # commands: KeyboardInterrupt in the task kills the process group
+        for ref in refs:
             with contextlib.suppress(Exception):
                 self._ray.cancel(ref, force=self.spec["kind"] == "python")
+        if refs:
+            with contextlib.suppress(Exception):
+                self._ray.wait(refs, num_returns=len(refs), timeout=self.grace)
 
     def close(self) -> None:
         self.cancel()
-        if self._started:
+        if self._started and self._ray.is_initialized():
             self._ray.shutdown()
+            self._started = False
 
 
 __all__ = ["RayEvaluator", "call_function"]
