@@ -263,9 +263,20 @@ class Study:
     def _answer(
         self, requests: Sequence[AskRequest], held: dict[str, list[Trial]], created: list[Trial]
     ) -> list[list[Trial]]:
-        """Split held and created trials among the requests; renew re-sent leases."""
+        """Split held and created trials among the requests; renew the leases of held trials
+        that are handed out again (to the longest lease asked for them)."""
+        renew: dict[str, float] = {}
+        for r in requests:
+            if r.client_id in held and r.lease is not None:
+                renew[r.client_id] = max(renew.get(r.client_id, 0.0), r.lease)
+        mine: dict[str, list[Trial]] = {}
+        for cid, ts in held.items():
+            if cid in renew:
+                self.heartbeat(ts, renew[cid])
+                expires = time.time() + renew[cid]
+                ts = [replace(t, lease_expires_at=expires) for t in ts]
+            mine[cid] = list(ts)
         fresh: list[Trial | None] = list(created)
-        mine = {cid: list(ts) for cid, ts in held.items()}
         out: list[list[Trial]] = []
         for r in requests:
             if r.client_id:
@@ -282,14 +293,6 @@ class Study:
                         mine_anon.append(t)
                         fresh[i] = None
                 out.append(mine_anon)
-        renew: dict[float, list[int]] = {}
-        for r in requests:
-            if r.client_id and r.lease is not None:
-                ids = [t.id for t in held.get(r.client_id, [])]
-                renew.setdefault(r.lease, []).extend(ids)
-        for lease, ids in renew.items():
-            if ids:
-                self.heartbeat(ids, lease)
         return out
 
     def _propose(

@@ -140,3 +140,42 @@ def test_16_clients_survive_kill_and_restart(served: Server, storage: str):
     assert served.proc.wait(30) == 0  # type: ignore[union-attr]
     reopened = bbo.Study.load("load", storage)
     assert len(reopened.trials) == CLIENTS * EVALS
+
+
+@pytest.mark.slow
+def test_two_replicas_on_one_sqlite_file_serve_one_study(served: Server, storage: str):
+    """Two ``bbo serve`` processes on one file: each batches its own asks; the storage's
+    compare-and-set numbering keeps trial ids and points distinct across them."""
+    other = Server(storage).start()
+    try:
+        with bbo.connect(served.target) as admin:
+            admin.create_study(SPACE, name="shared", strategy="random", seed=1)
+        errors: list[BaseException] = []
+
+        def client(target: str) -> None:
+            try:
+                with bbo.connect(target) as c:
+                    s = c.get_study("shared")
+                    for _ in range(10):
+                        t = s.ask(lease=60.0)
+                        s.tell(t, objective(t.params))
+            except BaseException as e:
+                errors.append(e)
+
+        threads = [
+            threading.Thread(target=client, args=(srv.target,))
+            for srv in (served, other)
+            for _ in range(4)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        assert not errors, errors[:3]
+        trials = bbo.Study.load("shared", storage).trials
+        assert [t.id for t in trials] == list(range(80))
+        assert all(t.state == bbo.TrialState.COMPLETED for t in trials)
+        assert len({params_key(t.params) for t in trials}) == 80
+        assert {t.attrs["source"] for t in trials} == {"random"}  # no retry, no random-fill
+    finally:
+        other.stop()

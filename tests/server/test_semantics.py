@@ -46,7 +46,8 @@ def test_ask_is_idempotent_per_client_id(client):
     again = s.ask(2, client_id="worker-1", lease=60)
     assert [t.id for t in again] == [t.id for t in first] == [0, 1]
     assert again[0].params == first[0].params
-    assert s.trial(0).lease_expires_at > first[0].lease_expires_at + 20  # lease renewed
+    assert again[0].lease_expires_at > first[0].lease_expires_at + 20  # lease renewed ...
+    assert s.trial(0).lease_expires_at == pytest.approx(again[0].lease_expires_at, abs=1)  # stored
     other = s.ask(client_id="worker-2")
     assert other.id == 2 and other.client_id == "worker-2"
     s.tell(first[0], 0.5)
