@@ -15,11 +15,19 @@ def serve_study(config: StudyConfig) -> ServerThread:
     """Start the gRPC server on the study's storage in a background thread (ConfigError for a
     port in use, a missing token variable, a non-loopback host without a token)."""
     from bbo.server.app import ServerConfig, ServerThread
-    from bbo.server.auth import read_tokens
+    from bbo.server.auth import is_loopback, read_tokens
     from bbo.server.service import Limits
+
+    from bbo.exceptions import ConfigError
 
     ext = config.objective.external
     assert ext is not None
+    if not is_loopback(ext.host) and not ext.token_env:
+        raise ConfigError(
+            f"host {ext.host!r} is not a loopback address: set `token_env` to the name of an "
+            "environment variable holding the accepted token(s), so that workers must "
+            "authenticate (bbo.connect(target, token=...))"
+        )
     server_config = ServerConfig(
         host=ext.host,
         port=ext.port,

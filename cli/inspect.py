@@ -152,7 +152,12 @@ def trials(
         shown = [c for c in shown if c != f"values.{study.objectives[0].name}"]
     table = Table(title=f"trials of {study.name}")
     for c in shown:
-        table.add_column(c.removeprefix("params.").removeprefix("values."), overflow="fold")
+        numeric = any(isinstance(r.get(c), (int, float)) and c != "trial" for r in recs)
+        table.add_column(
+            c.removeprefix("params.").removeprefix("values."),
+            overflow="fold",
+            justify="right" if numeric or c == "trial" else "left",
+        )
     for r in recs:
         table.add_row(*(_fmt(r.get(c)) for c in shown))
     _console().print(table)

@@ -65,3 +65,16 @@ def test_run_serves_the_study_and_waits_for_outside_workers(tmp_path):
     assert "trial 3 FAILED: worker crashed" in out  # progress lines while waiting
     with pytest.raises(bbo.BboError):  # the server is stopped: a late worker is refused
         bbo.connect(target, retry_timeout=0.5, timeout=2).get_study("ext").ask()
+
+
+def test_external_on_a_public_address_needs_a_token(tmp_path, write_study, invoke):
+    path = write_study(objective={"external": {"host": "0.0.0.0", "port": 0}})
+    result = invoke("run", path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"{path}: objective.external: host '0.0.0.0' is not a loopback address: set `token_env`"
+    )
+    missing = write_study(objective={"external": {"port": 0, "token_env": "BBO_TEST_NO_SUCH_VAR"}})
+    result = invoke("run", missing)
+    assert result.exit_code == 2
+    assert "BBO_TEST_NO_SUCH_VAR: the environment variable is not set" in result.stderr
