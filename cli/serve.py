@@ -63,8 +63,11 @@ def serve(
 
     from bbo.exceptions import BboError, InvalidArgumentError
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     try:
+        levels = ("DEBUG", "INFO", "WARNING", "ERROR")
+        if log_level.upper() not in levels:
+            raise InvalidArgumentError(f"--log-level must be one of {levels}, got {log_level!r}")
+        logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
         if (tls_cert is None) != (tls_key is None):
             raise InvalidArgumentError("--tls-cert and --tls-key must be given together")
         if tls_client_ca is not None and tls_cert is None:
