@@ -256,7 +256,7 @@ def test_the_error_table_covers_every_class():
     )
 
 
-def test_health_and_reflection(server):
+def test_health_and_reflection(server, client):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -271,6 +271,24 @@ def test_health_and_reflection(server):
         )
         names = {s.name for s in res.list_services_response.service}
         assert {"bbo.v1.Optimizer", "grpc.health.v1.Health"} <= names
+        # what grpcurl does: build the messages from the server's descriptors, then call
+        from google.protobuf import descriptor_pool, json_format, message_factory
+        from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+            ProtoReflectionDescriptorDatabase,
+        )
+
+        pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(ch))
+        method = pool.FindServiceByName("bbo.v1.Optimizer").methods_by_name["ListStudies"]
+        request_cls = message_factory.GetMessageClass(method.input_type)
+        response_cls = message_factory.GetMessageClass(method.output_type)
+        call = ch.unary_unary(
+            "/bbo.v1.Optimizer/ListStudies",
+            request_serializer=request_cls.SerializeToString,
+            response_deserializer=response_cls.FromString,
+        )
+        name = _study(client).name
+        answer = json_format.MessageToDict(call(request_cls(), timeout=10))
+        assert name in [st["name"] for st in answer["studies"]]
 
 
 def test_docs_error_table_is_the_code_table():
