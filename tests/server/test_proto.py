@@ -28,13 +28,23 @@ def test_regeneration_changes_nothing(tmp_path):
         assert fresh == stored, f"bbo/api/v1/{name} is stale: run scripts/gen_proto.sh"
 
 
-def test_field_numbers_are_never_reused():
-    """Every message keeps a reserved range and no field number appears twice."""
+def test_every_message_reserves_room_and_numbers_are_unique():
+    """Each message keeps a reserved range (field numbers are never reused: removed fields
+    join it); enums start with an UNSPECIFIED zero."""
+    from google.protobuf import descriptor_pb2
+
     from bbo.api.v1 import optimizer_pb2 as pb
 
     for msg in pb.DESCRIPTOR.message_types_by_name.values():
-        numbers = [f.number for f in msg.fields]
+        proto = descriptor_pb2.DescriptorProto()
+        msg.CopyToProto(proto)
+        numbers = [f.number for f in proto.field]
         assert len(numbers) == len(set(numbers)), msg.name
+        assert proto.reserved_range, f"{msg.name} has no reserved range"
+        top = max(numbers, default=0)
+        assert all(r.start > top for r in proto.reserved_range), msg.name  # room after fields
+    for enum in pb.DESCRIPTOR.enum_types_by_name.values():
+        assert enum.values_by_number[0].name.endswith("UNSPECIFIED"), enum.name
     assert pb.DESCRIPTOR.package == "bbo.v1"
     assert set(pb.DESCRIPTOR.services_by_name["Optimizer"].methods_by_name) == {
         "CreateStudy",
