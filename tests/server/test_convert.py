@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from bbo.server import convert as cv
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 
 import bbo
 from bbo.api.v1 import optimizer_pb2 as pb
@@ -119,3 +121,47 @@ def test_bad_enums_are_invalid_arguments():
         cv.study_kwargs_from_pb(pb.StudySpec(space=space, constraints=[pb.Constraint(metric="m")]))
     with pytest.raises(InvalidArgumentError, match="other than UNSPECIFIED"):
         cv.state_from_pb(0, "states[0]")
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+_finite = st.floats(allow_nan=False, allow_infinity=False)
+_scalar = (st.booleans() | st.integers(-(2**63), 2**63 - 1) | _finite | st.text(max_size=8)).filter(
+    lambda v: not (isinstance(v, str) and "\ud800" <= v[:1] <= "\udfff")
+)
+
+
+@seed(11)
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    id=st.integers(0, 2**62),
+    params=st.dictionaries(_text, _scalar, max_size=5),
+    state=st.sampled_from(list(TrialState)),
+    values=st.dictionaries(_text, _finite, max_size=4),
+    value=st.none() | _finite,
+    samples=st.none() | st.lists(_finite, min_size=1, max_size=5).map(tuple),
+    reason=st.none() | _text,
+    attrs=st.dictionaries(_text, st.text(max_size=8) | st.booleans() | st.integers(-99, 99)),
+    retry_of=st.none() | st.integers(0, 2**62),
+    client_id=st.none() | _text,
+    times=st.tuples(st.floats(1.0, 2e9), st.none() | st.floats(1.0, 2e9)),
+)
+def test_any_trial_round_trips(id, params, state, values, value, samples, reason, attrs,
+                               retry_of, client_id, times):  # fmt: skip
+    t = Trial(
+        id=id,
+        params=params,
+        state=state,
+        values=values,
+        value=value,
+        samples=samples,
+        reason=reason,
+        attrs=attrs,
+        retry_of=retry_of,
+        client_id=client_id,
+        lease_expires_at=times[1],
+        created_at=times[0],
+        finished_at=times[1],
+    )
+    back = cv.trial_from_pb(pb.Trial.FromString(cv.trial_to_pb(t).SerializeToString()))
+    assert back == t
+    assert all(type(back.params[k]) is type(v) for k, v in params.items())
