@@ -20,7 +20,7 @@ def test_auto_scores_llm_proposals_and_keeps_their_audit(local_llm):
     assert len(gp_asks) == 3
     for t in gp_asks:  # every model-based ask called the LLM and stored what it said
         calls = t.attrs["llm_calls"]
-        assert calls and {"messages", "raw"} <= set(calls[0])
+        assert calls and {"messages", "response"} <= set(calls[0])
         assert "Minimize (x-3)^2" in str(calls[0]["messages"])
         assert space.contains(t.params)
     state = study.storage.get_study_by_id(study._study_id).strategy_state
