@@ -106,7 +106,7 @@ class LLMStrategy:
                 f"the LLM gave {len(prop.configs)} new valid point(s) of "
                 f"{len(prop.configs) + short} asked"
             )
-        failed = [c for c in prop.calls if c["error"] or not c.get("accepted")]
+        failed = [c for c in prop.calls if c["error"] or c.get("accepted", 0) < c["requested"]]
         info = {"llm_fallback": reason, "llm_failed_calls": failed, "llm_counts": counts}
         seen = {params_key(t.params) for t in history.trials}
         seen |= {params_key(p) for p in [*history.extra_pending, *prop.configs]}

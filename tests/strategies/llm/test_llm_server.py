@@ -71,6 +71,7 @@ def test_study_over_http(local_llm, tmp_path):
     assert SPACE.contains(t.params) and _distinct(reopened.trials)
     assert t.attrs["source"] in ("llm:gp", "sobol:gp")
     assert t.attrs["pool_size"] == 2 and isinstance(t.attrs["acq_value"], float)
+    # an LLM point carries its call; a filled one the calls that fell short
     call = t.attrs["llm"] if t.attrs["source"] == "llm:gp" else t.attrs["llm_failed_calls"][0]
     assert call["model"] == "smollm2"  # resolved through GET /models
     assert call["response"].lstrip().startswith("{")
