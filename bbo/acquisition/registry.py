@@ -33,8 +33,12 @@ from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolu
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
 from botorch.generation.sampling import MaxPosteriorSampling
+from botorch.models.ensemble import EnsembleModel
 from botorch.models.model import Model
+from botorch.posteriors.ensemble import EnsemblePosterior
 from botorch.sampling import SobolQMCNormalSampler
+from botorch.sampling.base import MCSampler
+from botorch.sampling.index_sampler import IndexSampler
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from torch import Tensor
 from torch.quasirandom import SobolEngine
@@ -66,7 +70,15 @@ class AcqContext:
     pools: dict[str, Tensor] = field(default_factory=dict)
     winner: str | None = None  # set by a proposer: the pool whose candidate was chosen
 
-    def sampler(self) -> SobolQMCNormalSampler:
+    def sampler(self) -> MCSampler:
+        """Quasi-MC normal base samples for Gaussian posteriors; for an ensemble model
+        (``EnsemblePosterior``: BNN ensembles and HMC draws, the Wasserstein generator's
+        quantiles) every member exactly once, so MC acquisitions average over the members
+        (the exact ensemble expectation) instead of drawing members at random."""
+        if isinstance(self.model, EnsembleModel):
+            with torch.no_grad():
+                size = self.model.posterior(self.X_baseline[:1]).ensemble_size
+            return MemberSampler(torch.Size([size]), seed=self.seed)
         return SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=self.seed)
 
     def constraints(self) -> list[Callable[[Tensor], Tensor]]:
@@ -76,6 +88,21 @@ class AcqContext:
 
     def objective(self) -> GenericMCObjective:
         return GenericMCObjective(_first_output)
+
+
+class MemberSampler(IndexSampler):
+    """Every ensemble member exactly once: ``sample_shape = (s,)`` with ``s`` the ensemble
+    size, base samples ``0 .. s-1`` (broadcast over the posterior's batch shape)."""
+
+    def _construct_base_samples(self, posterior: EnsemblePosterior) -> None:
+        shape = self.sample_shape + posterior.batch_shape
+        if self.base_samples is None or self.base_samples.shape != shape:
+            s = self.sample_shape.numel()
+            idx = torch.arange(s, device=posterior.device)
+            idx = idx.reshape(*self.sample_shape, *([1] * len(posterior.batch_shape)))
+            self.register_buffer("base_samples", idx.expand(shape).contiguous())
+        if self.base_samples.device != posterior.device:
+            self.to(device=posterior.device)
 
 
 def _column(j: int) -> Callable[[Tensor], Tensor]:

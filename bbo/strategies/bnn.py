@@ -11,7 +11,7 @@ points and the acquisition registry. Only the model differs, chosen by ``kind``
 * ``dkl``: deep kernel learning (GP on a learned residual warping of the inputs).
 
 For the sampled kinds (``ensemble``, ``hmc``) every MC acquisition averages over all the
-members (one "sample" per member, :class:`~bbo.surrogates.bnn.common.MemberSampler`), and
+members (one "sample" per member, :class:`~bbo.acquisition.registry.MemberSampler`), and
 the default acquisition is ``qLogNEI`` even for a single point (the analytic ``LogEI``
 would replace the members by a Gaussian). The GP-based kinds use the GP's defaults.
 """
@@ -22,30 +22,13 @@ import inspect
 from typing import Any
 
 import numpy as np
-from botorch.models.ensemble import EnsembleModel
 from botorch.models.model import Model
-from botorch.sampling import MCSampler
 
-from bbo.acquisition import AcqContext
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.strategies.gp import GPStrategy, default_acquisition
 from bbo.surrogates.bnn import KIND_OPTIONS, KINDS, fit_bnn
 from bbo.surrogates.gp import GPData
-
-
-class BNNContext(AcqContext):
-    """:class:`AcqContext` whose sampler enumerates the members of an ensemble model."""
-
-    def sampler(self) -> MCSampler:  # type: ignore[override]
-        if isinstance(self.model, EnsembleModel):
-            from torch import Size
-
-            from bbo.surrogates.bnn.common import MemberSampler
-
-            size = int(self.model.ensemble_size)  # type: ignore[arg-type]
-            return MemberSampler(Size([size]), seed=self.seed)
-        return super().sampler()
 
 
 def _option(kind: str, name: str, v: object) -> Any:
@@ -81,7 +64,6 @@ class BNNStrategy(GPStrategy):
     ``n_init``, ``device``, ...)."""
 
     name = "bnn"
-    _context_type = BNNContext
 
     def __init__(self, space: Space, *, seed: int, kind: str = "ensemble", **options: Any) -> None:
         if kind not in KINDS:

@@ -140,8 +140,6 @@ class GPStrategy:
         self._state: dict[str, Any] = {}
 
     # -- hooks (the bnn strategy swaps the model) ---------------------------------------------
-    _context_type: type[AcqContext] = AcqContext
-
     def _fit_model(self, data: GPData, **kw: Any) -> tuple[Model, dict[str, Any]]:
         """The fitted surrogate for ``data`` and its new state (``kw``: :func:`fit_gp`'s)."""
         return fit_gp(data, **kw)
@@ -202,7 +200,7 @@ class GPStrategy:
                 refit=refit,
                 mixed_kernel=self.mixed_kernel,
             )
-            ctx = self._context_type(
+            ctx = AcqContext(
                 model=model,
                 space=self.space,
                 X_baseline=t(X),

@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from botorch.sampling.index_sampler import IndexSampler
 from torch import Tensor
 from torch.quasirandom import SobolEngine
 
@@ -71,14 +70,6 @@ from bbo.surrogates.wasserstein import (
 from bbo.torch_utils import seeded, thread_policy
 
 BLOCK = 2048  # candidates scored per block
-
-
-class _EnsembleContext(AcqContext):
-    """The registry's context with botorch's sampler for ensemble posteriors (the draws are
-    member indices, not normal base samples)."""
-
-    def sampler(self) -> IndexSampler:  # type: ignore[override]
-        return IndexSampler(torch.Size([self.mc_samples]), seed=self.seed)
 
 
 def _positive_int(name: str, v: object) -> int:
@@ -215,7 +206,7 @@ class WassersteinStrategy:
         seed: int,
     ) -> np.ndarray:
         Y = torch.tensor([[float(s.mean())] for s in sets], dtype=X.dtype, device=X.device)
-        ctx = _EnsembleContext(
+        ctx = AcqContext(
             model=model,
             space=self.space,
             X_baseline=X,

@@ -11,8 +11,9 @@ import torch
 from botorch.posteriors.ensemble import EnsemblePosterior
 
 import bbo
+from bbo.acquisition.registry import MemberSampler
 from bbo.surrogates.bnn import KINDS, fit_bnn
-from bbo.surrogates.bnn.common import MemberSampler, OneHot
+from bbo.surrogates.bnn.common import OneHot
 from bbo.surrogates.bnn.hmc import hmc_sample
 from bbo.surrogates.gp import GPData
 

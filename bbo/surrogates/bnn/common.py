@@ -23,8 +23,6 @@ from botorch.fit import fit_gpytorch_mll
 from botorch.models.transforms.input import InputTransform
 from botorch.optim.closures import get_loss_closure_with_grads
 from botorch.optim.utils import get_parameters_and_bounds
-from botorch.posteriors.ensemble import EnsemblePosterior
-from botorch.sampling.index_sampler import IndexSampler
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.models import ExactGP
 from torch import Tensor
@@ -187,22 +185,6 @@ def members_first(out: Tensor, batch_shape: torch.Size) -> Tensor:
     c, _, t = out.shape
     out = out.reshape(c, *batch_shape, -1, t)
     return out.movedim(0, len(batch_shape))
-
-
-class MemberSampler(IndexSampler):
-    """Every ensemble member exactly once: ``sample_shape = (s,)`` with ``s`` the ensemble
-    size, base samples ``0 .. s-1``. An MC acquisition then averages over the members (the
-    exact ensemble expectation) instead of drawing members at random with replacement."""
-
-    def _construct_base_samples(self, posterior: EnsemblePosterior) -> None:
-        shape = self.sample_shape + posterior.batch_shape
-        if self.base_samples is None or self.base_samples.shape != shape:
-            s = self.sample_shape.numel()
-            idx = torch.arange(s, device=posterior.device)
-            idx = idx.reshape(*self.sample_shape, *([1] * len(posterior.batch_shape)))
-            self.register_buffer("base_samples", idx.expand(shape).contiguous())
-        if self.base_samples.device != posterior.device:
-            self.to(device=posterior.device)
 
 
 def fit_warm(
