@@ -61,6 +61,7 @@ class GPData:
 
 
 MIXED_KERNELS = ("product", "additive")
+FRESH_GROWTH = 1.2  # also fit from the prior defaults once the data grew by 20%
 
 
 def _gp(
@@ -120,26 +121,34 @@ def fit_gp(
     mixed_kernel: str = "product",
 ) -> tuple[SingleTaskGP, dict[str, Any]]:
     """Fit a GP (one output per column of ``data.Y``) and return it in eval mode with its new
-    state ``{"key", "n_fit", "params"}``.
+    state ``{"key", "n_fit", "n_fresh", "params"}``.
 
     The stored ``params`` are used as they are, without fitting, when the data are the ones
     they were fitted on, or when ``refit=False``. A refit maximizes the marginal likelihood
-    (with the hyperparameter priors) twice, from the stored ``params`` (a warm start) and from
-    the priors' defaults, and keeps the better optimum: a warm start alone stays in the basin
-    of an early fit once the data have outgrown it (seen on Branin: lengthscales three times
-    too long, the search stalled in a false minimum for ten asks). Run it under
+    (with the hyperparameter priors) from the stored ``params`` (a warm start); once the data
+    have grown by the factor ``FRESH_GROWTH`` (and by two points) since the last such check
+    (``n_fresh``), it also fits from the priors' defaults and keeps the better optimum: a
+    warm start alone stays in the basin of an early fit once the data have outgrown it (seen
+    on Branin: lengthscales three times too long, the search stalled in a false minimum for
+    ten asks). That is ``O(log n)`` double fits over a study. Run it under
     :func:`bbo.torch_utils.seeded`: a failed fit restarts from random draws."""
     state = state or {}
     key = data.key()
     model = _gp(data, cat_dims, device, mixed_kernel)
     loaded = _load(model, state.get("params", {}))
     n_fit = state.get("n_fit", len(data.X))
+    n_fresh = state.get("n_fresh", 0)
     if not (loaded and (state.get("key") == key or not refit)):
         n_fit = len(data.X)
-        starts = [model, _gp(data, cat_dims, device, mixed_kernel)] if loaded else [model]
+        starts = [model]
+        if loaded and n_fit >= max(n_fresh + 2, FRESH_GROWTH * n_fresh):
+            starts.append(_gp(data, cat_dims, device, mixed_kernel))
+        if len(starts) > 1 or not loaded:
+            n_fresh = n_fit
         model = max(starts, key=_fit)
     model.eval()
-    return model, {"key": key, "n_fit": n_fit, "params": hyperparameters(model)}
+    params = hyperparameters(model)
+    return model, {"key": key, "n_fit": n_fit, "n_fresh": n_fresh, "params": params}
 
 
 def _fit(model: SingleTaskGP) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from botorch.acquisition.analytic import LogExpectedImprovement
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
@@ -64,15 +65,20 @@ def test_fixed_noise_and_scaled_kernel_match():
     _assert_same_posterior(model, cache, seed=4)
 
 
-def test_mixed_model_matches_gpytorch():
+@pytest.mark.parametrize("kernel", ["product", "additive"])
+def test_mixed_models_match_gpytorch(kernel):
     X, Y = _data(n=30, d=4, seed=7)
+    torch.manual_seed(0)
     X[:, 2] = (torch.randint(0, 3, (len(X),), dtype=torch.float64) + 0.5) / 3
     X[:, 3] = (torch.randint(0, 4, (len(X),), dtype=torch.float64) + 0.5) / 4
-    torch.manual_seed(0)
     model, _ = fit_gp(
-        GPData(X.numpy(), Y.numpy()), cat_dims=[2, 3], device=torch.device("cpu"), state=None
+        GPData(X.numpy(), Y.numpy()),
+        cat_dims=[2, 3],
+        device=torch.device("cpu"),
+        state=None,
+        mixed_kernel=kernel,
     )
-    assert isinstance(model, MixedSingleTaskGP)
+    assert isinstance(model, MixedSingleTaskGP) == (kernel == "additive")
     cache = CachedGP.from_model(model)
     assert cache is not None
     x = torch.rand(64, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
