@@ -126,6 +126,8 @@ def speed_report(results: dict[str, Any], markdown: bool = False) -> str:
         "Seconds per ask (median of "
         f"{results['asks']} asks after a warm-up; limit {results['max_seconds']} s)"
     )
+    if any("burner_median_s" in c for c in results["cells"]):
+        title += "; (xR): R times slower with a CPU-burning process on the other core"
     head = ("### " if markdown else "") + title
     return head + "\n" + _grid(["problem / history", *methods], rows, markdown) + "\n"
 
@@ -137,6 +139,8 @@ def _speed_cell(cell: dict[str, Any] | None) -> str:
         return ">limit"
     if cell.get("status") == "error":
         return "error"
+    if "burner_median_s" in cell:  # measured again beside a CPU-burning process
+        return f"{_fmt(cell['median_s'])} (x{cell['burner_median_s'] / cell['median_s']:.2f})"
     return _fmt(cell["median_s"])
 
 

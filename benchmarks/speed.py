@@ -75,15 +75,37 @@ def _measure_in_subprocess(
     return cell
 
 
+def _burning() -> subprocess.Popen[bytes]:
+    """A process that keeps one core busy until killed."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
 def _series(
-    method: str, problem: str, sizes: Sequence[int], asks: int, max_seconds: float
+    method: str,
+    problem: str,
+    sizes: Sequence[int],
+    asks: int,
+    max_seconds: float,
+    burner: bool = False,
 ) -> list[dict[str, Any]]:
-    """Measure increasing sizes until one hits the limit."""
+    """Measure increasing sizes until one hits the limit (with ``burner``: again while a
+    busy-looping process runs, as ``burner_median_s``)."""
     out = []
     for n in sizes:
         cell = _measure_in_subprocess(method, problem, n, asks, max_seconds)
         status = cell["status"]
+        if burner and status == "ok":
+            hog = _burning()
+            try:
+                busy = _measure_in_subprocess(method, problem, n, asks, max_seconds)
+            finally:
+                hog.kill()
+                hog.wait()
+            if busy["status"] == "ok":
+                cell["burner_median_s"] = busy["median_s"]
         shown = f"{cell['median_s']:.3g}s/ask" if status == "ok" else status
+        if "burner_median_s" in cell:
+            shown += f", {cell['burner_median_s']:.3g}s/ask with a burner"
         print(f"{method} {problem} n={n}: {shown}", file=sys.stderr, flush=True)
         out.append(cell)
         if status != "ok":
@@ -97,6 +119,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--sizes", type=lambda s: [int(x) for x in harness.csv(s)])
     p.add_argument("--asks", type=int, help="timed asks per cell (default 2; full 3)")
     p.add_argument("--max-seconds", type=float, help="per-ask limit (default 20; full 120)")
+    p.add_argument("--burner", action="store_true", help="also measure with a CPU-burning process")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.problems = args.problems or (["hartmann6", "mixed"] if args.full else ["hartmann6"])
@@ -116,7 +139,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     series = [(m, p) for p in args.problems for m in methods]
     with ThreadPoolExecutor(max(args.jobs, 1)) as pool:
         parts = pool.map(
-            lambda mp: _series(mp[0], mp[1], args.sizes, args.asks, args.max_seconds), series
+            lambda mp: _series(mp[0], mp[1], args.sizes, args.asks, args.max_seconds, args.burner),
+            series,
         )
         cells = [c for part in parts for c in part]
     return {

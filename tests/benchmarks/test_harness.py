@@ -107,6 +107,14 @@ def test_speed_measure_inline() -> None:
     assert cell["status"] == "ok" and len(cell["times_s"]) == 2
 
 
+def test_speed_series_with_a_burner_reports_both_medians() -> None:
+    (cell,) = speed._series("bbo-random", "mixed", [20], asks=2, max_seconds=60, burner=True)
+    assert cell["status"] == "ok" and cell["burner_median_s"] > 0
+    from benchmarks.report import _speed_cell
+
+    assert "(x" in _speed_cell(cell)
+
+
 _FAST_PEERS = ["optuna-tpe", "optuna-cmaes", "nevergrad-ngopt"]
 
 
