@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +134,13 @@ class Storage(ABC):
     @abstractmethod
     def abandon_trials(self, study_id: int, trial_ids: Sequence[int], reason: str) -> list[Trial]:
         """Mark those of ``trial_ids`` that are still RUNNING as ABANDONED; return them."""
+
+    def ask_lock(self, study_id: int) -> AbstractContextManager[None]:
+        """Held around an ask's read-propose-insert so that asks of one study from several
+        processes take turns instead of racing (a lost race costs a second proposal). The
+        default does nothing: in one process asks already take turns, and SQLite serializes
+        its writers; PostgreSQL takes a session advisory lock."""
+        return nullcontext()
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -28,6 +28,9 @@ at READ COMMITTED, whatever the server's default, with explicit row locks:
   a pooled connection is pinged only after it sat idle (see ``_ping_when_idle``).
 - creating the schema takes a transaction-scoped advisory lock, so replicas starting
   together on an empty database do not collide (DDL is transactional on PostgreSQL).
+- an ask holds a session advisory lock per study (:meth:`SQLStorage.ask_lock`) from its
+  first read to its insert, so asks of one study from several replicas take turns instead
+  of racing and re-proposing; the compare-and-set numbering stays as the safety net.
 
 A deadlock or serialization failure reported by the server becomes ConcurrentUpdateError
 (the caller retries); a value the server refuses (NaN/Infinity inside a JSON column, a NUL
@@ -59,6 +62,7 @@ from bbo.study.trial import Trial, TrialState
 
 SCHEMA_VERSION = 1
 _SCHEMA_LOCK = 0x62626F5F736368  # pg_advisory_xact_lock key ("bbo_sch") for schema creation
+_ASK_LOCK = 0x62626F61  # pg_advisory_lock(key1 = "bboa", key2 = study id) around an ask
 _PING_AFTER_IDLE_S = 1.0  # PostgreSQL: check a pooled connection idle for longer than this
 _RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock"}
 
@@ -252,6 +256,23 @@ class SQLStorage(Storage):
                     f"{_RETRY_SQLSTATES[code]} between concurrent writers; retry: {e.orig}"
                 ) from e
             raise StorageError(f"storage {self._shown} is unreachable or locked: {e.orig}") from e
+
+    @contextmanager
+    def ask_lock(self, study_id: int) -> Iterator[None]:
+        """On PostgreSQL a session advisory lock ``(_ASK_LOCK, study_id)`` on a connection of
+        its own, held for the whole ask (the study's reads, the proposal, the insert): asks
+        of one study from several replicas take turns, asks of different studies do not
+        wait. Tells and heartbeats never take it. SQLite: nothing (writers are serialized
+        by BEGIN IMMEDIATE, and a lost race there is rare)."""
+        if self._is_sqlite:
+            yield
+            return
+        with self._errors(), self._autocommit.connect() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_lock(_ASK_LOCK, study_id)))
+            try:
+                yield
+            finally:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(_ASK_LOCK, study_id)))
 
     def close(self) -> None:
         self._engine.dispose()
