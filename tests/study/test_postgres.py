@@ -273,6 +273,27 @@ def _shared_study_run(url: str, tmp_path: Path) -> None:
     st.close()
 
 
+def test_asks_of_one_study_take_turns_across_replicas(postgres_url):
+    a, b = open_storage(postgres_url), open_storage(postgres_url)
+    rec, _ = a.get_or_create_study("s", SPEC)
+    other, _ = a.get_or_create_study("t", SPEC)
+
+    def turn() -> bool:
+        with b.ask_lock(rec.id):
+            return True
+
+    with a.ask_lock(rec.id):
+        th, out = _blocked(turn)
+        th.join(0.5)
+        assert th.is_alive() and not out  # the second replica waits for its turn
+        with b.ask_lock(other.id):  # another study does not wait
+            pass
+    th.join(5)
+    assert not th.is_alive() and out == {"result": True}  # its turn once the first is done
+    a.close()
+    b.close()
+
+
 @pytest.mark.slow
 def test_four_processes_share_one_study(postgres_url, tmp_path):
     # (the same on one SQLite file: tests/study/test_durability.py)
