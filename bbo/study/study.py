@@ -215,9 +215,7 @@ class Study:
         with self._storage.ask_lock(self._study_id):
             return self._ask_locked(requests, clients)
 
-    def _ask_locked(
-        self, requests: Sequence[AskRequest], clients: set[str]
-    ) -> list[list[Trial]]:
+    def _ask_locked(self, requests: Sequence[AskRequest], clients: set[str]) -> list[list[Trial]]:
         for _ in range(_ASK_ATTEMPTS):
             trials, tail = self._read_trials()  # trials[tail:]: every one not yet final
             stale = {t.id: t for t in self._abandon(self._stale(trials[tail:]))}
