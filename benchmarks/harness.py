@@ -8,11 +8,15 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
+import multiprocessing as mp
 import os
 import platform
 import subprocess
 import sys
+import time
 import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,45 @@ def single_thread() -> None:
         import torch
 
         torch.set_num_threads(1)
+
+
+def run_jobs(
+    fn: Callable[..., dict[str, Any]],
+    jobs: Sequence[tuple[Any, ...]],
+    workers: int,
+    log: Path | None = None,
+) -> list[dict[str, Any]]:
+    """``fn(*job)`` for every job (a module-level function returning a run record with
+    ``method``, ``problem``, ``seed``, ``wall_s``, ``error`` and ``trace``): inline when
+    ``workers <= 1``, else in a pool of single-threaded spawned processes. Prints progress
+    to stderr and appends each finished record to ``log`` (JSON lines), so an interrupted
+    run keeps them."""
+    records: list[dict[str, Any]] = []
+    start = time.perf_counter()
+
+    def done(rec: dict[str, Any]) -> None:
+        records.append(rec)
+        if log is not None:
+            with log.open("a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+        status = f"ERROR {rec['error']}" if rec["error"] else f"final regret {rec['trace'][-1]:.3g}"
+        print(
+            f"[{len(records)}/{len(jobs)} {time.perf_counter() - start:6.0f}s] {rec['method']} "
+            f"{rec['problem']} seed={rec['seed']}: {rec['wall_s']:.1f}s, {status}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    if workers <= 1:
+        single_thread()
+        for job in jobs:
+            done(fn(*job))
+        return records
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=single_thread) as pool:
+        for fut in as_completed([pool.submit(fn, *job) for job in jobs]):
+            done(fut.result())
+    return records
 
 
 def csv(text: str) -> list[str]:

@@ -9,13 +9,9 @@ evaluations; the regret after ``m x d`` evaluations is read off the same run for
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing as mp
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 from typing import Any
 
 from benchmarks import harness
@@ -53,44 +49,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _worker_init() -> None:
-    harness.single_thread()
-
-
-def run_jobs(
-    jobs: list[tuple[str, str, int, int]], workers: int, log: Path | None = None
-) -> list[dict[str, Any]]:
-    """Run every job (inline when ``workers <= 1``), printing progress to stderr and
-    appending each finished run to ``log`` (JSON lines), so an interrupted run keeps them."""
-    records: list[dict[str, Any]] = []
-    start = time.perf_counter()
-
-    def done(rec: dict[str, Any]) -> None:
-        records.append(rec)
-        if log is not None:
-            with log.open("a") as fh:
-                fh.write(json.dumps(rec) + "\n")
-        status = f"ERROR {rec['error']}" if rec["error"] else f"final regret {rec['trace'][-1]:.3g}"
-        print(
-            f"[{len(records)}/{len(jobs)} {time.perf_counter() - start:6.0f}s] {rec['method']} "
-            f"{rec['problem']} seed={rec['seed']}: {rec['wall_s']:.1f}s, {status}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    if workers <= 1:
-        harness.single_thread()
-        for job in jobs:
-            done(quality_job(*job))
-        return records
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
-        futures = [pool.submit(quality_job, *job) for job in jobs]
-        for fut in as_completed(futures):
-            done(fut.result())
-    return records
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark described by ``args``; return the results (also saved)."""
     methods = harness.ensure_peers(harness.select_methods(args), not args.no_install)
@@ -101,7 +59,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / f"quality-{time.strftime('%Y%m%d-%H%M%S')}.partial.jsonl"
     print(f"finished runs are appended to {log}", file=sys.stderr)
-    runs = run_jobs(jobs, args.jobs, log)
+    runs = harness.run_jobs(quality_job, jobs, args.jobs, log)
     log.unlink(missing_ok=True)  # complete: the JSON written by main() holds every run
     results: dict[str, Any] = {
         "kind": "quality",

@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing as mp
 import statistics
-import sys
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -142,32 +139,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_jobs(jobs: list[tuple[str, str, int, int, int]], workers: int) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    start = time.perf_counter()
-
-    def done(rec: dict[str, Any]) -> None:
-        records.append(rec)
-        status = f"ERROR {rec['error']}" if rec["error"] else f"regret {rec['trace'][-1]:.3g}"
-        print(
-            f"[{len(records)}/{len(jobs)} {time.perf_counter() - start:5.0f}s] {rec['method']} "
-            f"{rec['problem']} seed={rec['seed']}: {rec['wall_s']:.1f}s, {status}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    if workers <= 1:
-        harness.single_thread()
-        for job in jobs:
-            done(run_one(*job))
-        return records
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=harness.single_thread) as pool:
-        for fut in as_completed([pool.submit(run_one, *job) for job in jobs]):
-            done(fut.result())
-    return records
-
-
 def report(results: dict[str, Any], markdown: bool = False) -> str:
     """Three tables: final regret, evaluations to the tolerance, seconds per model ask."""
     runs, methods = results["runs"], results["methods"]
@@ -239,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ]
     jobs.sort(key=lambda j: -_COST.get(j[0], 1.0))
     start = time.perf_counter()
-    runs = run_jobs(jobs, args.jobs)
+    runs = harness.run_jobs(run_one, jobs, args.jobs)
     results: dict[str, Any] = {
         "kind": "surrogates",
         **harness.meta(args),
