@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bbo import Categorical, Float, Int, Space
+from bbo.testing.stochastic import ackley
 
 Params = Mapping[str, Any]
 OBJECTIVE = "y"
@@ -67,18 +68,6 @@ def hartmann6(x: np.ndarray) -> float:
     minimum -3.32237 at ``(0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573)``."""
     inner = np.sum(_H6_A * (np.asarray(x)[None, :] - _H6_P) ** 2, axis=1)
     return float(-np.sum(_H6_ALPHA * np.exp(-inner)))
-
-
-def ackley(z: np.ndarray) -> float:
-    """Ackley: ``f = -20 exp(-0.2 sqrt(mean z^2)) - exp(mean cos(2 pi z)) + 20 + e``;
-    minimum 0 at ``z = 0``."""
-    z = np.asarray(z, dtype=float)
-    return float(
-        -20.0 * np.exp(-0.2 * np.sqrt(np.mean(z**2)))
-        - np.exp(np.mean(np.cos(2 * np.pi * z)))
-        + 20.0
-        + np.e
-    )
 
 
 def levy(z: np.ndarray) -> float:
