@@ -14,16 +14,25 @@ Measured per run:
   objective (so a method fooled by noise pays for it);
 * the number of evaluations until that regret is ``<= TOLERANCE`` (0.1, the paper's
   ``eps``), or none;
-* the seconds of every model-based ask (fit + acquisition), from the study's ``ask()``.
+* the seconds of every model-based ask (fit + acquisition), from the study's ``ask()``:
+  wall time and this process's CPU time (``time.process_time()``; the workers are
+  single-threaded, so CPU seconds are the cost on one core whatever the machine's load).
 
-Jobs run in a pool of ``--jobs`` single-threaded processes (``benchmarks.harness``).
+Jobs run in a pool of ``--jobs`` single-threaded processes (``benchmarks.harness``); each
+finished run is appended to ``surrogates-<stamp>.partial.jsonl`` so an interrupted run keeps
+them. ``--report FILE...`` prints one report from several result files (``.json`` or
+``.partial.jsonl``) of the same budget, replicates and seeds, e.g. a method rerun after a
+change merged into an earlier grid (a later file's run of the same method, problem and seed
+replaces an earlier one).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
+import sys
 import time
 import traceback
 from collections.abc import Sequence
@@ -80,6 +89,7 @@ def run_one(method: str, problem: str, seed: int, budget: int, replicates: int) 
         "replicates": replicates,
         "trace": [],
         "ask_s": [],
+        "ask_cpu_s": [],
         "to_tol": None,
         "error": None,
     }
@@ -89,11 +99,12 @@ def run_one(method: str, problem: str, seed: int, budget: int, replicates: int) 
         rng = np.random.default_rng([seed, 777])
         best_mean, regret = math.inf, math.inf
         for i in range(budget):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             trial = study.ask()
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
             if trial.attrs.get("source") not in ("sobol", "random-fill"):
                 rec["ask_s"].append(dt)
+                rec["ask_cpu_s"].append(dc)
             samples = prob.sample(trial.params, replicates, rng)
             study.tell(trial, samples=[float(s) for s in samples])
             if samples.mean() < best_mean:
@@ -121,6 +132,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--full", action="store_true", help="every problem, 5 seeds, 50 evaluations")
     p.add_argument("--out", type=Path, default=harness.RESULTS)
+    p.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="run nothing: print one report merged from these result files (.json or "
+        ".partial.jsonl; same budget and replicates; later files replace earlier runs)",
+    )
+    p.add_argument("--markdown", action="store_true", help="with --report: Markdown tables")
     args = p.parse_args(argv)
     preset = FULL if args.full else SMALL
     args.problems = args.problems or preset["problems"] or list(PROBLEMS)
@@ -173,7 +193,7 @@ def report(results: dict[str, Any], markdown: bool = False) -> str:
         tol_rows.append(row)
         row = [label]
         for m in methods:
-            asks = [s for r in ok[m] for s in r["ask_s"]]
+            asks = [s for r in ok[m] for s in r.get("ask_cpu_s", [])]
             row.append(_fmt(statistics.median(asks)) if asks else "n/a")
         time_rows.append(row)
     h = "### " if markdown else ""
@@ -188,20 +208,109 @@ def report(results: dict[str, Any], markdown: bool = False) -> str:
         "that reached it; reached/seeds)",
         _grid(head, tol_rows, markdown),
         "",
-        f"{h}Seconds per model-based ask, fit + acquisition (median over asks and seeds)",
+        f"{h}CPU seconds per model-based ask, fit + acquisition, one thread (median over "
+        "asks and seeds)",
         _grid(head, time_rows, markdown),
         "",
-        f"Wall time {results['wall_s']:.0f} s with {results['jobs']} worker(s), CPU time of the "
-        f"runs {sum(r.get('cpu_s', math.nan) for r in runs):.0f} s; commit "
-        f"{results['commit']}; {results['machine']}.",
     ]
+    for src in results.get("sources", [results]):
+        cpu = src.get("cpu_s", sum(r.get("cpu_s", math.nan) for r in runs))
+        out.append(
+            f"{src.get('file', 'This run')}: methods {', '.join(src['methods'])}; wall time "
+            f"{src['wall_s']:.0f} s with {src['jobs']} worker(s), CPU time of the runs "
+            f"{cpu:.0f} s; commit {src['commit']}; {src['machine']}."
+        )
+    for r in (r for r in runs if r["error"]):
+        out.append(f"FAILED {r['method']} {r['problem']} seed={r['seed']}: {r['error']}")
     return "\n".join(out) + "\n"
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A saved result: the ``.json`` of a finished run, or the ``.partial.jsonl`` log of an
+    interrupted one (its runs; methods, problems and seeds are those it holds)."""
+    from bbo.testing.stochastic import TOLERANCE
+
+    if path.suffix != ".jsonl":
+        return dict(json.loads(path.read_text()))
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not runs:
+        raise ValueError(f"{path} holds no finished run")
+    first = runs[0]
+    return {
+        "kind": "surrogates",
+        "commit": "unknown (partial log)",
+        "machine": "unknown",
+        "methods": list(dict.fromkeys(r["method"] for r in runs)),
+        "problems": list(dict.fromkeys(r["problem"] for r in runs)),
+        "seeds": sorted({r["seed"] for r in runs}),
+        "budget": first["budget"],
+        "replicates": first["replicates"],
+        "tolerance": TOLERANCE,
+        "jobs": math.nan,
+        "wall_s": math.nan,
+        "runs": runs,
+    }
+
+
+def merge(named: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One result from several ``(name, result)`` of the same budget and replicates: the
+    union of methods, problems and seeds (in order of appearance); a later run of the same
+    (method, problem, seed) replaces an earlier one. ``sources`` keeps each file's commit,
+    wall time and the CPU time of its runs that were kept."""
+    if not named:
+        raise ValueError("nothing to merge")
+    keys = ("budget", "replicates", "tolerance")
+    base = named[0][1]
+    for name, res in named[1:]:
+        bad = [k for k in keys if res[k] != base[k]]
+        if bad:
+            raise ValueError(
+                f"{name} differs from {named[0][0]} in {bad}: "
+                + ", ".join(f"{k}={res[k]} vs {base[k]}" for k in bad)
+            )
+    runs: dict[tuple[str, str, int], tuple[int, dict[str, Any]]] = {}
+    for i, (_, res) in enumerate(named):
+        for r in res["runs"]:
+            runs[(r["method"], r["problem"], r["seed"])] = (i, r)
+    union = lambda k: list(dict.fromkeys(x for _, res in named for x in res[k]))  # noqa: E731
+    sources = []
+    for i, (name, res) in enumerate(named):
+        kept = [r for j, r in runs.values() if j == i]
+        sources.append(
+            {
+                "file": name,
+                "methods": list(dict.fromkeys(r["method"] for r in kept)),
+                "commit": res["commit"],
+                "machine": res["machine"],
+                "jobs": res["jobs"],
+                "wall_s": res["wall_s"],
+                "cpu_s": sum(r.get("cpu_s", math.nan) for r in kept),
+            }
+        )
+    return {
+        **{k: base[k] for k in keys},
+        "kind": "surrogates",
+        "methods": union("methods"),
+        "problems": union("problems"),
+        "seeds": sorted(set(union("seeds"))),
+        "sources": sources,
+        "runs": sorted(
+            (r for _, r in runs.values()), key=lambda r: (r["problem"], r["method"], r["seed"])
+        ),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from bbo.testing.stochastic import TOLERANCE
 
     args = parse_args(argv)
+    if args.report:
+        try:
+            merged = merge([(f.name, load(f)) for f in args.report])
+        except (OSError, ValueError, KeyError) as e:
+            raise SystemExit(f"--report: {e}") from None
+        print(report(merged, markdown=args.markdown))
+        return merged
     jobs = [
         (m, p, s, args.budget, args.replicates)
         for p in args.problems
@@ -210,7 +319,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ]
     jobs.sort(key=lambda j: -_COST.get(j[0], 1.0))
     start = time.perf_counter()
-    runs = harness.run_jobs(run_one, jobs, args.jobs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = args.out / f"surrogates-{time.strftime('%Y%m%d-%H%M%S')}.partial.jsonl"
+    print(f"finished runs are appended to {log}", file=sys.stderr)
+    runs = harness.run_jobs(run_one, jobs, args.jobs, log)
+    log.unlink(missing_ok=True)  # complete: the JSON saved below holds every run
     results: dict[str, Any] = {
         "kind": "surrogates",
         **harness.meta(args),
