@@ -1,19 +1,22 @@
 """``python -m benchmarks.server``: ask+tell round trips per second and their latency
 through ``bbo serve``.
 
-The server runs as users run it (``bbo serve`` in its own process, loopback port); clients
-are threads spread over a few client processes, each looping ask -> evaluate (a closed-form
-function, microseconds) -> tell, and timing every round trip (two RPCs). Scenarios:
+The server runs as users run it (``bbo serve`` in its own process, loopback port). Clients
+run in two client processes, each an asyncio loop of concurrent clients calling the
+generated stubs as a client in any language would; each client loops ask -> evaluate (a
+closed-form function, microseconds) -> tell and times every round trip (two RPCs).
+Scenarios:
 
 * ``random``, 1 and 32 concurrent clients, on the in-memory storage and on a SQLite file;
+  and 32 clients of the Python client library (``bbo.connect``, blocking calls in threads);
 * ``gp`` after a history of n = 100 evaluations, 8 concurrent clients (their Asks are
   coalesced into q-batches: the mean batch size is reported);
-* a baseline: a bare Python ``grpc.aio`` echo server (one unary RPC per round trip, no
-  work), measured in the same run with the same client code.
+* the ceiling: a bare Python ``grpc.aio`` echo server (no work), two calls per round trip,
+  measured in the same run with the same client code.
 
 Peers (Optuna, Ax, Vizier) are not compared: none ships a comparable ask/tell gRPC server
-in its Python package (OSS Vizier's needs its own service stack). The default sizes are
-small (seconds per scenario) because the machine is shared; ``--rounds`` scales them.
+in its Python package (OSS Vizier's needs its own service stack). The default sizes take
+about a minute; ``--rounds`` scales them.
 """
 
 from __future__ import annotations
@@ -96,7 +99,41 @@ def _objective(p: dict[str, Any]) -> float:
     return (p["x"] - 1.0) ** 2 + (p["y"] - 2.0) ** 2
 
 
-def _bbo_loop(target: str, study: str, rounds: int, out: list[float]) -> None:
+async def _raw_loop(target: str, study: str, clients: int, rounds: int) -> list[float]:
+    """``clients`` concurrent loops on one channel with the generated stubs, as a client in
+    any language would call the server (no Python client library in the way)."""
+    import grpc
+
+    from bbo.api.v1 import optimizer_pb2 as pb
+    from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
+
+    out: list[float] = []
+    async with grpc.aio.insecure_channel(target) as ch:
+        stub = pb_grpc.OptimizerStub(ch)
+        echo = ch.unary_unary(ECHO)
+
+        async def bbo_loop() -> None:
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                (t,) = (await stub.Ask(pb.AskRequest(study=study, count=1), timeout=30)).trials
+                x = {k: v.double_value for k, v in t.params.items()}
+                req = pb.TellRequest(study=study, trial_id=t.id, value=_objective(x))
+                await stub.Tell(req, timeout=30)
+                out.append(time.perf_counter() - t0)
+
+        async def echo_loop() -> None:
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                await echo(b"x" * 64, timeout=30)  # two RPCs, like an ask and a tell
+                await echo(b"x" * 64, timeout=30)
+                out.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*[(echo_loop if study == "" else bbo_loop)() for _ in range(clients)])
+    return out
+
+
+def _client_loop(target: str, study: str, rounds: int, out: list[float]) -> None:
+    """One ``bbo.connect`` client (the Python client library, blocking calls)."""
     import bbo
 
     with bbo.connect(target) as client:
@@ -108,34 +145,26 @@ def _bbo_loop(target: str, study: str, rounds: int, out: list[float]) -> None:
             out.append(time.perf_counter() - t0)
 
 
-def _echo_loop(target: str, study: str, rounds: int, out: list[float]) -> None:
-    import grpc
-
-    with grpc.insecure_channel(target) as ch:
-        call = ch.unary_unary(ECHO)
-        payload = b"x" * 64
-        for _ in range(rounds):
-            t0 = time.perf_counter()
-            call(payload, timeout=30)
-            out.append(time.perf_counter() - t0)
-
-
 def _client_process(args: tuple[str, str, str, int, int, Any]) -> list[float]:
-    kind, target, study, threads, rounds, start = args
-    loop = _echo_loop if kind == "echo" else _bbo_loop
-    outs: list[list[float]] = [[] for _ in range(threads)]
-    ts = [threading.Thread(target=loop, args=(target, study, rounds, o)) for o in outs]
-    start.wait()  # every client process starts together
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return [x for o in outs for x in o]
+    kind, target, study, clients, rounds, start = args
+    if kind == "client":  # threads, each a bbo.connect client
+        outs: list[list[float]] = [[] for _ in range(clients)]
+        ts = [threading.Thread(target=_client_loop, args=(target, study, rounds, o)) for o in outs]
+        start.wait()  # every client process starts together
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return [x for o in outs for x in o]
+    start.wait()
+    return asyncio.run(_raw_loop(target, study, clients, rounds))
 
 
 def drive(kind: str, target: str, study: str, clients: int, rounds: int) -> dict[str, float]:
-    """``clients`` concurrent clients x ``rounds`` round trips; throughput and latency."""
-    procs = min(clients, 4)
+    """``clients`` concurrent clients x ``rounds`` round trips (ask + tell, or two echo
+    calls), spread over two client processes; throughput and latency. ``kind``: ``raw``
+    (generated stubs on grpc.aio) or ``client`` (``bbo.connect``)."""
+    procs = min(clients, 2)
     per = [clients // procs + (i < clients % procs) for i in range(procs)]
     ctx = mp.get_context("spawn")
     with ctx.Manager() as manager:
@@ -188,12 +217,15 @@ def _batch_sizes(target: str, name: str, after: int) -> float:
 
 def run(rounds: int, gp_rounds: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+
+    def sizes(clients: int) -> int:  # round trips per client
+        return rounds if clients == 1 else max(rounds // 4, 5)
+
     proc, port = start_echo()
     try:
         for clients in (1, 32):
-            n = rounds * 4 if clients == 1 else max(rounds // 4, 5)
-            r = drive("echo", f"127.0.0.1:{port}", "", clients, n)
-            rows.append({"scenario": "bare grpc.aio echo (1 RPC)", "clients": clients, **r})
+            r = drive("raw", f"127.0.0.1:{port}", "", clients, sizes(clients))
+            rows.append({"scenario": "bare grpc.aio echo", "clients": clients, **r})
     finally:
         proc.kill()
     with tempfile.TemporaryDirectory() as tmp:
@@ -205,12 +237,15 @@ def run(rounds: int, gp_rounds: int) -> list[dict[str, Any]]:
                 for clients in (1, 32):
                     name = f"random-{clients}"
                     _prepare(target, name, "random")
-                    n = rounds if clients == 1 else max(rounds // 8, 5)
-                    r = drive("bbo", target, name, clients, n)
+                    r = drive("raw", target, name, clients, sizes(clients))
                     rows.append({"scenario": f"random, {label}", "clients": clients, **r})
+                if label == "memory":  # the same through the Python client library
+                    _prepare(target, "random-client", "random")
+                    r = drive("client", target, "random-client", 32, sizes(32))
+                    rows.append({"scenario": "random, memory, bbo.connect", "clients": 32, **r})
                 if label == "SQLite":
                     _prepare(target, "gp", "gp", 100, storage)
-                    r = drive("bbo", target, "gp", 8, gp_rounds)
+                    r = drive("raw", target, "gp", 8, gp_rounds)
                     batch = _batch_sizes(target, "gp", 100)  # ids > 100: the timed asks
                     rows.append(
                         {"scenario": f"gp, n=100, {label}", "clients": 8, **r, "batch": batch}

@@ -1,8 +1,10 @@
 """The ``bbo.v1.Optimizer`` servicer: convert, call the Study, convert back.
 
 Storage and strategy work runs on thread pools, never on the event loop: Asks on the
-``ask`` pool through each study's :class:`~bbo.server.batching.AskBatcher`, everything else
-on the ``io`` pool, so Heartbeat, Tell and ListTrials stay fast while a GP fits.
+``ask`` pool, coalesced into q-batches by each study's ask
+:class:`~bbo.server.batching.Batcher`; Tells on the ``io`` pool, coalesced into one storage
+transaction per group by its tell Batcher; everything else on the ``io`` pool one call at a
+time. So Heartbeat, Tell and ListTrials stay fast while a GP fits.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
-from bbo.server.batching import AskBatcher
+from bbo.server.batching import Batcher
 from bbo.server.convert import (
     spec_to_pb,
     state_from_pb,
@@ -35,7 +37,8 @@ from bbo.exceptions import (
 )
 from bbo.study.spec import StudySpec
 from bbo.study.storage import Storage, StudyRecord
-from bbo.study.study import AskRequest, Study
+from bbo.study.study import AskRequest, Study, TellRequest
+from bbo.study.trial import Trial
 
 T = TypeVar("T")
 
@@ -76,9 +79,19 @@ def rpc(fn: Handler) -> Handler:
 
 
 class _Entry:
-    def __init__(self, study: Study, executor: ThreadPoolExecutor) -> None:
+    """A loaded study and its two queues; ``study`` is read at each batch, so a
+    CreateStudy that changes the strategy or seed applies from the next batch."""
+
+    def __init__(
+        self, study: Study, ask_pool: ThreadPoolExecutor, io_pool: ThreadPoolExecutor
+    ) -> None:
         self.study = study
-        self.batcher = AskBatcher(lambda: self.study, executor)
+        self.asks: Batcher[AskRequest, list[Trial]] = Batcher(
+            lambda reqs: self.study.ask_many(reqs), ask_pool
+        )
+        self.tells: Batcher[TellRequest, Trial] = Batcher(
+            lambda reqs: self.study.tell_many(reqs), io_pool
+        )
 
 
 class OptimizerService(pb_grpc.OptimizerServicer):
@@ -111,7 +124,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             study = await asyncio.shield(self._loading[name])
         finally:
             self._loading.pop(name, None)
-        entry = self._studies.setdefault(name, _Entry(study, self.ask_pool))  # type: ignore[arg-type]
+        entry = self._studies.setdefault(name, _Entry(study, self.ask_pool, self.io_pool))  # type: ignore[arg-type]
         return entry
 
     def _text(self, field: str, value: str, required: bool = True) -> None:
@@ -183,7 +196,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         lease = self._lease("lease_seconds", request.lease_seconds)
         entry = await self._entry(request.study)
         ask = AskRequest(count, request.client_id or None, lease)
-        trials = await entry.batcher.ask(ask)
+        trials = await entry.asks(ask)
         return pb.AskResponse(trials=[trial_to_pb(t) for t in trials])
 
     @rpc
@@ -200,22 +213,26 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             )
         self._text("request_id", request.request_id, required=False)
         self._text("reason", request.reason, required=False)
-        kwargs: dict[str, Any] = {
-            "value": request.value if request.HasField("value") else None,
-            "samples": list(request.samples) if request.samples else None,
-            "failed": request.failed,
-            "infeasible": request.infeasible,
-            "reason": request.reason or None,
-            "request_id": request.request_id or None,
-        }
+        value: float | dict[str, float] | None = (
+            request.value if request.HasField("value") else None
+        )
         if request.values:
-            if kwargs["value"] is not None:
+            if value is not None:
                 raise InvalidArgumentError(
                     "tell exactly one of `value`, `values`, `samples`, `failed` or `infeasible`"
                 )
-            kwargs["value"] = dict(request.values)
+            value = dict(request.values)
+        tell = TellRequest(
+            request.trial_id,
+            value,
+            samples=list(request.samples) if request.samples else None,
+            failed=request.failed,
+            infeasible=request.infeasible,
+            reason=request.reason or None,
+            request_id=request.request_id or None,
+        )
         entry = await self._entry(request.study)
-        trial = await self._io(entry.study.tell, request.trial_id, **kwargs)
+        trial = await entry.tells(tell)
         return pb.TellResponse(trial=trial_to_pb(trial))
 
     @rpc

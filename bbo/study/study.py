@@ -12,6 +12,7 @@ from typing import Any, overload
 import numpy as np
 
 from bbo.exceptions import (
+    BboError,
     ConcurrentUpdateError,
     InvalidArgumentError,
     InvalidValueError,
@@ -426,15 +427,68 @@ class Study:
         ``request_id`` (stored in ``attrs``) makes a retry of a tell that was applied return
         the stored trial whatever it carries (the answer of the first attempt).
         """
-        trial_id = self._trial_id(trial)
-        if request_id is not None and (not isinstance(request_id, str) or not request_id):
-            raise InvalidArgumentError(
-                f"`request_id` must be a non-empty string, got {request_id!r}"
-            )
-        extra = {**(attrs or {}), "request_id": request_id} if request_id else attrs
-        result = self._result(value, samples, failed, infeasible, reason, extra)
-        current = self._storage.get_trial(self._study_id, trial_id)
-        if request_id and current.state.finished and current.attrs.get("request_id") == request_id:
+        req = TellRequest(trial, value, samples, failed, infeasible, reason, attrs, request_id)
+        (out,) = self.tell_many([req])
+        if isinstance(out, BboError):
+            raise out
+        return out
+
+    def tell_many(self, requests: Sequence[TellRequest]) -> list[Trial | BboError]:
+        """Several tells, each checked and answered as :meth:`tell` would, stored with one
+        storage write (one transaction, one commit on SQL storage: the server's group commit
+        of concurrent Tells). ``result[i]`` is the stored trial, or the error that
+        :meth:`tell` would raise, for ``requests[i]``; one bad tell fails alone."""
+        out: list[Trial | BboError | None] = [None] * len(requests)
+        items: list[tuple[int, TrialResult]] = []
+        where: list[int] = []
+        stored = self._stored(requests)
+        for i, r in enumerate(requests):
+            try:
+                checked = self._check_tell(r, stored)
+            except BboError as err:
+                out[i] = err
+                continue
+            if isinstance(checked, Trial):
+                out[i] = checked
+            else:
+                items.append(checked)
+                where.append(i)
+        done = self._storage.finish_trials(self._study_id, items) if items else []
+        for i, (trial_id, _), res in zip(where, items, done):
+            rid = requests[i].request_id
+            if isinstance(res, TrialFinishedError) and rid:  # applied meanwhile by its twin
+                current = self._storage.get_trial(self._study_id, trial_id)
+                if current.attrs.get("request_id") == rid:
+                    res = current
+            out[i] = res
+        return [o for o in out if o is not None]  # every slot is filled
+
+    def _stored(self, requests: Sequence[TellRequest]) -> dict[int, Trial]:
+        """The stored trials that ``requests`` tell, read at once when their ids lie close
+        together (a group of tells of recent trials); else none (read one by one)."""
+        ids = {r.trial.id if isinstance(r.trial, Trial) else r.trial for r in requests}
+        ids = {i for i in ids if isinstance(i, int) and not isinstance(i, bool) and i >= 0}
+        if len(ids) < 2 or max(ids) - min(ids) > 4 * len(ids) + 64:
+            return {}
+        lo, hi = min(ids), max(ids)
+        return {
+            t.id: t
+            for t in self._storage.get_trials(self._study_id, since=lo - 1, limit=hi - lo + 1)
+        }
+
+    def _check_tell(
+        self, r: TellRequest, stored: Mapping[int, Trial]
+    ) -> Trial | tuple[int, TrialResult]:
+        """The result to store for ``r``, or the stored trial when ``r`` retries a tell
+        that was applied (same ``request_id``). Raises what :meth:`tell` raises."""
+        trial_id = self._trial_id(r.trial)
+        rid = r.request_id
+        if rid is not None and (not isinstance(rid, str) or not rid):
+            raise InvalidArgumentError(f"`request_id` must be a non-empty string, got {rid!r}")
+        extra = {**(r.attrs or {}), "request_id": rid} if rid else r.attrs
+        result = self._result(r.value, r.samples, r.failed, r.infeasible, r.reason, extra)
+        current = stored.get(trial_id) or self._storage.get_trial(self._study_id, trial_id)
+        if rid and current.state.finished and current.attrs.get("request_id") == rid:
             return current
         if current.state == TrialState.ABANDONED:
             for t in self._storage.get_trials(self._study_id, since=trial_id):
@@ -443,7 +497,7 @@ class Study:
                         f"trial {trial_id} was abandoned and its point re-evaluated as "
                         f"trial {t.id} ({t.state.value}); a late result is refused"
                     )
-        return self._storage.finish_trial(self._study_id, trial_id, result)
+        return trial_id, result
 
     def add(
         self,
@@ -566,13 +620,18 @@ class Study:
         """RUNNING ``trials`` to abandon, with the reason: lease expired, or worker gone."""
         now = time.time()
         stale: dict[int, str] = {}
+        alive: dict[str, bool | None] = {self._worker: True}  # one /proc read per worker
         for t in trials:
             if t.state != TrialState.RUNNING:
                 continue
             if t.lease_expires_at is not None and t.lease_expires_at < now:
                 stale[t.id] = "lease expired"
-            elif "worker" in t.attrs and worker_alive(str(t.attrs["worker"])) is False:
-                stale[t.id] = f"worker {t.attrs['worker']} is gone"
+            elif "worker" in t.attrs:
+                worker = str(t.attrs["worker"])
+                if worker not in alive:
+                    alive[worker] = worker_alive(worker)
+                if alive[worker] is False:
+                    stale[t.id] = f"worker {worker} is gone"
         return stale
 
     def _abandon(self, stale: dict[int, str]) -> list[Trial]:
@@ -591,6 +650,20 @@ class AskRequest:
     count: int = 1
     client_id: str | None = None
     lease: float | None = None
+
+
+@dataclass(frozen=True)
+class TellRequest:
+    """One tell of :meth:`Study.tell_many`, with :meth:`Study.tell`'s arguments."""
+
+    trial: Trial | int
+    value: float | Mapping[str, float] | None = None
+    samples: Sequence[float] | None = None
+    failed: bool = False
+    infeasible: bool = False
+    reason: str | None = None
+    attrs: Mapping[str, Any] | None = None
+    request_id: str | None = None
 
 
 def _check_ask(r: AskRequest) -> None:

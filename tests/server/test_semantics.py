@@ -94,12 +94,50 @@ def test_expired_lease_is_reoffered_and_late_tells_follow_the_rule(client):
         s.tell(gone, 3.0)
 
 
+def test_concurrent_tells_are_stored_by_one_group(server, client, stub):
+    """Tells queued while a group is stored are stored together by the next one (one
+    transaction); each is answered on its own: a conflicting tell in the group fails alone."""
+    s = _study(client)
+    trials = s.ask(9)
+    s.tell(trials[0], 0.5)
+    tells = server.service._studies[s.name].tells
+    before = tells.batches
+    release = threading.Event()
+    blockers = [server.service.io_pool.submit(release.wait) for _ in range(8)]  # pool busy
+    answers: dict[int, object] = {}
+
+    def worker(i: int) -> None:
+        value = 0.9 if i == 0 else float(i)  # trial 0 holds 0.5: a conflicting tell
+        req = pb.TellRequest(study=s.name, trial_id=trials[i].id, value=value)
+        try:
+            answers[i] = stub.Tell(req, timeout=10).trial.value
+        except grpc.RpcError as e:
+            answers[i] = e.code()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(9)]
+    for th in threads:
+        th.start()
+    deadline = time.time() + 10
+    while (not tells.sizes[before:] or tells.sizes[-1] + len(tells._queue) < 9) and (
+        time.time() < deadline
+    ):
+        time.sleep(0.01)
+    release.set()
+    for th in threads:
+        th.join(10)
+    for b in blockers:
+        b.result(5)
+    assert len(tells.sizes) - before == 2 and sum(tells.sizes[before:]) == 9
+    assert answers == {0: grpc.StatusCode.FAILED_PRECONDITION, **{i: float(i) for i in range(1, 9)}}
+    assert [t.value for t in s.trials] == [0.5, *map(float, range(1, 9))]
+
+
 def test_concurrent_asks_are_served_by_one_batch(server, client):
     """Asks queued while a batch computes are answered together by the next computation,
     each with its own distinct trials."""
     s = _study(client)
     s.ask()  # loads the study into the server's cache
-    batcher = server.service._studies[s.name].batcher
+    batcher = server.service._studies[s.name].asks
     before = batcher.batches
     release = threading.Event()
     blockers = [server.service.ask_pool.submit(release.wait) for _ in range(2)]  # pool busy

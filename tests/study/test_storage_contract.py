@@ -100,6 +100,38 @@ def test_finish_is_compare_and_set_and_idempotent(st):
     assert st.get_trial(rec.id, t.id) == done
 
 
+def test_finish_trials_is_one_group_where_each_item_stands_alone(st):
+    rec, _ = st.get_or_create_study("a", SPEC)
+    ts = st.create_trials(rec.id, [_new(0.1), _new(0.2), _new(0.3)])
+    one = TrialResult(TrialState.COMPLETED, {"value": 1.0}, 1.0)
+    two = TrialResult(TrialState.COMPLETED, {"value": 2.0}, 2.0, samples=(1.5, 2.5))
+    st.finish_trial(rec.id, ts[2].id, one)  # already finished before the group
+    out = st.finish_trials(
+        rec.id,
+        [
+            (ts[0].id, one),
+            (99, one),  # unknown
+            (ts[1].id, two),
+            (ts[0].id, one),  # told twice in the group, same result: idempotent
+            (ts[1].id, one),  # told twice, another result: refused
+            (ts[2].id, two),  # finished earlier with another result: refused
+        ],
+    )
+    assert [type(o).__name__ for o in out] == [
+        "Trial",
+        "TrialNotFoundError",
+        "Trial",
+        "Trial",
+        "TrialFinishedError",
+        "TrialFinishedError",
+    ]
+    assert out[0] == out[3] == st.get_trial(rec.id, ts[0].id)
+    assert out[0].value == 1.0 and out[0].state == TrialState.COMPLETED
+    assert out[2].samples == (1.5, 2.5) and st.get_trial(rec.id, ts[1].id).value == 2.0
+    assert st.get_trial(rec.id, ts[2].id).value == 1.0  # the refusal wrote nothing
+    assert st.finish_trials(rec.id, []) == []
+
+
 def test_samples_round_trip(st):
     rec, _ = st.get_or_create_study("a", SPEC)
     (t,) = st.create_trials(rec.id, [_new(0.1)])

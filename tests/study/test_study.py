@@ -81,6 +81,36 @@ def test_retried_identical_tell_is_idempotent(storage_url):
     assert study.trial(t.id) == first  # nothing changed
 
 
+def test_tell_many_answers_each_tell_as_tell_would(storage_url):
+    from bbo.study.study import TellRequest
+
+    study = bbo.Study(SPACE, seed=0, storage=storage_url)
+    a, b, c = study.ask(3)
+    out = study.tell_many(
+        [
+            TellRequest(a, 1.0, request_id="r1"),
+            TellRequest(b, float("nan")),  # invalid: fails alone
+            TellRequest(a, 2.0, request_id="r1"),  # a retry of r1 carrying another value
+            TellRequest(c, samples=[0.5, 1.5]),
+            TellRequest(a, 3.0),  # a conflicting second tell
+            TellRequest(42, 1.0),  # unknown trial
+        ]
+    )
+    kinds = [type(o).__name__ for o in out]
+    assert kinds == [
+        "Trial",
+        "InvalidValueError",
+        "Trial",
+        "Trial",
+        "TrialFinishedError",
+        "TrialNotFoundError",
+    ]
+    assert out[0] == out[2] == study.trial(a.id) and out[0].value == 1.0
+    assert out[3].value == 1.0 and out[3].samples == (0.5, 1.5)
+    assert study.trial(b.id).state == bbo.TrialState.RUNNING  # the bad tell changed nothing
+    assert "metric 'value' must be finite" in str(out[1])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "exc", "needle"),
     [

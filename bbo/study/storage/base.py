@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from bbo.exceptions import BboError
 from bbo.study.trial import Trial, TrialState
 
 
@@ -109,6 +110,23 @@ class Storage(ABC):
         is idempotent); with a different result, TrialFinishedError. TrialNotFoundError for
         an unknown id.
         """
+
+    def finish_trials(
+        self, study_id: int, items: Sequence[tuple[int, TrialResult]]
+    ) -> list[Trial | BboError]:
+        """:meth:`finish_trial` for each ``(trial_id, result)`` in order, in one transaction
+        where the storage has them (one commit, one fsync, for a group of tells). Each item
+        succeeds or fails alone: ``out[i]`` is the stored trial or the error that
+        :meth:`finish_trial` would raise; an item may see the items before it (a trial told
+        twice in one group is idempotent or conflicting as it would be in sequence). This
+        default makes one call per item."""
+        out: list[Trial | BboError] = []
+        for trial_id, result in items:
+            try:
+                out.append(self.finish_trial(study_id, trial_id, result))
+            except BboError as err:
+                out.append(err)
+        return out
 
     @abstractmethod
     def get_trial(self, study_id: int, trial_id: int) -> Trial: ...

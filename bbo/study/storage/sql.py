@@ -42,6 +42,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, OperationalError
 
 from bbo.exceptions import (
+    BboError,
     ConcurrentUpdateError,
     InvalidValueError,
     StorageError,
@@ -108,6 +110,9 @@ trials = sa.Table(
     sa.UniqueConstraint("study_id", "number", name="uq_trials_study_number"),
     sa.Index("ix_trials_study_state", "study_id", "state"),
 )
+
+# executemany: one UPDATE statement for a group of tells, parameters keyed by column name
+_FINISH = sa.update(trials).where(trials.c.pk == sa.bindparam("_pk"))
 
 
 def _make_engine(url: str) -> Engine:
@@ -424,45 +429,83 @@ class SQLStorage(Storage):
         return [self._trial(r) for r in out]
 
     def finish_trial(self, study_id: int, trial_id: int, result: TrialResult) -> Trial:
+        (out,) = self.finish_trials(study_id, [(trial_id, result)])
+        if isinstance(out, BboError):
+            raise out
+        return out
+
+    def finish_trials(
+        self, study_id: int, items: Sequence[tuple[int, TrialResult]]
+    ) -> list[Trial | BboError]:
+        """The whole group in one transaction: one locking read of its trials, one
+        executemany UPDATE, one read back, one commit (one fsync on SQLite). A refused item
+        (unknown, or finished with another result) writes nothing and lets the others
+        commit."""
+        if not items:
+            return []
+        now = time.time()
+        out: list[int | BboError] = []  # the pk to read back, or the refusal
+        updates: list[dict[str, Any]] = []
         with self._tx() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 sa.select(trials)
-                .where(trials.c.study_id == study_id, trials.c.number == trial_id)
+                .where(
+                    trials.c.study_id == study_id,
+                    trials.c.number.in_(sorted({trial_id for trial_id, _ in items})),
+                )
+                .order_by(trials.c.number)  # one lock order for every writer
                 .with_for_update()
-            ).first()
-            if row is None:
-                raise TrialNotFoundError(f"no trial {trial_id!r} in this study")
-            current = self._trial(row)
-            if current.state.finished:
-                if (
-                    current.state == result.state
-                    and current.values == result.values
-                    and current.samples == result.samples
-                ):
-                    return current
-                raise TrialFinishedError(
-                    f"trial {trial_id} is already {current.state.value} with a different result"
+            ).all()
+            current = {r.number: (r.pk, self._trial(r)) for r in rows}
+            for trial_id, result in items:
+                if trial_id not in current:
+                    out.append(TrialNotFoundError(f"no trial {trial_id!r} in this study"))
+                    continue
+                pk, cur = current[trial_id]
+                if cur.state.finished:
+                    same = (cur.state, cur.values, cur.samples) == (
+                        result.state,
+                        result.values,
+                        result.samples,
+                    )
+                    out.append(
+                        pk
+                        if same
+                        else TrialFinishedError(
+                            f"trial {trial_id} is already {cur.state.value} with a different result"
+                        )
+                    )
+                    continue
+                done = replace(
+                    cur,
+                    state=result.state,
+                    values=dict(result.values),
+                    samples=result.samples,
+                    attrs={**cur.attrs, **result.attrs},
                 )
-            update = (
-                sa.update(trials)
-                .where(trials.c.pk == row.pk)
-                .values(
-                    state=result.state.value,
-                    metrics=result.values,
-                    value=result.value,
-                    samples=list(result.samples) if result.samples is not None else None,
-                    reason=result.reason,
-                    attrs={**row.attrs, **result.attrs},
-                    lease_expires_at=None,
-                    finished_at=time.time(),
+                current[trial_id] = (pk, done)  # a second tell of it in this group compares
+                out.append(pk)
+                updates.append(
+                    {
+                        "_pk": pk,
+                        "state": result.state.value,
+                        "metrics": result.values,
+                        "value": result.value,
+                        "samples": list(result.samples) if result.samples is not None else None,
+                        "reason": result.reason,
+                        "attrs": done.attrs,
+                        "lease_expires_at": None,
+                        "finished_at": now,
+                    }
                 )
-            )
-            if self._returning:  # PostgreSQL: the updated row comes back with the UPDATE
-                new = conn.execute(update.returning(*trials.c)).one()
-            else:
-                conn.execute(update)
-                new = conn.execute(sa.select(trials).where(trials.c.pk == row.pk)).one()
-        return self._trial(new)
+            if updates:
+                conn.execute(_FINISH, updates)
+            pks = [o for o in out if isinstance(o, int)]
+            stored = {
+                r.pk: self._trial(r)
+                for r in conn.execute(sa.select(trials).where(trials.c.pk.in_(pks)))
+            }
+        return [stored[o] if isinstance(o, int) else o for o in out]
 
     def get_trial(self, study_id: int, trial_id: int) -> Trial:
         with self._read() as conn:
