@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import bbo
 from bbo.space import params_key
+from tests.study.shared_study import shared_study_run
 
 SPACE = bbo.Space(
     {"x": bbo.Float(-5.0, 10.0), "k": bbo.Int(1, 50, log=True), "c": bbo.Categorical(["a", "b"])}
@@ -151,6 +153,50 @@ def test_several_processes_share_one_sqlite_file(tmp_path):
     assert [t.id for t in trials] == list(range(48))
     assert all(t.state == bbo.TrialState.COMPLETED for t in trials)
     assert len({params_key(t.params) for t in trials}) == 48  # no point handed out twice
+
+
+def test_four_processes_share_one_study_on_sqlite(tmp_path):
+    shared_study_run(f"sqlite:///{tmp_path / 'shared.db'}", tmp_path)
+
+
+def test_sqlite_asks_take_turns_across_processes(tmp_path):
+    """A process holding study 1's ask lock makes another process's ask of study 1 wait
+    (not of study 2); the lock goes with its holder when that one is killed."""
+    from bbo.study.storage import filelock
+
+    db = str(tmp_path / "s.db")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from bbo.study.storage import filelock\n"
+            "with filelock.ask_lock(sys.argv[1], 1):\n"
+            "    print('held', flush=True)\n"
+            "    time.sleep(60)\n",
+            db,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with filelock.ask_lock(db, 2):  # another study: no wait
+            pass
+        got = threading.Event()
+
+        def take() -> None:
+            with filelock.ask_lock(db, 1):
+                got.set()
+
+        th = threading.Thread(target=take, daemon=True)
+        th.start()
+        assert not got.wait(0.5)  # waits for the other process
+        holder.kill()  # kill -9: the kernel drops its lock
+        assert got.wait(10)
+    finally:
+        holder.kill()
+        holder.wait(10)
 
 
 def _racing(study, other, action):

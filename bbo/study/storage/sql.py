@@ -59,6 +59,7 @@ from bbo.exceptions import (
     TrialFinishedError,
     TrialNotFoundError,
 )
+from bbo.study.storage import filelock
 from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
 from bbo.study.trial import Trial, TrialState
 
@@ -267,10 +268,12 @@ class SQLStorage(Storage):
         """On PostgreSQL a session advisory lock ``(_ASK_LOCK, study_id)`` on a connection of
         its own, held for the whole ask (the study's reads, the proposal, the insert): asks
         of one study from several replicas take turns, asks of different studies do not
-        wait. Tells and heartbeats never take it. SQLite: nothing (writers are serialized
-        by BEGIN IMMEDIATE, and a lost race there is rare)."""
+        wait. Tells and heartbeats never take it. On SQLite a record lock on a sidecar
+        file does the same between the processes sharing the file
+        (:mod:`bbo.study.storage.filelock`)."""
         if self._is_sqlite:
-            yield
+            with filelock.ask_lock(self._engine.url.database or "", study_id):
+                yield
             return
         with self._errors(), self._autocommit.connect() as conn:
             conn.execute(sa.select(sa.func.pg_advisory_lock(_ASK_LOCK, study_id)))
