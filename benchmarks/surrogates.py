@@ -54,6 +54,8 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "bnn-ibnn": ("bnn", {"kind": "ibnn"}),
     "bnn-dkl": ("bnn", {"kind": "dkl"}),
     "wasserstein": ("wasserstein", {}),
+    # the paper's acquisition: one generator, bonus = distance to the nearest observed law
+    "wasserstein-paper": ("wasserstein", {"bonus": "distance", "members": 1}),
     "sobol": ("sobol", {}),
 }
 SMALL: dict[str, Any] = {

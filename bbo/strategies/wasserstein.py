@@ -11,23 +11,36 @@ Each ask:
    FAILED and INFEASIBLE trials, and completed trials that violate an outcome constraint,
    become a one-atom set at the worst observed utility.
 3. **Surrogate.** The conditional generator ``G(tau; x)`` of
-   :mod:`bbo.surrogates.wasserstein` is fitted by minimizing the exact ``W_2^2`` between
-   ``G(x_i)`` and the replicates ``Y_i``.
-4. **Acquisition** (the paper's Wasserstein lower confidence bound, here in utilities)::
+   :mod:`bbo.surrogates.wasserstein`, a deep ensemble of ``members`` (5) quantile networks,
+   each fitted by minimizing the exact ``W_2^2`` between its law at ``x_i`` and the
+   replicates ``Y_i``. The predicted law is the members' Wasserstein-2 barycenter ``Gbar``.
+4. **Acquisition** (a Wasserstein lower confidence bound, here in utilities, maximized)::
 
-       a(x) = mean(G(x)) + kappa * min_i W_p(G(x), Y_i)          (maximized; kappa = 2)
+       a(x) = mean(Gbar(x)) + kappa * s(x),   s(x) = sqrt(mean_m W_2^2(G_m(x), Gbar(x)))
 
-   i.e. ``mean - kappa * min_i W`` on the minimized objective: a candidate whose predicted
-   response law is far from every observed law is uncertain and worth a look. It is
-   evaluated on a pool of ``pool_size`` scrambled Sobol' points plus Gaussian perturbations
-   of the best observed points, in blocks on the device, every candidate's ``K`` atoms
-   against every observed set at once; the best candidate is then polished by a few Adam
-   steps on ``a`` (continuous columns only; discrete columns stay on their levels).
+   (``bonus="spread"``, the default; ``kappa = 2``): the bonus is the *epistemic*
+   uncertainty, how far apart in Wasserstein space the members' laws are, which is large
+   away from the data and does not depend on the level of the prediction. The paper's
+   formula, ``bonus="distance"``::
+
+       a(x) = mean(G(x)) + kappa * min_i W_p(G(x), Y_i)
+
+   measures instead how far the predicted law is from every *observed* law. For a
+   candidate predicted worse than every observation (``G(x)`` below every ``Y_i``),
+   ``min_i W_1 = min_i mean(Y_i) - mean(G(x))``, so ``a = kappa * m_worst - (kappa - 1)
+   mean(G(x))`` *grows as the prediction gets worse* when ``kappa > 1``: the paper's
+   ``kappa = 2`` sends asks to wherever the network extrapolates to poor values (the
+   corners). The spread bonus is invariant to shifting a prediction, so a worse prediction
+   with the same uncertainty always scores lower. The acquisition is evaluated on a pool
+   of ``pool_size`` scrambled Sobol' points plus Gaussian perturbations of the best
+   observed points, in blocks on the device; the best candidate is then polished by a few
+   Adam steps on ``a`` (continuous columns only; discrete columns stay on their levels).
 5. **Batches and pending points.** Points are chosen greedily. A pending point (a RUNNING
-   trial, or one chosen earlier in the batch) is treated as observed with its predicted law
-   ``G(x_p)`` (a "believer" set: candidates that look like it lose their bonus), and
-   candidates closer than ``rho`` to it are excluded, ``rho`` being half the median
-   nearest-neighbour distance of the observed points in the unit cube.
+   trial, or one chosen earlier in the batch) excludes the candidates closer than ``rho``
+   to it, ``rho`` being half the median nearest-neighbour distance of the observed points
+   in the unit cube; with ``bonus="distance"`` it is also treated as observed with its
+   predicted law ``G(x_p)`` (a "believer" set: candidates that look like it lose their
+   bonus).
 
 With single values only, every ``Y_i`` is a point mass: ``G`` is fitted towards point masses
 and ``W_p(G(x), delta_y) = (E|G(x) - y|^p)^(1/p)``, so the bonus becomes a distance in
@@ -80,23 +93,51 @@ def _positive_int(name: str, v: object) -> int:
     return v
 
 
+BONUSES = ("spread", "distance")
+
+
 def wlcb_score(
-    model: WassersteinGenerativeModel, X: Tensor, sets: list[Tensor], kappa: float, p: int
+    model: WassersteinGenerativeModel,
+    X: Tensor,
+    sets: list[Tensor],
+    kappa: float,
+    p: int,
+    bonus: str = "distance",
 ) -> Tensor:
-    """``a(x) = mean(G(x)) + kappa * min_i W_p(G(x), Y_i)`` for the ``c x d`` candidates
-    ``X`` against the sorted sets ``Y_i`` (utilities): a ``c`` tensor, computed in blocks of
-    :data:`BLOCK` candidates, each candidate's ``K`` atoms kept together."""
+    """The acquisition for the ``c x d`` candidates ``X`` (utilities, maximized): a ``c``
+    tensor, computed in blocks of :data:`BLOCK` candidates, each candidate's atoms together.
+
+    * ``bonus="distance"`` (the paper's): ``a(x) = mean(G(x)) + kappa * min_i W_p(G(x), Y_i)``
+      against the sorted observed sets ``Y_i``;
+    * ``bonus="spread"``: ``a(x) = mean(G(x)) + kappa * sigma * tanh(s(x) / sigma)`` with
+      ``s`` the members' Wasserstein spread around their barycenter
+      (:meth:`~bbo.surrogates.wasserstein.WassersteinGenerativeModel.spread`) and ``sigma``
+      the standard deviation of the observed sets' means: the uncertainty saturates at the
+      scale of the data, as a GP's posterior sd does at its prior sd, instead of growing
+      without bound where the networks extrapolate (the box's corners)."""
     out = []
+    if bonus == "spread":
+        means = torch.stack([y.mean() for y in sets])
+        scale = float(means.std()) if len(means) > 1 else 0.0
+        scale = scale if scale > 1e-12 else 1.0
     for s in range(0, X.shape[0], BLOCK):
-        Q = model.quantiles(X[s : s + BLOCK])  # c' x K, sorted
-        W = wasserstein_to_sets(Q, sets, p)  # c' x n
-        out.append(Q.mean(-1) + kappa * W.min(-1).values)
+        if bonus == "spread":
+            Qm = model.member_quantiles(X[s : s + BLOCK])  # M x c' x K
+            Q = Qm.mean(0)
+            spread = (Qm - Q).square().mean((0, -1)).clamp_min(1e-30).sqrt()
+            b = scale * torch.tanh(spread / scale)
+        else:
+            Q = model.quantiles(X[s : s + BLOCK])  # c' x K, sorted
+            b = wasserstein_to_sets(Q, sets, p).min(-1).values  # c' x n -> c'
+        out.append(Q.mean(-1) + kappa * b)
     return torch.cat(out)
 
 
 class WassersteinStrategy:
-    """Generative-surrogate BO with options ``kappa`` (2), ``p`` (1 or 2: W1 or W2 in the
-    acquisition), ``acquisition`` (``"WLCB"`` or a registry name), ``n_init``,
+    """Generative-surrogate BO with options ``kappa`` (2), ``bonus`` (``"spread"``: the
+    members' Wasserstein spread; ``"distance"``: the paper's distance to the observed laws),
+    ``members`` (5 generators), ``p`` (1 or 2: W1 or W2 in the distance bonus),
+    ``acquisition`` (``"WLCB"`` or a registry name), ``n_init``,
     ``pool_size`` (4096), ``polish_steps`` (30; 0 disables), ``n_quantiles`` (32), ``hidden``
     (64), ``steps`` (150 Adam steps per fit) and ``device``."""
 
@@ -109,6 +150,8 @@ class WassersteinStrategy:
         seed: int,
         kappa: float = 2.0,
         p: int = 1,
+        bonus: str = "spread",
+        members: int = 5,
         acquisition: str = "WLCB",
         n_init: int | None = None,
         pool_size: int = 4096,
@@ -126,6 +169,11 @@ class WassersteinStrategy:
         if p not in (1, 2) or isinstance(p, bool):
             raise InvalidArgumentError(f"wasserstein option `p` must be 1 or 2, got {p!r}")
         self.p = int(p)
+        if bonus not in BONUSES:
+            raise InvalidArgumentError(
+                f"wasserstein option `bonus` must be one of {list(BONUSES)}, got {bonus!r}"
+            )
+        self.bonus = bonus
         if acquisition != "WLCB":
             get_acquisition(acquisition)
         self.acquisition = acquisition
@@ -139,6 +187,7 @@ class WassersteinStrategy:
         self.config = GeneratorConfig(
             n_quantiles=_positive_int("n_quantiles", n_quantiles),
             hidden=_positive_int("hidden", hidden),
+            members=_positive_int("members", members),
             steps=_positive_int("steps", steps),
         )
         try:
@@ -255,7 +304,7 @@ class WassersteinStrategy:
         with torch.no_grad():
             Qp = torch.cat([model.quantiles(P[s : s + BLOCK]) for s in range(0, len(P), BLOCK)])
             mean = Qp.mean(-1)
-            score = wlcb_score(model, P, sets, self.kappa, self.p)
+            score = wlcb_score(model, P, sets, self.kappa, self.p, self.bonus)
         blocked = torch.zeros(len(P), dtype=torch.bool, device=P.device)
         chosen: list[Tensor] = []
 
@@ -265,8 +314,9 @@ class WassersteinStrategy:
             with torch.no_grad():
                 atoms = model.quantiles(x[None])[0]  # K, sorted
                 sets.append(atoms)
-                w = wasserstein_to_sets(Qp, [atoms], self.p)[:, 0]
-                score = torch.minimum(score, mean + self.kappa * w)
+                if self.bonus == "distance":
+                    w = wasserstein_to_sets(Qp, [atoms], self.p)[:, 0]
+                    score = torch.minimum(score, mean + self.kappa * w)
             blocked |= (P - x).norm(dim=-1) < rho
 
         for x in torch.as_tensor(pending).to(X):
@@ -300,7 +350,7 @@ class WassersteinStrategy:
             return x0
 
         def a(x: Tensor) -> Tensor:
-            return wlcb_score(model, x[None], sets, self.kappa, self.p)[0]
+            return wlcb_score(model, x[None], sets, self.kappa, self.p, self.bonus)[0]
 
         x = x0.clone().requires_grad_(True)
         opt = torch.optim.Adam([x], lr=0.01)

@@ -30,9 +30,17 @@ all observed sets are computed at once (:func:`wasserstein_to_sets`). This is th
 (``W_1`` equals ``scipy.stats.wasserstein_distance``), not the energy distance that the
 reference code computes under the name "Wdist".
 
+**Ensemble.** With ``members = M > 1`` the generator is a deep ensemble of ``M``
+independently initialized networks trained side by side (one batched network; their losses
+add, so each member minimizes its own). The predicted law is the members' Wasserstein-2
+barycenter, whose quantile function in 1-D is the average of theirs, and
+``s(x) = sqrt(mean_m W_2^2(G_m(x), Gbar(x)))`` measures their disagreement: an epistemic
+uncertainty in Wasserstein space (:meth:`WassersteinGenerativeModel.spread`).
+
 The model is a botorch ``EnsembleModel``: ``posterior(X)`` is an ``EnsemblePosterior`` whose
-``K`` members are the generator's draws at the stratified latent levels, so the MC
-acquisition functions of :mod:`bbo.acquisition` run on it unchanged.
+``M K`` members are the generators' draws at the stratified latent levels (the mixture of
+the members' laws), so the MC acquisition functions of :mod:`bbo.acquisition` run on it
+unchanged.
 """
 
 from __future__ import annotations
@@ -120,28 +128,47 @@ def levels(k: int) -> Tensor:
 
 class QuantileGenerator(nn.Module):
     """``x`` (``... x d`` in the unit cube) -> the ``K`` sorted quantiles of ``G(x)``
-    (``... x K``) in standardized units (see the module docstring for the parametrization)."""
+    (``... x K``) in standardized units (see the module docstring for the parametrization).
 
-    def __init__(self, d: int, n_quantiles: int = 32, hidden: int = 64) -> None:
+    With ``members = M > 1`` it is a deep ensemble of ``M`` such networks (independently
+    initialized, trained side by side as one batched network): :meth:`members_forward` gives
+    every member's quantiles, ``M x ... x K``, and :meth:`forward` their average, which is
+    the **Wasserstein-2 barycenter** of the members' laws (in 1-D the barycenter's quantile
+    function is the average of the quantile functions)."""
+
+    def __init__(self, d: int, n_quantiles: int = 32, hidden: int = 64, members: int = 1) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(d, hidden),
-            nn.SiLU(),
-            nn.Linear(hidden, hidden),
-            nn.SiLU(),
-            nn.Linear(hidden, n_quantiles),
+        sizes = [(d, hidden), (hidden, hidden), (hidden, n_quantiles)]
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.zeros(members, i, o)) for i, o in sizes]
         )
+        self.biases = nn.ParameterList([nn.Parameter(torch.zeros(members, 1, o)) for _, o in sizes])
 
-    def forward(self, X: Tensor) -> Tensor:
-        h = self.net(2.0 * X - 1.0)
+    @property
+    def members(self) -> int:
+        return int(self.weights[0].shape[0])
+
+    def members_forward(self, X: Tensor) -> Tensor:
+        """``... x d -> M x ... x K``: every member's sorted quantiles."""
+        lead = X.shape[:-1]
+        h = (2.0 * X - 1.0).reshape(1, -1, X.shape[-1]).expand(self.members, -1, -1)
+        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b, h, W)
+            if i < len(self.weights) - 1:
+                h = nn.functional.silu(h)
         c = torch.cumsum(nn.functional.softplus(h[..., 1:] - 3.0), dim=-1)
         c = torch.cat([torch.zeros_like(c[..., :1]), c], dim=-1)
-        return h[..., :1] + c - c.mean(-1, keepdim=True)
+        q = h[..., :1] + c - c.mean(-1, keepdim=True)
+        return q.reshape(self.members, *lead, q.shape[-1])
+
+    def forward(self, X: Tensor) -> Tensor:
+        return self.members_forward(X).mean(0)
 
 
 class WassersteinGenerativeModel(EnsembleModel):
-    """botorch model of one output: the ``K`` generator draws at the stratified latent levels
-    are the ensemble members. ``forward``: ``batch x q x d -> batch x K x q x 1``."""
+    """botorch model of one output. Its law at ``x`` is the equal mixture of the ``M``
+    members' ``K``-atom laws; the ``M K`` atoms are the ensemble members of the posterior.
+    ``forward``: ``batch x q x d -> batch x (M K) x q x 1``."""
 
     def __init__(self, generator: QuantileGenerator, y_mean: float, y_std: float) -> None:
         super().__init__()
@@ -151,28 +178,49 @@ class WassersteinGenerativeModel(EnsembleModel):
         self._num_outputs = 1
 
     def quantiles(self, X: Tensor) -> Tensor:
-        """``... x n x d -> ... x n x K``: the sorted atoms of ``G(x)`` in data units."""
+        """``... x n x d -> ... x n x K``: the sorted atoms of ``G(x)`` in data units (with
+        several members, of their Wasserstein barycenter)."""
         return self.y_mean + self.y_std * self.generator(X)
+
+    def member_quantiles(self, X: Tensor) -> Tensor:
+        """``... x n x d -> M x ... x n x K``: every member's sorted atoms in data units."""
+        return self.y_mean + self.y_std * self.generator.members_forward(X)
 
     def mean(self, X: Tensor) -> Tensor:
         """``... x n x d -> ... x n``: ``E[G(x)]``."""
         return self.quantiles(X).mean(-1)
 
+    def spread(self, X: Tensor) -> Tensor:
+        """``... x n x d -> ... x n``: the epistemic spread in Wasserstein space,
+        ``s(x) = sqrt(mean_m W_2^2(G_m(x), Gbar(x)))``, the root mean squared W2 distance of
+        the members' laws to their barycenter ``Gbar`` (in 1-D ``W_2^2`` between two
+        ``K``-atom laws is the mean squared difference of their sorted atoms). Zero with
+        one member. It is >= the standard deviation of the members' means, and grows where
+        the members also disagree about the law's spread or shape."""
+        Q = self.member_quantiles(X)
+        return (Q - Q.mean(0)).square().mean((0, -1)).clamp_min(1e-30).sqrt()
+
     def forward(self, X: Tensor) -> Tensor:
-        return self.quantiles(X).transpose(-1, -2).unsqueeze(-1)
+        Q = self.member_quantiles(X)  # M x batch x q x K
+        Q = Q.movedim(0, -2).flatten(-2)  # batch x q x (M K)
+        return Q.transpose(-1, -2).unsqueeze(-1)
 
     def sample(self, X: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` independent draws ``G(tau; x)``, ``tau ~ U(0, 1)``, per point: ``... x n_X x
-        n``. ``tau`` between two knots interpolates them linearly; in the outer half-cells
-        the law is the outer atom (the atoms are the law's K-point representation)."""
-        Q = self.quantiles(X)
-        K = Q.shape[-1]
-        tau = torch.rand((*Q.shape[:-1], n), generator=generator, dtype=Q.dtype).to(Q.device)
+        """``n`` independent draws ``G(tau; x)`` per point, ``... x n_X x n``: a member
+        ``m`` uniformly at random and ``tau ~ U(0, 1)``; ``tau`` between two knots
+        interpolates them linearly; in the outer half-cells the law is the outer atom (the
+        atoms are the law's K-point representation)."""
+        Qm = self.member_quantiles(X)
+        M, K = Qm.shape[0], Qm.shape[-1]
+        shape = (*Qm.shape[1:-1], n)
+        m = torch.randint(M, shape, generator=generator).to(Qm.device)
+        tau = torch.rand(shape, generator=generator, dtype=Qm.dtype).to(Qm.device)
+        Q = Qm.movedim(0, -2).flatten(-2)  # ... x n_X x (M K): member m's atoms at m K + k
         pos = (tau * K - 0.5).clamp(0, K - 1)
         lo = pos.floor().long().clamp(max=K - 2) if K > 1 else pos.long()
         frac = (pos - lo).clamp(0, 1)
-        q_lo = Q.gather(-1, lo)
-        q_hi = Q.gather(-1, (lo + 1).clamp(max=K - 1))
+        q_lo = Q.gather(-1, m * K + lo)
+        q_hi = Q.gather(-1, m * K + (lo + 1).clamp(max=K - 1))
         return q_lo + frac * (q_hi - q_lo)
 
 
@@ -181,11 +229,12 @@ class WassersteinGenerativeModel(EnsembleModel):
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """``n_quantiles`` atoms ``K``, ``hidden`` units per layer, ``steps`` of full-batch Adam
-    at learning rate ``lr`` with ``weight_decay``."""
+    """``n_quantiles`` atoms ``K``, ``hidden`` units per layer, ``members`` networks in the
+    ensemble, ``steps`` of full-batch Adam at learning rate ``lr`` with ``weight_decay``."""
 
     n_quantiles: int = 32
     hidden: int = 64
+    members: int = 1
     steps: int = 200
     lr: float = 2e-2
     weight_decay: float = 1e-4
@@ -209,11 +258,12 @@ def fit_generator(
     y_std = y_std if y_std > 1e-12 else 1.0
     sorted_sets = [torch.sort((s.to(X) - y_mean) / y_std)[0] for s in sets]
     gen = torch.Generator().manual_seed(int(seed))
-    net = QuantileGenerator(X.shape[-1], cfg.n_quantiles, cfg.hidden)
-    with torch.no_grad():
-        for prm in net.parameters():  # seeded initialization, independent of global RNG
-            bound = 1.0 / np.sqrt(prm.shape[-1]) if prm.dim() > 1 else 0.1
-            prm.copy_(torch.empty(prm.shape).uniform_(-bound, bound, generator=gen))
+    net = QuantileGenerator(X.shape[-1], cfg.n_quantiles, cfg.hidden, cfg.members)
+    with torch.no_grad():  # seeded initialization, independent of the global RNG
+        for W, b in zip(net.weights, net.biases):
+            bound = 1.0 / np.sqrt(W.shape[1])  # fan-in
+            W.copy_(torch.empty(W.shape).uniform_(-bound, bound, generator=gen))
+            b.copy_(torch.empty(b.shape).uniform_(-0.1, 0.1, generator=gen))
     net = net.to(device=X.device, dtype=X.dtype)
     # the training loss by replicate-set size: (index of points, their sets, the merge plan)
     sizes = torch.tensor([len(s) for s in sorted_sets])
@@ -229,8 +279,8 @@ def fit_generator(
         for group in opt.param_groups:
             group["lr"] = cfg.lr * (1.0 - 0.9 * step / cfg.steps)
         opt.zero_grad()
-        Q = net(X)
-        loss = sum(((Q[idx][:, a] - Vb).square() @ w).sum() for idx, Vb, w, a in groups) / n
+        Q = net.members_forward(X)  # M x n x K; members are independent, their losses add
+        loss = sum(((Q[:, idx][..., a] - Vb).square() @ w).sum() for idx, Vb, w, a in groups) / n
         loss.backward()  # type: ignore[union-attr,unused-ignore]
         opt.step()
     model = WassersteinGenerativeModel(net, y_mean, y_std)

@@ -15,7 +15,12 @@ import bbo
 from bbo.exceptions import InvalidArgumentError
 from bbo.strategies import History
 from bbo.strategies.wasserstein import WassersteinStrategy, wlcb_score
-from bbo.surrogates.wasserstein import GeneratorConfig, fit_generator, wasserstein_1d
+from bbo.surrogates.wasserstein import (
+    GeneratorConfig,
+    WassersteinGenerativeModel,
+    fit_generator,
+    wasserstein_1d,
+)
 
 FAST = {"steps": 100, "pool_size": 1024, "polish_steps": 10}
 SPACE2 = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
@@ -69,6 +74,27 @@ def test_batched_scoring_equals_one_at_a_time(monkeypatch):
     for i in range(5):
         w = min(wasserstein_1d(Q[i], s, 1) for s in sets)
         assert float(batched[i]) == pytest.approx(float(Q[i].mean()) + 2.0 * w)
+
+
+def test_a_worse_prediction_never_outscores_with_the_spread_bonus_unlike_the_papers():
+    """Shift every predicted law by -c (c > 0: worse, in utilities, than every observation):
+    the spread bonus is shift-invariant, so the score drops by exactly c; the paper's
+    distance bonus with kappa = 2 *rises* for such candidates (min_i W_1 grows by c)."""
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor(rng.random((10, 2)))
+    sets = [torch.sort(torch.as_tensor(rng.normal(0.5 * x.sum(), 0.1, 8)))[0] for x in X]
+    cfg = GeneratorConfig(steps=60, members=3)
+    model = fit_generator(X, sets, config=cfg, seed=0)
+    top = max(float(s.max()) for s in sets)
+    c = top - min(float(s.min()) for s in sets) + 5.0
+    worse = WassersteinGenerativeModel(model.generator, model.y_mean - c, model.y_std)
+    P = torch.as_tensor(rng.random((200, 2)))
+    with torch.no_grad():
+        assert float(worse.quantiles(P).max()) < min(float(s.min()) for s in sets)
+        a, a_worse = (wlcb_score(m, P, sets, 2.0, 1, "spread") for m in (model, worse))
+        d, d_worse = (wlcb_score(m, P, sets, 2.0, 1, "distance") for m in (model, worse))
+    torch.testing.assert_close(a_worse, a - c)
+    assert bool((d_worse > d).all())  # the documented flaw of the paper's formula
 
 
 def test_finds_the_optimum_region_of_a_2d_toy_with_replicates():
@@ -141,6 +167,8 @@ def test_registry_acquisition_runs_on_the_generator():
         ({"acquisition": "EI"}, "`acquisition` must be one of"),
         ({"pool_size": 0}, "`pool_size` must be an integer >= 1, got 0"),
         ({"polish_steps": -1}, "`polish_steps` must be an integer >= 0, got -1"),
+        ({"bonus": "ucb"}, r"`bonus` must be one of \['spread', 'distance'\], got 'ucb'"),
+        ({"members": 0}, "`members` must be an integer >= 1, got 0"),
         ({"wrong": 1}, "takes no option"),
     ],
 )

@@ -128,3 +128,29 @@ def test_bimodal_problem_replicates_are_seeded_and_bimodal():
     assert hi.mean() == pytest.approx(centre + 0.05, abs=0.01)
     assert abs(np.mean(np.abs(a - centre) < 0.02)) < 0.35  # little mass between the modes
     assert p.regret(dict(zip(p.space.names, p.argmin))) == 0.0
+
+
+def test_ensemble_members_barycenter_and_spread_grow_away_from_the_data():
+    rng = np.random.default_rng(4)
+    x = np.linspace(0.0, 0.5, 12)  # no data on (0.5, 1]
+    sets = [torch.as_tensor(np.sin(6 * xi) + 0.1 * rng.normal(size=10)) for xi in x]
+    cfg = GeneratorConfig(steps=150, members=4)
+    model = fit_generator(torch.as_tensor(x[:, None]), sets, config=cfg, seed=0)
+    xs = torch.tensor([[0.1], [0.3], [0.95]], dtype=torch.float64)
+    with torch.no_grad():
+        Qm = model.member_quantiles(xs)  # M x 3 x K
+        Q = model.quantiles(xs)
+        s = model.spread(xs)
+        post = model.posterior(xs[None])
+    assert Qm.shape == (4, 3, 32) and torch.all(Qm.diff(dim=-1) >= 0)
+    torch.testing.assert_close(Q, Qm.mean(0))  # the 1-D W2 barycenter: averaged quantiles
+    # s(x)^2 is the mean squared W2 distance of the members to the barycenter
+    for j in range(3):
+        w2 = [wasserstein_1d(Qm[m, j], Q[j], 2) ** 2 for m in range(4)]
+        assert float(s[j]) == pytest.approx(math.sqrt(np.mean(w2)), rel=1e-9)
+    assert float(s[2]) > 3 * max(float(s[0]), float(s[1]))  # epistemic: large off the data
+    assert post.ensemble_size == 4 * 32  # the mixture of the members' atoms
+    torch.testing.assert_close(post.mean[0, :, 0], model.mean(xs))
+    with torch.no_grad():
+        draws = model.sample(xs, 4000, torch.Generator().manual_seed(0))
+        np.testing.assert_allclose(draws.mean(-1), model.mean(xs), atol=0.05)
