@@ -356,18 +356,19 @@ class Study:
 
     def _seen_keys(self, trials: Sequence[Trial]) -> set[tuple[tuple[str, Any], ...]]:
         """Keys of every trial's params; kept incrementally (params never change and trials
-        are only appended), so an ask adds only the new trials' keys."""
+        are only appended), so an ask adds only the new trials' keys. The caller must not
+        change the returned set (it is the cache)."""
         if not trials or trials[-1].id != len(trials) - 1 or len(trials) < self._seen_n:
             return {self._key(t) for t in trials}  # not the whole study: no cache
         for t in trials[self._seen_n :]:
             self._seen.add(self._key(t))
         self._seen_n = len(trials)
-        return set(self._seen)
+        return self._seen
 
     def _suggest(self, count: int, history: History) -> list[Suggestion]:
         """``count`` suggestions distinct from each other and from every stored trial."""
-        seen = self._seen_keys(history.trials)
-        seen |= {params_key(p) for p in history.extra_pending}
+        stored = self._seen_keys(history.trials)  # read only: no O(n) copy per ask
+        seen = {params_key(p) for p in history.extra_pending}  # and what this ask adds
         chosen: list[Suggestion] = []
         h = history
         for _ in range(_SUGGEST_ROUNDS):
@@ -378,7 +379,7 @@ class Study:
             for s in self._strategy.suggest(count - len(chosen), h):
                 params = self.space.validate(s.params)
                 key = params_key(params)
-                if key in seen or len(chosen) + len(fresh) == count:
+                if key in stored or key in seen or len(chosen) + len(fresh) == count:
                     skipped += 1
                     continue
                 seen.add(key)
@@ -395,7 +396,7 @@ class Study:
                     return chosen
                 (params,) = self.space.sample(1, rng)
                 key = params_key(params)
-                if key in batch or (key in seen and not repeat_ok):
+                if key in batch or (not repeat_ok and (key in stored or key in seen)):
                     continue
                 batch.add(key)
                 chosen.append(Suggestion(params, "random-fill"))

@@ -158,6 +158,13 @@ def test_get_trials_filters(st):
     assert [t.id for t in st.get_trials(rec.id, since=0, limit=2)] == [1, 2]
     got = st.get_trials(rec.id, states=[TrialState.FAILED, TrialState.COMPLETED])
     assert [(t.id, t.state) for t in got] == [(1, TrialState.FAILED), (4, TrialState.COMPLETED)]
+    running = [TrialState.RUNNING]
+    assert [t.id for t in st.get_trials(rec.id, states=running, since=2, limit=1)] == [3]
+    assert [t.id for t in st.get_trials(rec.id, states=running, limit=3)] == [0, 2, 3]
+    assert st.get_trials(rec.id, since=5) == [] and st.get_trials(rec.id, since=-7)[0].id == 0
+    everything = st.get_trials(rec.id)
+    everything.clear()  # the caller's list: the storage is not changed through it
+    assert len(st.get_trials(rec.id)) == 6
 
 
 def test_leases_and_abandon(st):

@@ -155,12 +155,12 @@ class MemoryStorage(Storage):
         limit: int | None = None,
     ) -> list[Trial]:
         with self._lock:
-            out = [
-                t
-                for t in self._list(study_id)
-                if (states is None or t.state in states) and (since is None or t.id > since)
-            ]
-            return out[:limit] if limit is not None else out
+            trials = self._list(study_id)  # trial i sits at index i
+            tail = trials[max(since + 1, 0) :] if since is not None else trials
+            if states is None:
+                return tail[:limit] if limit is not None else list(tail)
+            wanted = (t for t in tail if t.state in states)
+            return list(itertools.islice(wanted, limit))
 
     def count_trials(self, study_id: int) -> int:
         with self._lock:
