@@ -94,16 +94,35 @@ def test_expired_lease_is_reoffered_and_late_tells_follow_the_rule(client):
         s.tell(gone, 3.0)
 
 
+def _queued(pool, busy: int, batcher, calls: int, worker) -> list[int]:
+    """Run ``worker(i)`` for ``i < calls`` in threads while every thread of ``pool`` is
+    busy, until the first call's batch is taken (waiting for a thread) and every other call
+    has queued behind it; then free the pool. Returns the batch sizes this made."""
+    before = batcher.batches
+    release = threading.Event()
+    blockers = [pool.submit(release.wait) for _ in range(busy)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(calls)]
+    for th in threads:
+        th.start()
+    deadline = time.time() + 10
+    while (not batcher.sizes[before:] or batcher.sizes[-1] + len(batcher._queue) < calls) and (
+        time.time() < deadline
+    ):
+        time.sleep(0.01)
+    release.set()
+    for th in threads:
+        th.join(10)
+    for b in blockers:
+        b.result(5)
+    return batcher.sizes[before:]
+
+
 def test_concurrent_tells_are_stored_by_one_group(server, client, stub):
     """Tells queued while a group is stored are stored together by the next one (one
     transaction); each is answered on its own: a conflicting tell in the group fails alone."""
     s = _study(client)
     trials = s.ask(9)
     s.tell(trials[0], 0.5)
-    tells = server.service._studies[s.name].tells
-    before = tells.batches
-    release = threading.Event()
-    blockers = [server.service.io_pool.submit(release.wait) for _ in range(8)]  # pool busy
     answers: dict[int, object] = {}
 
     def worker(i: int) -> None:
@@ -114,20 +133,9 @@ def test_concurrent_tells_are_stored_by_one_group(server, client, stub):
         except grpc.RpcError as e:
             answers[i] = e.code()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(9)]
-    for th in threads:
-        th.start()
-    deadline = time.time() + 10
-    while (not tells.sizes[before:] or tells.sizes[-1] + len(tells._queue) < 9) and (
-        time.time() < deadline
-    ):
-        time.sleep(0.01)
-    release.set()
-    for th in threads:
-        th.join(10)
-    for b in blockers:
-        b.result(5)
-    assert len(tells.sizes) - before == 2 and sum(tells.sizes[before:]) == 9
+    tells = server.service._studies[s.name].tells
+    sizes = _queued(server.service.io_pool, 8, tells, 9, worker)
+    assert len(sizes) == 2 and sum(sizes) == 9  # the second group held the queued tells
     assert answers == {0: grpc.StatusCode.FAILED_PRECONDITION, **{i: float(i) for i in range(1, 9)}}
     assert [t.value for t in s.trials] == [0.5, *map(float, range(1, 9))]
 
@@ -137,32 +145,14 @@ def test_concurrent_asks_are_served_by_one_batch(server, client):
     each with its own distinct trials."""
     s = _study(client)
     s.ask()  # loads the study into the server's cache
-    batcher = server.service._studies[s.name].asks
-    before = batcher.batches
-    release = threading.Event()
-    blockers = [server.service.ask_pool.submit(release.wait) for _ in range(2)]  # pool busy
     results: dict[int, list] = {}
 
     def worker(i: int) -> None:
         results[i] = s.ask(2)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(10)]
-    for th in threads:
-        th.start()
-    deadline = time.time() + 10
-    while (
-        (  # the first batch is taken (and waits for a thread), the others queue behind it
-            not batcher.sizes[before:] or batcher.sizes[-1] + len(batcher._queue) < 10
-        )
-        and time.time() < deadline
-    ):
-        time.sleep(0.01)
-    release.set()
-    for th in threads:
-        th.join(10)
-    for b in blockers:
-        b.result(5)
-    assert len(batcher.sizes) - before == 2 and sum(batcher.sizes[before:]) == 10
+    asks = server.service._studies[s.name].asks
+    sizes = _queued(server.service.ask_pool, 2, asks, 10, worker)
+    assert len(sizes) == 2 and sum(sizes) == 10  # the second batch served the queued asks
     trials = [t for ts in results.values() for t in ts]
     assert len(trials) == 20 and all(len(ts) == 2 for ts in results.values())
     assert len({t.id for t in trials}) == 20
