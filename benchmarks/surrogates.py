@@ -143,7 +143,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         ".partial.jsonl; same budget and replicates; later files replace earlier runs)",
     )
     p.add_argument("--markdown", action="store_true", help="with --report: Markdown tables")
+    p.add_argument(
+        "--resume",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="reuse the finished runs (no error) of these result files whose budget is at "
+        "least --budget (cut to it) and replicates equal; run only the missing ones",
+    )
     args = p.parse_args(argv)
+    args.budget_given = args.budget  # --report cuts the runs to it when given
     preset = FULL if args.full else SMALL
     args.problems = args.problems or preset["problems"] or list(PROBLEMS)
     args.seeds = args.seeds or preset["seeds"]
@@ -254,6 +263,26 @@ def load(path: Path) -> dict[str, Any]:
     }
 
 
+def truncate(rec: dict[str, Any], budget: int) -> dict[str, Any]:
+    """The record of a run cut to its first ``budget`` evaluations: runs are sequential and
+    seeded, so this is exactly the run with that budget (regret trace, evaluations to the
+    tolerance, per-ask seconds: the asks after ``budget`` are model-based and dropped).
+    ``wall_s`` and ``cpu_s`` stay those of the whole run (marked ``truncated_from``)."""
+    if budget > rec["budget"]:
+        raise ValueError(f"cannot extend a run of budget {rec['budget']} to {budget}")
+    if budget == rec["budget"]:
+        return rec
+    cut = rec["budget"] - budget
+    out = dict(rec, budget=budget, truncated_from=rec["budget"])
+    out["trace"] = rec["trace"][:budget]
+    if rec["to_tol"] is not None and rec["to_tol"] > budget:
+        out["to_tol"] = None
+    for key in ("ask_s", "ask_cpu_s"):
+        if key in rec:
+            out[key] = rec[key][: max(0, len(rec[key]) - cut)]
+    return out
+
+
 def merge(named: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """One result from several ``(name, result)`` of the same budget and replicates: the
     union of methods, problems and seeds (in order of appearance); a later run of the same
@@ -308,7 +337,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.report:
         try:
-            merged = merge([(f.name, load(f)) for f in args.report])
+            named = [(f.name, load(f)) for f in args.report]
+            if args.budget_given:
+                for _, res in named:
+                    res["budget"] = args.budget_given
+                    res["runs"] = [truncate(r, args.budget_given) for r in res["runs"]]
+            merged = merge(named)
         except (OSError, ValueError, KeyError) as e:
             raise SystemExit(f"--report: {e}") from None
         print(report(merged, markdown=args.markdown))
@@ -319,12 +353,27 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for m in args.methods
         for s in range(args.seeds)
     ]
+    reused: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for f in args.resume or []:
+        for r in load(f)["runs"]:
+            key = (r["method"], r["problem"], r["seed"])
+            if (
+                r["error"] is None
+                and r["budget"] >= args.budget
+                and r["replicates"] == args.replicates
+                and (key[0], *key[1:], args.budget, args.replicates) in jobs
+            ):
+                reused[key] = truncate(r, args.budget)
+    jobs = [j for j in jobs if j[:3] not in reused]
     jobs.sort(key=lambda j: -_COST.get(j[0], 1.0))
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / f"surrogates-{time.strftime('%Y%m%d-%H%M%S')}.partial.jsonl"
-    print(f"finished runs are appended to {log}", file=sys.stderr)
-    runs = harness.run_jobs(run_one, jobs, args.jobs, log)
+    print(f"reusing {len(reused)} runs; finished runs are appended to {log}", file=sys.stderr)
+    with log.open("a") as fh:
+        for r in reused.values():
+            fh.write(json.dumps(r) + "\n")
+    runs = [*reused.values(), *harness.run_jobs(run_one, jobs, args.jobs, log)]
     log.unlink(missing_ok=True)  # complete: the JSON saved below holds every run
     results: dict[str, Any] = {
         "kind": "surrogates",

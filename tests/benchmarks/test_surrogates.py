@@ -80,3 +80,14 @@ def test_partial_log_is_a_result_and_reports_through_main(tmp_path: Path, capsys
     merged = surrogates.main(["--report", str(log)])
     assert merged["runs"][0]["trace"] == rec["trace"]
     assert "surrogates-x.partial.jsonl: methods wasserstein" in capsys.readouterr().out
+
+
+def test_truncate_is_the_shorter_run():
+    rec = surrogates.run_one("wasserstein", "levi-bimodal", 1, 7, 3)
+    short = surrogates.run_one("wasserstein", "levi-bimodal", 1, 6, 3)
+    cut = surrogates.truncate(rec, 6)
+    assert cut["trace"] == short["trace"] and cut["to_tol"] == short["to_tol"]
+    assert len(cut["ask_cpu_s"]) == len(short["ask_cpu_s"]) == 1
+    assert cut["truncated_from"] == 7 and surrogates.truncate(rec, 7) is rec
+    with pytest.raises(ValueError, match="cannot extend a run of budget 7 to 8"):
+        surrogates.truncate(rec, 8)
