@@ -69,22 +69,22 @@ def test_merge_refuses_results_of_another_budget():
 
 
 def test_partial_log_is_a_result_and_reports_through_main(tmp_path: Path, capsys):
-    rec = surrogates.run_one("wasserstein", "levi-bimodal", 0, 6, 3)
+    rec = surrogates.run_one("gp-lcb", "levi-bimodal", 0, 6, 3)
     assert rec["error"] is None and len(rec["trace"]) == 6
     assert len(rec["ask_cpu_s"]) == 1 and 0 < rec["ask_cpu_s"][0] <= rec["cpu_s"]
     log = tmp_path / "surrogates-x.partial.jsonl"
     log.write_text(json.dumps(rec) + "\n")
     loaded = surrogates.load(log)
-    assert loaded["methods"] == ["wasserstein"] and loaded["budget"] == 6
+    assert loaded["methods"] == ["gp-lcb"] and loaded["budget"] == 6
     assert math.isnan(loaded["wall_s"])
     merged = surrogates.main(["--report", str(log)])
     assert merged["runs"][0]["trace"] == rec["trace"]
-    assert "surrogates-x.partial.jsonl: methods wasserstein" in capsys.readouterr().out
+    assert "surrogates-x.partial.jsonl: methods gp-lcb" in capsys.readouterr().out
 
 
 def test_truncate_is_the_shorter_run():
-    rec = surrogates.run_one("wasserstein", "levi-bimodal", 1, 7, 3)
-    short = surrogates.run_one("wasserstein", "levi-bimodal", 1, 6, 3)
+    rec = surrogates.run_one("gp-lcb", "levi-bimodal", 1, 7, 3)
+    short = surrogates.run_one("gp-lcb", "levi-bimodal", 1, 6, 3)
     cut = surrogates.truncate(rec, 6)
     assert cut["trace"] == short["trace"] and cut["to_tol"] == short["to_tol"]
     assert len(cut["ask_cpu_s"]) == len(short["ask_cpu_s"]) == 1
