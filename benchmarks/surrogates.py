@@ -54,8 +54,13 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "bnn-ibnn": ("bnn", {"kind": "ibnn"}),
     "bnn-dkl": ("bnn", {"kind": "dkl"}),
     "wasserstein": ("wasserstein", {}),
-    # the paper's acquisition: one generator, bonus = distance to the nearest observed law
-    "wasserstein-paper": ("wasserstein", {"bonus": "distance", "members": 1}),
+    # ablations: the networks' own location (no GP), and the paper's acquisition as well
+    # (one generator, bonus = W1 distance to the nearest observed law)
+    "wasserstein-net": ("wasserstein", {"location": "network"}),
+    "wasserstein-paper": (
+        "wasserstein",
+        {"bonus": "distance", "members": 1, "location": "network"},
+    ),
     "sobol": ("sobol", {}),
 }
 SMALL: dict[str, Any] = {

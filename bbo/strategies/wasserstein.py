@@ -94,6 +94,7 @@ def _positive_int(name: str, v: object) -> int:
 
 
 BONUSES = ("spread", "distance")
+LOCATIONS = ("gp", "network")
 
 
 def wlcb_score(
@@ -122,9 +123,11 @@ def wlcb_score(
         scale = scale if scale > 1e-12 else 1.0
     for s in range(0, X.shape[0], BLOCK):
         if bonus == "spread":
-            Qm = model.member_quantiles(X[s : s + BLOCK])  # M x c' x K
+            Xb = X[s : s + BLOCK]
+            Qm = model.member_quantiles(Xb)  # M x c' x K
             Q = Qm.mean(0)
-            spread = (Qm - Q).square().mean((0, -1)).clamp_min(1e-30).sqrt()
+            var = (Qm - Q).square().mean((0, -1)) + model.location_variance(Xb)
+            spread = var.clamp_min(1e-30).sqrt()
             b = scale * torch.tanh(spread / scale)
         else:
             Q = model.quantiles(X[s : s + BLOCK])  # c' x K, sorted
@@ -152,6 +155,7 @@ class WassersteinStrategy:
         p: int = 1,
         bonus: str = "spread",
         members: int = 5,
+        location: str = "gp",
         acquisition: str = "WLCB",
         n_init: int | None = None,
         pool_size: int = 4096,
@@ -174,6 +178,11 @@ class WassersteinStrategy:
                 f"wasserstein option `bonus` must be one of {list(BONUSES)}, got {bonus!r}"
             )
         self.bonus = bonus
+        if location not in LOCATIONS:
+            raise InvalidArgumentError(
+                f"wasserstein option `location` must be one of {list(LOCATIONS)}, got {location!r}"
+            )
+        self.location = location
         if acquisition != "WLCB":
             get_acquisition(acquisition)
         self.acquisition = acquisition
@@ -237,13 +246,30 @@ class WassersteinStrategy:
         X = t(X_np)
         pending = history.X_pending
         with seeded(seed, self.device), thread_policy(len(X_np)):
-            model = fit_generator(X, [t(s) for s in sets_np], config=self.config, seed=seed)
+            loc = self._location(X_np, sets_np) if self.location == "gp" else None
+            model = fit_generator(
+                X, [t(s) for s in sets_np], config=self.config, seed=seed, location=loc
+            )
             if self.acquisition != "WLCB":
                 Xc = self._registry(model, X, sets_np, pending, n, seed)
             else:
                 Xc = self._wlcb(model, X, [torch.sort(t(s))[0] for s in sets_np], pending, n, seed)
         source = f"wasserstein:{self.acquisition}"
         return [Suggestion(p, source) for p in self.space.decode_many(Xc)]
+
+    def _location(self, X: np.ndarray, sets: list[np.ndarray]) -> Any:
+        """A GP on the replicate means (utilities) with their squared standard errors as
+        known noise when every point has >= 2 replicates (else an inferred noise level):
+        :func:`bbo.surrogates.gp.fit_gp`, the model of the ``gp`` strategy."""
+        from bbo.surrogates.gp import GPData, fit_gp
+
+        Y = np.array([[float(s.mean())] for s in sets])
+        Yvar = None
+        if all(len(s) >= 2 for s in sets):
+            Yvar = np.array([[float(s.var(ddof=1)) / len(s)] for s in sets])
+        cat_dims = sorted(levels(self.space)[1])
+        model, _ = fit_gp(GPData(X, Y, Yvar), cat_dims=cat_dims, device=self.device, state=None)
+        return model
 
     def _registry(
         self,

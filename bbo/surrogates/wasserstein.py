@@ -48,10 +48,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from botorch.models.ensemble import EnsembleModel
+from botorch.models.model import Model
 from torch import Tensor, nn
 
 CHUNK = 2**22  # elements of one (candidates x sets x intervals) block in the distance
@@ -170,21 +172,43 @@ class WassersteinGenerativeModel(EnsembleModel):
     members' ``K``-atom laws; the ``M K`` atoms are the ensemble members of the posterior.
     ``forward``: ``batch x q x d -> batch x (M K) x q x 1``."""
 
-    def __init__(self, generator: QuantileGenerator, y_mean: float, y_std: float) -> None:
+    def __init__(
+        self,
+        generator: QuantileGenerator,
+        y_mean: float,
+        y_std: float,
+        location: Model | None = None,
+    ) -> None:
         super().__init__()
         self.generator = generator
         self.y_mean = float(y_mean)
         self.y_std = float(y_std)
+        self.location = location
         self._num_outputs = 1
+
+    def _offset(self, X: Tensor) -> Tensor:
+        """``... x n x d -> ... x n x 1``: the location model's posterior mean (0 without)."""
+        if self.location is None:
+            return X.new_zeros((*X.shape[:-1], 1))
+        post: Any = self.location.posterior(X)  # a GPyTorchPosterior
+        return post.mean
+
+    def location_variance(self, X: Tensor) -> Tensor:
+        """``... x n x d -> ... x n``: the location model's posterior variance of the mean
+        response (0 without a location model)."""
+        if self.location is None:
+            return X.new_zeros(X.shape[:-1])
+        post: Any = self.location.posterior(X)  # a GPyTorchPosterior
+        return post.variance[..., 0]
 
     def quantiles(self, X: Tensor) -> Tensor:
         """``... x n x d -> ... x n x K``: the sorted atoms of ``G(x)`` in data units (with
         several members, of their Wasserstein barycenter)."""
-        return self.y_mean + self.y_std * self.generator(X)
+        return self._offset(X) + self.y_mean + self.y_std * self.generator(X)
 
     def member_quantiles(self, X: Tensor) -> Tensor:
         """``... x n x d -> M x ... x n x K``: every member's sorted atoms in data units."""
-        return self.y_mean + self.y_std * self.generator.members_forward(X)
+        return self._offset(X) + self.y_mean + self.y_std * self.generator.members_forward(X)
 
     def mean(self, X: Tensor) -> Tensor:
         """``... x n x d -> ... x n``: ``E[G(x)]``."""
@@ -198,7 +222,8 @@ class WassersteinGenerativeModel(EnsembleModel):
         one member. It is >= the standard deviation of the members' means, and grows where
         the members also disagree about the law's spread or shape."""
         Q = self.member_quantiles(X)
-        return (Q - Q.mean(0)).square().mean((0, -1)).clamp_min(1e-30).sqrt()
+        var = (Q - Q.mean(0)).square().mean((0, -1)) + self.location_variance(X)
+        return var.clamp_min(1e-30).sqrt()
 
     def forward(self, X: Tensor) -> Tensor:
         Q = self.member_quantiles(X)  # M x batch x q x K
@@ -246,12 +271,23 @@ def fit_generator(
     *,
     config: GeneratorConfig | None = None,
     seed: int = 0,
+    location: Model | None = None,
 ) -> WassersteinGenerativeModel:
     """Fit ``G`` to observations: ``X`` (``n x d``, unit cube) and ``sets[i]`` the replicate
     samples at ``X[i]`` (any sizes >= 1). Minimizes ``(1/n) sum_i W_2^2(G(x_i), Y_i)``
     exactly, outputs standardized by the pooled mean and standard deviation of every sample.
-    Deterministic given ``seed``; returns the model in eval mode on ``X``'s device."""
+    Deterministic given ``seed``; returns the model in eval mode on ``X``'s device.
+
+    ``location``: a fitted botorch model of the mean response (e.g. a GP on the replicate
+    means): the networks then learn the law *around* its posterior mean ``mu(x)`` (they are
+    fitted to ``Y_i - mu(x_i)``) and ``G(x) = mu(x) + R(x)``; far from the data ``R``'s
+    location is small and the mean reverts to the location model's."""
     cfg = config or GeneratorConfig()
+    if location is not None:
+        with torch.no_grad():
+            post: Any = location.posterior(X)
+            mu = post.mean[..., 0]
+        sets = [s.to(X) - mu[i] for i, s in enumerate(sets)]
     pooled = torch.cat([s.flatten() for s in sets]).to(X)
     y_mean = float(pooled.mean())
     y_std = float(pooled.std()) if len(pooled) > 1 else 0.0
@@ -283,6 +319,6 @@ def fit_generator(
         loss = sum(((Q[:, idx][..., a] - Vb).square() @ w).sum() for idx, Vb, w, a in groups) / n
         loss.backward()  # type: ignore[union-attr,unused-ignore]
         opt.step()
-    model = WassersteinGenerativeModel(net, y_mean, y_std)
+    model = WassersteinGenerativeModel(net, y_mean, y_std, location)
     model.eval()
     return model

@@ -169,6 +169,7 @@ def test_registry_acquisition_runs_on_the_generator():
         ({"polish_steps": -1}, "`polish_steps` must be an integer >= 0, got -1"),
         ({"bonus": "ucb"}, r"`bonus` must be one of \['spread', 'distance'\], got 'ucb'"),
         ({"members": 0}, "`members` must be an integer >= 1, got 0"),
+        ({"location": "mlp"}, r"`location` must be one of \['gp', 'network'\], got 'mlp'"),
         ({"wrong": 1}, "takes no option"),
     ],
 )

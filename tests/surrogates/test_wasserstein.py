@@ -154,3 +154,29 @@ def test_ensemble_members_barycenter_and_spread_grow_away_from_the_data():
     with torch.no_grad():
         draws = model.sample(xs, 4000, torch.Generator().manual_seed(0))
         np.testing.assert_allclose(draws.mean(-1), model.mean(xs), atol=0.05)
+
+
+def test_a_location_model_carries_the_mean_and_its_variance_enters_the_spread():
+    from bbo.surrogates.gp import GPData, fit_gp
+
+    rng = np.random.default_rng(5)
+    x = np.linspace(0.0, 0.6, 10)
+    sets = [torch.as_tensor(3.0 * xi + rng.normal(0.0, 0.2, 12)) for xi in x]
+    X = torch.as_tensor(x[:, None])
+    Y = np.array([[float(s.mean())] for s in sets])
+    Yvar = np.array([[float(s.var()) / 12] for s in sets])
+    gp, _ = fit_gp(GPData(x[:, None], Y, Yvar), cat_dims=[], device=X.device, state=None)
+    cfg = GeneratorConfig(steps=100, members=3)
+    model = fit_generator(X, sets, config=cfg, seed=0, location=gp)
+    xs = torch.tensor([[0.3], [1.0]], dtype=torch.float64)
+    with torch.no_grad():
+        gp_mean = gp.posterior(xs).mean[:, 0]
+        gp_var = gp.posterior(xs).variance[:, 0]
+        mean, s = model.mean(xs), model.spread(xs)
+        Qm = model.member_quantiles(xs)
+    # the networks fit the residual laws around the GP mean: their own location stays small
+    assert float((mean - gp_mean).abs().max()) < 0.1
+    assert float(mean[0]) == pytest.approx(0.9, abs=0.1)
+    own = (Qm - Qm.mean(0)).square().mean((0, -1))
+    torch.testing.assert_close(s.square(), own + gp_var)
+    assert float(gp_var[1]) > 10 * float(gp_var[0])  # x = 1 is far from the data
