@@ -124,9 +124,10 @@ def wlcb_score(
     for s in range(0, X.shape[0], BLOCK):
         if bonus == "spread":
             Xb = X[s : s + BLOCK]
-            Qm = model.member_quantiles(Xb)  # M x c' x K
+            offset, loc_var = model.location_moments(Xb)
+            Qm = model.member_quantiles(Xb, offset)  # M x c' x K
             Q = Qm.mean(0)
-            var = (Qm - Q).square().mean((0, -1)) + model.location_variance(Xb)
+            var = (Qm - Q).square().mean((0, -1)) + loc_var
             spread = var.clamp_min(1e-30).sqrt()
             b = scale * torch.tanh(spread / scale)
         else:
@@ -328,9 +329,10 @@ class WassersteinStrategy:
         dist = torch.cdist(X, X) + torch.eye(len(X), dtype=X.dtype, device=X.device) * 1e9
         rho = 0.5 * float(dist.min(1).values.median())
         with torch.no_grad():
-            Qp = torch.cat([model.quantiles(P[s : s + BLOCK]) for s in range(0, len(P), BLOCK)])
-            mean = Qp.mean(-1)
             score = wlcb_score(model, P, sets, self.kappa, self.p, self.bonus)
+            if self.bonus == "distance":  # the believer sets need the pool's laws
+                Qp = torch.cat([model.quantiles(P[s : s + BLOCK]) for s in range(0, len(P), BLOCK)])
+                mean = Qp.mean(-1)
         blocked = torch.zeros(len(P), dtype=torch.bool, device=P.device)
         chosen: list[Tensor] = []
 

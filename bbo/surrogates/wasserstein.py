@@ -186,29 +186,33 @@ class WassersteinGenerativeModel(EnsembleModel):
         self.location = location
         self._num_outputs = 1
 
-    def _offset(self, X: Tensor) -> Tensor:
-        """``... x n x d -> ... x n x 1``: the location model's posterior mean (0 without)."""
+    def location_moments(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """``... x n x d -> (... x n x 1, ... x n)``: the location model's posterior mean and
+        variance of the mean response, point by point (each point its own batch, so no
+        joint ``n x n`` covariance is formed); zeros without a location model."""
         if self.location is None:
-            return X.new_zeros((*X.shape[:-1], 1))
-        post: Any = self.location.posterior(X)  # a GPyTorchPosterior
-        return post.mean
+            return X.new_zeros((*X.shape[:-1], 1)), X.new_zeros(X.shape[:-1])
+        post: Any = self.location.posterior(X.unsqueeze(-2))  # a GPyTorchPosterior
+        return post.mean[..., 0, :], post.variance[..., 0, 0]
+
+    def _offset(self, X: Tensor) -> Tensor:
+        return self.location_moments(X)[0] if self.location is not None else X.new_zeros(1)
 
     def location_variance(self, X: Tensor) -> Tensor:
         """``... x n x d -> ... x n``: the location model's posterior variance of the mean
         response (0 without a location model)."""
-        if self.location is None:
-            return X.new_zeros(X.shape[:-1])
-        post: Any = self.location.posterior(X)  # a GPyTorchPosterior
-        return post.variance[..., 0]
+        return self.location_moments(X)[1]
 
     def quantiles(self, X: Tensor) -> Tensor:
         """``... x n x d -> ... x n x K``: the sorted atoms of ``G(x)`` in data units (with
         several members, of their Wasserstein barycenter)."""
         return self._offset(X) + self.y_mean + self.y_std * self.generator(X)
 
-    def member_quantiles(self, X: Tensor) -> Tensor:
-        """``... x n x d -> M x ... x n x K``: every member's sorted atoms in data units."""
-        return self._offset(X) + self.y_mean + self.y_std * self.generator.members_forward(X)
+    def member_quantiles(self, X: Tensor, offset: Tensor | None = None) -> Tensor:
+        """``... x n x d -> M x ... x n x K``: every member's sorted atoms in data units
+        (``offset``: the location model's mean at ``X`` when already computed)."""
+        offset = self._offset(X) if offset is None else offset
+        return offset + self.y_mean + self.y_std * self.generator.members_forward(X)
 
     def mean(self, X: Tensor) -> Tensor:
         """``... x n x d -> ... x n``: ``E[G(x)]``."""
@@ -221,8 +225,9 @@ class WassersteinGenerativeModel(EnsembleModel):
         ``K``-atom laws is the mean squared difference of their sorted atoms). Zero with
         one member. It is >= the standard deviation of the members' means, and grows where
         the members also disagree about the law's spread or shape."""
-        Q = self.member_quantiles(X)
-        var = (Q - Q.mean(0)).square().mean((0, -1)) + self.location_variance(X)
+        offset, loc_var = self.location_moments(X)
+        Q = self.member_quantiles(X, offset)
+        var = (Q - Q.mean(0)).square().mean((0, -1)) + loc_var
         return var.clamp_min(1e-30).sqrt()
 
     def forward(self, X: Tensor) -> Tensor:
