@@ -379,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for r in reused.values():
             fh.write(json.dumps(r) + "\n")
     runs = [*reused.values(), *harness.run_jobs(run_one, jobs, args.jobs, log)]
-    log.unlink(missing_ok=True)  # complete: the JSON saved below holds every run
+    args.resume = [str(f) for f in args.resume or []]  # JSON-ready in the saved arguments
     results: dict[str, Any] = {
         "kind": "surrogates",
         **harness.meta(args),
@@ -395,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
     print(report(results))
     path = harness.save(args.out, "surrogates", results, report(results, markdown=True))
+    log.unlink(missing_ok=True)  # saved: the JSON holds every run
     print(f"saved {path} and {path.with_suffix('.md')}")
     return results
 

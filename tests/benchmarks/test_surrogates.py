@@ -91,3 +91,17 @@ def test_truncate_is_the_shorter_run():
     assert cut["truncated_from"] == 7 and surrogates.truncate(rec, 7) is rec
     with pytest.raises(ValueError, match="cannot extend a run of budget 7 to 8"):
         surrogates.truncate(rec, 8)
+
+
+def test_resume_reuses_runs_and_saves_json(tmp_path: Path):
+    first = surrogates.run_one("sobol", "levi-bimodal", 0, 4, 2)
+    log = tmp_path / "old.partial.jsonl"
+    log.write_text(json.dumps(first) + "\n")
+    argv = ["--problems", "levi-bimodal", "--methods", "sobol", "--seeds", "2", "--budget", "3"]
+    argv += ["--replicates", "2", "--out", str(tmp_path / "out"), "--resume", str(log)]
+    res = surrogates.main(argv)
+    assert [r["seed"] for r in res["runs"]] == [0, 1]
+    assert res["runs"][0]["trace"] == first["trace"][:3] and res["runs"][0]["truncated_from"] == 4
+    saved = list((tmp_path / "out").glob("surrogates-*.json"))
+    assert len(saved) == 1 and not list((tmp_path / "out").glob("*.partial.jsonl"))
+    assert json.loads(saved[0].read_text())["args"]["resume"] == [str(log)]
