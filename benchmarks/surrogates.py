@@ -4,8 +4,9 @@ Every (method, problem, seed) is one sequential run of ``--budget`` evaluations 
 ``bbo.Study``; each evaluation returns ``--replicates`` samples of the stochastic response
 (:mod:`bbo.testing.stochastic`), told with ``tell(trial, samples=...)``. Methods are bbo
 strategies with options: GP with qLogNEI and with qUCB (the LCB of a minimized objective),
-the four BNN kinds (when the ``bnn`` strategy is registered), ``wasserstein``, and Sobol' as
-the floor.
+the four BNN kinds (when the ``bnn`` strategy is registered), ``wasserstein`` and two
+ablations of it (``wasserstein-net``: no GP location; ``wasserstein-paper``: also the paper's
+distance bonus on one network), and Sobol' as the floor.
 
 Measured per run:
 

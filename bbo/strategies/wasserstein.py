@@ -14,6 +14,11 @@ Each ask:
    :mod:`bbo.surrogates.wasserstein`, a deep ensemble of ``members`` (5) quantile networks,
    each fitted by minimizing the exact ``W_2^2`` between its law at ``x_i`` and the
    replicates ``Y_i``. The predicted law is the members' Wasserstein-2 barycenter ``Gbar``.
+   With ``location="gp"`` (the default) a GP (:func:`bbo.surrogates.gp.fit_gp`, the ``gp``
+   strategy's model) is fitted to the replicate means with their squared standard errors as
+   known noise, and the networks learn the law around its posterior mean: with 5-25 points
+   a network is a poor prior for the mean, the GP's smoothness prior a good one (see
+   docs/wasserstein.md). The GP's posterior variance joins the members' spread ``s(x)``.
 4. **Acquisition** (a Wasserstein lower confidence bound, here in utilities, maximized)::
 
        a(x) = mean(Gbar(x)) + kappa * s(x),   s(x) = sqrt(mean_m W_2^2(G_m(x), Gbar(x)))
@@ -140,7 +145,8 @@ def wlcb_score(
 class WassersteinStrategy:
     """Generative-surrogate BO with options ``kappa`` (2), ``bonus`` (``"spread"``: the
     members' Wasserstein spread; ``"distance"``: the paper's distance to the observed laws),
-    ``members`` (5 generators), ``p`` (1 or 2: W1 or W2 in the distance bonus),
+    ``members`` (5 generators), ``location`` (``"gp"``: the networks learn the law around
+    a GP's mean; ``"network"``: their own), ``p`` (1 or 2: W1 or W2 in the distance bonus),
     ``acquisition`` (``"WLCB"`` or a registry name), ``n_init``,
     ``pool_size`` (4096), ``polish_steps`` (30; 0 disables), ``n_quantiles`` (32), ``hidden``
     (64), ``steps`` (150 Adam steps per fit) and ``device``."""
