@@ -101,10 +101,6 @@ def test_onehot_transform_matches_the_space_view():
     Z = onehot.transform(torch.as_tensor(X).reshape(4, 5, 4))  # any batch shape
     assert onehot.out_dim == space.onehot_dim == 7
     np.testing.assert_array_equal(Z.reshape(20, 7).numpy(), space.to_onehot(X))
-    centred = OneHot(space.dim, space.categorical_dims, center=True)
-    np.testing.assert_array_equal(
-        centred.transform(torch.as_tensor(X)).numpy(), 2 * space.to_onehot(X) - 1
-    )
 
 
 def test_mixed_space_model_uses_the_categories():

@@ -37,13 +37,11 @@ class OneHot(InputTransform):
     ``1[floor(k x) = i]`` (the same rule as :meth:`bbo.space.Space.to_onehot`); other columns
     are copied. Piecewise constant in the categorical columns (zero gradient there: the
     mixed-space optimizer moves those columns by discrete steps). With no categorical
-    column it is the identity. ``center=True`` maps the result to ``2 z - 1`` (every
-    column in ``[-1, 1]``), for kernels that depend on angles to the origin.
+    column it is the identity.
     """
 
-    def __init__(self, d: int, categorical_dims: dict[int, int], center: bool = False) -> None:
+    def __init__(self, d: int, categorical_dims: dict[int, int]) -> None:
         super().__init__()
-        self.center = center
         self.transform_on_train = True
         self.transform_on_eval = True
         self.transform_on_fantasize = True
@@ -56,10 +54,6 @@ class OneHot(InputTransform):
         return self.d + sum(k - 1 for k in self.cats.values())
 
     def transform(self, X: Tensor) -> Tensor:
-        Z = self._onehot(X)
-        return 2.0 * Z - 1.0 if self.center else Z
-
-    def _onehot(self, X: Tensor) -> Tensor:
         if not self.cats:
             return X
         parts: list[Tensor] = []
@@ -74,11 +68,7 @@ class OneHot(InputTransform):
         return torch.cat(parts, dim=-1)
 
     def equals(self, other: InputTransform) -> bool:
-        return isinstance(other, OneHot) and (self.d, self.cats, self.center) == (
-            other.d,
-            other.cats,
-            other.center,
-        )
+        return isinstance(other, OneHot) and (self.d, self.cats) == (other.d, other.cats)
 
 
 class Standardizer:
