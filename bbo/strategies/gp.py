@@ -22,6 +22,12 @@ Each ask:
    for several objectives) is built with every RUNNING trial as a pending point and
    maximized jointly for the whole batch (see :mod:`bbo.acquisition`).
 
+5. **Numerical failures.** When the fit or the acquisition fails numerically (a kernel
+   matrix that is not positive definite even with jitter, ``NotPSDError``/``LinAlgError``),
+   the ask is tried once more from fresh hyperparameters (the priors' defaults), and if that
+   fails too it is answered by the Sobol' sequence (source ``sobol-fallback``, logged), so
+   that a long study never stops on one ill-conditioned ask.
+
 Hyperparameters are warm-started from the previous fit and kept in ``state_dict()``; they
 are refitted once the data have grown by ``1/REFIT_GROWTH`` since the last fit (every ask
 below 40 points, every 50th ask at 1,000) and reused on the new data in between. The study
@@ -31,11 +37,13 @@ one would.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import torch
 from botorch.models.model import Model
+from gpytorch.utils.errors import NotPSDError
 
 from bbo.acquisition import AcqContext, OptimizerConfig, get_acquisition, levels, resolve_device
 from bbo.exceptions import InvalidArgumentError
@@ -44,6 +52,8 @@ from bbo.strategies.base import History, Suggestion
 from bbo.strategies.sobol import SobolSearch
 from bbo.surrogates.gp import MIXED_KERNELS, GPData, fit_gp
 from bbo.torch_utils import seeded, thread_policy
+
+log = logging.getLogger("bbo.gp")
 
 
 def default_n_init(d: int) -> int:
@@ -188,35 +198,63 @@ class GPStrategy:
         cat_dims = sorted(self.space.categorical_dims)
         n_fit = self._state.get("n_fit")
         refit = n_fit is None or len(X) >= n_fit + max(1, n_fit // REFIT_GROWTH)
-        t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
         pending = history.X_pending
         acq = self.acquisition or self._default_acquisition(n, U.shape[1], C.shape[1], len(pending))
-        with seeded(seed, self.device), thread_policy(len(X)):
-            model, self._state = self._fit_model(
-                data,
-                cat_dims=cat_dims,
-                device=self.device,
-                state=self._state,
-                refit=refit,
-                mixed_kernel=self.mixed_kernel,
-            )
-            ctx = AcqContext(
-                model=model,
-                space=self.space,
-                X_baseline=t(X),
-                Y=t(U),
-                n_objectives=U.shape[1],
-                n_constraints=C.shape[1],
-                X_pending=t(pending) if len(pending) else None,
-                bounds=t(bounds),
-                seed=seed,
-                config=self.config,
-                mc_samples=self.mc_samples,
-                beta=self.beta,
-            )
-            Xc = get_acquisition(acq)(ctx, n).cpu().numpy()
-        source = f"{self.name}:{acq}" + (":local" if local else "")
-        return [Suggestion(p, source) for p in self.space.decode_many(Xc)]
+        for state in (self._state, {}) if self._state else ({},):  # a numerical failure:
+            try:  # once more from fresh hyperparameters
+                with seeded(seed, self.device), thread_policy(len(X)):
+                    model, self._state = self._fit_model(
+                        data,
+                        cat_dims=cat_dims,
+                        device=self.device,
+                        state=state,
+                        refit=refit or not state,
+                        mixed_kernel=self.mixed_kernel,
+                    )
+                    Xc, winner = self._maximize(
+                        model, acq, n, (X, U, C, pending), bounds, seed, pools or {}
+                    )
+            except (NotPSDError, torch.linalg.LinAlgError) as err:
+                log.warning("%s ask at n=%d failed numerically: %s", self.name, len(X), err)
+                continue
+            source = f"{self.name}:{acq}" + (":local" if local else "")
+            if winner is not None:
+                source = f"{winner}>{source}"
+            return [Suggestion(p, source) for p in self.space.decode_many(Xc)]
+        self._state = {}
+        return [Suggestion(s.params, "sobol-fallback") for s in self._sobol.suggest(n, history)]
+
+    def _maximize(
+        self,
+        model: Model,
+        acq: str,
+        n: int,
+        data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        bounds: np.ndarray,
+        seed: int,
+        pools: dict[str, np.ndarray],
+    ) -> tuple[np.ndarray, str | None]:
+        """The acquisition ``acq`` of ``model`` maximized for ``n`` points (``n x d``), given
+        ``data`` = (X, utilities, constraint slacks, pending X); for one point the candidate
+        ``pools`` compete. Also returns the winning pool's name (None: the optimizer's)."""
+        X, U, C, pending = data
+        t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
+        ctx = AcqContext(
+            model=model,
+            space=self.space,
+            X_baseline=t(X),
+            Y=t(U),
+            n_objectives=U.shape[1],
+            n_constraints=C.shape[1],
+            X_pending=t(pending) if len(pending) else None,
+            bounds=t(bounds),
+            seed=seed,
+            config=self.config,
+            mc_samples=self.mc_samples,
+            beta=self.beta,
+            pools={k: t(v) for k, v in pools.items()},
+        )
+        return get_acquisition(acq)(ctx, n).cpu().numpy(), ctx.winner
 
     def _known_noise(self, history: History) -> np.ndarray | None:
         """``n x 1`` squared standard errors when every completed trial has >= 2 replicates

@@ -233,3 +233,36 @@ def test_bilog_warp_keeps_order_and_compresses_the_bad_tail():
     # the catastrophic point dominates less: its gap to the rest shrinks (2.68 -> 1.62)
     assert (W[1, 0] - W[0, 0]) < 0.65 * (z[1, 0] - z[0, 0])
     assert np.all(bilog_warp(np.ones((3, 1))) == 0)  # constant column: no division by zero
+
+
+def test_a_numerical_failure_retries_fresh_then_falls_back_to_sobol(monkeypatch):
+    """A kernel matrix that is not PD even with jitter never stops the study: the ask is
+    tried again from fresh hyperparameters, then answered by the Sobol' design."""
+    from gpytorch.utils.errors import NotPSDError
+
+    from bbo.strategies.gp import GPStrategy
+
+    study = run(gp_study(), quad, 7)
+    fit = GPStrategy._fit_model
+    states: list[dict] = []
+
+    def flaky(self, data, **kw):  # fails with the warm state, works from fresh defaults
+        states.append(kw["state"])
+        if kw["state"]:
+            raise NotPSDError("Matrix not positive definite after repeatedly adding jitter")
+        return fit(self, data, **kw)
+
+    monkeypatch.setattr(GPStrategy, "_fit_model", flaky)
+    t = study.ask()
+    assert t.attrs["source"] == "gp:LogEI" and [bool(s) for s in states] == [True, False]
+    study.tell(t, quad(t.params))
+
+    def broken(self, data, **kw):
+        raise NotPSDError("Matrix not positive definite after repeatedly adding jitter")
+
+    monkeypatch.setattr(GPStrategy, "_fit_model", broken)
+    t = study.ask()
+    assert t.attrs["source"] == "sobol-fallback"
+    study.tell(t, quad(t.params))
+    monkeypatch.setattr(GPStrategy, "_fit_model", fit)
+    assert study.ask().attrs["source"] == "gp:LogEI"  # and the next ask is a model's again
