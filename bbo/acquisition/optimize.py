@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.optim import optimize_acqf, optimize_acqf_mixed_alternating
+from torch.quasirandom import SobolEngine
 
 from bbo.space import Categorical, Space
 
@@ -57,6 +58,35 @@ def levels(space: Space) -> tuple[dict[int, list[float]], dict[int, list[float]]
         else:
             discrete[j] = sorted({p.encode(p.decode((i + 0.5) / k)) for i in range(k)})
     return discrete, cats
+
+
+def snap_to_levels(X: torch.Tensor, space: Space) -> torch.Tensor:
+    """``X`` (``n x d``, encoded) with every discrete and categorical column moved to its
+    nearest level (:func:`levels`), in place; returns ``X``."""
+    discrete, cats = levels(space)
+    for j, vals in {**discrete, **cats}.items():
+        grid = torch.tensor(vals, dtype=X.dtype, device=X.device)
+        X[:, j] = grid[(X[:, j, None] - grid).abs().argmin(-1)]
+    return X
+
+
+def candidate_pool(
+    space: Space, bounds: torch.Tensor, top: torch.Tensor, size: int, n_sobol: int, seed: int
+) -> torch.Tensor:
+    """``size x d`` candidates (float64, CPU): ``n_sobol`` scrambled Sobol' points in
+    ``bounds`` (``2 x d``) and ``size - n_sobol`` Gaussian perturbations (sd 0.05, clipped to
+    ``bounds``) of random rows of ``top`` (``k x d``, the best points; none when ``k = 0``);
+    discrete columns snapped to their levels. Deterministic in ``seed``."""
+    d = bounds.shape[1]
+    lo, hi = bounds[0].cpu(), bounds[1].cpu()
+    sobol = SobolEngine(d, scramble=True, seed=seed).draw(n_sobol, dtype=torch.float64)
+    pool = [lo + (hi - lo) * sobol]
+    if len(top):
+        gen = torch.Generator().manual_seed(seed)
+        idx = torch.randint(len(top), (size - n_sobol,), generator=gen)
+        noise = 0.05 * torch.randn(len(idx), d, generator=gen, dtype=torch.float64)
+        pool.append((top.cpu()[idx] + noise).clamp(lo, hi))
+    return snap_to_levels(torch.cat(pool), space)
 
 
 def optimize(
@@ -125,11 +155,8 @@ def compete(
         return X_opt, None
     C = torch.cat([pools[n].to(X_opt).reshape(-1, X_opt.shape[-1]) for n in names])
     origin = [n for n in names for _ in range(len(pools[n]))]
-    C = torch.maximum(torch.minimum(C, bounds[1]), bounds[0])
+    C = snap_to_levels(torch.maximum(torch.minimum(C, bounds[1]), bounds[0]), space)
     discrete, cats = levels(space)
-    for j, vals in {**discrete, **cats}.items():
-        grid = torch.tensor(vals, dtype=C.dtype, device=C.device)
-        C[:, j] = grid[(C[:, j, None] - grid).abs().argmin(-1)]
     with torch.no_grad():
         best = acqf(X_opt.reshape(1, 1, -1)).reshape(())
         values = acqf(C.unsqueeze(-2)).reshape(-1)

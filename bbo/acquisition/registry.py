@@ -41,9 +41,8 @@ from botorch.sampling.base import MCSampler
 from botorch.sampling.index_sampler import IndexSampler
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from torch import Tensor
-from torch.quasirandom import SobolEngine
 
-from bbo.acquisition.optimize import OptimizerConfig, compete, levels, optimize
+from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, compete, optimize
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.surrogates.cached import CachedGP
@@ -209,20 +208,8 @@ def thompson(ctx: AcqContext, q: int, pool_size: int = 2048) -> Tensor:
     snapped to their levels. Pending points are not modelled (draws are independent)."""
     _single(ctx, "TS")
     d = ctx.bounds.shape[1]
-    gen = torch.Generator().manual_seed(ctx.seed)
-    lo, hi = ctx.bounds[0].cpu(), ctx.bounds[1].cpu()
-    sobol = SobolEngine(d, scramble=True, seed=ctx.seed).draw(pool_size // 2, dtype=torch.float64)
-    pool = [lo + (hi - lo) * sobol]
-    top = ctx.X_baseline[ctx.Y[:, 0].argsort(descending=True)[:8]].cpu()
-    if len(top):
-        idx = torch.randint(len(top), (pool_size - pool_size // 2,), generator=gen)
-        noise = 0.05 * torch.randn(len(idx), d, generator=gen, dtype=torch.float64)
-        pool.append((top[idx] + noise).clamp(lo, hi))
-    X = torch.cat(pool)
-    discrete, cats = levels(ctx.space)
-    for j, vals in {**discrete, **cats}.items():
-        grid = torch.tensor(vals, dtype=X.dtype)
-        X[:, j] = grid[(X[:, j, None] - grid).abs().argmin(-1)]
+    top = ctx.X_baseline[ctx.Y[:, 0].argsort(descending=True)[:8]]
+    X = candidate_pool(ctx.space, ctx.bounds, top, pool_size, pool_size // 2, ctx.seed)
     X = X.to(ctx.X_baseline)
     cons = ctx.constraints()
     if cons:  # keep the pool points whose posterior-mean slacks are all feasible

@@ -65,7 +65,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.quasirandom import SobolEngine
 
 from bbo.acquisition import (
     AcqContext,
@@ -74,6 +73,7 @@ from bbo.acquisition import (
     levels,
     resolve_device,
 )
+from bbo.acquisition.optimize import candidate_pool
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
@@ -305,22 +305,13 @@ class WassersteinStrategy:
 
     def _pool(self, X: Tensor, sets: list[Tensor], seed: int) -> Tensor:
         """``pool_size`` candidates: 3/4 scrambled Sobol' points, 1/4 Gaussian perturbations
-        (sd 0.05) of the 8 best observed points by mean; discrete columns on their levels."""
-        d = X.shape[1]
-        n_sobol = self.pool_size - self.pool_size // 4
-        pool = [SobolEngine(d, scramble=True, seed=seed).draw(n_sobol, dtype=torch.float64)]
-        gen = torch.Generator().manual_seed(seed)
+        (sd 0.05) of the 8 best observed points by mean; discrete columns on their levels
+        (:func:`bbo.acquisition.optimize.candidate_pool`)."""
         means = torch.stack([s.mean() for s in sets]).cpu()
         top = X.cpu()[means.argsort(descending=True)[:8]]
-        idx = torch.randint(len(top), (self.pool_size - n_sobol,), generator=gen)
-        noise = 0.05 * torch.randn(len(idx), d, generator=gen, dtype=torch.float64)
-        pool.append((top[idx] + noise).clamp(0.0, 1.0))
-        P = torch.cat(pool)
-        discrete, cats = levels(self.space)
-        for j, vals in {**discrete, **cats}.items():
-            grid = torch.tensor(vals, dtype=P.dtype)
-            P[:, j] = grid[(P[:, j, None] - grid).abs().argmin(-1)]
-        return P.to(X)
+        bounds = torch.stack([torch.zeros(X.shape[1]), torch.ones(X.shape[1])]).double()
+        n_sobol = self.pool_size - self.pool_size // 4
+        return candidate_pool(self.space, bounds, top, self.pool_size, n_sobol, seed).to(X)
 
     def _wlcb(
         self,
