@@ -46,7 +46,7 @@ def studies(
 ) -> None:
     """List the studies of a storage with their trial counts and best values."""
     from bbo.study.spec import StudySpec
-    from bbo.study.trial import TrialState
+    from bbo.trial import TrialState
 
     st = open_existing_storage(storage)
     rows: list[dict[str, Any]] = []
@@ -131,7 +131,7 @@ def trials(
 ) -> None:
     """Print the trials of a study as a table, CSV or JSON."""
     from bbo.run.tables import records, trial_dict, write_csv
-    from bbo.study.trial import TrialState
+    from bbo.trial import TrialState
 
     study = open_existing(name, storage)
     rows = study.trials

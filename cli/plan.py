@@ -18,7 +18,7 @@ def _stored_state(config: StudyConfig) -> str:
     from bbo.exceptions import StorageError, StudyNotFoundError
     from bbo.study.spec import StudySpec
     from bbo.study.storage import open_storage
-    from bbo.study.trial import parse_constraints, parse_objectives
+    from bbo.trial import parse_constraints, parse_objectives
 
     from .common import sqlite_file, storage_hint
 

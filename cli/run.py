@@ -65,7 +65,7 @@ def _first_free(config: StudyConfig) -> str:
     """The name --new would use (without creating anything)."""
     from bbo.study.spec import StudySpec
     from bbo.study.storage import open_storage
-    from bbo.study.trial import parse_constraints, parse_objectives
+    from bbo.trial import parse_constraints, parse_objectives
 
     st = open_storage(config.storage_url)
     want = StudySpec(

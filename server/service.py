@@ -38,7 +38,7 @@ from bbo.exceptions import (
 from bbo.study.spec import StudySpec
 from bbo.study.storage import Storage, StudyRecord
 from bbo.study.study import AskRequest, Study, TellRequest
-from bbo.study.trial import Trial
+from bbo.trial import Trial
 
 T = TypeVar("T")
 

@@ -34,7 +34,7 @@ from pydantic_core import PydanticCustomError
 from bbo.exceptions import BboError, ConfigError, InvalidSpaceError
 from bbo.space import Space, param_from_dict
 from bbo.strategies import STRATEGY_NAMES, make_strategy
-from bbo.study.trial import parse_constraints, parse_objectives
+from bbo.trial import parse_constraints, parse_objectives
 
 Direction = Literal["minimize", "maximize"]
 Choice = bool | int | float | str

@@ -1,14 +1,19 @@
-"""Strategies by name. Modules are imported only when a strategy is built."""
+"""Strategies by name. Modules are imported only when a strategy is validated or built."""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.strategies.base import History, StatelessStrategy, Strategy, Suggestion
-from bbo.study.trial import Objective
+from bbo.strategies.options import Options
+from bbo.trial import Objective
+
+if TYPE_CHECKING:
+    import torch
 
 # name -> "module:Class"; ``auto`` is the portfolio of bbo.strategies.portfolio
 _REGISTRY: dict[str, str] = {
@@ -26,34 +31,64 @@ _REGISTRY: dict[str, str] = {
 STRATEGY_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
+def strategy_class(name: str) -> Any:
+    """The class registered as ``name``; InvalidArgumentError lists the valid names."""
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise InvalidArgumentError(
+            f"`strategy` must be one of {list(STRATEGY_NAMES)}, got {name!r}"
+        )
+    module, cls_name = _REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module), cls_name)
+
+
+def validate_options(name: str, options: Mapping[str, Any] | Options | None) -> Options:
+    """The typed options of strategy ``name`` (its class's ``Options``), validated without
+    building the strategy: InvalidArgumentError names the option, the rule and the value."""
+    opts_type: type[Options] = strategy_class(name).Options
+    if isinstance(options, Options):
+        if not isinstance(options, opts_type):
+            raise InvalidArgumentError(
+                f"strategy {name!r} takes {opts_type.__name__}, got {type(options).__name__}"
+            )
+        return options
+    return opts_type.parse(options)
+
+
 def make_strategy(
     name: str,
     space: Space,
     objectives: tuple[Objective, ...],
     *,
     seed: int,
-    options: dict[str, Any] | None = None,
+    options: Mapping[str, Any] | Options | None = None,
+    device: str | torch.device | None = None,
 ) -> Strategy:
-    """Build the strategy registered as ``name``; InvalidArgumentError lists valid names."""
-    if name not in _REGISTRY:
-        raise InvalidArgumentError(
-            f"`strategy` must be one of {list(STRATEGY_NAMES)}, got {name!r}"
-        )
-    module, cls_name = _REGISTRY[name].split(":")
-    cls = getattr(importlib.import_module(module), cls_name)
-    opts = dict(options or {})
-    try:
-        strategy: Strategy = cls(space, seed=seed, **opts)
-    except TypeError:
-        raise InvalidArgumentError(f"strategy {name!r} takes no option(s) {sorted(opts)}") from None
+    """Build the strategy registered as ``name`` from its options (a mapping, parsed by
+    :func:`validate_options`, or the parsed object). ``device`` is the process's runtime
+    setting (:func:`bbo.runtime.resolve_device`), never one of the options."""
+    cls = strategy_class(name)
+    if not hasattr(cls, "Options"):  # TRANSITION: strategies not yet on typed options
+        opts = dict(options or {})  # type: ignore[arg-type]
+        try:
+            return cls(space, seed=seed, **opts)
+        except TypeError:
+            raise InvalidArgumentError(
+                f"strategy {name!r} takes no option(s) {sorted(opts)}"
+            ) from None
+    strategy: Strategy = cls(
+        space, seed=seed, device=device, options=validate_options(name, options)
+    )
     return strategy
 
 
 __all__ = [
     "STRATEGY_NAMES",
     "History",
+    "Options",
     "StatelessStrategy",
     "Strategy",
     "Suggestion",
     "make_strategy",
+    "strategy_class",
+    "validate_options",
 ]

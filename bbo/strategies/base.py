@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from bbo.space import Space
-from bbo.study.trial import Constraint, Objective, Trial, TrialState
+from bbo.trial import Constraint, Objective, Trial, TrialState
 
 
 @dataclass(frozen=True)

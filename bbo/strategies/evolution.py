@@ -30,7 +30,7 @@ from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space, params_key
 from bbo.space.params import Int
 from bbo.strategies.base import History
-from bbo.study.trial import TrialState
+from bbo.trial import TrialState
 
 Key = tuple[tuple[str, Any], ...]
 

@@ -78,7 +78,6 @@ from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
 from bbo.strategies.sobol import SobolSearch
-from bbo.study.trial import TrialState
 from bbo.surrogates.wasserstein import (
     GeneratorConfig,
     WassersteinGenerativeModel,
@@ -86,6 +85,7 @@ from bbo.surrogates.wasserstein import (
     wasserstein_to_sets,
 )
 from bbo.torch_utils import seeded, thread_policy
+from bbo.trial import TrialState
 
 BLOCK = 2048  # candidates scored per block
 

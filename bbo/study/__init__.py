@@ -2,6 +2,6 @@
 
 from bbo.study.spec import StudySpec
 from bbo.study.study import Study
-from bbo.study.trial import Objective, Trial, TrialState
+from bbo.trial import Objective, Trial, TrialState
 
 __all__ = ["Objective", "Study", "StudySpec", "Trial", "TrialState"]

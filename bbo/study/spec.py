@@ -7,7 +7,7 @@ from typing import Any
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
-from bbo.study.trial import Constraint, Objective
+from bbo.trial import Constraint, Objective
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from bbo.strategies import History, Strategy, Suggestion, make_strategy
 from bbo.study.pareto import pareto_front
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, Storage, TrialResult, open_storage
-from bbo.study.trial import (
+from bbo.study.workers import this_worker, worker_alive
+from bbo.trial import (
     Constraint,
     Objective,
     Trial,
@@ -33,7 +34,6 @@ from bbo.study.trial import (
     parse_constraints,
     parse_objectives,
 )
-from bbo.study.workers import this_worker, worker_alive
 
 _ASK_ATTEMPTS = 8  # optimistic-concurrency retries when another writer adds trials meanwhile
 _SUGGEST_ROUNDS = 10  # strategy calls per ask before falling back to random fill

@@ -1,183 +1,21 @@
-"""Trials, their states, and the objectives of a study."""
+"""Moved to :mod:`bbo.trial` (the value types shared by every ring); kept for old imports."""
 
-from __future__ import annotations
+from bbo.trial import (
+    Constraint,
+    Objective,
+    Trial,
+    TrialState,
+    check_finite,
+    parse_constraints,
+    parse_objectives,
+)
 
-import math
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any
-
-from bbo.exceptions import InvalidArgumentError, InvalidValueError
-
-
-class TrialState(str, Enum):
-    """Life cycle of a trial.
-
-    ``RUNNING`` (asked, not told) ends in exactly one of ``COMPLETED`` (values told),
-    ``FAILED`` (the evaluation crashed), ``INFEASIBLE`` (the point is outside the feasible
-    region) or ``ABANDONED`` (its worker stopped: lease expired, process died, Ctrl-C).
-    An abandoned trial's point is offered again by the next ask, as a new trial whose
-    ``retry_of`` names it; a late tell for an abandoned trial is still accepted until that
-    retry has finished.
-    """
-
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    INFEASIBLE = "INFEASIBLE"
-    ABANDONED = "ABANDONED"
-
-    @property
-    def finished(self) -> bool:
-        """COMPLETED, FAILED or INFEASIBLE: a result was told (counts against a budget)."""
-        return self in (TrialState.COMPLETED, TrialState.FAILED, TrialState.INFEASIBLE)
-
-
-@dataclass(frozen=True)
-class Objective:
-    """A metric to optimize: ``name`` in the told values, and its ``direction``."""
-
-    name: str
-    direction: str = "minimize"
-
-    def __post_init__(self) -> None:
-        if self.direction not in ("minimize", "maximize"):
-            raise InvalidArgumentError(
-                f"objective {self.name!r}: `direction` must be 'minimize' or 'maximize', "
-                f"got {self.direction!r}"
-            )
-        if not isinstance(self.name, str) or not self.name:
-            raise InvalidArgumentError(
-                f"objective names must be non-empty strings, got {self.name!r}"
-            )
-
-    @property
-    def sign(self) -> float:
-        """``+1`` to minimize, ``-1`` to maximize: ``sign * value`` is always minimized."""
-        return 1.0 if self.direction == "minimize" else -1.0
-
-
-_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(<=|>=)\s*(\S+)\s*$")
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """An outcome constraint ``metric <= bound`` or ``metric >= bound``.
-
-    ``slack(v)`` is ``v - bound`` for ``<=`` and ``bound - v`` for ``>=``: feasible when
-    ``slack <= 0`` (the botorch convention for outcome constraints).
-    """
-
-    metric: str
-    op: str
-    bound: float
-
-    def __post_init__(self) -> None:
-        if self.op not in ("<=", ">="):
-            raise InvalidArgumentError(f"constraint op must be '<=' or '>=', got {self.op!r}")
-        check_finite(f"bound of constraint on {self.metric!r}", self.bound)
-
-    @classmethod
-    def parse(cls, text: str) -> Constraint:
-        """``"latency <= 20"`` -> Constraint("latency", "<=", 20.0)."""
-        m = _CONSTRAINT.match(text) if isinstance(text, str) else None
-        if m is None:
-            raise InvalidArgumentError(
-                f"a constraint reads 'METRIC <= BOUND' or 'METRIC >= BOUND', got {text!r}"
-            )
-        try:
-            bound = float(m.group(3))
-        except ValueError:
-            raise InvalidArgumentError(
-                f"constraint {text!r}: the bound must be a number, got {m.group(3)!r}"
-            ) from None
-        return cls(m.group(1), m.group(2), bound)
-
-    def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.bound!r}"
-
-    def slack(self, value: float) -> float:
-        return value - self.bound if self.op == "<=" else self.bound - value
-
-
-def parse_constraints(constraints: Sequence[str | Constraint] | None) -> tuple[Constraint, ...]:
-    if constraints is None:
-        return ()
-    if isinstance(constraints, str) or not isinstance(constraints, Sequence):
-        raise InvalidArgumentError(
-            f"`constraints` must be a list like ['latency <= 20'], got {constraints!r}"
-        )
-    return tuple(c if isinstance(c, Constraint) else Constraint.parse(c) for c in constraints)
-
-
-def parse_objectives(
-    direction: str | Mapping[str, str] | Sequence[Objective],
-) -> tuple[Objective, ...]:
-    """``"minimize"`` -> one objective named ``value``; ``{"loss": "minimize", ...}`` -> named
-    objectives in the given order."""
-    if isinstance(direction, str):
-        return (Objective("value", direction),)
-    if isinstance(direction, Mapping):
-        if not direction:
-            raise InvalidArgumentError("`direction` mapping must name at least one objective")
-        return tuple(Objective(str(k), v) for k, v in direction.items())
-    if isinstance(direction, (list, tuple)) and all(isinstance(o, Objective) for o in direction):
-        if not direction:
-            raise InvalidArgumentError("at least one objective is needed")
-        return tuple(direction)
-    raise InvalidArgumentError(
-        "`direction` must be 'minimize', 'maximize' or a mapping {metric: direction}, "
-        f"got {direction!r}"
-    )
-
-
-def check_finite(name: str, v: object) -> float:
-    """A told number: real and finite, else InvalidValueError naming the metric."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise InvalidValueError(f"metric {name!r} must be a number, got {v!r}")
-    f = float(v)
-    if not math.isfinite(f):
-        raise InvalidValueError(
-            f"metric {name!r} must be finite, got {v!r} (tell failed=True for a crashed evaluation)"
-        )
-    return f
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One evaluation of one configuration.
-
-    ``id`` numbers the trials of a study from 0 in creation order. ``values`` holds every
-    told metric; ``value`` is the (first) objective's value, ``None`` until COMPLETED. For
-    replicate tells, ``samples`` holds the replicates and ``value`` their mean.
-    """
-
-    id: int
-    params: dict[str, Any]
-    state: TrialState = TrialState.RUNNING
-    values: dict[str, float] = field(default_factory=dict)
-    value: float | None = None
-    samples: tuple[float, ...] | None = None
-    reason: str | None = None
-    attrs: dict[str, Any] = field(default_factory=dict)
-    retry_of: int | None = None
-    client_id: str | None = None
-    lease_expires_at: float | None = None
-    created_at: float = 0.0
-    finished_at: float | None = None
-
-    def feasible(self, constraints: Sequence[Constraint]) -> bool:
-        """COMPLETED and every constraint satisfied."""
-        return self.state == TrialState.COMPLETED and all(
-            c.slack(self.values[c.metric]) <= 0 for c in constraints
-        )
-
-    def same_result(self, other: Trial) -> bool:
-        """True when ``other`` carries the same told result (for idempotent retries)."""
-        return (
-            self.state == other.state
-            and self.values == other.values
-            and self.samples == other.samples
-        )
+__all__ = [
+    "Constraint",
+    "Objective",
+    "Trial",
+    "TrialState",
+    "check_finite",
+    "parse_constraints",
+    "parse_objectives",
+]

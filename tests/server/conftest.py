@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from bbo.client import Client
 from bbo.server.app import ServerConfig, ServerThread
 from bbo.server.service import Limits
 
 import bbo
-from bbo.client import Client
 
 
 @pytest.fixture(scope="module")

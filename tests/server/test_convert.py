@@ -11,7 +11,7 @@ import bbo
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.exceptions import InvalidArgumentError, InvalidSpaceError, InvalidValueError
 from bbo.study.spec import StudySpec
-from bbo.study.trial import Constraint, Objective, Trial, TrialState
+from bbo.trial import Constraint, Objective, Trial, TrialState
 
 SPACE = bbo.Space(
     {

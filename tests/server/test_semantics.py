@@ -10,6 +10,7 @@ import uuid
 
 import grpc
 import pytest
+from bbo.client import Client, RemoteStudy
 from bbo.server.app import ServerThread
 from bbo.server.errors import TABLE, error_from_rpc, status_of
 
@@ -17,7 +18,6 @@ import bbo
 from bbo import exceptions as ex
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
-from bbo.client import Client, RemoteStudy
 from bbo.space import params_key
 
 SPACE = bbo.Space({"x": bbo.Float(0.0, 1.0), "c": bbo.Categorical(["a", "b", "c"])})

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from bbo.client import Client
 
 import bbo
-from bbo.client import Client
 from tests.study import test_study as suite
 
 REMOTE = [

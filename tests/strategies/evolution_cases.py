@@ -6,7 +6,7 @@ import math
 
 import bbo
 from bbo.strategies import History
-from bbo.study.trial import Objective, Trial, TrialState
+from bbo.trial import Objective, Trial, TrialState
 
 OBJ = (Objective("value"),)
 SPHERE5 = bbo.Space({f"x{i}": bbo.Float(-5.0, 5.0) for i in range(5)})

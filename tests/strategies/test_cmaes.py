@@ -16,8 +16,8 @@ from bbo.space import params_key
 from bbo.strategies import History
 from bbo.strategies.cmaes import CMA, CMAESStrategy
 from bbo.strategies.evolution import FAILED, FEASIBLE, VIOLATING, Lattice, Ledger
-from bbo.study.trial import Trial, TrialState
 from bbo.testing.functions import rosenbrock, sphere
+from bbo.trial import Trial, TrialState
 from tests.strategies.evolution_cases import MIXED, OBJ, ROSEN5, SPHERE5, best, drive, mixed
 
 

@@ -13,8 +13,8 @@ import bbo
 from bbo.exceptions import InvalidArgumentError
 from bbo.strategies.de import DEStrategy
 from bbo.strategies.evolution import de_candidates, latin_hypercube
-from bbo.study.trial import TrialState
 from bbo.testing.functions import rosenbrock, sphere
+from bbo.trial import TrialState
 from tests.strategies.evolution_cases import MIXED, ROSEN5, SPHERE5, best, drive, mixed
 
 

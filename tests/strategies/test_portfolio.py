@@ -14,7 +14,7 @@ from bbo.acquisition.optimize import compete
 from bbo.exceptions import InvalidArgumentError
 from bbo.strategies import History
 from bbo.strategies.portfolio import allocate, local_candidates, source_stats
-from bbo.study.trial import Objective, Trial, TrialState
+from bbo.trial import Objective, Trial, TrialState
 
 FAST = {"num_restarts": 4, "raw_samples": 128, "mc_samples": 64, "pool_size": 32}
 SPACE2 = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})

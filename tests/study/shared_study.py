@@ -12,7 +12,7 @@ import pytest
 
 from bbo.space import params_key
 from bbo.study.storage import open_storage
-from bbo.study.trial import TrialState
+from bbo.trial import TrialState
 
 ROOT = Path(__file__).resolve().parents[2]
 

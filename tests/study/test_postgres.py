@@ -20,8 +20,8 @@ from bbo.exceptions import (
     TrialFinishedError,
 )
 from bbo.study.storage import NewTrial, TrialResult, open_storage
-from bbo.study.trial import TrialState
 from bbo.testing.postgres import _free_port
+from bbo.trial import TrialState
 from tests.study.shared_study import shared_study_run
 
 SPEC = {"space": {"x": {"type": "float", "low": 0.0, "high": 1.0, "log": False}}, "seed": 1}

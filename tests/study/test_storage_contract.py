@@ -11,7 +11,7 @@ from bbo.exceptions import (
     TrialNotFoundError,
 )
 from bbo.study.storage import NewTrial, Storage, TrialResult, open_storage
-from bbo.study.trial import TrialState
+from bbo.trial import TrialState
 
 SPEC = {"space": {"x": {"type": "float", "low": 0.0, "high": 1.0, "log": False}}, "seed": 1}
 

@@ -34,7 +34,7 @@ from bbo.strategies.llm.prompt import (
     json_schema,
     parse_points,
 )
-from bbo.study.trial import TrialState
+from bbo.trial import TrialState
 
 log = logging.getLogger("bbo.llm")
 

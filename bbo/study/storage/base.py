@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bbo.exceptions import BboError
-from bbo.study.trial import Trial, TrialState
+from bbo.trial import Trial, TrialState
 
 
 @dataclass(frozen=True)

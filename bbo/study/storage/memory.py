@@ -17,7 +17,7 @@ from bbo.exceptions import (
     TrialNotFoundError,
 )
 from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
-from bbo.study.trial import Trial, TrialState
+from bbo.trial import Trial, TrialState
 
 
 class MemoryStorage(Storage):

@@ -61,7 +61,7 @@ from bbo.exceptions import (
 )
 from bbo.study.storage import filelock
 from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
-from bbo.study.trial import Trial, TrialState
+from bbo.trial import Trial, TrialState
 
 SCHEMA_VERSION = 1
 _SCHEMA_LOCK = 0x62626F5F736368  # pg_advisory_xact_lock key ("bbo_sch") for schema creation

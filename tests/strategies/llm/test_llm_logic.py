@@ -23,7 +23,7 @@ from bbo.strategies.llm.prompt import (
     parse_points,
 )
 from bbo.study.storage import open_storage
-from bbo.study.trial import Objective
+from bbo.trial import Objective
 
 SPACE = bbo.Space(
     {

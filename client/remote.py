@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import grpc
+from bbo.server.convert import STATE_TO_PB, spec_from_pb, spec_to_pb, trial_from_pb
+from bbo.server.errors import error_from_rpc
 
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
@@ -20,11 +22,9 @@ from bbo.exceptions import (
     ServiceUnavailableError,
     TrialNotFoundError,
 )
-from bbo.server.convert import STATE_TO_PB, spec_from_pb, spec_to_pb, trial_from_pb
-from bbo.server.errors import error_from_rpc
 from bbo.space import Space
 from bbo.study.spec import StudySpec
-from bbo.study.trial import (
+from bbo.trial import (
     Constraint,
     Objective,
     Trial,
