@@ -36,20 +36,23 @@ def device_setting(device: str | None = None) -> tuple[str, str]:
     return "auto", "default"
 
 
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
+def resolve_device(
+    device: str | torch.device | None = None, *, name: str = "`device`"
+) -> torch.device:
     """The ``torch.device`` for the setting ``device`` (see :func:`device_setting`).
 
     ``"auto"``: CUDA when available, else the CPU; ``"cpu"``; ``"cuda"`` or ``"cuda:N"``
     (needs a CUDA build of torch and an N-th GPU); ``"mps"`` (Apple GPUs). Anything else,
     or a GPU this host does not have, raises :class:`InvalidArgumentError` naming the
-    setting, so a bad ``--device`` fails at start, not at the first ask.
+    setting (``name``, or ``$BBO_DEVICE`` when the value came from there), so a bad
+    ``--device`` fails at start, not at the first ask.
     """
     import torch
 
     if isinstance(device, torch.device):
         device = str(device)
     value, origin = device_setting(device)
-    where = {"device": "`device`", DEVICE_ENV: f"${DEVICE_ENV}", "default": "`device`"}[origin]
+    where = f"${DEVICE_ENV}" if origin == DEVICE_ENV else name
     name = value.strip().lower() if isinstance(value, str) else value
     if not isinstance(name, str):
         raise InvalidArgumentError(f"{where} must be a string like 'cpu', got {value!r}")
@@ -78,3 +81,14 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
             raise InvalidArgumentError(f"{where} is 'mps' but MPS is not available on this host")
         return torch.device("mps")
     raise InvalidArgumentError(f"{where} must be one of {list(DEVICES)}, got {value!r}")
+
+
+def requested_device(
+    device: str | torch.device | None = None, *, name: str = "`device`"
+) -> torch.device | None:
+    """The checked device when one is asked for (``device``, or ``$BBO_DEVICE`` when set);
+    None when neither is, leaving ``auto`` to the code that does model work, so that
+    strategies without it (random, sobol, evolution) never import torch for it."""
+    if device is None and not os.environ.get(DEVICE_ENV, "").strip():
+        return None
+    return resolve_device(device, name=name)

@@ -76,14 +76,15 @@ def open_existing_storage(storage: str | None) -> Storage:
         fail(storage_hint(e))
 
 
-def open_existing(name: str, storage: str | None) -> Study:
-    """The stored study ``name`` (exits 2 with the known names when absent)."""
+def open_existing(name: str, storage: str | None, worker: str | None = None) -> Study:
+    """The stored study ``name`` (exits 2 with the known names when absent); ``worker``
+    as :class:`bbo.Study` takes it."""
     from bbo.study import Study
 
     st = open_existing_storage(storage)
     url = st.url
     try:
-        return Study.load(name, st)
+        return Study.load(name, st, worker=worker)
     except StudyNotFoundError:
         names = [r.name for r in st.list_studies()]
         known = ", ".join(repr(n) for n in names) if names else "none"
@@ -92,3 +93,25 @@ def open_existing(name: str, storage: str | None) -> Study:
         fail(storage_hint(e))
     except BboError as e:
         fail(f"study {name!r} in {url}: {e}")
+
+
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        help="where model work runs: auto (a GPU when there is one), cpu, cuda, cuda:N. "
+        "Default: $BBO_DEVICE, else auto. A setting of this process, never stored with a study.",
+    ),
+]
+
+
+def check_device(device: str | None) -> str | None:
+    """``--device`` (or ``$BBO_DEVICE``) checked at start: a bad value or a GPU this host
+    lacks exits 2 with the rule, instead of failing at the first ask."""
+    from bbo.runtime import requested_device
+
+    try:
+        dev = requested_device(device, name="--device")
+    except BboError as e:
+        fail(str(e))
+    return str(dev) if dev is not None else None

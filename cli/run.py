@@ -13,11 +13,22 @@ from rich.console import Console
 
 from bbo.exceptions import BboError, ConfigError, StorageError, StudyConflictError
 
-from .common import EXIT_ERROR, EXIT_INTERRUPTED, fail, storage_hint
+from .common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    DeviceOption,
+    check_device,
+    fail,
+    storage_hint,
+)
 
 if TYPE_CHECKING:
     from bbo.run.config import StudyConfig
+    from bbo.run.objective import Evaluator
+    from bbo.run.runner import RunResult
     from bbo.study import Study
+
+    from .display import JsonLog, RunDisplay
 
 _MAX_NEW = 1000  # --new tries name, name-2, ..., name-1000
 
@@ -38,14 +49,14 @@ def _names(name: str) -> list[str]:
     return [name] + [f"{name}-{k}" for k in range(2, _MAX_NEW + 1)]
 
 
-def _open(config: StudyConfig, study_file: Path, new: bool) -> Study:
+def _open(config: StudyConfig, study_file: Path, new: bool, device: str | None) -> Study:
     """Open the study of ``config``; with ``new``, the first of name, name-2, ... that is
     free or holds this very definition (so rerunning with --new resumes it)."""
     from bbo.run.runner import open_study
 
     if not new:
         try:
-            return open_study(config)
+            return open_study(config, device)
         except StudyConflictError as e:
             free = _first_free(config)
             fail(
@@ -55,7 +66,7 @@ def _open(config: StudyConfig, study_file: Path, new: bool) -> Study:
             )
     for name in _names(config.name):
         try:
-            return open_study(config.model_copy(update={"name": name}))
+            return open_study(config.model_copy(update={"name": name}), device)
         except StudyConflictError:
             continue
     fail(f"{study_file}: --new: {config.name}-2 ... {config.name}-{_MAX_NEW} all exist")
@@ -65,14 +76,9 @@ def _first_free(config: StudyConfig) -> str:
     """The name --new would use (without creating anything)."""
     from bbo.study.spec import StudySpec
     from bbo.study.storage import open_storage
-    from bbo.trial import parse_constraints, parse_objectives
 
     st = open_storage(config.storage_url)
-    want = StudySpec(
-        space=config.build_space(),
-        objectives=parse_objectives(config.objective.direction),
-        constraints=parse_constraints(config.objective.constraints),
-    ).identity()
+    want = config.spec().identity()
     stored = {r.name: r.spec for r in st.list_studies()}
     for name in _names(config.name):
         if name not in stored or StudySpec.from_dict(stored[name]).identity() == want:
@@ -117,17 +123,34 @@ def run(
             help="when a study of this name exists with another space, use NAME-2, NAME-3 ...",
         ),
     ] = False,
+    device: DeviceOption = None,
 ) -> None:
     """Run the study of STUDY_FILE until its budget of finished trials is reached.
 
     Rerunning the same command resumes the study from its storage.
     """
-    from bbo.run.config import load_config
-    from bbo.run.runner import Runner, Status, Watcher, evaluator_for
-
-    from .display import JsonLog, RunDisplay, best_json, print_summary
-
     console = _console()
+    config, yaml_dir = _plan(study_file, budget, seed)
+    if dry_run:
+        from .plan import print_plan
+
+        print_plan(console, config, study_file, yaml_dir)
+        return
+    from .display import JsonLog, RunDisplay
+
+    runtime_device = check_device(device)
+    study, evaluator = _open_run(config, study_file, yaml_dir, new, runtime_device)
+    display: RunDisplay | JsonLog = (
+        JsonLog() if log_format == LogFormat.json else RunDisplay(console)
+    )
+    result = _execute(config, study_file, study, evaluator, display, console)
+    _report(config, study_file, result, display, console)
+
+
+def _plan(study_file: Path, budget: int | None, seed: int | None) -> tuple[StudyConfig, Path]:
+    """The validated study file with the command line's overrides (exits 2 on an error)."""
+    from bbo.run.config import load_config
+
     try:
         config, yaml_dir = load_config(study_file)
     except ConfigError as e:
@@ -135,23 +158,40 @@ def run(
     overrides = {k: v for k, v in (("budget", budget), ("seed", seed)) if v is not None}
     config = config.model_copy(update=overrides)
     _check_objective(config, yaml_dir, study_file)
-    if dry_run:
-        from .plan import print_plan
+    return config, yaml_dir
 
-        print_plan(console, config, study_file, yaml_dir)
-        return
-    ext = config.objective.external
+
+def _open_run(
+    config: StudyConfig, study_file: Path, yaml_dir: Path, new: bool, device: str | None
+) -> tuple[Study, Evaluator | None]:
+    """The opened (or resumed) study and its evaluator (None: external workers)."""
+    from bbo.run.runner import evaluator_for
+
     try:
-        study = _open(config, study_file, new)
-        evaluator = evaluator_for(config, yaml_dir) if ext is None else None
+        study = _open(config, study_file, new, device)
+        ext = config.objective.external
+        return study, evaluator_for(config, yaml_dir) if ext is None else None
     except StorageError as e:
         fail(f"{study_file}: storage: {storage_hint(e)}")
     except BboError as e:
         fail(f"{study_file}: {e}")
     except KeyboardInterrupt:
         fail("interrupted", EXIT_INTERRUPTED)
-    json_log = log_format == LogFormat.json
-    display: RunDisplay | JsonLog = JsonLog() if json_log else RunDisplay(console)
+
+
+def _execute(
+    config: StudyConfig,
+    study_file: Path,
+    study: Study,
+    evaluator: Evaluator | None,
+    display: RunDisplay | JsonLog,
+    console: Console,
+) -> RunResult:
+    """Evaluate until the budget (or serve the study to external workers and watch)."""
+    from bbo.run.runner import Runner, Watcher
+
+    from .display import JsonLog
+
     runner: Runner | Watcher
     server = None
     if evaluator is not None:
@@ -167,6 +207,7 @@ def run(
     else:
         from .external import how_to_connect, serve_study
 
+        ext = config.objective.external
         assert ext is not None
         try:
             server = serve_study(config)
@@ -178,13 +219,28 @@ def run(
             console.print(how_to_connect(server.target, study.name, ext.token_env))
         runner = Watcher(study, budget=config.budget, reporter=display)
     try:
-        result = runner.run()
+        return runner.run()
     except BboError as e:  # e.g. a finite space with fewer configurations than the budget
         fail(f"{study_file}: the run stopped: {e}", EXIT_ERROR)
     finally:
         display.stop()
         if server is not None:
             server.stop()
+
+
+def _report(
+    config: StudyConfig,
+    study_file: Path,
+    result: RunResult,
+    display: RunDisplay | JsonLog,
+    console: Console,
+) -> None:
+    """The summary (or the JSON ``end`` event), and the exit status of the run."""
+    from bbo.run.runner import Status
+
+    from .display import JsonLog, best_json, print_summary
+
+    study = result.study
     if result.status == Status.INTERRUPTED:  # a second Ctrl-C must not cut the wrap-up short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -202,7 +258,7 @@ def run(
     else:
         if result.status == Status.ALREADY_DONE:
             console.print(f"budget of {config.budget} finished trials already reached")
-        print_summary(console, result.study)
+        print_summary(console, study)
     if result.status == Status.INTERRUPTED:
         fail(
             f"interrupted ({len(result.abandoned)} running trial(s) abandoned): "

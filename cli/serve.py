@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from .common import DeviceOption, check_device
+
 EXIT_INVALID = 2
 
 
@@ -47,6 +49,7 @@ def serve(
         int, typer.Option("--max-message-bytes", help="largest request or response")
     ] = 4 * 1024 * 1024,
     log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
+    device: DeviceOption = None,
 ) -> None:
     """Serve studies over gRPC until SIGTERM or Ctrl-C (in-flight calls finish first).
 
@@ -86,6 +89,7 @@ def serve(
             insecure=insecure,
             limits=Limits(max_ask=max_ask, max_samples=max_samples, default_lease=lease),
             max_message_bytes=max_message_bytes,
+            device=check_device(device),
         )
         asyncio.run(run_server(storage, config, ready=f"bbo serve: listening on {host}:{{port}}"))
     except BboError as e:

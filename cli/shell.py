@@ -70,8 +70,8 @@ def ask(
     """Ask for trials; print each as one JSON line (or shell assignments)."""
     if fmt == AskFormat.shell and count != 1:
         fail("--format shell prints one trial; use --format json with --count")
-    s = open_existing(study, storage)
-    s._worker = SHELL_WORKER  # the asking process exits at once: do not reclaim by pid
+    # the asking process exits at once: its trials are not reclaimed by its pid
+    s = open_existing(study, storage, worker=SHELL_WORKER)
     try:
         trials = s.ask(count, lease=lease)
     except BboError as e:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 import grpc
 from bbo.server.convert import STATE_TO_PB, spec_from_pb, spec_to_pb, trial_from_pb
@@ -23,15 +23,15 @@ from bbo.exceptions import (
     TrialNotFoundError,
 )
 from bbo.space import Space
+from bbo.study.like import StudyLike
 from bbo.study.spec import StudySpec
+from bbo.study.tells import trial_id
 from bbo.trial import (
     Constraint,
     Objective,
     Trial,
     TrialState,
     check_finite,
-    parse_constraints,
-    parse_objectives,
 )
 
 T = TypeVar("T")
@@ -150,25 +150,17 @@ class Client:
         strategy_options: dict[str, Any] | None = None,
     ) -> RemoteStudy:
         """Get-or-create the study ``name`` on the server (arguments as :class:`bbo.Study`)."""
-        if not isinstance(space, Space):
-            space = Space(space) if isinstance(space, Mapping) else space
-        if not isinstance(space, Space):
-            raise InvalidArgumentError(f"`space` must be a bbo.Space, got {space!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise InvalidArgumentError(f"`seed` must be an integer or None, got {seed!r}")
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidArgumentError(f"`name` must be a non-empty string, got {name!r}")
-        spec = StudySpec(
-            space=space,
-            objectives=parse_objectives(direction),
-            constraints=parse_constraints(constraints),
+        spec = StudySpec.create(
+            space,
+            direction,
+            constraints=constraints,
             strategy=strategy,
-            strategy_options=dict(strategy_options or {}),
-            seed=seed or 0,
+            strategy_options=strategy_options,
+            seed=seed,
         )
         msg = spec_to_pb(spec)
-        if seed is None:
-            msg.ClearField("seed")
         name = name or f"study-{uuid.uuid4().hex[:12]}"
         res = self.call("CreateStudy", pb.CreateStudyRequest(name=name, spec=msg))
         return RemoteStudy(self, res.study)
@@ -184,7 +176,7 @@ class Client:
         self.call("DeleteStudy", pb.DeleteStudyRequest(name=name))
 
 
-class RemoteStudy:
+class RemoteStudy(StudyLike):
     """A study on a bbo server, with the ask/tell interface of :class:`bbo.Study`."""
 
     def __init__(self, client: Client, msg: pb.Study) -> None:
@@ -192,42 +184,15 @@ class RemoteStudy:
         self.name = msg.name
         self.spec = spec_from_pb(msg.spec)
 
-    @property
-    def space(self) -> Space:
-        return self.spec.space
-
-    @property
-    def objectives(self) -> tuple[Objective, ...]:
-        return self.spec.objectives
-
-    @property
-    def constraints(self) -> tuple[Constraint, ...]:
-        return self.spec.constraints
-
-    @property
-    def seed(self) -> int:
-        return self.spec.seed
-
     def __repr__(self) -> str:
         return f"RemoteStudy(name={self.name!r}, server={self.client.target!r})"
 
     # -- ask -----------------------------------------------------------------------------------
-    @overload
-    def ask(
-        self, n: None = None, *, client_id: str | None = ..., lease: float | None = ...
-    ) -> Trial: ...
-    @overload
-    def ask(
-        self, n: int, *, client_id: str | None = ..., lease: float | None = ...
-    ) -> list[Trial]: ...
-
-    def ask(
-        self, n: int | None = None, *, client_id: str | None = None, lease: float | None = None
-    ) -> Trial | list[Trial]:
+    def _ask(self, n: int, client_id: str | None, lease: float | None) -> list[Trial]:
         """As :meth:`bbo.Study.ask`. Without ``client_id`` each call gets a fresh one (its
         retries are idempotent); a worker that passes its own id gets its unfinished trials
         back when it asks again (see docs/grpc.md). ``lease=None``: the server's default."""
-        count = 1 if n is None else n
+        count = n
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise InvalidArgumentError(f"`n >= 1` must hold, got n={n!r}")
         if lease is not None and not (
@@ -240,8 +205,7 @@ class RemoteStudy:
             client_id=client_id or f"py-{uuid.uuid4().hex}",
             lease_seconds=float(lease or 0.0),
         )
-        trials = [self._trial(t) for t in self.client.call("Ask", req).trials]
-        return trials[0] if n is None else trials
+        return [self._trial(t) for t in self.client.call("Ask", req).trials]
 
     # -- tell ------------------------------------------------------------------------------------
     def tell(
@@ -256,7 +220,7 @@ class RemoteStudy:
         request_id: str | None = None,
     ) -> Trial:
         """As :meth:`bbo.Study.tell`; one ``request_id`` (generated) covers the retries."""
-        trial_id = _trial_id(trial)
+        tid = trial_id(trial)
         given = [value is not None, samples is not None, bool(failed), bool(infeasible)]
         if sum(given) != 1:
             raise InvalidArgumentError(
@@ -266,7 +230,7 @@ class RemoteStudy:
             raise InvalidArgumentError(f"`reason` must be a string, got {reason!r}")
         req = pb.TellRequest(
             study=self.name,
-            trial_id=trial_id,
+            trial_id=tid,
             request_id=request_id or uuid.uuid4().hex,
             failed=bool(failed),
             infeasible=bool(infeasible),
@@ -292,7 +256,7 @@ class RemoteStudy:
     def heartbeat(self, trials: Sequence[Trial | int], lease: float | None = None) -> int:
         """Extend the leases of RUNNING ``trials`` (``lease=None``: the server's default)."""
         req = pb.HeartbeatRequest(
-            study=self.name, trial_ids=[_trial_id(t) for t in trials], lease_seconds=lease or 0.0
+            study=self.name, trial_ids=[trial_id(t) for t in trials], lease_seconds=lease or 0.0
         )
         return int(self.client.call("Heartbeat", req).extended)
 
@@ -323,8 +287,8 @@ class RemoteStudy:
     def trials(self) -> list[Trial]:
         return self.get_trials()
 
-    def trial(self, trial_id: int) -> Trial:
-        tid = _trial_id(trial_id)
+    def trial(self, trial: int) -> Trial:
+        tid = trial_id(trial)
         got = self.get_trials(since=tid - 1, limit=1) if tid >= 0 else []
         if not got or got[0].id != tid:
             raise TrialNotFoundError(f"no trial {tid!r} in this study")
@@ -346,14 +310,6 @@ class RemoteStudy:
         order = {n: i for i, n in enumerate(self.space.names)}
         params = dict(sorted(t.params.items(), key=lambda kv: order.get(kv[0], len(order))))
         return replace(t, params=params)
-
-
-def _trial_id(trial: Trial | int) -> int:
-    if isinstance(trial, Trial):
-        return trial.id
-    if isinstance(trial, bool) or not isinstance(trial, int):
-        raise InvalidArgumentError(f"`trial` must be a Trial or a trial id, got {trial!r}")
-    return int(trial)
 
 
 __all__ = ["Client", "RemoteStudy", "connect"]

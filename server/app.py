@@ -66,6 +66,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     max_message_bytes: int = 4 * 1024 * 1024
     ask_threads: int = 2
+    device: str | None = None  # runtime setting for model work: None = $BBO_DEVICE or auto
     grace: float = 10.0  # seconds in-flight calls get on shutdown
 
 
@@ -99,7 +100,9 @@ async def start(storage: str | Storage | None, config: ServerConfig | None = Non
             ("grpc.so_reuseport", 0),
         ],
     )
-    service = OptimizerService(st, config.limits, ask_threads=config.ask_threads)
+    service = OptimizerService(
+        st, config.limits, ask_threads=config.ask_threads, device=config.device
+    )
     server.add_generic_rpc_handlers((generic_handler(service),))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

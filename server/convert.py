@@ -121,13 +121,14 @@ def spec_to_pb(spec: StudySpec) -> pb.StudySpec:
         ],
         strategy=spec.strategy,
         strategy_options=struct_to_pb(spec.strategy_options),
-        seed=spec.seed,
+        seed=spec.seed,  # None (unset): the server draws one for a new study
     )
 
 
-def study_kwargs_from_pb(s: pb.StudySpec) -> dict[str, Any]:
-    """Keyword arguments of :class:`bbo.Study` (space, direction, constraints, strategy,
-    strategy_options, seed) from a StudySpec message; ``seed`` is None when unset."""
+def spec_from_pb(s: pb.StudySpec) -> StudySpec:
+    """The StudySpec of a message, checked (``seed`` is None when unset: a new study draws
+    one, a reopened one keeps its own); the strategy's options are checked by the study
+    that opens it."""
     objectives = []
     for i, o in enumerate(s.objectives):
         if o.direction not in (
@@ -141,34 +142,20 @@ def study_kwargs_from_pb(s: pb.StudySpec) -> dict[str, Any]:
         direction = "maximize" if o.direction == pb.DIRECTION_MAXIMIZE else "minimize"
         objectives.append(Objective(o.name, direction))
     constraints = []
+    ops = {v: k for k, v in _OP.items()}
     for i, c in enumerate(s.constraints):
-        ops = {v: k for k, v in _OP.items()}
         if c.op not in ops:
             raise InvalidArgumentError(
                 f"`spec.constraints[{i}].op` must be LESS_EQUAL or GREATER_EQUAL, got {c.op}"
             )
         constraints.append(Constraint(c.metric, ops[c.op], c.bound))
-    return {
-        "space": space_from_pb(s.space),
-        "direction": objectives or "minimize",
-        "constraints": constraints,
-        "strategy": s.strategy or "auto",
-        "strategy_options": struct_from_pb(s.strategy_options),
-        "seed": s.seed if s.HasField("seed") else None,
-    }
-
-
-def spec_from_pb(s: pb.StudySpec) -> StudySpec:
-    """The StudySpec a stored study reports (its seed is always set)."""
-    kw = study_kwargs_from_pb(s)
-    d = kw.pop("direction")
-    return StudySpec(
-        space=kw["space"],
-        objectives=tuple(d) if isinstance(d, list) else (Objective("value", d),),
-        constraints=tuple(kw["constraints"]),
-        strategy=kw["strategy"],
-        strategy_options=kw["strategy_options"],
-        seed=kw["seed"] or 0,
+    return StudySpec.create(
+        space_from_pb(s.space),
+        objectives or "minimize",
+        constraints=constraints,
+        strategy=s.strategy or "auto",
+        strategy_options=struct_from_pb(s.strategy_options),
+        seed=s.seed if s.HasField("seed") else None,
     )
 
 

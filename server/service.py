@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 import grpc
 from bbo.server.batching import Batcher
 from bbo.server.convert import (
+    spec_from_pb,
     spec_to_pb,
     state_from_pb,
-    study_kwargs_from_pb,
     trial_to_pb,
 )
 from bbo.server.errors import status_of
@@ -96,9 +96,14 @@ class _Entry:
 
 class OptimizerService(pb_grpc.OptimizerServicer):
     def __init__(
-        self, storage: Storage, limits: Limits | None = None, ask_threads: int = 2
+        self,
+        storage: Storage,
+        limits: Limits | None = None,
+        ask_threads: int = 2,
+        device: str | None = None,
     ) -> None:
         self.storage = storage
+        self.device = device  # the process's runtime setting (bbo serve --device)
         self.limits = limits or Limits()
         self.ask_pool = ThreadPoolExecutor(ask_threads, thread_name_prefix="bbo-ask")
         self.io_pool = ThreadPoolExecutor(8, thread_name_prefix="bbo-io")
@@ -118,7 +123,9 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         if name in self._studies:
             return self._studies[name]
         if name not in self._loading:  # one load per name, however many callers wait
-            task = asyncio.ensure_future(self._io(Study.load, name, self.storage))
+            task = asyncio.ensure_future(
+                self._io(Study.load, name, self.storage, device=self.device)
+            )
             self._loading[name] = task  # type: ignore[assignment]
         try:
             study = await asyncio.shield(self._loading[name])
@@ -152,15 +159,16 @@ class OptimizerService(pb_grpc.OptimizerServicer):
     @rpc
     async def CreateStudy(self, request: pb.CreateStudyRequest, context: Any) -> Any:
         self._text("name", request.name)
-        kwargs = study_kwargs_from_pb(request.spec)
-        existed = await self._io(_exists, self.storage, request.name)
-        study = await self._io(Study, storage=self.storage, name=request.name, **kwargs)
+        spec = spec_from_pb(request.spec)
+        study = await self._io(
+            Study.open, spec, self.storage, name=request.name, device=self.device
+        )
         entry = self._studies.get(request.name)
         if entry is not None:
             entry.study = study  # a changed strategy or seed applies from the next batch
         rec = await self._io(self.storage.get_study, request.name)
         count = await self._io(self.storage.count_trials, rec.id)
-        return pb.CreateStudyResponse(study=self._study_pb(rec, count), created=not existed)
+        return pb.CreateStudyResponse(study=self._study_pb(rec, count), created=study.created)
 
     @rpc
     async def GetStudy(self, request: pb.GetStudyRequest, context: Any) -> Any:
@@ -303,11 +311,3 @@ def _decoding(impl: Callable[..., Awaitable[Any]], request_type: Any) -> Callabl
         return await impl(request, context)
 
     return handle
-
-
-def _exists(storage: Storage, name: str) -> bool:
-    try:
-        storage.get_study(name)
-    except StudyNotFoundError:
-        return False
-    return True

@@ -5,8 +5,13 @@ evaluates ``num_restarts x q x d`` candidates in one call per L-BFGS step
 (``batch_limit = num_restarts``), which is what makes a GPU pay off. Spaces with discrete
 columns (Int, Ordinal, Categorical) use ``optimize_acqf_mixed_alternating``, which
 alternates continuous L-BFGS steps with discrete neighbourhood moves over the exact
-encoded levels; an Int with more than ``MAX_LEVELS`` values is optimized as a continuous
-relaxation and rounded by the decoder.
+encoded levels (:meth:`bbo.space.Space.levels`); an Int with more than ``MAX_LEVELS`` values
+is optimized as a continuous relaxation and rounded by the decoder.
+
+Randomness: the Sobol' pools and their perturbations draw from engines and generators seeded
+by the ask's seed; ``optimize_acqf`` gets the seed for its raw samples. The mixed-space
+optimizer takes no seed (its starting points and spray points come from torch's global
+RNG), so callers run it under :func:`bbo.torch_utils.seeded`.
 """
 
 from __future__ import annotations
@@ -19,16 +24,8 @@ from botorch.acquisition import AcquisitionFunction
 from botorch.optim import optimize_acqf, optimize_acqf_mixed_alternating
 from torch.quasirandom import SobolEngine
 
-from bbo.space import Categorical, Space
-
-MAX_LEVELS = 256  # discrete columns with more levels are relaxed to continuous
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"auto"``/``None``: CUDA when available, else CPU; otherwise ``torch.device(device)``."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+from bbo.space import Space
+from bbo.torch_utils import generator
 
 
 @dataclass(frozen=True)
@@ -43,50 +40,24 @@ class OptimizerConfig:
     maxiter_alternating: int = 16
 
 
-def levels(space: Space) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
-    """Encoded levels of the discrete columns: ``(discrete_dims, cat_dims)``, each mapping a
-    column of the index view to its sorted list of allowed values."""
-    discrete: dict[int, list[float]] = {}
-    cats: dict[int, list[float]] = {}
-    for j, name in enumerate(space.names):
-        p = space[name]
-        k = p.cardinality
-        if k is None or (k > MAX_LEVELS and not isinstance(p, Categorical)):
-            continue
-        if isinstance(p, Categorical):
-            cats[j] = [(i + 0.5) / k for i in range(k)]
-        else:
-            discrete[j] = sorted({p.encode(p.decode((i + 0.5) / k)) for i in range(k)})
-    return discrete, cats
-
-
-def snap_to_levels(X: torch.Tensor, space: Space) -> torch.Tensor:
-    """``X`` (``n x d``, encoded) with every discrete and categorical column moved to its
-    nearest level (:func:`levels`), in place; returns ``X``."""
-    discrete, cats = levels(space)
-    for j, vals in {**discrete, **cats}.items():
-        grid = torch.tensor(vals, dtype=X.dtype, device=X.device)
-        X[:, j] = grid[(X[:, j, None] - grid).abs().argmin(-1)]
-    return X
-
-
 def candidate_pool(
     space: Space, bounds: torch.Tensor, top: torch.Tensor, size: int, n_sobol: int, seed: int
 ) -> torch.Tensor:
     """``size x d`` candidates (float64, CPU): ``n_sobol`` scrambled Sobol' points in
     ``bounds`` (``2 x d``) and ``size - n_sobol`` Gaussian perturbations (sd 0.05, clipped to
     ``bounds``) of random rows of ``top`` (``k x d``, the best points; none when ``k = 0``);
-    discrete columns snapped to their levels. Deterministic in ``seed``."""
+    discrete columns snapped to their levels (:meth:`Space.snap_to_levels`). Deterministic
+    in ``seed``: the Sobol' engine and a ``torch.Generator`` are seeded with it."""
     d = bounds.shape[1]
     lo, hi = bounds[0].cpu(), bounds[1].cpu()
     sobol = SobolEngine(d, scramble=True, seed=seed).draw(n_sobol, dtype=torch.float64)
     pool = [lo + (hi - lo) * sobol]
     if len(top):
-        gen = torch.Generator().manual_seed(seed)
+        gen = generator(seed)
         idx = torch.randint(len(top), (size - n_sobol,), generator=gen)
         noise = 0.05 * torch.randn(len(idx), d, generator=gen, dtype=torch.float64)
         pool.append((top.cpu()[idx] + noise).clamp(lo, hi))
-    return snap_to_levels(torch.cat(pool), space)
+    return space.snap_to_levels(torch.cat(pool))
 
 
 def optimize(
@@ -98,8 +69,10 @@ def optimize(
     seed: int,
 ) -> torch.Tensor:
     """Maximize ``acqf`` over ``bounds`` (``2 x d``); returns ``q x d`` candidates.
-    Discrete columns are always searched over all their levels."""
-    discrete, cats = levels(space)
+    Discrete columns are always searched over all their levels. The continuous optimizer's
+    raw samples are seeded by ``seed``; the mixed one draws from the global RNG (see the
+    module docstring)."""
+    discrete, cats = space.levels()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # restarts that stop early are expected
         if discrete or cats:
@@ -155,8 +128,8 @@ def compete(
         return X_opt, None
     C = torch.cat([pools[n].to(X_opt).reshape(-1, X_opt.shape[-1]) for n in names])
     origin = [n for n in names for _ in range(len(pools[n]))]
-    C = snap_to_levels(torch.maximum(torch.minimum(C, bounds[1]), bounds[0]), space)
-    discrete, cats = levels(space)
+    C = space.snap_to_levels(torch.maximum(torch.minimum(C, bounds[1]), bounds[0]))
+    discrete, cats = space.levels()
     with torch.no_grad():
         best = acqf(X_opt.reshape(1, 1, -1)).reshape(())
         values = acqf(C.unsqueeze(-2)).reshape(-1)

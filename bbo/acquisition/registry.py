@@ -18,6 +18,11 @@ acquisitions the botorch way (a smoothed feasibility factor per sample).
 | `TS`        | Thompson sampling: the arg-max of joint posterior draws over a Sobol' pool   |
 | `PM`        | the posterior mean (pure exploitation, for a final recommendation)           |
 | `qLogNEHVI` | log noisy expected hypervolume improvement; the default for several objectives|
+| `WLCB`      | Wasserstein lower confidence bound of the generative surrogate (strategy      |
+|             | ``wasserstein`` only, :mod:`bbo.acquisition.wlcb`): needs ``ctx.sets``        |
+
+:data:`MODEL_ACQUISITIONS` are the entries that run on any botorch model (the choices of
+the ``gp``, ``bnn`` and ``auto`` strategies); ``WLCB`` needs the generative model.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from torch import Tensor
 
 from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, compete, optimize
+from bbo.acquisition.wlcb import WLCBConfig, wlcb
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.surrogates.cached import CachedGP
@@ -52,7 +58,9 @@ from bbo.surrogates.cached import CachedGP
 class AcqContext:
     """Everything a proposer needs. Shapes: ``X_baseline`` ``n x d``; ``Y`` ``n x m``
     objective utilities; ``X_pending`` ``p x d`` or None; ``bounds`` ``2 x d``; ``pools``
-    named ``k x d`` candidate sets that compete with the optimizer for single-point asks."""
+    named ``k x d`` candidate sets that compete with the optimizer for single-point asks;
+    ``sets`` the sorted replicate utilities of each row of ``X_baseline`` (1-D tensors, for
+    ``WLCB``, whose settings are ``wlcb``). ``seed`` seeds every draw of the proposer."""
 
     model: Model
     space: Space
@@ -67,6 +75,8 @@ class AcqContext:
     mc_samples: int = 256
     beta: float = 4.0
     pools: dict[str, Tensor] = field(default_factory=dict)
+    sets: list[Tensor] | None = None
+    wlcb: WLCBConfig = field(default_factory=WLCBConfig)
     winner: str | None = None  # set by a proposer: the pool whose candidate was chosen
 
     def sampler(self) -> MCSampler:
@@ -248,7 +258,9 @@ ACQUISITIONS: dict[str, Proposer] = {
     "TS": thompson,
     "PM": posterior_mean,
     "qLogNEHVI": q_log_nehvi,
+    "WLCB": wlcb,
 }
+MODEL_ACQUISITIONS: tuple[str, ...] = ("LogEI", "qLogNEI", "qUCB", "TS", "PM", "qLogNEHVI")
 
 
 def get_acquisition(name: str) -> Proposer:

@@ -33,7 +33,8 @@ from pydantic_core import PydanticCustomError
 
 from bbo.exceptions import BboError, ConfigError, InvalidSpaceError
 from bbo.space import Space, param_from_dict
-from bbo.strategies import STRATEGY_NAMES, make_strategy
+from bbo.strategies import STRATEGY_NAMES
+from bbo.study.spec import StudySpec
 from bbo.trial import parse_constraints, parse_objectives
 
 Direction = Literal["minimize", "maximize"]
@@ -329,16 +330,21 @@ class StudyConfig(BaseModel):
                         {"name": "{" + name + "}", "arg": repr(arg), "names": str(list(space))},
                     )
         try:
-            make_strategy(
-                self.strategy.name,
-                space,
-                parse_objectives(self.objective.direction),
-                seed=0,
-                options=self.strategy.options,
-            )
+            self.spec().check_strategy()
         except BboError as e:
             raise PydanticCustomError("strategy", "strategy: {rule}", {"rule": str(e)}) from None
         return self
+
+    def spec(self) -> StudySpec:
+        """The study's definition (:class:`bbo.study.spec.StudySpec`): what is stored."""
+        return StudySpec.create(
+            self.build_space(),
+            self.objective.direction,
+            constraints=self.objective.constraints,
+            strategy=self.strategy.name,
+            strategy_options=self.strategy.options,
+            seed=self.seed,
+        )
 
     def build_space(self) -> Space:
         return Space.from_dict({n: p.model_dump() for n, p in self.space.items()})

@@ -72,18 +72,10 @@ class RunResult:
     failed: int = 0  # trials told FAILED by this run
 
 
-def open_study(config: StudyConfig) -> Study:
-    """Create or reopen the study of ``config`` (StudyConflictError if its space changed)."""
-    return Study(
-        config.build_space(),
-        config.objective.direction,
-        constraints=config.objective.constraints,
-        strategy=config.strategy.name,
-        seed=config.seed,
-        storage=config.storage_url,
-        name=config.name,
-        strategy_options=config.strategy.options,
-    )
+def open_study(config: StudyConfig, device: str | None = None) -> Study:
+    """Create or reopen the study of ``config`` (StudyConflictError if its space changed);
+    ``device``: the process's runtime setting (``bbo run --device``)."""
+    return Study.open(config.spec(), config.storage_url, name=config.name, device=device)
 
 
 def objective_cwd(config: StudyConfig, yaml_dir: Path) -> Path:

@@ -1,15 +1,25 @@
 """Search spaces: parameter types, validation and the unit-cube encoder."""
 
-from bbo.space.params import Categorical, Float, Int, Ordinal, Param, param_from_dict
-from bbo.space.space import Space, params_key
+from bbo.space.params import (
+    Categorical,
+    Float,
+    Int,
+    Ordinal,
+    Param,
+    bin_centre,
+    param_from_dict,
+)
+from bbo.space.space import MAX_LEVELS, Space, params_key
 
 __all__ = [
+    "MAX_LEVELS",
     "Categorical",
     "Float",
     "Int",
     "Ordinal",
     "Param",
     "Space",
+    "bin_centre",
     "param_from_dict",
     "params_key",
 ]

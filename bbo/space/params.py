@@ -8,9 +8,9 @@ Every parameter maps its values to ``u`` in ``[0, 1]`` and back:
   decoding rounds, so every integer owns an interval of equal width in ``t``-space
   (equal probability under uniform ``u``, or log-uniform when ``log=True``).
 * ``Categorical(choices)`` and ``Ordinal(values)``: level ``i`` of ``k`` is the bin centre
-  ``u = (i + 1/2) / k``; decoding takes the bin ``floor(u k)``. Ordinal keeps the order, so
-  neighbouring ``u`` are neighbouring values; Categorical has no order (models that care use
-  the one-hot view of :class:`bbo.space.Space`).
+  ``u = (i + 1/2) / k`` (:func:`bin_centre`); decoding takes the bin ``floor(u k)``.
+  Ordinal keeps the order, so neighbouring ``u`` are neighbouring values; Categorical has
+  no order (models that care use the one-hot view of :class:`bbo.space.Space`).
 
 Constructors validate their arguments and raise :class:`bbo.exceptions.InvalidSpaceError`
 with the rule and the values that broke it.
@@ -42,6 +42,13 @@ def _clip01(u: float) -> float:
     return 0.0 if u < 0.0 else 1.0 if u > 1.0 else u
 
 
+def bin_centre(i: int, k: int) -> float:
+    """The encoded value of level ``i`` of ``k`` equal bins of ``[0, 1]``: ``(i + 1/2) / k``
+    (the encoding of a Categorical or Ordinal choice, the grid the levels of an Int are
+    read from)."""
+    return (i + 0.5) / k
+
+
 class Param:
     """Base of every parameter type."""
 
@@ -64,6 +71,15 @@ class Param:
         """``u`` (clipped to ``[0, 1]``) -> a valid native Python value."""
         raise NotImplementedError
 
+    def levels(self) -> list[float] | None:
+        """The sorted encoded values a discrete parameter takes (``None`` for a continuous
+        one): the bin centres ``(i + 1/2) / k`` for choices; for an Int, the encodings of
+        the values decoded at those centres (its levels on the encoded axis)."""
+        k = self.cardinality
+        if k is None:
+            return None
+        return sorted({self.encode(self.decode(bin_centre(i, k))) for i in range(k)})
+
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -76,26 +92,32 @@ class _Range(Param):
     high: float
     log: bool = False
 
-    def _edges(self) -> tuple[float, float]:
+    def edges(self) -> tuple[float, float]:
+        """The ends of the encoded interval in values: ``u = 0`` and ``u = 1`` map to them
+        (``(low, high)``; an Int's relaxed ``(low - 1/2, high + 1/2)``)."""
         return self.low, self.high
 
-    def _t(self, v: float) -> float:
+    def transform(self, v: float) -> float:
+        """``t(v)``, the axis the encoding is linear in: ``log(v)`` with ``log=True``, else
+        ``v``; ``u = (t(v) - t(lo)) / (t(hi) - t(lo))`` with ``(lo, hi) = edges()``."""
         return math.log(v) if self.log else v
 
-    def _t_inv(self, t: float) -> float:
+    def inverse_transform(self, t: float) -> float:
+        """``t^-1``: ``exp(t)`` with ``log=True``, else ``t``."""
         return math.exp(t) if self.log else t
 
     def _to_unit(self, v: float) -> float:
-        lo, hi = self._edges()
-        return _clip01((self._t(v) - self._t(lo)) / (self._t(hi) - self._t(lo)))
+        lo, hi = self.edges()
+        t = self.transform
+        return _clip01((t(v) - t(lo)) / (t(hi) - t(lo)))
 
     def _from_unit(self, u: float) -> float:
-        lo, hi = self._edges()
+        lo, hi = self.edges()
         u = _clip01(float(u))
         if u in (0.0, 1.0):  # exact ends, free of exp(log(.)) round-off
             return lo if u == 0.0 else hi
-        t_lo, t_hi = self._t(lo), self._t(hi)
-        return self._t_inv(t_lo + u * (t_hi - t_lo))
+        t_lo, t_hi = self.transform(lo), self.transform(hi)
+        return self.inverse_transform(t_lo + u * (t_hi - t_lo))
 
     def _check_bounds(self, kind: str) -> None:
         if not self.low < self.high:
@@ -162,7 +184,7 @@ class Int(_Range):
         object.__setattr__(self, "log", bool(log))
         self._check_bounds("Int")
 
-    def _edges(self) -> tuple[float, float]:
+    def edges(self) -> tuple[float, float]:
         return self.low - 0.5, self.high + 0.5
 
     @property
@@ -242,8 +264,12 @@ class _Choice(Param):
     def validate(self, value: object) -> Scalar:
         return self.options[self.index(value)]
 
+    def levels(self) -> list[float]:
+        k = len(self.options)
+        return [bin_centre(i, k) for i in range(k)]
+
     def encode(self, value: Scalar) -> float:
-        return (self.index(value) + 0.5) / len(self.options)
+        return bin_centre(self.index(value), len(self.options))
 
     def decode(self, u: float) -> Scalar:
         k = len(self.options)

@@ -5,7 +5,9 @@ Two encoded views of a configuration, both ``float64`` numpy arrays:
 * **index view** ``X`` of shape ``n x d`` (``d = len(space)``): one column per parameter,
   each in ``[0, 1]`` as :mod:`bbo.space.params` defines. ``categorical_dims`` and
   ``discrete_dims`` say which columns take only ``k`` levels (bin centres
-  ``(i + 1/2) / k``), so a model can use a categorical kernel or round as it needs.
+  ``(i + 1/2) / k``), so a model can use a categorical kernel or round as it needs;
+  :meth:`Space.levels` lists those levels and :meth:`Space.snap_to_levels` moves points
+  onto them.
 * **one-hot view** ``Z`` of shape ``n x D``: every categorical column with ``k`` choices is
   replaced by ``k`` indicator columns (in place, keeping parameter order); other columns are
   copied. ``from_onehot`` takes the arg-max of each block, so relaxed (non 0/1) blocks from
@@ -23,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from bbo.exceptions import InvalidArgumentError, InvalidParamsError, InvalidSpaceError
-from bbo.space.params import Categorical, Param, Scalar, param_from_dict
+from bbo.space.params import Categorical, Param, Scalar, bin_centre, param_from_dict
 
+MAX_LEVELS = 256  # Int/Ordinal columns with more levels are searched as continuous ones
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -115,6 +118,35 @@ class Space(Mapping[str, Param]):
             if p.cardinality is not None and not isinstance(p, Categorical)
         }
 
+    def levels(
+        self, max_levels: int = MAX_LEVELS
+    ) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
+        """Encoded levels of the discrete columns, ``(discrete, categorical)``: each maps an
+        index-view column to its sorted allowed values (:meth:`Param.levels`). Int and
+        Ordinal columns with more than ``max_levels`` levels are left out (an optimizer
+        treats them as continuous and the decoder rounds); Categorical columns never are."""
+        discrete: dict[int, list[float]] = {}
+        cats: dict[int, list[float]] = {}
+        for j, p in enumerate(self._params.values()):
+            k = p.cardinality
+            if isinstance(p, Categorical):
+                cats[j] = p.levels()
+            elif k is not None and k <= max_levels:
+                discrete[j] = p.levels()  # type: ignore[assignment]
+        return discrete, cats
+
+    def snap_to_levels(self, X: Any, max_levels: int = MAX_LEVELS) -> Any:
+        """``X`` (``n x d`` encoded, a numpy array or a torch tensor) with every column of
+        :meth:`levels` moved to its nearest level, in place; returns ``X``."""
+        discrete, cats = self.levels(max_levels)
+        for j, vals in {**discrete, **cats}.items():
+            if hasattr(X, "new_tensor"):  # torch, without importing it here
+                grid = X.new_tensor(vals)
+            else:
+                grid = np.asarray(vals, dtype=X.dtype)
+            X[:, j] = grid[abs(X[:, j, None] - grid).argmin(-1)]
+        return X
+
     @property
     def cardinality(self) -> int | None:
         """Number of distinct configurations, or ``None`` if any parameter is continuous."""
@@ -199,7 +231,7 @@ class Space(Mapping[str, Param]):
         X = np.zeros((Z.shape[0], self.dim))
         for j, (p, sl) in enumerate(zip(self._params.values(), self._slices)):
             if isinstance(p, Categorical):
-                X[:, j] = (np.argmax(Z[:, sl], axis=1) + 0.5) / len(p.choices)
+                X[:, j] = bin_centre(np.argmax(Z[:, sl], axis=1), len(p.choices))
             else:
                 X[:, j] = Z[:, sl.start]
         return X

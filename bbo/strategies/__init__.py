@@ -67,14 +67,6 @@ def make_strategy(
     :func:`validate_options`, or the parsed object). ``device`` is the process's runtime
     setting (:func:`bbo.runtime.resolve_device`), never one of the options."""
     cls = strategy_class(name)
-    if not hasattr(cls, "Options"):  # TRANSITION: strategies not yet on typed options
-        opts = dict(options or {})  # type: ignore[arg-type]
-        try:
-            return cls(space, seed=seed, **opts)
-        except TypeError:
-            raise InvalidArgumentError(
-                f"strategy {name!r} takes no option(s) {sorted(opts)}"
-            ) from None
     strategy: Strategy = cls(
         space, seed=seed, device=device, options=validate_options(name, options)
     )

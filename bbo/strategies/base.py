@@ -15,12 +15,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
+from bbo.strategies.options import Options as OptionsBase
 from bbo.trial import Constraint, Objective, Trial, TrialState
+
+if TYPE_CHECKING:
+    import torch
+
+OptionsT = TypeVar("OptionsT", bound=OptionsBase)
 
 
 @dataclass(frozen=True)
@@ -120,14 +127,53 @@ class Strategy(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
+def strategy_options(
+    opts_type: type[OptionsT], options: OptionsBase | None, kwargs: Mapping[str, Any]
+) -> OptionsT:
+    """The options a strategy is built with, the common part of every constructor
+    ``Cls(space, *, seed, device=None, options=None, **kwargs)``: ``options`` when given
+    (parsed already, as :func:`bbo.strategies.make_strategy` passes them), else the keyword
+    arguments of a direct construction (``DEStrategy(space, seed=0, popsize=8)``) parsed by
+    ``opts_type.parse``, which refuses unknown names and bad values. Giving both, or options
+    of another strategy, raises :class:`InvalidArgumentError`."""
+    if options is None:
+        return opts_type.parse(kwargs)
+    if not isinstance(options, opts_type):
+        raise InvalidArgumentError(
+            f"strategy {opts_type.strategy!r} takes {opts_type.__name__}, got "
+            f"{type(options).__name__}"
+        )
+    if kwargs:
+        raise InvalidArgumentError(
+            f"strategy {opts_type.strategy!r}: give `options` or keyword options "
+            f"{sorted(kwargs)}, not both"
+        )
+    return options
+
+
 class StatelessStrategy:
-    """Base for strategies whose suggestions are a pure function of (seed, history)."""
+    """Base for strategies whose suggestions are a pure function of (seed, history).
+
+    Subclasses set ``name`` and ``Options`` (their :class:`bbo.strategies.options.Options`
+    subclass); the constructor takes the options parsed or as keywords (see
+    :func:`strategy_options`) and accepts the process's ``device``, which stateless designs
+    do not use."""
 
     name = ""
+    Options: ClassVar[type[OptionsBase]] = OptionsBase
 
-    def __init__(self, space: Space, *, seed: int) -> None:
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int,
+        device: str | torch.device | None = None,
+        options: OptionsBase | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.space = space
         self.seed = int(seed)
+        self.options = strategy_options(type(self).Options, options, kwargs)
 
     def suggest(self, n: int, history: History) -> list[Suggestion]:
         raise NotImplementedError

@@ -29,15 +29,25 @@ from __future__ import annotations
 import copy
 import json
 import math
+from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space, params_key
-from bbo.strategies.base import History, Suggestion
+from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.evolution import FAILED, Lattice, Ledger, Outcome, as_floats
+from bbo.strategies.options import (
+    Options,
+    check_choice,
+    check_int,
+    check_number,
+    option_error,
+)
+
+if TYPE_CHECKING:
+    import torch
 
 _N = NormalDist()
 _MAX_RESAMPLE = 100  # draws per member before clipping to the cube
@@ -205,39 +215,55 @@ class CMA:
         return cma
 
 
+@dataclass(frozen=True)
+class CMAESOptions(Options):
+    """Options of ``cmaes``: ``sigma0`` (initial step size in the unit cube, in ``(0, 1]``,
+    default 0.2), ``popsize`` (initial ``lambda``, an integer ``>= 2``, default
+    ``4 + floor(3 ln d)``), ``margin`` (``alpha`` of the margin correction, in
+    ``(0, 0.5)``, default ``1 / (d lambda)``), ``restarts`` (``"ipop"`` or ``"none"``)."""
+
+    strategy = "cmaes"
+
+    sigma0: float = 0.2
+    popsize: int | None = None
+    margin: float | None = None
+    restarts: str = "ipop"
+
+    def __post_init__(self) -> None:
+        s = self.strategy
+        check_number(s, "sigma0", self.sigma0, 0.0, 1.0, open_low=True)
+        if self.popsize is not None:
+            check_int(s, "popsize", self.popsize, 2)
+        if self.margin is not None:
+            m = self.margin
+            if not (isinstance(m, (int, float)) and not isinstance(m, bool) and 0 < m < 0.5):
+                raise option_error(s, "margin", "must be a number in (0, 0.5)", m)
+        check_choice(s, "restarts", self.restarts, ("ipop", "none"))
+
+
 class CMAESStrategy:
-    """Strategy ``cmaes``. Options: ``sigma0`` (initial step size in the unit cube, default
-    0.2), ``popsize`` (initial ``lambda``, default ``4 + floor(3 ln d)``), ``margin``
-    (``alpha``, default ``1 / (d lambda)``), ``restarts`` (``"ipop"`` or ``"none"``)."""
+    """Strategy ``cmaes`` with :class:`CMAESOptions` (``sigma0``, ``popsize``, ``margin``,
+    ``restarts``). ``device`` is accepted and unused: the run is numpy on the CPU."""
 
     name = "cmaes"
+    Options = CMAESOptions
 
     def __init__(
         self,
         space: Space,
         *,
         seed: int,
-        sigma0: float = 0.2,
-        popsize: int | None = None,
-        margin: float | None = None,
-        restarts: str = "ipop",
+        device: str | torch.device | None = None,
+        options: CMAESOptions | None = None,
+        **kwargs: Any,
     ) -> None:
-        if not (isinstance(sigma0, (int, float)) and 0 < sigma0 <= 1):
-            raise InvalidArgumentError(f"cmaes: `0 < sigma0 <= 1` must hold, got {sigma0!r}")
-        if popsize is not None and (not isinstance(popsize, int) or popsize < 2):
-            raise InvalidArgumentError(f"cmaes: `popsize >= 2` must hold, got {popsize!r}")
-        if margin is not None and not (isinstance(margin, (int, float)) and 0 < margin < 0.5):
-            raise InvalidArgumentError(f"cmaes: `0 < margin < 0.5` must hold, got {margin!r}")
-        if restarts not in ("ipop", "none"):
-            raise InvalidArgumentError(
-                f"cmaes: `restarts` must be 'ipop' or 'none', got {restarts!r}"
-            )
+        self.options = o = strategy_options(CMAESOptions, options, kwargs)
         self.space = space
         self.seed = int(seed) % 2**63
-        self.sigma0 = float(sigma0)
-        self.popsize = popsize or 4 + int(3 * math.log(space.dim))
-        self.margin_alpha = margin
-        self.restarts = restarts
+        self.sigma0 = float(o.sigma0)
+        self.popsize = o.popsize or 4 + int(3 * math.log(space.dim))
+        self.margin_alpha = o.margin
+        self.restarts = o.restarts
         self.lattice = Lattice(space)
         self.continuous = np.setdiff1d(np.arange(space.dim), self.lattice.dims)
         self._state: dict[str, Any] = {}

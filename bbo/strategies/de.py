@@ -34,13 +34,13 @@ population, ``mu_F``, ``mu_CR`` and the pending trials are JSON in ``state_dict(
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space, params_key
-from bbo.strategies.base import History, Suggestion
+from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.evolution import (
     WORST,
     Lattice,
@@ -50,6 +50,10 @@ from bbo.strategies.evolution import (
     de_trial,
     latin_hypercube,
 )
+from bbo.strategies.options import Options, check_int, check_number
+
+if TYPE_CHECKING:
+    import torch
 
 _C = 0.1  # JADE's adaptation rate of mu_F and mu_CR
 _REDRAWS = 5  # draws of a trial vector whose configuration the history already holds
@@ -57,24 +61,45 @@ _IDLE_GENERATIONS = 3
 _COLLAPSED = 1e-9
 
 
+@dataclass(frozen=True)
+class DEOptions(Options):
+    """Options of ``de``: ``popsize`` (``NP``, an integer ``>= 4``, default
+    ``clip(3 d, 10, 40)``: small populations suit the budgets of black-box studies, see
+    docs/evolution.md), ``p`` (fraction of the population ``x_pbest`` is drawn from, in
+    ``(0, 1]``, default 0.2)."""
+
+    strategy = "de"
+
+    popsize: int | None = None
+    p: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.popsize is not None:
+            check_int(self.strategy, "popsize", self.popsize, 4)
+        check_number(self.strategy, "p", self.p, 0.0, 1.0, open_low=True)
+
+
 class DEStrategy:
-    """Strategy ``de``. Options: ``popsize`` (``NP``, default ``clip(3 d, 10, 40)``: small
-    populations suit the budgets of black-box studies, see docs/evolution.md),
-    ``p`` (fraction of the population ``x_pbest`` is drawn from, default 0.2)."""
+    """Strategy ``de`` with :class:`DEOptions` (``popsize``, ``p``). ``device`` is accepted
+    and unused: the run is numpy on the CPU."""
 
     name = "de"
+    Options = DEOptions
 
     def __init__(
-        self, space: Space, *, seed: int, popsize: int | None = None, p: float = 0.2
+        self,
+        space: Space,
+        *,
+        seed: int,
+        device: str | torch.device | None = None,
+        options: DEOptions | None = None,
+        **kwargs: Any,
     ) -> None:
-        if popsize is not None and (not isinstance(popsize, int) or popsize < 4):
-            raise InvalidArgumentError(f"de: `popsize >= 4` must hold, got {popsize!r}")
-        if not (isinstance(p, (int, float)) and 0 < p <= 1):
-            raise InvalidArgumentError(f"de: `0 < p <= 1` must hold, got {p!r}")
+        self.options = o = strategy_options(DEOptions, options, kwargs)
         self.space = space
         self.seed = int(seed) % 2**63
-        self.popsize = popsize or int(np.clip(3 * space.dim, 10, 40))
-        self.p = float(p)
+        self.popsize = o.popsize or int(np.clip(3 * space.dim, 10, 40))
+        self.p = float(o.p)
         self.lattice = Lattice(space)
         self.continuous = np.setdiff1d(np.arange(space.dim), self.lattice.dims)
         self._state: dict[str, Any] = {}

@@ -28,7 +28,7 @@ import numpy as np
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space, params_key
-from bbo.space.params import Int
+from bbo.space.params import Int, bin_centre
 from bbo.strategies.base import History
 from bbo.trial import TrialState
 
@@ -135,8 +135,8 @@ class Lattice:
         for j in self.dims:
             p = space[space.names[j]]
             if isinstance(p, Int):
-                lo, hi = p._edges()
-                self._int.append((p.low, p.log, p._t(lo), p._t(hi)))
+                lo, hi = p.edges()
+                self._int.append((p.low, p.log, p.transform(lo), p.transform(hi)))
             else:
                 self._int.append(None)
 
@@ -169,7 +169,9 @@ class Lattice:
         """Encoded value of ``levels`` of the ``i``-th discrete column."""
         levels = np.asarray(levels, dtype=float)
         if self._int[i] is None:
-            return (levels + 0.5) / self.k[i]
+            return np.array([bin_centre(int(j), self.k[i]) for j in levels.ravel()]).reshape(
+                levels.shape
+            )
         return self._unit(i, levels)
 
     def threshold(self, i: int, j: int) -> float:

@@ -35,15 +35,20 @@ proposed it: ``sobol``, ``gp:LogEI``, ``de>gp:LogEI``, ``cmaes`` …, visible in
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
-from bbo.strategies.base import History, Suggestion
+from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.evolution import de_candidates
-from bbo.strategies.gp import GPStrategy, default_n_init
+from bbo.strategies.gp import GPOptions, GPStrategy
+from bbo.strategies.options import check_int, option_error
+
+if TYPE_CHECKING:
+    import torch
 
 SOURCES = ("de", "local")
 LOCAL_STEPS = (0.02, 0.08, 0.2)
@@ -107,57 +112,74 @@ def local_candidates(
     return out
 
 
+def _llm_options(llm: Mapping[str, Any]) -> Any:
+    """The ``llm`` strategy's options object for the mapping ``llm`` (validated)."""
+    from bbo.strategies.llm.options import LLMOptions
+
+    return LLMOptions.parse(llm)
+
+
+@dataclass(frozen=True)
+class AutoOptions(GPOptions):
+    """Options of ``auto``: ``pool_size`` (64 candidates per ask shared by the sources),
+    ``sources`` (a subset of :data:`SOURCES`), ``cmaes_after`` (5000 completed trials),
+    ``cmaes_dim`` (100 columns), ``llm`` (a mapping of the ``llm`` strategy's options: an
+    LLM proposer; off by default) and every option of ``gp``
+    (:class:`~bbo.strategies.gp.GPOptions`), flat."""
+
+    strategy = "auto"
+
+    pool_size: int = 64
+    sources: tuple[str, ...] = SOURCES
+    cmaes_after: int = 5000
+    cmaes_dim: int = 100
+    llm: dict[str, Any] | None = field(default=None, hash=False)
+
+    def __post_init__(self) -> None:
+        owner = self.strategy
+        for name in ("pool_size", "cmaes_after", "cmaes_dim"):
+            check_int(owner, name, getattr(self, name), low=0)
+        sources = self.sources
+        if not isinstance(sources, (list, tuple)) or [s for s in sources if s not in SOURCES]:
+            raise option_error(owner, "sources", f"must be a list of {list(SOURCES)}", sources)
+        object.__setattr__(self, "sources", tuple(sources))
+        if self.llm is not None:
+            if not isinstance(self.llm, Mapping):
+                raise option_error(owner, "llm", "must be a mapping of llm options", self.llm)
+            _llm_options(self.llm)
+        super().__post_init__()
+
+
 class AutoStrategy:
-    """The default portfolio (see the module docstring). Options: ``pool_size`` (default
-    64), ``sources`` (a subset of ``["de", "local"]``), ``cmaes_after`` (5000),
-    ``cmaes_dim`` (100), ``llm`` (options of an LLM proposer, off by default), and every
-    :class:`bbo.strategies.gp.GPStrategy` option."""
+    """The default portfolio (see the module docstring), configured by :class:`AutoOptions`
+    (parsed, or as keywords); its GP is a :class:`~bbo.strategies.gp.GPStrategy` built from
+    the same options."""
 
     name = "auto"
+    Options = AutoOptions
 
     def __init__(
         self,
         space: Space,
         *,
         seed: int,
-        pool_size: int = 64,
-        sources: list[str] | tuple[str, ...] = SOURCES,
-        cmaes_after: int = 5000,
-        cmaes_dim: int = 100,
-        llm: dict[str, Any] | None = None,
-        **gp_options: Any,
+        device: str | torch.device | None = None,
+        options: AutoOptions | None = None,
+        **kwargs: Any,
     ) -> None:
-        for name, v in (
-            ("pool_size", pool_size),
-            ("cmaes_after", cmaes_after),
-            ("cmaes_dim", cmaes_dim),
-        ):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InvalidArgumentError(
-                    f"auto option `{name}` must be an integer >= 0, got {v!r}"
-                )
-        unknown = [s for s in sources if s not in SOURCES]
-        if unknown or not isinstance(sources, (list, tuple)):
-            raise InvalidArgumentError(
-                f"auto option `sources` must be a list of {list(SOURCES)}, got {sources!r}"
-            )
+        self.options = opts = strategy_options(AutoOptions, options, kwargs)
         self.space = space
         self.seed = int(seed)
-        self.pool_size = pool_size
-        self.sources = tuple(sources)
-        self.cmaes_after = cmaes_after
-        self.cmaes_dim = cmaes_dim
-        self.gp = GPStrategy(space, seed=seed, **gp_options)
+        self.pool_size = opts.pool_size
+        self.sources = opts.sources
+        self.cmaes_after = opts.cmaes_after
+        self.cmaes_dim = opts.cmaes_dim
+        self.gp = GPStrategy(space, seed=seed, device=device, options=opts)
         self._llm: Any = None
-        if llm is not None:
-            from bbo.strategies.llm.options import LLMOptions
+        if opts.llm is not None:
             from bbo.strategies.llm.proposer import LLMProposer
 
-            if not isinstance(llm, dict):
-                raise InvalidArgumentError(
-                    f"auto option `llm` must be a mapping of llm options, got {llm!r}"
-                )
-            self._llm = LLMProposer(space, LLMOptions.from_mapping(llm))
+            self._llm = LLMProposer(space, _llm_options(opts.llm))
         self._cmaes: Any = None
         self._cmaes_state: dict[str, Any] = {}
 
@@ -180,8 +202,7 @@ class AutoStrategy:
             self._cmaes.load_state_dict(self._cmaes_state)
 
     def suggest(self, n: int, history: History) -> list[Suggestion]:
-        n_init = self.gp.n_init or default_n_init(self.space.dim)
-        if history.n_seen < n_init or len(history.completed) < 2:
+        if history.n_seen < self.gp.n_init or len(history.completed) < 2:
             return self.gp.suggest(n, history)
         if len(history.completed) > self.cmaes_after or self.space.dim > self.cmaes_dim:
             return self._cma().suggest(n, history)

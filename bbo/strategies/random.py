@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from bbo.strategies.base import History, StatelessStrategy, Suggestion
+from bbo.strategies.options import Options
+
+
+@dataclass(frozen=True)
+class RandomOptions(Options):
+    """``random`` takes no options."""
+
+    strategy = "random"
 
 
 class RandomSearch(StatelessStrategy):
@@ -15,6 +25,7 @@ class RandomSearch(StatelessStrategy):
     """
 
     name = "random"
+    Options = RandomOptions
 
     def suggest(self, n: int, history: History) -> list[Suggestion]:
         rng = np.random.default_rng([self.seed, history.n_seen])

@@ -1,37 +1,105 @@
-"""The stored description of a study: what stays fixed while it runs."""
+"""The definition of a study, validated once where it enters and stored as is."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
-from bbo.trial import Constraint, Objective
+from bbo.trial import Constraint, Objective, parse_constraints, parse_objectives
+
+MAX_SEED = 2**63 - 1  # the proto's int64
+# options that older versions stored with the study but that are runtime settings now
+_RUNTIME_KEYS = ("device",)
 
 
 @dataclass(frozen=True)
 class StudySpec:
-    """Space, objectives, strategy and seed: everything needed to resume a study.
+    """Space, objectives, constraints, strategy with its options, and seed: everything that
+    defines a study, and nothing that belongs to the process running it (the device).
 
-    Space, objectives and constraints are the study's identity (reopening with others is refused);
-    strategy and seed may change on resume.
+    Built once at each boundary (:meth:`create` for Python keyword arguments, the study.yaml
+    model, the proto's StudySpec), stored with :meth:`to_dict` and read back with
+    :meth:`from_dict`. Space, objectives and constraints are the study's identity
+    (reopening with others is refused); strategy, options and seed may change on resume.
+    ``seed=None`` means "not chosen": a new study draws one, a reopened one keeps its own.
     """
 
     space: Space
-    objectives: tuple[Objective, ...]
+    objectives: tuple[Objective, ...] = (Objective("value"),)
     constraints: tuple[Constraint, ...] = ()
     strategy: str = "auto"
     strategy_options: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
+    seed: int | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.space, Space):
+            raise InvalidArgumentError(f"`space` must be a bbo.Space, got {self.space!r}")
+        if not self.objectives or not all(isinstance(o, Objective) for o in self.objectives):
+            raise InvalidArgumentError(f"at least one objective is needed, got {self.objectives}")
         names = [o.name for o in self.objectives]
         if len(set(names)) != len(names):
             raise InvalidArgumentError(f"objective names must be unique, got {names}")
         clash = sorted({c.metric for c in self.constraints} & set(names))
         if clash:
             raise InvalidArgumentError(f"metric(s) {clash} cannot be objective and constraint")
+        if not isinstance(self.strategy, str) or not self.strategy:
+            raise InvalidArgumentError(f"`strategy` must be a name, got {self.strategy!r}")
+        if not isinstance(self.strategy_options, Mapping):
+            raise InvalidArgumentError(
+                f"`strategy_options` must be a mapping, got {self.strategy_options!r}"
+            )
+        seed = self.seed
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+        ):
+            raise InvalidArgumentError(
+                f"`seed` must be an integer in [0, 2**63 - 1] or unset, got {seed!r}"
+            )
+
+    @classmethod
+    def create(
+        cls,
+        space: Space | Mapping[str, Any],
+        direction: str | Mapping[str, str] | Sequence[Objective] = "minimize",
+        *,
+        constraints: Sequence[str | Constraint] | None = None,
+        strategy: str = "auto",
+        strategy_options: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+    ) -> StudySpec:
+        """The spec of :class:`bbo.Study`'s keyword arguments, checked: the space, the
+        directions and the constraints. The strategy's options are checked by
+        :meth:`check_strategy` (which imports the strategy's module), when the study opens
+        or where a boundary wants the error early (study.yaml)."""
+        if isinstance(space, Mapping):
+            space = Space(space)
+        return cls(
+            space=space,
+            objectives=parse_objectives(direction),
+            constraints=parse_constraints(constraints),
+            strategy=strategy,
+            strategy_options=dict(strategy_options or {}),
+            seed=seed,
+        )
+
+    def check_strategy(self) -> None:
+        """The strategy name and options are valid and the options JSON-ready (they are
+        stored); raises InvalidArgumentError naming the option and the rule."""
+        from bbo.strategies import validate_options
+
+        validate_options(self.strategy, self.strategy_options)
+        self.check_json()
+
+    def check_json(self) -> None:
+        """The options survive JSON (they are stored)."""
+        _check_json("strategy_options", self.strategy_options)
+
+    def with_seed(self, seed: int) -> StudySpec:
+        return replace(self, seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,14 +112,20 @@ class StudySpec:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> StudySpec:
+    def from_dict(cls, d: Mapping[str, Any]) -> StudySpec:
+        """A stored spec. Options that older versions stored but that are runtime settings
+        now (``device``) are dropped, so such studies open on any host."""
+        options = {
+            k: v for k, v in (d.get("strategy_options") or {}).items() if k not in _RUNTIME_KEYS
+        }
+        seed = d.get("seed")
         return cls(
             space=Space.from_dict(d["space"]),
             objectives=tuple(Objective(o["name"], o["direction"]) for o in d["objectives"]),
             constraints=tuple(Constraint.parse(c) for c in d.get("constraints", [])),
             strategy=d.get("strategy", "auto"),
-            strategy_options=dict(d.get("strategy_options") or {}),
-            seed=int(d.get("seed", 0)),
+            strategy_options=options,
+            seed=int(seed) if seed is not None else None,
         )
 
     def identity(self) -> dict[str, Any]:
@@ -59,7 +133,37 @@ class StudySpec:
         d = self.to_dict()
         return {k: d[k] for k in ("space", "objectives", "constraints")}
 
+    def conflict(self, name: str, given: StudySpec) -> str:
+        """Why the stored spec (``self``) of study ``name`` is not the ``given`` one."""
+        diff = []
+        if self.space != given.space:
+            diff.append(f"space {self.space.to_dict()} vs {given.space.to_dict()}")
+        if self.constraints != given.constraints:
+            diff.append(
+                f"constraints {[str(c) for c in self.constraints]} vs "
+                f"{[str(c) for c in given.constraints]}"
+            )
+        if self.objectives != given.objectives:
+            diff.append(
+                f"objectives {[(o.name, o.direction) for o in self.objectives]} vs "
+                f"{[(o.name, o.direction) for o in given.objectives]}"
+            )
+        return (
+            f"study {name!r} already exists with a different definition (stored vs given: "
+            f"{'; '.join(diff)}); use another name for a new study, or delete the old one"
+        )
+
     @property
     def metrics(self) -> list[str]:
         """Metrics every COMPLETED tell must carry: objectives, then constraints."""
         return [o.name for o in self.objectives] + [c.metric for c in self.constraints]
+
+
+def _check_json(where: str, value: Any) -> None:
+    """Stored values must survive JSON: finite numbers, string keys."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(
+            f"`{where}` must hold only strings, finite numbers, booleans, lists and mappings ({e})"
+        ) from None

@@ -56,6 +56,8 @@ from botorch.models.ensemble import EnsembleModel
 from botorch.models.model import Model
 from torch import Tensor, nn
 
+from bbo.torch_utils import generator
+
 CHUNK = 2**22  # elements of one (candidates x sets x intervals) block in the distance
 
 
@@ -298,7 +300,7 @@ def fit_generator(
     y_std = float(pooled.std()) if len(pooled) > 1 else 0.0
     y_std = y_std if y_std > 1e-12 else 1.0
     sorted_sets = [torch.sort((s.to(X) - y_mean) / y_std)[0] for s in sets]
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = generator(seed)
     net = QuantileGenerator(X.shape[-1], cfg.n_quantiles, cfg.hidden, cfg.members)
     with torch.no_grad():  # seeded initialization, independent of the global RNG
         for W, b in zip(net.weights, net.biases):

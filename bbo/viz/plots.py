@@ -27,7 +27,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from bbo.exceptions import InvalidArgumentError
-from bbo.space.params import Categorical, Float, Int, Ordinal, Param
+from bbo.space.params import Categorical, Float, Int, Ordinal, Param, bin_centre
 from bbo.study.pareto import pareto_front
 from bbo.viz.data import PlotData
 
@@ -140,7 +140,7 @@ def _ticks(p: Param) -> tuple[list[float], list[str]]:
         k = len(p.options)
         step = max(1, math.ceil(k / 8))
         idx = list(range(0, k, step))
-        return [(i + 0.5) / k for i in idx], [str(p.options[i]) for i in idx]
+        return [bin_centre(i, k) for i in idx], [str(p.options[i]) for i in idx]
     assert isinstance(p, (Float, Int))
     us = [0.0, 0.5, 1.0]
     return us, [f"{p.decode(u):.3g}" for u in us]
@@ -307,7 +307,7 @@ def _axis(p: Param, u: np.ndarray) -> np.ndarray:
     if isinstance(p, (Categorical, Ordinal)):
         return u * len(p.options) - 0.5
     assert isinstance(p, (Float, Int))
-    lo, hi = p._edges()
+    lo, hi = p.edges()
     if p.log:
         return np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
     return lo + u * (hi - lo)

@@ -108,3 +108,17 @@ def test_max_failures_stops_the_run_with_exit_1(tmp_path, write_study, invoke):
     assert "last: trial 1: exit code 2" in result.stderr
     assert "rerun the same command to resume" in result.stderr
     assert len(bbo.Study.load("demo", _url(tmp_path)).trials) == 2
+
+
+def test_device_is_checked_at_start_and_never_stored(tmp_path, write_study, invoke):
+    path = write_study(budget=2, seed=0)
+    bad = invoke("run", path, "--device", "tpu")
+    assert bad.exit_code == 2
+    assert "--device must be one of ['auto', 'cpu', 'cuda', 'cuda:N', 'mps'], got 'tpu'" in (
+        bad.output
+    )
+    assert not (tmp_path / "study.db").exists()  # refused before anything was stored
+    good = invoke("run", path, "--device", "cpu", "--log-format", "json")
+    assert good.exit_code == 0, good.output
+    stored = bbo.Study.load("demo", _url(tmp_path)).storage.get_study("demo").spec
+    assert "device" not in json.dumps(stored)

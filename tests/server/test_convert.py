@@ -40,17 +40,17 @@ def test_spec_round_trip():
     back = cv.spec_from_pb(pb.StudySpec.FromString(msg.SerializeToString()))
     assert back == spec and list(back.space) == list(SPACE)  # order kept
     assert back.strategy_options["n_init"] == 5 and isinstance(back.strategy_options["n_init"], int)
-    kw = cv.study_kwargs_from_pb(msg)
-    assert kw["seed"] == 123 and kw["direction"] == list(spec.objectives)
+    assert back.seed == 123 and back.objectives == spec.objectives
     msg.ClearField("seed")
-    assert cv.study_kwargs_from_pb(msg)["seed"] is None
+    assert cv.spec_from_pb(msg).seed is None
 
 
 def test_defaults_of_an_almost_empty_spec():
     msg = pb.StudySpec(space=[pb.Parameter(name="x", int_param=pb.IntParam(low=0, high=3))])
-    kw = cv.study_kwargs_from_pb(msg)
-    assert kw["direction"] == "minimize" and kw["strategy"] == "auto" and kw["constraints"] == []
-    assert kw["space"] == bbo.Space({"x": bbo.Int(0, 3)})
+    spec = cv.spec_from_pb(msg)
+    assert spec.objectives == (Objective("value", "minimize"),)
+    assert spec.strategy == "auto" and spec.constraints == () and spec.seed is None
+    assert spec.space == bbo.Space({"x": bbo.Int(0, 3)})
 
 
 def test_trial_round_trip():
@@ -114,11 +114,9 @@ def test_malformed_spaces_name_the_field_and_rule(params, exc, needle):
 def test_bad_enums_are_invalid_arguments():
     space = [pb.Parameter(name="x", float_param=pb.FloatParam(low=0, high=1))]
     with pytest.raises(InvalidArgumentError, match=r"objectives\[0\].direction"):
-        cv.study_kwargs_from_pb(
-            pb.StudySpec(space=space, objectives=[pb.Objective(name="v", direction=9)])
-        )
+        cv.spec_from_pb(pb.StudySpec(space=space, objectives=[pb.Objective(name="v", direction=9)]))
     with pytest.raises(InvalidArgumentError, match=r"constraints\[0\].op"):
-        cv.study_kwargs_from_pb(pb.StudySpec(space=space, constraints=[pb.Constraint(metric="m")]))
+        cv.spec_from_pb(pb.StudySpec(space=space, constraints=[pb.Constraint(metric="m")]))
     with pytest.raises(InvalidArgumentError, match="other than UNSPECIFIED"):
         cv.state_from_pb(0, "states[0]")
 

@@ -108,7 +108,7 @@ def test_hidden_accepts_one_width_or_a_list():
     assert BNNStrategy(SPACE2, seed=0, hidden=8).kind_options == {"hidden": [8]}
     s = BNNStrategy(SPACE2, seed=0, kind="dkl", hidden=8)
     assert s.kind_options == {"hidden": 8}
-    assert np.isclose(BNNStrategy(SPACE2, seed=0, beta=2.0).beta, 2.0)  # a gp option
+    assert np.isclose(BNNStrategy(SPACE2, seed=0, beta=2.0).options.beta, 2.0)  # a gp option
 
 
 def test_several_objectives_and_constraints_with_the_ensemble():

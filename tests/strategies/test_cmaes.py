@@ -13,8 +13,9 @@ import pytest
 import bbo
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import params_key
-from bbo.strategies import History
-from bbo.strategies.cmaes import CMA, CMAESStrategy
+from bbo.strategies import History, validate_options
+from bbo.strategies.cmaes import CMA, CMAESOptions, CMAESStrategy
+from bbo.strategies.de import DEOptions
 from bbo.strategies.evolution import FAILED, FEASIBLE, VIOLATING, Lattice, Ledger
 from bbo.testing.functions import rosenbrock, sphere
 from bbo.trial import Trial, TrialState
@@ -185,6 +186,38 @@ def test_options_validated_and_multi_objective_refused():
     study = bbo.Study(SPHERE5, {"a": "minimize", "b": "maximize"}, strategy="cmaes")
     with pytest.raises(InvalidArgumentError, match="single objective"):
         study.ask()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sigma0": 0}, "cmaes option `sigma0` must be a number in (0, 1], got 0"),
+        ({"sigma0": 1.5}, "cmaes option `sigma0` must be a number in (0, 1], got 1.5"),
+        ({"popsize": 1}, "cmaes option `popsize` must be an integer >= 2, got 1"),
+        ({"margin": 0.5}, "cmaes option `margin` must be a number in (0, 0.5), got 0.5"),
+        ({"restarts": "bipop"}, "cmaes option `restarts` must be one of ['ipop', 'none']"),
+        ({"lam": 4}, "strategy 'cmaes' takes no option(s) ['lam']"),
+        ({"device": "cpu"}, "`device` is not a strategy option"),
+    ],
+)
+def test_typed_options_name_the_option_the_rule_and_the_value(options, message):
+    with pytest.raises(InvalidArgumentError) as e:
+        validate_options("cmaes", options)
+    assert message in str(e.value)
+
+
+def test_options_object_or_keywords_build_the_same_strategy():
+    o = validate_options("cmaes", {"sigma0": 0.3, "popsize": 6})
+    assert isinstance(o, CMAESOptions) and o.given() == {"sigma0": 0.3, "popsize": 6}
+    a = CMAESStrategy(SPHERE5, seed=0, options=o, device="cpu")  # the device is unused
+    b = CMAESStrategy(SPHERE5, seed=0, sigma0=0.3, popsize=6)
+    assert (a.sigma0, a.popsize, b.sigma0, b.popsize) == (0.3, 6, 0.3, 6)
+    h = History(SPHERE5, OBJ, ())
+    assert [s.params for s in a.suggest(4, h)] == [s.params for s in b.suggest(4, h)]
+    with pytest.raises(InvalidArgumentError, match="not both"):
+        CMAESStrategy(SPHERE5, seed=0, options=o, sigma0=0.1)
+    with pytest.raises(InvalidArgumentError, match="takes CMAESOptions, got DEOptions"):
+        CMAESStrategy(SPHERE5, seed=0, options=DEOptions())  # type: ignore[arg-type]
 
 
 def test_lattice_snaps_to_the_decoded_level_even_for_huge_integer_ranges():

@@ -11,11 +11,12 @@ import pytest
 
 import bbo
 from bbo.exceptions import InvalidArgumentError
-from bbo.strategies.de import DEStrategy
+from bbo.strategies import History, validate_options
+from bbo.strategies.de import DEOptions, DEStrategy
 from bbo.strategies.evolution import de_candidates, latin_hypercube
 from bbo.testing.functions import rosenbrock, sphere
 from bbo.trial import TrialState
-from tests.strategies.evolution_cases import MIXED, ROSEN5, SPHERE5, best, drive, mixed
+from tests.strategies.evolution_cases import MIXED, OBJ, ROSEN5, SPHERE5, best, drive, mixed
 
 
 def test_sphere_5d_converges():
@@ -127,7 +128,15 @@ def test_de_candidates_mutate_the_incumbents():
 def test_options_validated():
     with pytest.raises(InvalidArgumentError, match="popsize"):
         bbo.Study(SPHERE5, strategy="de", strategy_options={"popsize": 2})
-    with pytest.raises(InvalidArgumentError, match="`0 < p <= 1`"):
+    with pytest.raises(InvalidArgumentError, match=r"de option `p` must be a number in \(0, 1\]"):
         bbo.Study(SPHERE5, strategy="de", strategy_options={"p": 0})
     with pytest.raises(InvalidArgumentError, match="takes no option"):
         bbo.Study(SPHERE5, strategy="de", strategy_options={"F": 0.5})
+    with pytest.raises(InvalidArgumentError, match="de option `popsize` must be an integer >= 4"):
+        DEStrategy(SPHERE5, seed=0, popsize=3)
+    o = validate_options("de", {"popsize": 8, "p": 0.5})
+    assert isinstance(o, DEOptions) and o.given() == {"popsize": 8, "p": 0.5}
+    a = DEStrategy(SPHERE5, seed=0, options=o, device="cpu")  # the device is unused
+    b = DEStrategy(SPHERE5, seed=0, popsize=8, p=0.5)
+    h = History(SPHERE5, OBJ, ())
+    assert [s.params for s in a.suggest(5, h)] == [s.params for s in b.suggest(5, h)]

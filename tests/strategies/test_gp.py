@@ -149,7 +149,7 @@ def test_every_acquisition_proposes_valid_distinct_points(acq):
     [
         ({"acquisition": "EI"}, "`acquisition` must be one of ['LogEI', 'qLogNEI'"),
         ({"n_init": 0}, "`n_init` must be an integer >= 1"),
-        ({"device": "tpu"}, "gp option `device`"),
+        ({"device": "cpu"}, "`device` is not a strategy option: it is a runtime setting"),
         ({"beta": -1}, "`beta` must be > 0"),
     ],
 )
@@ -171,7 +171,7 @@ def test_single_objective_acquisition_refused_for_several_objectives():
 
 def test_replicates_give_known_noise():
     from bbo.strategies import History
-    from bbo.strategies.gp import GPStrategy
+    from bbo.strategies.pipeline import known_noise
 
     study = gp_study()
     rng = np.random.default_rng(0)
@@ -179,7 +179,7 @@ def test_replicates_give_known_noise():
         t = study.ask()
         study.tell(t, samples=(quad(t.params) + 0.01 * rng.standard_normal(4)).tolist())
     history = History(study.space, study.objectives, tuple(study.trials))
-    noise = GPStrategy(SPACE2, seed=0)._known_noise(history)
+    noise = known_noise(history)
     expected = [np.var(t.samples, ddof=1) / 4 for t in history.completed]
     np.testing.assert_allclose(noise[:, 0], expected)
     assert study.ask().attrs["source"] == "gp:LogEI"
@@ -240,10 +240,10 @@ def test_a_numerical_failure_retries_fresh_then_falls_back_to_sobol(monkeypatch)
     tried again from fresh hyperparameters, then answered by the Sobol' design."""
     from gpytorch.utils.errors import NotPSDError
 
-    from bbo.strategies.gp import GPStrategy
+    from bbo.strategies.gp import GPFactory
 
     study = run(gp_study(), quad, 7)
-    fit = GPStrategy._fit_model
+    fit = GPFactory.fit
     states: list[dict] = []
 
     def flaky(self, data, **kw):  # fails with the warm state, works from fresh defaults
@@ -252,7 +252,7 @@ def test_a_numerical_failure_retries_fresh_then_falls_back_to_sobol(monkeypatch)
             raise NotPSDError("Matrix not positive definite after repeatedly adding jitter")
         return fit(self, data, **kw)
 
-    monkeypatch.setattr(GPStrategy, "_fit_model", flaky)
+    monkeypatch.setattr(GPFactory, "fit", flaky)
     t = study.ask()
     assert t.attrs["source"] == "gp:LogEI" and [bool(s) for s in states] == [True, False]
     study.tell(t, quad(t.params))
@@ -260,9 +260,9 @@ def test_a_numerical_failure_retries_fresh_then_falls_back_to_sobol(monkeypatch)
     def broken(self, data, **kw):
         raise NotPSDError("Matrix not positive definite after repeatedly adding jitter")
 
-    monkeypatch.setattr(GPStrategy, "_fit_model", broken)
+    monkeypatch.setattr(GPFactory, "fit", broken)
     t = study.ask()
     assert t.attrs["source"] == "sobol-fallback"
     study.tell(t, quad(t.params))
-    monkeypatch.setattr(GPStrategy, "_fit_model", fit)
+    monkeypatch.setattr(GPFactory, "fit", fit)
     assert study.ask().attrs["source"] == "gp:LogEI"  # and the next ask is a model's again

@@ -12,9 +12,10 @@ import yaml
 from typer.testing import CliRunner
 
 import bbo
+from bbo.acquisition.wlcb import wlcb_score
 from bbo.exceptions import InvalidArgumentError
 from bbo.strategies import History
-from bbo.strategies.wasserstein import WassersteinStrategy, wlcb_score
+from bbo.strategies.wasserstein import WassersteinStrategy
 from bbo.surrogates.wasserstein import (
     GeneratorConfig,
     WassersteinGenerativeModel,
@@ -60,7 +61,7 @@ def test_batched_scoring_equals_one_at_a_time(monkeypatch):
     model = fit_generator(X, sets, config=GeneratorConfig(steps=30), seed=0)
     sorted_sets = [torch.sort(s)[0] for s in sets]
     P = torch.as_tensor(rng.random((40, 2)))
-    import bbo.strategies.wasserstein as ws
+    import bbo.acquisition.wlcb as ws
 
     monkeypatch.setattr(ws, "BLOCK", 16)  # several blocks, the last one partial
     with torch.no_grad():

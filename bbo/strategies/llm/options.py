@@ -1,66 +1,44 @@
 """Options of the ``llm`` strategy (the ``strategy:`` section of study.yaml), validated once.
 
-Every option is checked when the strategy is built (``bbo.Study(...)`` or loading a
-study.yaml), before anything is stored or any endpoint is contacted; a bad value raises
-:class:`bbo.exceptions.InvalidArgumentError` naming the option, the rule and the value.
+:class:`LLMOptions` is the strategy's :class:`bbo.strategies.options.Options`: every option
+is checked when the options are parsed (``bbo.Study(...)``, loading a study.yaml,
+:func:`bbo.strategies.validate_options`), before anything is stored or any endpoint is
+contacted; a bad value raises :class:`bbo.exceptions.InvalidArgumentError` naming the
+option, the rule and the value, worded as for every strategy.
 The API key itself is never an option: ``api_key_env`` names the environment variable that
 holds it, read at each call and never stored.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-from bbo.exceptions import InvalidArgumentError
+from bbo.strategies.options import (
+    Options,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_text,
+    option_error,
+)
 
 STRUCTURED_OUTPUT = ("json_schema", "grammar", "none")
 MODES = ("direct", "gp")
 FALLBACKS = ("sobol", "random")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _err(name: str, rule: str, value: object) -> InvalidArgumentError:
-    return InvalidArgumentError(f"llm option `{name}` {rule}, got {value!r}")
-
-
-def _int(name: str, v: object, low: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
-        raise _err(name, f"must be an integer >= {low}", v)
-    return v
-
-
-def _float(name: str, v: object, low: float, high: float, *, open_low: bool = False) -> float:
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
-    if ok:
-        f = float(v)  # type: ignore[arg-type]
-        ok = (f > low if open_low else f >= low) and f <= high
-    if not ok:
-        bracket = "(" if open_low else "["
-        raise _err(name, f"must be a number in {bracket}{low:g}, {high:g}]", v)
-    return float(v)  # type: ignore[arg-type]
-
-
-def _choice(name: str, v: object, allowed: tuple[str, ...]) -> str:
-    if v not in allowed:
-        raise _err(name, f"must be one of {list(allowed)}", v)
-    return str(v)
-
-
-def _text(name: str, v: object, *, optional: bool) -> str | None:
-    if v is None and optional:
-        return None
-    if not isinstance(v, str) or not v.strip():
-        raise _err(name, "must be a non-empty string", v)
-    return v
+_URL = re.compile(r"^https?://[^/\s]+")
 
 
 @dataclass(frozen=True)
-class LLMOptions:
-    """Validated options. ``max_tokens=None`` means :meth:`token_budget` per call."""
+class LLMOptions(Options):
+    """Validated options of ``llm``. ``max_tokens=None`` means :meth:`token_budget` per call.
+
+    ``base_url`` is kept without its trailing ``/``; ``temperature`` and ``timeout`` are
+    kept as floats."""
+
+    strategy = "llm"
 
     task: str = "Optimize a black-box function of the parameters below."
     base_url: str | None = None
@@ -79,46 +57,32 @@ class LLMOptions:
     n_init: int = 3
     fallback: str = "sobol"
 
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, Any]) -> LLMOptions:
-        """Validate ``options`` (the keys of this class); unknown keys are an error."""
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise InvalidArgumentError(
-                f"llm strategy: unknown option(s) {unknown}; allowed: {sorted(known)}"
-            )
-        o = {**asdict(cls()), **options}
-        base_url = _text("base_url", o["base_url"], optional=True)
-        if base_url is not None and not re.match(r"^https?://[^/\s]+", base_url):
-            raise _err("base_url", "must be an http:// or https:// URL", base_url)
-        env = _text("api_key_env", o["api_key_env"], optional=True)
+    def __post_init__(self) -> None:
+        s = self.strategy
+        check_text(s, "task", self.task)
+        base_url = check_text(s, "base_url", self.base_url, optional=True)
+        if base_url is not None and not _URL.match(base_url):
+            raise option_error(s, "base_url", "must be an http:// or https:// URL", base_url)
+        object.__setattr__(self, "base_url", base_url.rstrip("/") if base_url else None)
+        check_text(s, "model", self.model, optional=True)
+        env = check_text(s, "api_key_env", self.api_key_env, optional=True)
         if env is not None and not _ENV_NAME.match(env):
-            raise _err("api_key_env", "must be the name of an environment variable", env)
-        if not isinstance(o["normalize"], bool):
-            raise _err("normalize", "must be true or false", o["normalize"])
-        return cls(
-            task=str(_text("task", o["task"], optional=False)),
-            base_url=base_url.rstrip("/") if base_url else None,
-            model=_text("model", o["model"], optional=True),
-            api_key_env=env,
-            temperature=_float("temperature", o["temperature"], 0.0, 2.0),
-            max_tokens=(
-                None if o["max_tokens"] is None else _int("max_tokens", o["max_tokens"], 1)
-            ),
-            structured_output=_choice(
-                "structured_output", o["structured_output"], STRUCTURED_OUTPUT
-            ),
-            timeout=_float("timeout", o["timeout"], 0.0, 3600.0, open_low=True),
-            points_per_call=_int("points_per_call", o["points_per_call"], 1),
-            max_calls=_int("max_calls", o["max_calls"], 1),
-            history_size=_int("history_size", o["history_size"], 1),
-            normalize=o["normalize"],
-            mode=_choice("mode", o["mode"], MODES),
-            pool_size=_int("pool_size", o["pool_size"], 1),
-            n_init=_int("n_init", o["n_init"], 0),
-            fallback=_choice("fallback", o["fallback"], FALLBACKS),
-        )
+            raise option_error(s, "api_key_env", "must be the name of an environment variable", env)
+        temperature = check_number(s, "temperature", self.temperature, 0.0, 2.0)
+        object.__setattr__(self, "temperature", temperature)
+        if self.max_tokens is not None:
+            check_int(s, "max_tokens", self.max_tokens, 1)
+        check_choice(s, "structured_output", self.structured_output, STRUCTURED_OUTPUT)
+        timeout = check_number(s, "timeout", self.timeout, 0.0, 3600.0, open_low=True)
+        object.__setattr__(self, "timeout", timeout)
+        check_int(s, "points_per_call", self.points_per_call, 1)
+        check_int(s, "max_calls", self.max_calls, 1)
+        check_int(s, "history_size", self.history_size, 1)
+        check_bool(s, "normalize", self.normalize)
+        check_choice(s, "mode", self.mode, MODES)
+        check_int(s, "pool_size", self.pool_size, 1)
+        check_int(s, "n_init", self.n_init, 0)
+        check_choice(s, "fallback", self.fallback, FALLBACKS)
 
     def token_budget(self, n_points: int, dim: int) -> int:
         """Completion tokens allowed for one call proposing ``n_points`` points in ``dim``

@@ -9,17 +9,22 @@ INFEASIBLE trials imputed with the worst observed outputs). The acquisition is
 ``qLogNEI`` (Ament et al. 2023) with the RUNNING trials as pending points; the batch is
 chosen greedily: the best-scoring candidate joins the pending points and the rest are
 scored again, ``n`` times (sequential greedy batch selection, as botorch's
-``optimize_acqf_discrete``).
+``optimize_acqf_discrete``). The fit and the scoring run on the process's device
+(:func:`bbo.runtime.resolve_device`), under :func:`bbo.torch_utils.seeded` so that botorch's
+draws from torch's global RNG are a function of the ask's seed.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bbo.space import Space
 from bbo.strategies.base import History
+
+if TYPE_CHECKING:
+    import torch
 
 
 def select(
@@ -30,10 +35,12 @@ def select(
     *,
     seed: int,
     state: dict[str, Any] | None,
+    device: torch.device | None = None,
 ) -> tuple[list[int], list[float], dict[str, Any]]:
     """Choose ``n`` rows of ``pool`` (``c x d``, index view, ``c >= n``). Returns their
     indices in order of choice, the log-acquisition value of each when chosen, and the GP
-    state (hyperparameters, for a warm start next time)."""
+    state (hyperparameters, for a warm start next time). The work runs on ``device`` (the
+    CPU when ``None``)."""
     import torch
     from botorch.acquisition.logei import qLogNoisyExpectedImprovement
     from botorch.acquisition.objective import GenericMCObjective
@@ -52,8 +59,8 @@ def select(
     U = bilog_warp(U)
     data = GPData(X, np.concatenate([U, C], axis=1))
     k = C.shape[1]
-    device = torch.device("cpu")
-    t = lambda a: torch.as_tensor(a, dtype=torch.float64)  # noqa: E731
+    device = device or torch.device("cpu")
+    t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=device)  # noqa: E731
     pending = history.X_pending
     chosen: list[int] = []
     values: list[float] = []

@@ -21,18 +21,21 @@ survive a restart.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space, params_key
-from bbo.strategies.base import History, Suggestion
+from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.llm.client import ChatClient
 from bbo.strategies.llm.options import LLMOptions
 from bbo.strategies.llm.proposer import LLMProposer, Proposal
 from bbo.strategies.random import RandomSearch
 from bbo.strategies.sobol import SobolSearch
+
+if TYPE_CHECKING:
+    import torch
 
 
 class LLMStrategy:
@@ -40,16 +43,32 @@ class LLMStrategy:
     ``base_url``, ``model``, ``api_key_env``, ``temperature``, ``max_tokens``,
     ``structured_output``, ``timeout``, ``points_per_call``, ``max_calls``,
     ``history_size``, ``normalize``, ``mode``, ``pool_size``, ``n_init``, ``fallback``).
-    ``client`` replaces the HTTP client (a :class:`~bbo.strategies.llm.client.ChatClient`)."""
+    ``device`` (the process's runtime setting, :func:`bbo.runtime.resolve_device`) is where
+    ``mode: gp`` fits its GP and scores the pool; it is resolved only in that mode.
+    ``client`` replaces the HTTP client (a :class:`~bbo.strategies.llm.client.ChatClient`;
+    tests pass a scripted one)."""
 
     name = "llm"
+    Options = LLMOptions
 
     def __init__(
-        self, space: Space, *, seed: int, client: ChatClient | None = None, **options: Any
+        self,
+        space: Space,
+        *,
+        seed: int,
+        device: str | torch.device | None = None,
+        options: LLMOptions | None = None,
+        client: ChatClient | None = None,
+        **kwargs: Any,
     ) -> None:
         self.space = space
         self.seed = int(seed)
-        self.options = LLMOptions.from_mapping(options)
+        self.options = strategy_options(LLMOptions, options, kwargs)
+        self.device: torch.device | None = None
+        if self.options.mode == "gp":
+            from bbo.runtime import resolve_device
+
+            self.device = resolve_device(device)
         if client is not None and not callable(getattr(client, "complete", None)):
             raise InvalidArgumentError(
                 f"llm `client` must have a complete(request) method, got {client!r}"
@@ -130,7 +149,13 @@ class LLMStrategy:
 
         X = self.space.encode_many([s.params for s in pool])
         chosen, values, self._gp_state = select(
-            self.space, history, X, n, seed=seed, state=self._gp_state or None
+            self.space,
+            history,
+            X,
+            n,
+            seed=seed,
+            state=self._gp_state or None,
+            device=self.device,
         )
         return [
             Suggestion(

@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from bbo.surrogates.bnn.common import OneHot, fit_warm
 from bbo.surrogates.gp import GPData
+from bbo.torch_utils import seeded
 
 
 class ResidualWarp(nn.Module):
@@ -105,8 +106,7 @@ def fit_dkl(
     Y = torch.as_tensor(data.Y, **kw)
     Yvar = torch.as_tensor(data.Yvar, **kw).clamp_min(1e-9) if data.Yvar is not None else None
     onehot = OneHot(X.shape[-1], categorical_dims)
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
+    with seeded(seed, device):  # torch.nn's initialisers draw from the global RNG
         g = ResidualWarp(onehot.out_dim, hidden)
     model = DKLGP(X, Y, Yvar, onehot, g, onehot.out_dim).to(**kw)
     return model, fit_warm(model, data.key(), state, refit, maxiter=maxiter)

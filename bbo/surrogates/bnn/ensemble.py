@@ -22,6 +22,7 @@ from botorch.models.ensemble import EnsembleModel
 from torch import Tensor
 
 from bbo.surrogates.bnn.common import Adam, BatchedMLP, OneHot, Standardizer, members_first
+from bbo.torch_utils import generator
 
 
 class MLPEnsemble(EnsembleModel):
@@ -106,6 +107,6 @@ def fit_ensemble(
     Z = onehot.transform(X)
     scaler = Standardizer(Y)
     mlp = BatchedMLP(onehot.out_dim, hidden, Y.shape[-1])
-    gen = torch.Generator(device=X.device).manual_seed(seed)
+    gen = generator(seed, X.device)
     theta = map_train(mlp, mlp.init(members, gen, X), Z, scaler.transform(Y), epochs=epochs, lr=lr)
     return MLPEnsemble(theta, mlp, onehot, scaler)

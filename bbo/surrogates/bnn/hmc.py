@@ -41,6 +41,7 @@ from torch import Tensor
 
 from bbo.surrogates.bnn.common import BatchedMLP, OneHot, Standardizer
 from bbo.surrogates.bnn.ensemble import MLPEnsemble, map_train
+from bbo.torch_utils import generator
 
 
 def potential(mlp: BatchedMLP, theta: Tensor, Z: Tensor, Y: Tensor, noise: float) -> Tensor:
@@ -135,7 +136,7 @@ def fit_hmc(
     scaler = Standardizer(Y)
     Yz = scaler.transform(Y)
     mlp = BatchedMLP(onehot.out_dim, hidden, Y.shape[-1])
-    gen = torch.Generator(device=X.device).manual_seed(seed)
+    gen = generator(seed, X.device)
     theta = map_train(
         mlp, mlp.init(chains, gen, X), Z, Yz, epochs=map_epochs, noise=noise, anchored=False
     )

@@ -12,7 +12,7 @@ import pytest
 
 import bbo
 from bbo.exceptions import InvalidArgumentError
-from bbo.strategies import History, make_strategy
+from bbo.strategies import History, make_strategy, validate_options
 from bbo.strategies.llm import ChatRequest, ChatResult, LLMError, LLMOptions, LLMStrategy
 from bbo.strategies.llm.client import check_finish
 from bbo.strategies.llm.prompt import (
@@ -76,7 +76,7 @@ P2 = {"x": -2.0, "lr": 0.01, "n": 7, "act": "gelu", "size": 64}
         ({"task": "  "}, "llm option `task` must be a non-empty string, got '  '"),
         ({"timeout": 0}, "llm option `timeout` must be a number in (0, 3600], got 0"),
         ({"mode": "bandit"}, "llm option `mode` must be one of ['direct', 'gp'], got 'bandit'"),
-        ({"api_key": "sk-123"}, "unknown option(s) ['api_key']"),
+        ({"api_key": "sk-123"}, "strategy 'llm' takes no option(s) ['api_key']"),
     ],
 )
 def test_bad_options_are_rejected_with_the_rule_and_value(options, message):
@@ -86,7 +86,7 @@ def test_bad_options_are_rejected_with_the_rule_and_value(options, message):
 
 
 def test_options_defaults_and_key_variable():
-    o = LLMOptions.from_mapping({})
+    o = LLMOptions.parse({})
     assert (o.structured_output, o.temperature, o.mode, o.fallback) == (
         "json_schema",
         1.0,
@@ -94,11 +94,24 @@ def test_options_defaults_and_key_variable():
         "sobol",
     )
     assert o.api_key_variable() == "OPENAI_API_KEY"  # OpenAI's endpoint
-    local = LLMOptions.from_mapping({"base_url": "http://localhost:8080/v1/"})
+    local = LLMOptions.parse({"base_url": "http://localhost:8080/v1/"})
     assert local.base_url == "http://localhost:8080/v1" and local.api_key_variable() is None
-    assert LLMOptions.from_mapping({"api_key_env": "K"}).api_key_variable() == "K"
+    assert LLMOptions.parse({"api_key_env": "K"}).api_key_variable() == "K"
     assert o.token_budget(3, 2) == 48 + 3 * 36
-    assert LLMOptions.from_mapping({"max_tokens": 7}).token_budget(3, 2) == 7
+    assert LLMOptions.parse({"max_tokens": 7}).token_budget(3, 2) == 7
+
+
+def test_options_are_the_strategys_typed_options_and_gp_mode_takes_the_device():
+    o = validate_options("llm", {"base_url": "http://h:1/v1/", "mode": "gp", "temperature": 1})
+    assert isinstance(o, LLMOptions) and o.base_url == "http://h:1/v1"
+    assert o.temperature == 1.0 and isinstance(o.temperature, float)
+    with pytest.raises(InvalidArgumentError, match="runtime setting"):
+        validate_options("llm", {"device": "cpu"})
+    gp = LLMStrategy(SPACE, seed=0, client=Scripted(), options=o, device="cpu")
+    assert str(gp.device) == "cpu"  # where the pool is scored
+    assert LLMStrategy(SPACE, seed=0, client=Scripted(), device="cpu").device is None
+    with pytest.raises(InvalidArgumentError, match="not both"):
+        LLMStrategy(SPACE, seed=0, client=Scripted(), options=o, mode="direct")
 
 
 def test_study_rejects_bad_options_before_storing_anything(tmp_path):

@@ -1,0 +1,93 @@
+"""``StudyLike``: the ask/tell interface that :class:`bbo.Study` (local) and
+:class:`bbo.client.RemoteStudy` (on a server) share, so code written against one runs
+against the other (``def drive(study: StudyLike) -> ...``).
+
+Both classes derive from it: the overloads of ``ask`` and the definition's properties live
+here once; each class implements :meth:`_ask` and the rest of the interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, overload, runtime_checkable
+
+from bbo.space import Space
+from bbo.study.spec import StudySpec
+from bbo.trial import Constraint, Objective, Trial, TrialState
+
+
+@runtime_checkable
+class StudyLike(Protocol):
+    """A study that can be asked and told. ``spec`` is its definition."""
+
+    name: str
+    spec: StudySpec
+
+    @property
+    def space(self) -> Space:
+        return self.spec.space
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        return self.spec.objectives
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        return self.spec.constraints
+
+    @property
+    def seed(self) -> int:
+        seed = self.spec.seed
+        assert seed is not None  # an opened study's seed is always chosen
+        return seed
+
+    @overload
+    def ask(
+        self, n: None = None, *, client_id: str | None = ..., lease: float | None = ...
+    ) -> Trial: ...
+    @overload
+    def ask(
+        self, n: int, *, client_id: str | None = ..., lease: float | None = ...
+    ) -> list[Trial]: ...
+
+    def ask(
+        self, n: int | None = None, *, client_id: str | None = None, lease: float | None = None
+    ) -> Trial | list[Trial]:
+        """One trial (``n=None``) or a list of ``n`` trials with distinct configurations,
+        chosen knowing the RUNNING ones. ``client_id`` names a worker: asking again returns
+        its unfinished trials first; ``lease`` (seconds) makes a trial expire unless
+        :meth:`heartbeat` extends it."""
+        trials = self._ask(1 if n is None else n, client_id, lease)
+        return trials[0] if n is None else trials
+
+    def _ask(self, count: int, client_id: str | None, lease: float | None) -> list[Trial]: ...
+
+    def tell(
+        self,
+        trial: Trial | int,
+        value: float | Mapping[str, float] | None = None,
+        *,
+        samples: Sequence[float] | None = None,
+        failed: bool = False,
+        infeasible: bool = False,
+        reason: str | None = None,
+        request_id: str | None = None,
+    ) -> Trial: ...
+
+    def heartbeat(self, trials: Sequence[Trial | int], lease: float) -> int: ...
+
+    def get_trials(
+        self,
+        *,
+        states: Sequence[TrialState] | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[Trial]: ...
+
+    @property
+    def trials(self) -> list[Trial]: ...
+
+    def trial(self, trial: int) -> Trial: ...
+
+    @property
+    def best(self) -> Any: ...
