@@ -171,8 +171,15 @@ def struct_to_pb(d: Mapping[str, Any]) -> struct_pb2.Struct:
     return s
 
 
-def struct_from_pb(s: struct_pb2.Struct) -> dict[str, Any]:
-    out = _intify(json_format.MessageToDict(s))
+def struct_from_pb(s: struct_pb2.Struct, where: str = "spec.strategy_options") -> dict[str, Any]:
+    """A Struct as a JSON-ready mapping (whole numbers as ints); NaN or infinity, which
+    cannot be stored, is INVALID_ARGUMENT naming ``where``."""
+    try:
+        out = _intify(json_format.MessageToDict(s))
+    except ValueError as e:
+        raise InvalidArgumentError(
+            f"`{where}` must hold only strings, finite numbers, booleans, lists and mappings ({e})"
+        ) from None
     return out if isinstance(out, dict) else {}
 
 
@@ -236,7 +243,7 @@ def trial_from_pb(m: pb.Trial) -> Trial:
         value=m.value if m.HasField("value") else None,
         samples=tuple(m.samples) if m.samples else None,
         reason=m.reason or None,
-        attrs=struct_from_pb(m.attrs),
+        attrs=struct_from_pb(m.attrs, "trial.attrs"),
         retry_of=m.retry_of if m.HasField("retry_of") else None,
         client_id=m.client_id or None,
         lease_expires_at=m.lease_expires_at or None,

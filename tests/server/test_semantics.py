@@ -332,3 +332,35 @@ def test_docs_error_table_is_the_code_table():
             for name in cells[1].replace("`", "").split(","):
                 documented[name.strip()] = cells[0]
     assert documented == {cls.__name__: code.name for cls, code in TABLE.items()}
+
+
+def test_a_study_definition_is_checked_at_the_boundary(client, stub):
+    """The StudySpec is checked where the message enters: a seed outside int64's
+    non-negative range, options that cannot be stored (NaN) and a runtime setting given as
+    an option are INVALID_ARGUMENT naming the rule, and nothing is stored."""
+    space = [pb.Parameter(name="x", float_param=pb.FloatParam(low=0, high=1))]
+    opts = {"n_init": math.nan}
+    cases = [
+        (pb.StudySpec(space=space, seed=-1), "`seed` must be an integer in [0, 2**63 - 1]"),
+        (
+            pb.StudySpec(space=space, strategy="random", strategy_options=cv_struct(opts)),
+            "`spec.strategy_options` must hold only strings, finite numbers",
+        ),
+        (
+            pb.StudySpec(space=space, strategy="gp", strategy_options=cv_struct({"device": "cpu"})),
+            "`device` is not a strategy option",
+        ),
+    ]
+    for spec, message in cases:
+        name = f"bad-{uuid.uuid4().hex[:8]}"
+        with pytest.raises(grpc.RpcError) as e:
+            stub.CreateStudy(pb.CreateStudyRequest(name=name, spec=spec), timeout=30)
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, e.value.details()
+        assert message in e.value.details()
+        assert name not in client.list_studies()
+
+
+def cv_struct(d):
+    from bbo.server.convert import struct_to_pb
+
+    return struct_to_pb(d)

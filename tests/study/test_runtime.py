@@ -181,3 +181,11 @@ def test_a_stored_spec_never_holds_a_device(tmp_path):
     con = sqlite3.connect(f"{tmp_path}/s.db")
     rows = [r[0] for r in con.execute("select spec from studies")]
     assert rows and all("device" not in r for r in rows)
+
+
+def test_options_that_cannot_be_stored_are_refused_before_storing(tmp_path):
+    url = f"sqlite:///{tmp_path}/s.db"
+    with pytest.raises(InvalidArgumentError, match=r"cmaes option `sigma0` must be a number"):
+        Study(SPACE, strategy="cmaes", strategy_options={"sigma0": float("nan")},
+              storage=url, name="s")  # fmt: skip
+    assert open_storage(url).list_studies() == []
