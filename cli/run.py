@@ -265,12 +265,21 @@ def _report(
             "rerun the same command to resume",
             EXIT_INTERRUPTED,
         )
+    trials = study.trials
+    last = [t for t in trials if t.reason and t.state.value == "FAILED"][-1:]
+    why = f"; last: trial {last[0].id}: {last[0].reason}" if last else ""
     if result.status == Status.FAILURES:
-        last = [t for t in study.trials if t.reason and t.state.value == "FAILED"][-1:]
-        why = f"; last: trial {last[0].id}: {last[0].reason}" if last else ""
         fail(
             f"{study_file}: stopped after {result.failed} failed evaluation(s) "
             f"(max_failures: {config.max_failures}){why}\n  fix the objective and rerun "
             "the same command to resume",
+            EXIT_ERROR,
+        )
+    if not any(t.state.value == "COMPLETED" for t in trials):
+        ended = sum(t.state.finished for t in trials)
+        fail(
+            f"{study_file}: the budget is spent but no trial completed ({ended} finished: "
+            f"every one FAILED or INFEASIBLE){why}\n  fix the objective, then rerun with a "
+            "larger --budget or under another study name",
             EXIT_ERROR,
         )

@@ -68,10 +68,14 @@ def test_cwd_is_relative_to_the_yaml_directory(tmp_path, write_study, invoke, mo
     assert [t.value for t in trials] == [pytest.approx(t.params["x"] + 100) for t in trials]
 
 
-def _run_one_kind(tmp_path, write_study, invoke, command, **objective):
+def _run_one_kind(tmp_path, write_study, invoke, command, *, ok=False, **objective):
     path = write_study(objective={"command": command, **objective}, budget=2)
     result = invoke("run", path)
-    assert result.exit_code == 0, result.output
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:  # every trial failed: the run says so and exits 1 (not 0, as if it had worked)
+        assert result.exit_code == 1, result.output
+        assert "the budget is spent but no trial completed (2 finished" in result.output
     return result, _trials(f"sqlite:///{tmp_path / 'study.db'}")
 
 
@@ -145,7 +149,8 @@ def test_constraints_from_the_study_file(tmp_path, write_study, invoke):
 def test_replicate_samples(tmp_path, write_study, invoke):
     # literal braces in a template are doubled, as in str.format
     script = "import sys; x = float(sys.argv[1]); print('{{\"samples\": [%r, %r]}}' % (x, x + 1))"
-    _, trials = _run_one_kind(tmp_path, write_study, invoke, ["python", "-c", script, "{x}"])
+    command = ["python", "-c", script, "{x}"]
+    _, trials = _run_one_kind(tmp_path, write_study, invoke, command, ok=True)
     for t in trials:
         assert t.samples == (t.params["x"], t.params["x"] + 1)
         assert t.value == pytest.approx(t.params["x"] + 0.5)
@@ -156,7 +161,7 @@ def test_missing_metric_is_failed(tmp_path, write_study, invoke):
         objective={"command": ["echo", '{{"other": 1}}'], "direction": {"loss": "minimize"}},
         budget=1,
     )
-    assert invoke("run", path).exit_code == 0
+    assert invoke("run", path).exit_code == 1
     (t,) = _trials(f"sqlite:///{tmp_path / 'study.db'}")
     assert t.state == bbo.TrialState.FAILED
     assert t.reason.startswith("the study refused the result: ") and "['loss']" in t.reason
@@ -208,7 +213,9 @@ def test_python_workers_are_reused_processes(tmp_path, write_study, invoke):
 def test_python_function_that_raises_is_failed_with_traceback(tmp_path, write_study, invoke):
     (tmp_path / "objectives.py").write_text(OBJECTIVES)
     path = write_study(objective={"python": "objectives:explode"}, budget=2)
-    assert invoke("run", path).exit_code == 0
+    result = invoke("run", path)
+    assert result.exit_code == 1
+    assert "no trial completed" in result.output and "raised ValueError" in result.output
     for t in _trials(f"sqlite:///{tmp_path / 'study.db'}"):
         assert t.state == bbo.TrialState.FAILED
         x = t.params["x"]
@@ -219,12 +226,12 @@ def test_python_function_that_raises_is_failed_with_traceback(tmp_path, write_st
 def test_python_timeout_and_import_error(tmp_path, write_study, invoke):
     (tmp_path / "objectives.py").write_text(OBJECTIVES)
     path = write_study(objective={"python": "objectives:sleepy", "timeout": 0.5}, budget=2)
-    assert invoke("run", path).exit_code == 0
+    assert invoke("run", path).exit_code == 1
     trials = _trials(f"sqlite:///{tmp_path / 'study.db'}")
     assert [t.reason for t in trials] == ["timed out after 0.5s"] * 2
 
     path = write_study(name="other", objective={"python": "nowhere:f"}, budget=1)
-    assert invoke("run", path).exit_code == 0
+    assert invoke("run", path).exit_code == 1
     (t,) = _trials(f"sqlite:///{tmp_path / 'study.db'}", "other")
     assert t.reason.startswith("cannot import 'nowhere:f': ModuleNotFoundError")
 
