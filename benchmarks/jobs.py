@@ -1,4 +1,8 @@
-"""Work done inside a worker process: one quality run of (method, problem, seed)."""
+"""Work done inside a worker process: one quality run of (method, problem, seed).
+
+The problem instance is built here, in the worker (``make_problem(name, seed)``): some
+(the cocoex BBOB problems) do not pickle.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,24 @@ from typing import Any
 
 from benchmarks.methods import run_method
 from benchmarks.problems import make_problem
-from benchmarks.scoring import regret_trace
+from benchmarks.scoring import regret_scale, regret_trace
 
 
 def quality_job(method: str, problem: str, seed: int, budget_mult: int) -> dict[str, Any]:
-    """Run ``method`` for ``budget_mult x d`` evaluations on the ``seed`` instance of
-    ``problem``; return the run record (best-so-far regret trace, wall time, error if any)."""
+    """Run ``method`` for ``budget_mult x budget_dim`` evaluations (``budget_dim`` is the
+    dimension, or the fixed 10 of the high-dimensional problems) on the ``seed`` instance of
+    ``problem``; return the run record (best-so-far regret trace, the regret scale used by
+    the ECDF targets, wall time, error if any)."""
     instance = make_problem(problem, seed)
-    budget = budget_mult * instance.dim
+    budget = budget_mult * instance.budget_dim
     record: dict[str, Any] = {
         "method": method,
         "problem": problem,
         "seed": seed,
         "dim": instance.dim,
+        "budget_dim": instance.budget_dim,
         "budget": budget,
+        "regret_scale": regret_scale(instance, seed),
         "trace": [],
         "error": None,
     }

@@ -3,7 +3,16 @@ budgets and seeds, in one run.
 
 Every (method, problem, seed) is one job of ``max(--budget-mult) x d`` sequential
 evaluations; the regret after ``m x d`` evaluations is read off the same run for every
-``m`` in ``--budget-mult``. Jobs run in a pool of ``--jobs`` single-threaded processes.
+``m`` in ``--budget-mult``. ``d`` is the problem's dimension, except for the 100-D and
+200-D problems of the ``high-dim`` family, whose budgets are ``m x 10`` (a GP run of
+``10 x 100`` evaluations in 100-D would take hours). Jobs run in a pool of ``--jobs``
+single-threaded processes.
+
+Problems come in families (``benchmarks.problems.FAMILIES``: classic, mixed, noise,
+constrained, high-dim, bbob); ``--families bbob,noise`` keeps the preset's problems of those
+families (with ``--full``: every problem of them), ``--problems`` adds named ones. The
+small default preset (2 seeds, budget 5 x d) has a few problems of every family; ``--full``
+has every problem (131), 5 seeds, budgets 10 x d and 20 x d.
 """
 
 from __future__ import annotations
@@ -16,13 +25,27 @@ from typing import Any
 
 from benchmarks import harness
 from benchmarks.jobs import quality_job
-from benchmarks.problems import PROBLEMS
-from benchmarks.report import quality_report
+from benchmarks.problems import FAMILIES, PROBLEMS, family_of, problem_dims
+from benchmarks.report import ecdf_plot, quality_report
 
+# A few problems of every family (one or two each): about 8-12 minutes on 2 cores with the
+# default methods (bbo-auto, bbo-gp, bbo-sobol, bbo-random and the six peers).
 SMALL: dict[str, Any] = {
-    "problems": ["branin", "branin-constrained", "hartmann6"],
+    "problems": [
+        "branin",
+        "hartmann6",
+        "mixed",
+        "mixed-logint",
+        "hartmann6-noise5",
+        "branin-hetnoise20",
+        "branin-constrained",
+        "hartmann6-constrained",
+        "hartmann6-emb100",
+        "bbob-f15-d5",
+        "bbob-f21-d2",
+    ],
     "seeds": 2,
-    "budget_mult": [5, 10],
+    "budget_mult": [5],
 }
 FULL: dict[str, Any] = {"problems": list(PROBLEMS), "seeds": 5, "budget_mult": [10, 20]}
 # rough relative cost per evaluation, to start the slow jobs first
@@ -32,6 +55,11 @@ _COST = {"botorch-vanilla": 50.0, "optuna-gp": 10.0, "bbo-gp": 30.0, "bbo-auto":
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__)
     harness.add_common_args(p)
+    p.add_argument(
+        "--families",
+        type=harness.csv,
+        help=f"keep the preset's problems of these families ({', '.join(FAMILIES)})",
+    )
     p.add_argument("--seeds", type=int, help="number of seeds 0..S-1 (default 2; full 5)")
     p.add_argument(
         "--budget-mult",
@@ -40,6 +68,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     args = p.parse_args(argv)
     preset = FULL if args.full else SMALL
+    if args.families:
+        bad = [f for f in args.families if f not in FAMILIES]
+        if bad:
+            p.error(f"unknown famil(y/ies) {bad}; choose from {list(FAMILIES)}")
+        keep = [x for x in preset["problems"] if family_of(x) in args.families]
+        args.problems = list(dict.fromkeys([*keep, *(args.problems or [])]))
     args.problems = args.problems or preset["problems"]
     args.seeds = args.seeds or preset["seeds"]
     args.budget_mult = sorted(args.budget_mult or preset["budget_mult"])
@@ -54,7 +88,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     methods = harness.ensure_peers(harness.select_methods(args), not args.no_install)
     top = max(args.budget_mult)
     jobs = [(m, p, s, top) for p in args.problems for m in methods for s in range(args.seeds)]
-    jobs.sort(key=lambda j: -_COST.get(j[0], 1.0) * PROBLEMS[j[1]](0).dim)
+    dims = {p: problem_dims(p) for p in args.problems}
+    jobs.sort(key=lambda j: -_COST.get(j[0], 1.0) * dims[j[1]][1] * dims[j[1]][0] ** 0.5)
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / f"quality-{time.strftime('%Y%m%d-%H%M%S')}.partial.jsonl"
@@ -66,6 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         **harness.meta(args),
         "methods": methods,
         "problems": args.problems,
+        "families": {p: family_of(p) for p in args.problems},
         "seeds": list(range(args.seeds)),
         "budget_mults": args.budget_mult,
         "jobs": args.jobs,
@@ -80,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     results = run(args)
     print(quality_report(results))
     path = harness.save(args.out, "quality", results, quality_report(results, markdown=True))
-    print(f"saved {path} and {path.with_suffix('.md')}")
+    png = ecdf_plot(results, path.with_suffix(".png"))
+    print(f"saved {path}, {path.with_suffix('.md')}" + (f" and {png}" if png else ""))
     return results
 
 

@@ -34,6 +34,16 @@ def regret_trace(instance: Instance, observations: Sequence[Observation]) -> lis
     return trace
 
 
+def regret_scale(instance: Instance, seed: int, n: int = 64) -> float:
+    """The median regret of ``n`` uniformly random points of the instance (seeded): the
+    problem's scale, to which the ECDF's regret targets are relative (see
+    :func:`benchmarks.report.ecdf_plot`). Constraints are ignored; 1 if the median is 0."""
+    rng = np.random.default_rng([seed, 4242])
+    gaps = [instance.true(p) - instance.optimum for p in instance.space.sample(n, rng)]
+    scale = float(np.median(gaps))
+    return scale if scale > 0 and math.isfinite(scale) else 1.0
+
+
 def regret_at(trace: Sequence[float], n: int) -> float:
     """Regret after ``n`` evaluations (the last one if the run stopped earlier; NaN if empty)."""
     if not trace:
@@ -62,3 +72,39 @@ def count_wins(
             n += 1
             k += a < b
     return k, n
+
+
+def mean_ranks(
+    medians: Mapping[str, Mapping[str, float]], methods: Sequence[str]
+) -> dict[str, float]:
+    """Mean rank of each method over the problems of ``medians`` (problem -> method ->
+    median regret): on each problem where at least one method has a finite median, methods
+    are ranked by median regret (1 = best; ties get the average of their ranks; a missing
+    or NaN median ranks after every finite one, tied with the other missing ones)."""
+    totals = dict.fromkeys(methods, 0.0)
+    n = 0
+    for row in medians.values():
+        vals = np.array([row.get(m, math.nan) for m in methods], dtype=float)
+        if not np.isfinite(vals).any():
+            continue
+        vals[~np.isfinite(vals)] = np.inf
+        ranks = _average_ranks(vals)
+        for m, r in zip(methods, ranks):
+            totals[m] += float(r)
+        n += 1
+    return {m: (totals[m] / n if n else math.nan) for m in methods}
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``values`` (ascending), ties averaged."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), dtype=float)
+    sorted_vals = values[order]
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and sorted_vals[j + 1] == sorted_vals[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return ranks

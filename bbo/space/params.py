@@ -191,6 +191,13 @@ class Int(_Range):
     def cardinality(self) -> int | None:
         return self.high - self.low + 1
 
+    def levels(self) -> list[float]:
+        """The encodings of every value ``low..high``: each integer is a level. (Equal bins
+        of the encoded axis, the levels of a choice, would skip values of a log Int: for
+        ``Int(1, 100, log=True)`` half of the integers, 24, 28, 31 ..., lie in no bin's
+        centre and could never be proposed by an optimizer that moves between levels.)"""
+        return [self.encode(v) for v in range(self.low, self.high + 1)]
+
     def validate(self, value: object) -> int:
         if not _is_number(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
             raise InvalidParamsError(f"value {value!r} must be an integer")

@@ -65,3 +65,14 @@ def test_snap_to_levels_moves_discrete_columns_to_their_nearest_level(kind):
         grid = np.array(vals)
         np.testing.assert_array_equal(out[:, j], grid[np.abs(before[:, j, None] - grid).argmin(-1)])
     np.testing.assert_array_equal(out[:, [0, 4]], before[:, [0, 4]])  # continuous, relaxed
+
+
+@pytest.mark.parametrize(
+    "p", [bbo.Int(1, 100, log=True), bbo.Int(-3, 40), bbo.Int(2, 300, log=True)]
+)
+def test_every_integer_is_a_level(p):
+    """A level per value, in order, each decoding to its value: an optimizer moving between
+    levels can reach all of them (equal bins of a log axis skipped half of Int(1, 100, log))."""
+    levels = p.levels()
+    assert len(levels) == p.cardinality and levels == sorted(levels)
+    assert [p.decode(u) for u in levels] == list(range(p.low, p.high + 1))
