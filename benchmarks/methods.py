@@ -4,8 +4,8 @@ Every method is an :class:`Optimizer` built by a factory ``(instance, seed, budg
 ``ask()`` returns one configuration (native values), ``tell(params, metrics)`` reports the
 metrics of the last asked configuration, and ``add(params, metrics)`` tells a configuration
 that was not asked (used by the speed benchmark to build a history). Peer adapters live in
-:mod:`benchmarks.peers` and :mod:`benchmarks.botorch_vanilla` and import their library
-lazily, so this module works without the peers installed.
+:mod:`benchmarks.peers`, :mod:`benchmarks.peers_extra` and :mod:`benchmarks.botorch_vanilla`
+and import their library lazily, so this module works without the peers installed.
 """
 
 from __future__ import annotations
@@ -109,6 +109,8 @@ PEERS: dict[str, tuple[Factory, str]] = {
     "optuna-cmaes": (_lazy("benchmarks.peers", "optuna_cmaes"), "cmaes"),
     "botorch-vanilla": (_lazy("benchmarks.botorch_vanilla", "BotorchVanilla"), "botorch"),
     "nevergrad-ngopt": (_lazy("benchmarks.peers", "NevergradNGOpt"), "nevergrad"),
+    "smac-bb": (_lazy("benchmarks.peers_extra", "SmacBlackBox"), "smac"),
+    "vizier": (_lazy("benchmarks.peers_extra", "VizierDefault"), "vizier"),
     "random": (RandomSearch, "numpy"),
 }
 

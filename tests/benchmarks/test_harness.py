@@ -115,7 +115,7 @@ def test_speed_series_with_a_burner_reports_both_medians() -> None:
     assert "(x" in _speed_cell(cell)
 
 
-_FAST_PEERS = ["optuna-tpe", "optuna-cmaes", "nevergrad-ngopt"]
+_FAST_PEERS = ["optuna-tpe", "optuna-cmaes", "nevergrad-ngopt", "smac-bb"]
 
 
 @pytest.mark.parametrize("method", _FAST_PEERS)
@@ -126,4 +126,17 @@ def test_peer_adapters_propose_valid_points(method: str, problem: str) -> None:
     inst = make_problem(problem, 0)
     obs = run_method(method, inst, 4, seed=0)
     assert len(obs) == 4
+    assert all(inst.space.contains(p) for p, _ in obs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", ["mixed", "branin-constrained"])
+def test_vizier_adapter_proposes_valid_points(problem: str) -> None:
+    """Vizier's GP-UCB-PE takes seconds per suggestion (jax compile, 75k acquisition
+    evaluations): its first trial is the centre, the second comes from the GP."""
+    if importlib.util.find_spec(PEERS["vizier"][1]) is None:
+        pytest.skip(f"{PEERS['vizier'][1]} is not installed")
+    inst = make_problem(problem, 0)
+    obs = run_method("vizier", inst, 2, seed=0)
+    assert len(obs) == 2
     assert all(inst.space.contains(p) for p, _ in obs)
