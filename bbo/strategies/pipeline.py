@@ -57,9 +57,18 @@ log = logging.getLogger("bbo.pipeline")
 REFIT_GROWTH = 20  # refit hyperparameters once the data grew by 1/20 since the last fit
 
 
+MAX_N_INIT = 20  # the initial design stops growing with the dimension here
+
+
 def default_n_init(d: int) -> int:
-    """Size of the Sobol' initial design for ``d`` columns: ``max(5, d + 1)``."""
-    return max(5, d + 1)
+    """Size of the Sobol' initial design for ``d`` columns: ``max(5, min(d + 1, 20))``.
+
+    ``d + 1`` points span the box in low dimensions; in high dimensions a space-filling
+    design says little (every point is far from every other), and ``d + 1`` would spend the
+    whole budget of a 100-D study of 100 evaluations before the model starts. The GP's
+    dimension-scaled lengthscale prior lets it model from 20 points on (Hvarfner et al.,
+    2024, "Vanilla Bayesian optimization performs great in high dimensions")."""
+    return max(5, min(d + 1, MAX_N_INIT))
 
 
 def ask_seed(seed: int, n_seen: int) -> int:
