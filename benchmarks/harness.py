@@ -152,7 +152,8 @@ def git_commit() -> str:
 def versions() -> dict[str, str]:
     """Versions of bbo and of the installed peers (from package metadata, no imports)."""
     out: dict[str, str] = {"python": platform.python_version()}
-    for pkg in ("bbo", "optuna", "greenlet", "nevergrad", "cmaes", "botorch", "torch", "numpy"):
+    peers = ("optuna", "greenlet", "nevergrad", "cmaes", "smac", "google-vizier", "jax")
+    for pkg in ("bbo", *peers, "coco-experiment", "botorch", "torch", "numpy"):
         try:
             out[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:

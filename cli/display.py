@@ -228,6 +228,13 @@ def print_summary(console: Console, study: Study, *, sources: bool = False) -> N
         table.add_row("best value", _fmt(best.value))
         table.add_row("best params", fmt_params(best.params))
         table.add_row("best trial", str(best.id))
+        observed = study.best_observed
+        if observed is not None and observed.id != best.id:  # noisy: the model recommends
+            table.add_row("best observed", f"trial {observed.id}: {_fmt(observed.value)}")
+            table.caption = (
+                "noisy objective: the best trial is the one of best predicted value "
+                "(GP posterior mean), not the luckiest observation"
+            )
     console.print(table)
     if isinstance(best, list) and best:
         console.print(_pareto_table(study, best))

@@ -148,6 +148,7 @@ class Client:
         seed: int | None = None,
         name: str | None = None,
         strategy_options: dict[str, Any] | None = None,
+        noisy: bool = False,
     ) -> RemoteStudy:
         """Get-or-create the study ``name`` on the server (arguments as :class:`bbo.Study`)."""
         if name is not None and (not isinstance(name, str) or not name.strip()):
@@ -159,6 +160,7 @@ class Client:
             strategy=strategy,
             strategy_options=strategy_options,
             seed=seed,
+            noisy=noisy,
         )
         msg = spec_to_pb(spec)
         name = name or f"study-{uuid.uuid4().hex[:12]}"

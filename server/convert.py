@@ -122,6 +122,7 @@ def spec_to_pb(spec: StudySpec) -> pb.StudySpec:
         strategy=spec.strategy,
         strategy_options=struct_to_pb(spec.strategy_options),
         seed=spec.seed,  # None (unset): the server draws one for a new study
+        noisy=spec.noisy,
     )
 
 
@@ -156,6 +157,7 @@ def spec_from_pb(s: pb.StudySpec) -> StudySpec:
         strategy=s.strategy or "auto",
         strategy_options=struct_from_pb(s.strategy_options),
         seed=s.seed if s.HasField("seed") else None,
+        noisy=s.noisy,
     )
 
 

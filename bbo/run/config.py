@@ -134,6 +134,12 @@ class ObjectiveConfig(BaseModel):
         description="outcome constraints on told metrics, e.g. ['latency <= 20', "
         "'accuracy >= 0.9']; a trial is feasible when all hold",
     )
+    noisy: bool = Field(
+        False,
+        description="the objective is observed with noise (a stochastic simulator, a training "
+        "run): the study recommends the evaluated point of best predicted value (GP posterior "
+        "mean), not the luckiest observation",
+    )
     command: list[str] | None = Field(
         None,
         min_length=1,
@@ -344,6 +350,7 @@ class StudyConfig(BaseModel):
             strategy=self.strategy.name,
             strategy_options=self.strategy.options,
             seed=self.seed,
+            noisy=self.objective.noisy,
         )
 
     def build_space(self) -> Space:

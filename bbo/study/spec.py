@@ -26,6 +26,9 @@ class StudySpec:
     :meth:`from_dict`. Space, objectives and constraints are the study's identity
     (reopening with others is refused); strategy, options and seed may change on resume.
     ``seed=None`` means "not chosen": a new study draws one, a reopened one keeps its own.
+    ``noisy``: the objective is observed with noise (a simulator, a training run), so the
+    study recommends the point of best predicted value, not the luckiest observation
+    (:attr:`bbo.Study.best`); it may change on resume.
     """
 
     space: Space
@@ -34,6 +37,7 @@ class StudySpec:
     strategy: str = "auto"
     strategy_options: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
+    noisy: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.space, Space):
@@ -59,6 +63,8 @@ class StudySpec:
             raise InvalidArgumentError(
                 f"`seed` must be an integer in [0, 2**63 - 1] or unset, got {seed!r}"
             )
+        if not isinstance(self.noisy, bool):
+            raise InvalidArgumentError(f"`noisy` must be true or false, got {self.noisy!r}")
 
     @classmethod
     def create(
@@ -70,6 +76,7 @@ class StudySpec:
         strategy: str = "auto",
         strategy_options: Mapping[str, Any] | None = None,
         seed: int | None = None,
+        noisy: bool = False,
     ) -> StudySpec:
         """The spec of :class:`bbo.Study`'s keyword arguments, checked: the space, the
         directions and the constraints. The strategy's options are checked by
@@ -84,6 +91,7 @@ class StudySpec:
             strategy=strategy,
             strategy_options=dict(strategy_options or {}),
             seed=seed,
+            noisy=noisy,
         )
 
     def check_strategy(self) -> None:
@@ -109,6 +117,7 @@ class StudySpec:
             "strategy": self.strategy,
             "strategy_options": dict(self.strategy_options),
             "seed": self.seed,
+            "noisy": self.noisy,
         }
 
     @classmethod
@@ -126,6 +135,7 @@ class StudySpec:
             strategy=d.get("strategy", "auto"),
             strategy_options=options,
             seed=int(seed) if seed is not None else None,
+            noisy=bool(d.get("noisy", False)),
         )
 
     def identity(self) -> dict[str, Any]:

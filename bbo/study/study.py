@@ -30,6 +30,7 @@ from bbo.study import asks, leases
 from bbo.study.asks import AskRequest
 from bbo.study.like import StudyLike
 from bbo.study.pareto import pareto_front
+from bbo.study.recommend import best_observed, recommended, replicated
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, Storage, open_storage
 from bbo.study.suggest import Distinct
@@ -72,6 +73,7 @@ class Study(StudyLike):
         strategy_options: dict[str, Any] | None = None,
         device: str | None = None,
         worker: str | None = None,
+        noisy: bool = False,
     ) -> None:
         spec = StudySpec.create(
             space,
@@ -80,6 +82,7 @@ class Study(StudyLike):
             strategy=strategy,
             strategy_options=strategy_options,
             seed=seed,
+            noisy=noisy,
         )
         self._open(spec, storage, name, device, worker)
 
@@ -158,6 +161,7 @@ class Study(StudyLike):
         )
         self._distinct = Distinct(self._strategy, spec.space, self.seed)
         self._final: list[Trial] = []  # trials 0..k-1, all COMPLETED/FAILED/INFEASIBLE
+        self._recommended: tuple[tuple[int, int], Trial | None] | None = None  # cache
 
     # -- properties ----------------------------------------------------------------------------
     @property
@@ -184,20 +188,36 @@ class Study(StudyLike):
 
     @property
     def best(self) -> Any:
-        """Best feasible COMPLETED trial (``None`` while there is none); for several
-        objectives, the Pareto set of the feasible trials as a list."""
-        done = [
+        """The recommended trial (``None`` while no feasible trial COMPLETED): on a noisy
+        objective (``noisy=True``, or replicate samples told) the evaluated point of best
+        GP posterior mean (:mod:`bbo.study.recommend`), else :attr:`best_observed`. For
+        several objectives, the Pareto set of the feasible trials as a list."""
+        done = self._feasible()
+        if len(self.objectives) > 1 or not (self.spec.noisy or replicated(done)):
+            return self._observed(done)
+        key = (len(done), done[-1].id if done else -1)
+        if self._recommended is None or self._recommended[0] != key:
+            self._recommended = (key, recommended(done, self.objectives[0], self.space))
+        return self._recommended[1]
+
+    @property
+    def best_observed(self) -> Any:
+        """The feasible COMPLETED trial of best *observed* value (``None`` while there is
+        none); for several objectives, the Pareto set of the feasible trials as a list."""
+        return self._observed(self._feasible())
+
+    def _feasible(self) -> list[Trial]:
+        return [
             t
             for t in self._storage.get_trials(self._study_id, states=[TrialState.COMPLETED])
             if t.feasible(self.constraints)
         ]
+
+    def _observed(self, done: list[Trial]) -> Any:
         if len(self.objectives) > 1:
             Y = np.array([[o.sign * t.values[o.name] for o in self.objectives] for t in done])
             return [done[i] for i in pareto_front(Y)] if done else []
-        if not done:
-            return None
-        o = self.objectives[0]
-        return min(done, key=lambda t: (o.sign * t.values[o.name], t.id))
+        return best_observed(done, self.objectives[0])
 
     def __repr__(self) -> str:
         return f"Study(name={self.name!r}, storage={self._storage.url!r})"

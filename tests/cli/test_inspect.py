@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import numpy as np
 import pytest
 
 import bbo
@@ -98,3 +99,16 @@ def test_export_csv_json_parquet(stored, invoke, tmp_path):
     assert (
         bad.exit_code == 2 and "the suffix picks the format: .csv, .json or .parquet" in bad.stderr
     )
+
+
+def test_show_names_the_recommendation_and_the_best_observation(tmp_path, invoke):
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    s = bbo.Study(bbo.Space({"x": bbo.Float(0.0, 1.0)}), strategy="random", seed=0,
+                  storage=url, name="noisy", noisy=True)  # fmt: skip
+    for i, x in enumerate(np.linspace(0.02, 0.98, 25)):
+        s.add({"x": float(x)}, -0.05 if i == 22 else float((x - 0.3) ** 2))  # 22: x = 0.9
+    result = invoke("show", "noisy", "--storage", url)
+    assert result.exit_code == 0, result.output
+    assert "best observed" in result.stdout and "trial 22: -0.05" in result.stdout
+    assert "noisy objective: the best trial is the one of best predicted value" in result.stdout
+    assert s.best.id != 22

@@ -9,6 +9,7 @@ import time
 import uuid
 
 import grpc
+import numpy as np
 import pytest
 from bbo.client import Client, RemoteStudy
 from bbo.server.app import ServerThread
@@ -364,3 +365,20 @@ def cv_struct(d):
     from bbo.server.convert import struct_to_pb
 
     return struct_to_pb(d)
+
+
+def test_get_best_recommends_by_the_model_on_a_noisy_study(client):
+    """``noisy`` travels in the StudySpec, and GetBest answers the server's recommendation
+    (the point of best posterior mean), not the lucky draw."""
+    line = bbo.Space({"x": bbo.Float(0.0, 1.0)})
+    s = client.create_study(line, strategy="sobol", seed=0, name="noisy-remote", noisy=True)
+    assert s.spec.noisy and client.get_study("noisy-remote").spec.noisy
+    trials = s.ask(16) + s.ask(9)
+    lucky = min(trials, key=lambda t: abs(t.params["x"] - 0.8))  # inside: neighbours disagree
+    assert abs(lucky.params["x"] - 0.8) < 0.05
+    rng = np.random.default_rng(0)
+    for t in trials:
+        y = (t.params["x"] - 0.3) ** 2 + float(rng.normal(0, 0.02))
+        s.tell(t, -0.05 if t.id == lucky.id else y)
+    best = s.best
+    assert best is not None and best.id != lucky.id and abs(best.params["x"] - 0.3) < 0.15

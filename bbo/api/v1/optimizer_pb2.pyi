@@ -118,20 +118,22 @@ class Constraint(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., op: _Optional[_Union[ComparisonOp, str]] = ..., bound: _Optional[float] = ...) -> None: ...
 
 class StudySpec(_message.Message):
-    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed")
+    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy")
     SPACE_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    NOISY_FIELD_NUMBER: _ClassVar[int]
     space: _containers.RepeatedCompositeFieldContainer[Parameter]
     objectives: _containers.RepeatedCompositeFieldContainer[Objective]
     constraints: _containers.RepeatedCompositeFieldContainer[Constraint]
     strategy: str
     strategy_options: _struct_pb2.Struct
     seed: int
-    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ...) -> None: ...
+    noisy: bool
+    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ...) -> None: ...
 
 class Study(_message.Message):
     __slots__ = ("name", "spec", "created_at", "trial_count")

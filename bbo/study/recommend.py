@@ -1,0 +1,65 @@
+"""Which trial a study recommends: the best observation, or on a noisy objective the
+evaluated point of best predicted value.
+
+With noise the lowest observed value is biased: among many evaluations the luckiest draw
+wins, and its point is seldom the best one. Ax and OSS Vizier recommend instead the
+evaluated point whose *posterior mean* is best. Here the model is the ``gp`` strategy's
+GP (:func:`bbo.surrogates.gp.fit_gp`) on the encoded feasible COMPLETED trials, with the
+replicates' squared standard errors as known noise when every point has two or more,
+else an inferred noise level::
+
+    recommended = argmin_i  sign * mu(x_i),   mu = E[f(x) | data]
+
+over the feasible COMPLETED trials ``x_i`` (ties: the lower trial id). A study uses it
+when its objective is declared noisy (``noisy=True``) or when replicate samples were told;
+otherwise, and for several objectives, the observed values decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bbo.space import Space
+from bbo.trial import Objective, Trial
+
+MIN_POINTS = 3  # below this a model says nothing the observations do not
+
+
+def replicated(trials: Sequence[Trial]) -> bool:
+    """Whether replicate samples (two or more for one point) were told: noise is known."""
+    return any(t.samples is not None and len(t.samples) >= 2 for t in trials)
+
+
+def best_observed(done: Sequence[Trial], objective: Objective) -> Trial | None:
+    """The feasible COMPLETED trial of best observed value (ties: the lower id)."""
+    if not done:
+        return None
+    return min(done, key=lambda t: (objective.sign * t.values[objective.name], t.id))
+
+
+def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Trial | None:
+    """The trial of ``done`` (feasible COMPLETED trials) whose GP posterior mean is best;
+    the best observed one while there are fewer than :data:`MIN_POINTS`."""
+    if len(done) < MIN_POINTS:
+        return best_observed(done, objective)
+    import torch
+
+    from bbo.surrogates.gp import GPData, fit_gp
+    from bbo.torch_utils import seeded
+
+    X = space.encode_many([t.params for t in done])
+    U = np.array([[-objective.sign * t.values[objective.name]] for t in done])  # utilities
+    Yvar = None
+    if all(t.samples is not None and len(t.samples) >= 2 for t in done):
+        Yvar = np.array([[np.var(t.samples, ddof=1) / len(t.samples)] for t in done])  # type: ignore[arg-type]
+    cpu = torch.device("cpu")
+    with seeded(0, cpu):
+        model, _ = fit_gp(
+            GPData(X, U, Yvar), cat_dims=sorted(space.categorical_dims), device=cpu, state=None
+        )
+        with torch.no_grad():
+            mean = model.posterior(torch.as_tensor(X, dtype=torch.float64)).mean[:, 0]
+    order = np.lexsort((np.array([t.id for t in done]), -mean.numpy()))
+    return done[int(order[0])]
