@@ -18,20 +18,18 @@ from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
 from bbo.exceptions import (
     InvalidArgumentError,
-    InvalidValueError,
     ServiceUnavailableError,
     TrialNotFoundError,
 )
 from bbo.space import Space
 from bbo.study.like import StudyLike
 from bbo.study.spec import StudySpec
-from bbo.study.tells import trial_id
+from bbo.study.tells import tell_result, trial_id
 from bbo.trial import (
     Constraint,
     Objective,
     Trial,
     TrialState,
-    check_finite,
 )
 
 T = TypeVar("T")
@@ -223,13 +221,8 @@ class RemoteStudy(StudyLike):
     ) -> Trial:
         """As :meth:`bbo.Study.tell`; one ``request_id`` (generated) covers the retries."""
         tid = trial_id(trial)
-        given = [value is not None, samples is not None, bool(failed), bool(infeasible)]
-        if sum(given) != 1:
-            raise InvalidArgumentError(
-                "tell exactly one of `value`, `samples=`, `failed=True` or `infeasible=True`"
-            )
-        if reason is not None and not isinstance(reason, str):
-            raise InvalidArgumentError(f"`reason` must be a string, got {reason!r}")
+        # the study's own checks, before a round trip: the same errors as the server's
+        result = tell_result(self.spec, value, samples, failed, infeasible, reason)
         req = pb.TellRequest(
             study=self.name,
             trial_id=tid,
@@ -238,20 +231,12 @@ class RemoteStudy(StudyLike):
             infeasible=bool(infeasible),
             reason=reason or "",
         )
-        first = self.objectives[0].name
-        if samples is not None:
-            if isinstance(samples, (str, bytes, Mapping)) or not isinstance(samples, Sequence):
-                raise InvalidValueError(f"`samples` must be a list of numbers, got {samples!r}")
-            if len(samples) == 0:
-                raise InvalidValueError("`samples` must hold at least one replicate")
-            req.samples.extend(check_finite(f"{first}[{i}]", v) for i, v in enumerate(samples))
+        if result.samples is not None:
+            req.samples.extend(result.samples)
         elif isinstance(value, Mapping):
-            for k, v in value.items():
-                if not isinstance(k, str) or not k:
-                    raise InvalidValueError(f"metric names must be non-empty strings, got {k!r}")
-                req.values[k] = check_finite(k, v)
-        elif value is not None:
-            req.value = check_finite(first, value)
+            req.values.update(result.values)
+        elif result.value is not None:
+            req.value = result.value
         return self._trial(self.client.call("Tell", req).trial)
 
     # -- leases and reads ------------------------------------------------------------------------
