@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+import numpy as np
 
 from bbo.exceptions import InvalidArgumentError, InvalidValueError
 
@@ -134,9 +137,13 @@ def parse_objectives(
 
 
 def check_finite(name: str, v: object) -> float:
-    """A told number: real and finite, else InvalidValueError naming the metric."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise InvalidValueError(f"metric {name!r} must be a number, got {v!r}")
+    """A told number: real and finite, else InvalidValueError naming the metric. numpy
+    scalars and 0-d arrays or tensors (numpy, torch) count as numbers."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        item = getattr(v, "item", None)
+        if getattr(v, "ndim", None) != 0 or not callable(item):
+            raise InvalidValueError(f"metric {name!r} must be a number, got {v!r}")
+        return check_finite(name, item())
     f = float(v)
     if not math.isfinite(f):
         raise InvalidValueError(
@@ -167,6 +174,11 @@ class Trial:
     lease_expires_at: float | None = None
     created_at: float = 0.0
     finished_at: float | None = None
+
+    def __repr__(self) -> str:
+        """Short: id, state, value (when told) and params; the rest is in the fields."""
+        value = f", value={self.value!r}" if self.value is not None else ""
+        return f"Trial(id={self.id}, {self.state.value}{value}, params={self.params!r})"
 
     def feasible(self, constraints: Sequence[Constraint]) -> bool:
         """COMPLETED and every constraint satisfied."""

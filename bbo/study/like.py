@@ -2,8 +2,9 @@
 :class:`bbo.client.RemoteStudy` (on a server) share, so code written against one runs
 against the other (``def drive(study: StudyLike) -> ...``).
 
-Both classes derive from it: the overloads of ``ask`` and the definition's properties live
-here once; each class implements :meth:`_ask` and the rest of the interface.
+Both classes derive from it: the overloads of ``ask``, the definition's properties,
+``best_trial`` and ``trials_dataframe()`` live here once; each class implements
+:meth:`_ask` and the rest of the interface.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, overload, runtime_checkable
 
+from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.study.spec import StudySpec
 from bbo.trial import Constraint, Objective, Trial, TrialState
@@ -91,3 +93,33 @@ class StudyLike(Protocol):
 
     @property
     def best(self) -> Any: ...
+
+    @property
+    def best_trial(self) -> Trial:
+        """:attr:`best` for a single objective, as Optuna names it; InvalidArgumentError
+        for several objectives (their :attr:`best` is a Pareto set) or while there is no
+        feasible completed trial."""
+        if len(self.objectives) > 1:
+            raise InvalidArgumentError(
+                "`best_trial` is for a single objective; this study has "
+                f"{[o.name for o in self.objectives]}: use `best` (the Pareto set)"
+            )
+        best: Trial | None = self.best
+        if best is None:
+            raise InvalidArgumentError(f"study {self.name!r} has no feasible completed trial yet")
+        return best
+
+    def trials_dataframe(self) -> Any:
+        """Every trial as a pandas DataFrame, one row per trial, with the columns of
+        ``bbo trials``/``bbo export`` (``trial``, ``state``, ``value``, ``values.<metric>``,
+        ``params.<name>``, ``samples``, ``source``, ``reason``, ...). Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InvalidArgumentError(
+                "trials_dataframe() needs pandas: pip install pandas"
+            ) from None
+        from bbo.run.tables import records
+
+        cols, rows = records(self)  # type: ignore[arg-type]  # it reads StudyLike's fields
+        return pd.DataFrame(rows, columns=cols)

@@ -76,6 +76,9 @@ def _replicates(spec: StudySpec, samples: Sequence[float]) -> tuple[float, ...]:
             "`samples=` are replicates of the single objective; this study has "
             f"{len(spec.objectives)} objectives: tell a mapping of metrics instead"
         )
+    array: Any = samples
+    if getattr(array, "ndim", None) == 1 and callable(getattr(array, "tolist", None)):
+        samples = array.tolist()  # a numpy array or a torch tensor of replicates
     if isinstance(samples, (str, bytes, Mapping)) or not isinstance(samples, Sequence):
         raise InvalidValueError(f"`samples` must be a list of numbers, got {samples!r}")
     if len(samples) == 0:
