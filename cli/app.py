@@ -19,6 +19,7 @@ from . import inspect as _inspect
 from . import plots as _plots
 from . import shell as _shell
 from .common import EXIT_INTERRUPTED, EXIT_INVALID
+from .delete import delete
 from .run import run
 from .serve import serve
 
@@ -39,6 +40,7 @@ app.command()(_inspect.studies)
 app.command()(_inspect.show)
 app.command()(_inspect.trials)
 app.command()(_inspect.export)
+app.command()(delete)
 app.command()(_plots.plot)
 app.command()(_plots.report)
 app.command()(serve)

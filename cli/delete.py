@@ -1,0 +1,38 @@
+"""``bbo delete NAME``: remove a study and its trials from a storage."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from bbo.exceptions import StorageError, StudyNotFoundError
+
+from .common import StorageOption, fail, open_existing_storage, storage_hint
+
+
+def delete(
+    study: Annotated[str, typer.Argument(help="name of the study to delete", show_default=False)],
+    storage: StorageOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+) -> None:
+    """Delete a study and every one of its trials (asks first, unless --yes)."""
+    st = open_existing_storage(storage)
+    try:
+        record = st.get_study(study)
+        count = st.count_trials(record.id)
+    except StudyNotFoundError:
+        known = ", ".join(repr(r.name) for r in st.list_studies()) or "none"
+        fail(f"no study {study!r} in {st.url}; studies there: {known} (see `bbo studies`)")
+    except StorageError as e:
+        fail(storage_hint(e))
+    if not yes:
+        if not sys.stdin.isatty():
+            fail(
+                f"deleting study {study!r} ({count} trials) needs --yes when not run at a terminal"
+            )
+        if not typer.confirm(f"delete study {study!r} and its {count} trials from {st.url}?"):
+            fail("nothing deleted")
+    st.delete_study(study)
+    typer.echo(f"deleted study {study!r} ({count} trials) from {st.url}")
