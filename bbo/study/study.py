@@ -115,7 +115,9 @@ class Study(StudyLike):
         """Reopen an existing study by name with its stored definition."""
         st = open_storage(storage)
         spec = StudySpec.from_dict(st.get_study(name).spec)
-        return cls.open(spec, st, name=name, device=device, worker=worker)
+        study = cls.__new__(cls)
+        study._open(spec, st, name, device, worker, from_storage=True)
+        return study
 
     def _open(
         self,
@@ -124,16 +126,20 @@ class Study(StudyLike):
         name: str | None,
         device: str | None,
         worker: str | None,
+        from_storage: bool = False,
     ) -> None:
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidArgumentError(f"`name` must be a non-empty string, got {name!r}")
         if worker is not None and (not isinstance(worker, str) or not worker):
             raise InvalidArgumentError(f"`worker` must be a non-empty string, got {worker!r}")
-        # checked before anything is stored: the options (parsed once, no strategy built),
+        # checked before anything is stored: the options (parsed once, no strategy built;
+        # a stored spec's were checked when it was stored, and are parsed at the first ask),
         # and the device when one is asked for (else the strategy resolves $BBO_DEVICE/auto)
-        options = validate_options(spec.strategy, spec.strategy_options)
+        self._options = (
+            None if from_storage else validate_options(spec.strategy, spec.strategy_options)
+        )
         spec.check_json()
-        runtime_device = requested_device(device)
+        self._device = requested_device(device)
         self._storage = open_storage(storage)
         self.name = name or f"study-{uuid.uuid4().hex[:12]}"
         given = spec.seed
@@ -151,17 +157,29 @@ class Study(StudyLike):
         self._study_id = record.id
         self.spec = spec
         self.worker = worker or this_worker()
-        self._strategy: Strategy = make_strategy(
-            spec.strategy,
-            spec.space,
-            spec.objectives,
-            seed=self.seed,
-            options=options,
-            device=runtime_device,
-        )
-        self._distinct = Distinct(self._strategy, spec.space, self.seed)
+        self._built: Distinct | None = None  # the strategy, built at the first ask
         self._final: list[Trial] = []  # trials 0..k-1, all COMPLETED/FAILED/INFEASIBLE
         self._recommended: tuple[tuple[int, int], Trial | None] | None = None  # cache
+
+    @property
+    def _distinct(self) -> Distinct:
+        """The strategy behind its de-duplication, built at the first ask: opening a study
+        to read or tell it never imports the strategy's model code (torch)."""
+        if self._built is None:
+            strategy = make_strategy(
+                self.spec.strategy,
+                self.space,
+                self.objectives,
+                seed=self.seed,
+                options=self._options or self.spec.strategy_options,
+                device=self._device,
+            )
+            self._built = Distinct(strategy, self.space, self.seed)
+        return self._built
+
+    @property
+    def _strategy(self) -> Strategy:
+        return self._distinct.strategy
 
     # -- properties ----------------------------------------------------------------------------
     @property
