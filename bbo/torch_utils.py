@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 
@@ -15,6 +19,85 @@ import torch
 # calls another (auto -> gp) nests blocks.
 _PROCESS_STATE = threading.RLock()
 
+log = logging.getLogger("bbo.model")
+
+# The numerical chatter of the model libraries (linear_operator's "A not p.d., added
+# jitter", botorch's InputDataWarning / OptimizationWarning / "all training points are
+# infeasible", gpytorch's GPInputWarning) is expected during a search and not actionable
+# by a user: inside `seeded` it is counted and logged at DEBUG, never printed.
+_MODEL_PACKAGES = ("botorch", "gpytorch", "linear_operator")
+_CATEGORIES = {
+    "linear_operator.utils.warnings": ("NumericalWarning", "PerformanceWarning"),
+    "gpytorch.utils.warnings": ("GPInputWarning", "NumericalWarning", "OldVersionWarning"),
+    "botorch.exceptions.warnings": ("BotorchWarning",),  # the base of botorch's own
+}
+_model_categories: tuple[type[Warning], ...] | None = None
+_model_dirs: tuple[str, ...] = ()
+model_warnings = 0
+"""How many model-library warnings this process has silenced (see :func:`seeded`)."""
+
+
+def _load_model_categories() -> tuple[type[Warning], ...]:
+    """The dependency warning classes that exist in the installed versions (lazily)."""
+    global _model_categories, _model_dirs
+    if _model_categories is None:
+        import importlib
+
+        found: list[type[Warning]] = []
+        for module, names in _CATEGORIES.items():
+            try:
+                mod = importlib.import_module(module)
+            except ImportError:
+                continue
+            for name in names:
+                cls = getattr(mod, name, None)
+                if isinstance(cls, type) and issubclass(cls, Warning):
+                    found.append(cls)
+        dirs = []
+        for pkg in _MODEL_PACKAGES:
+            try:
+                mod = importlib.import_module(pkg)
+            except ImportError:
+                continue
+            where = getattr(mod, "__file__", None)
+            if where:
+                dirs.append(os.path.dirname(os.path.abspath(where)) + os.sep)
+        _model_categories, _model_dirs = tuple(found), tuple(dirs)
+    return _model_categories
+
+
+def _is_model_warning(category: type[Warning], filename: str) -> bool:
+    cats = _load_model_categories()
+    if cats and issubclass(category, cats):
+        return True
+    return bool(filename) and os.path.abspath(filename).startswith(_model_dirs)
+
+
+@contextmanager
+def _quiet_model_warnings() -> Iterator[None]:
+    """Count and log (DEBUG) the model libraries' warnings instead of printing them; any
+    other warning (bbo's, the user's) is shown as usual. Call under ``_PROCESS_STATE``:
+    ``warnings.catch_warnings`` swaps process-wide state."""
+    cats = _load_model_categories()
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+        for cat in cats:  # each occurrence reaches the counter, not just the first
+            warnings.filterwarnings("always", category=cat)
+
+        def show(message: Any, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:  # fmt: skip
+            global model_warnings
+            if not _is_model_warning(category, filename):
+                shown(message, category, filename, lineno, file, line)
+                return
+            model_warnings += 1
+            log.debug(
+                "model warning (%d so far): %s: %s", model_warnings, category.__name__, message
+            )
+
+        warnings.showwarning = show
+        yield
+
 
 @contextmanager
 def seeded(seed: int, device: torch.device) -> Iterator[None]:
@@ -23,10 +106,12 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
 
     botorch draws from the global RNG in places (unseeded samplers for baseline pruning,
     random restarts after a failed fit); scoping it makes a suggestion a pure function of
-    the seed and the data, and leaves the caller's RNG state untouched.
+    the seed and the data, and leaves the caller's RNG state untouched. Warnings of the
+    model libraries (botorch, gpytorch, linear_operator) raised in the block are counted in
+    :data:`model_warnings` and logged at DEBUG on ``bbo.model`` instead of printed.
     """
     devices = [device] if device.type == "cuda" else []
-    with _PROCESS_STATE, torch.random.fork_rng(devices=devices):
+    with _PROCESS_STATE, _quiet_model_warnings(), torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
 

@@ -14,10 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bbo.run.objective import Result
+from bbo.run.tables import short_tail
 from bbo.run.tables import trial_dict as trial_json
 from bbo.study import Study, Trial, TrialState
 
 _PARETO_ROWS = 10
+SHOWN_FAILURES = 3  # failures whose stderr/traceback tail the live display and summary show
 __all__ = ["JsonLog", "RunDisplay", "best_json", "print_summary", "source_counts", "trial_json"]
 
 
@@ -71,9 +73,12 @@ class RunDisplay:
         self._task: Any = None
         self.counts = _Counts()
         self._best: Trial | list[Trial] | None = None
+        self._failed_command = ""
+        self._tails_shown = 0
 
     def started(self, study: Study, finished: int, budget: int) -> None:
         self.counts.t0 = time.monotonic()
+        self._failed_command = failed_command(study)
         self.console.print(
             f"study [bold]{study.name}[/] at {study.storage.url}: "
             f"{finished}/{budget} trials finished"
@@ -119,11 +124,32 @@ class RunDisplay:
                 self._task, completed=finished, description=fmt_best(best), status=self._status()
             )
             if trial.state != TrialState.COMPLETED:
-                self.progress.console.print(_trial_line(trial), highlight=False)
+                self.progress.console.print(_trial_line(trial), highlight=False, markup=False)
+                self._print_tail(self.progress.console, trial)
             return
         self.console.print(
-            f"[{finished}] {_trial_line(trial)} | {fmt_best(best)}", highlight=False, soft_wrap=True
+            f"[{finished}] {_trial_line(trial)} | {fmt_best(best)}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
+        self._print_tail(self.console, trial)
+
+    def _print_tail(self, console: Console, trial: Trial) -> None:
+        """Under the first :data:`SHOWN_FAILURES` failures, the last lines of their stderr
+        (or traceback); after that, once, where to find the others."""
+        lines = short_tail(trial)
+        if not lines:
+            return
+        self._tails_shown += 1
+        if self._tails_shown <= SHOWN_FAILURES:
+            print_tail(console, lines)
+        elif self._tails_shown == SHOWN_FAILURES + 1:
+            console.print(
+                f"  (the output of further failures: {self._failed_command})",
+                highlight=False,
+                markup=False,
+            )
 
     def stop(self) -> None:
         if self.progress is not None:
@@ -143,7 +169,9 @@ class JsonLog:
     """A Reporter writing one JSON object per event (``--log-format json``), for CI logs.
 
     Events: ``start``, ``running`` (per asked trial), ``retry``, ``trial`` (per told trial,
-    with ``finished``, ``budget`` and the current ``best``) and, from the CLI, ``end``.
+    with ``finished``, ``budget`` and the current ``best``; a failed one carries its
+    ``reason`` and ``error_tail``, the last lines of stderr or the traceback) and, from
+    the CLI, ``end``.
     """
 
     def __init__(self, stream: IO[str] | None = None) -> None:
@@ -201,6 +229,17 @@ def _trial_line(t: Trial) -> str:
     return f"trial {t.id} {t.state.value}: {t.reason or ''} ({fmt_params(t.params)})"
 
 
+def failed_command(study: Study) -> str:
+    """The command that lists every failed trial of ``study`` with its output."""
+    return f"bbo trials {study.name} --failed --storage {study.storage.url}"
+
+
+def print_tail(console: Console, lines: list[str]) -> None:
+    """A failure's last stderr/traceback lines, indented under its line."""
+    for line in lines:
+        console.print(f"    | {line}", highlight=False, markup=False, soft_wrap=True)
+
+
 def source_counts(trials: list[Trial]) -> Counter[str]:
     """How many trials each proposal source (``attrs["source"]``) produced."""
     return Counter(str(t.attrs.get("source", "unknown")) for t in trials)
@@ -239,8 +278,15 @@ def print_summary(console: Console, study: Study, *, sources: bool = False) -> N
     if isinstance(best, list) and best:
         console.print(_pareto_table(study, best))
     failed = [t for t in trials if t.state == TrialState.FAILED]
-    for t in failed[-3:]:
-        console.print(f"failed: trial {t.id}: {t.reason}", highlight=False)
+    for t in failed[-SHOWN_FAILURES:]:
+        console.print(f"failed: trial {t.id}: {t.reason}", highlight=False, markup=False)
+        print_tail(console, short_tail(t))
+    if len(failed) > SHOWN_FAILURES:
+        console.print(
+            f"({len(failed) - SHOWN_FAILURES} more failed: {failed_command(study)})",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _pareto_table(study: Study, best: list[Trial]) -> Table:

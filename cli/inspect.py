@@ -128,6 +128,14 @@ def trials(
     state: Annotated[
         str | None, typer.Option(help="only trials in this state, e.g. COMPLETED")
     ] = None,
+    failed: Annotated[
+        bool,
+        typer.Option(
+            "--failed",
+            help="only FAILED trials, each with its reason and the last lines of its "
+            "stderr (or Python traceback)",
+        ),
+    ] = False,
 ) -> None:
     """Print the trials of a study as a table, CSV or JSON."""
     from bbo.run.tables import records, trial_dict, write_csv
@@ -135,6 +143,10 @@ def trials(
 
     study = open_existing(name, storage)
     rows = study.trials
+    if failed:
+        if state is not None and state.upper() != TrialState.FAILED.value:
+            fail(f"--failed lists FAILED trials; it cannot be combined with --state {state}")
+        state = TrialState.FAILED.value
     if state is not None:
         valid = [s.value for s in TrialState]
         if state.upper() not in valid:
@@ -147,7 +159,11 @@ def trials(
     if fmt == Format.csv:
         write_csv(sys.stdout, cols, recs)
         return
-    shown = [c for c in cols if c not in ("created_at", "finished_at", "retry_of", "samples")]
+    if failed:
+        _print_failed(study, rows)
+        return
+    hidden = ("created_at", "finished_at", "retry_of", "samples", "error_tail")
+    shown = [c for c in cols if c not in hidden]
     if len(study.objectives) == 1:  # `value` already shows it
         shown = [c for c in shown if c != f"values.{study.objectives[0].name}"]
     table = Table(title=f"trials of {study.name}")
@@ -161,6 +177,27 @@ def trials(
     for r in recs:
         table.add_row(*(_fmt(r.get(c)) for c in shown))
     _console().print(table)
+
+
+def _print_failed(study: Any, rows: list[Any]) -> None:
+    """``bbo trials NAME --failed``: each failed trial, its params and reason, then the last
+    lines of its stderr or traceback."""
+    from bbo.run.tables import short_tail
+
+    from .display import fmt_params, print_tail
+
+    console = _console()
+    if not rows:
+        console.print(f"no failed trials in {study.name}", markup=False)
+        return
+    console.print(f"{len(rows)} failed trial(s) of {study.name}", markup=False)
+    for t in rows:
+        console.print(
+            f"trial {t.id} FAILED: {t.reason or ''} ({fmt_params(t.params)})",
+            markup=False,
+            soft_wrap=True,
+        )
+        print_tail(console, short_tail(t))
 
 
 def export(

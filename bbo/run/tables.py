@@ -2,9 +2,10 @@
 
 Flat columns, in this order: ``trial``, ``state``, ``value`` (the first objective),
 ``values.<metric>`` for every told metric, ``params.<name>`` for every parameter,
-``samples`` (replicates), ``source`` (which proposer), ``reason``, ``retry_of``,
-``created_at``, ``finished_at`` (Unix seconds) and ``duration_s``. JSON keeps the nesting
-instead (:func:`trial_dict`: ``params`` and ``values`` as objects).
+``samples`` (replicates), ``source`` (which proposer), ``reason``, ``error_tail`` (a
+failed trial's last lines of stderr, or the traceback of a ``python:`` objective),
+``retry_of``, ``created_at``, ``finished_at`` (Unix seconds) and ``duration_s``. JSON keeps
+the nesting instead (:func:`trial_dict`: ``params`` and ``values`` as objects).
 """
 
 from __future__ import annotations
@@ -16,9 +17,32 @@ from pathlib import Path
 from typing import IO, Any
 
 from bbo.exceptions import InvalidArgumentError
-from bbo.study import Study, Trial
+from bbo.study import Study, Trial, TrialState
 
 FORMATS = ("csv", "json", "parquet")
+SHOWN_LINES = 5  # lines of a failure's stderr/traceback that the displays show
+SHOWN_WIDTH = 200  # characters of each such line
+
+
+def error_tail(t: Trial) -> str | None:
+    """What a failed trial's evaluation said last: the stored tail of the command's
+    stderr, or the traceback of a ``python:`` objective (``None`` when neither)."""
+    if t.state != TrialState.FAILED:
+        return None
+    text = t.attrs.get("stderr_tail") or t.attrs.get("traceback_tail")
+    if not text:
+        return None
+    return str(text).rstrip() or None
+
+
+def short_tail(t: Trial, lines: int = SHOWN_LINES, width: int = SHOWN_WIDTH) -> list[str]:
+    """The last ``lines`` non-blank lines of :func:`error_tail`, each cut at ``width``
+    characters: what the terminal views and the report show under a failed trial."""
+    text = error_tail(t)
+    if not text:
+        return []
+    kept = [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
+    return [line if len(line) <= width else line[: width - 1] + "\u2026" for line in kept]
 
 
 def columns(study: Study, trials: Sequence[Trial]) -> list[str]:
@@ -34,6 +58,7 @@ def columns(study: Study, trials: Sequence[Trial]) -> list[str]:
         "samples",
         "source",
         "reason",
+        "error_tail",
         "retry_of",
         "created_at",
         "finished_at",
@@ -51,6 +76,7 @@ def trial_dict(t: Trial) -> dict[str, Any]:
         "values": t.values,
         "samples": list(t.samples) if t.samples is not None else None,
         "reason": t.reason,
+        "error_tail": error_tail(t),
         "source": t.attrs.get("source"),
         "retry_of": t.retry_of,
         "created_at": t.created_at,
@@ -66,6 +92,7 @@ def record(t: Trial) -> dict[str, Any]:
     r["samples"] = list(t.samples) if t.samples is not None else None
     r["source"] = t.attrs.get("source")
     r["reason"] = t.reason
+    r["error_tail"] = error_tail(t)
     r["retry_of"] = t.retry_of
     r["created_at"] = t.created_at
     r["finished_at"] = t.finished_at
@@ -135,9 +162,11 @@ def export(study: Study, path: Path) -> int:
 __all__ = [
     "FORMATS",
     "columns",
+    "error_tail",
     "export",
     "record",
     "records",
+    "short_tail",
     "trial_dict",
     "write_csv",
     "write_parquet",

@@ -19,6 +19,7 @@ from typing import Any
 from bbo.study import Study, Trial, TrialState
 
 MAX_ROWS = 1000  # trial-table rows; a bigger study links to `bbo export`
+MAX_FAILED = 10  # failed trials whose reason and stderr/traceback the report shows
 
 _TITLES = {
     "history": "Optimization history",
@@ -57,6 +58,10 @@ figure { margin: 0 0 28px; }
 figure img { max-width: 100%; height: auto; display: block; margin: 0 auto;
              border: 1px solid var(--line); border-radius: 6px; }
 .note { color: var(--muted); font-size: 13px; }
+.failure { margin: 0 0 14px; }
+.failure pre { margin: 4px 0 0; padding: 8px 10px; background: #f6f8fa; border-radius: 6px;
+               border: 1px solid var(--line); font-size: 12px; white-space: pre-wrap;
+               overflow-wrap: anywhere; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 """
 
@@ -112,6 +117,34 @@ def _trial_table(study: Study, trials: Sequence[Trial], best_ids: set[int], tid:
         out.append(f"<tr{cls}>{''.join(cells)}</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _failed_section(study: Study, trials: Sequence[Trial]) -> list[str]:
+    """The last :data:`MAX_FAILED` failed trials: reason, params and the last lines of their
+    stderr (or Python traceback)."""
+    from bbo.run.tables import short_tail
+
+    failed = [t for t in trials if t.state == TrialState.FAILED]
+    if not failed:
+        return []
+    parts = [f'<h2>Failed trials ({len(failed)})</h2><div id="failed">']
+    if len(failed) > MAX_FAILED:
+        parts.append(
+            f'<p class="note">The last {MAX_FAILED}; <code>bbo trials {_e(study.name)} '
+            f"--failed --storage {_e(study.storage.url)}</code> lists them all.</p>"
+        )
+    for t in failed[-MAX_FAILED:]:
+        params = ", ".join(f"{k}={_num(v)}" for k, v in t.params.items())
+        parts.append(
+            f'<div class="failure"><b>trial {t.id}</b>: {_e(t.reason or "")} '
+            f'<span class="note">({params})</span>'
+        )
+        tail = short_tail(t)
+        if tail:
+            parts.append(f"<pre>{_e(chr(10).join(tail))}</pre>")
+        parts.append("</div>")
+    parts.append("</div>")
+    return parts
 
 
 def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
@@ -175,6 +208,7 @@ def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
             parts.append(
                 f'<p class="note">{_e(_TITLES[kind])}: not drawn ({_e(skipped[kind])}).</p>'
             )
+    parts += _failed_section(study, trials)
     shown = trials[:MAX_ROWS]
     parts.append(f"<h2>All trials ({len(trials)})</h2>")
     if len(trials) > len(shown):

@@ -112,3 +112,106 @@ def test_show_names_the_recommendation_and_the_best_observation(tmp_path, invoke
     assert "best observed" in result.stdout and "trial 22: -0.05" in result.stdout
     assert "noisy objective: the best trial is the one of best predicted value" in result.stdout
     assert s.best.id != 22
+
+
+# -- issue 14: why a trial failed is visible in every view ------------------------------------
+OOM = """\
+import sys
+x = float(sys.argv[1])
+print("epoch 1: loss 0.93", file=sys.stderr)
+if x > 0:
+    print("W" * 500, file=sys.stderr)  # a very long line: cut, not wrapped over the screen
+    raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB [GPU 0]")
+print(x**2)
+"""
+
+
+@pytest.fixture
+def oom(tmp_path, write_study, invoke):
+    """A real `bbo run` of a script that raises for x > 0 (trials 1 and 2 of Sobol' seed 0)."""
+    (tmp_path / "train.py").write_text(OOM)
+    path = write_study(objective={"command": ["python", str(tmp_path / "train.py"), "{x}"]})
+    invoke("run", path)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    failed = [t for t in bbo.Study.load("demo", url).trials if t.state == bbo.TrialState.FAILED]
+    assert [t.id for t in failed] == [1, 2] and all(t.reason == "exit code 1" for t in failed)
+    return url, failed
+
+
+LAST = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB [GPU 0]"
+
+
+def test_show_prints_the_stderr_tail_of_failed_trials(oom, invoke):
+    url, _ = oom
+    result = invoke("show", "demo", "--storage", url)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    for tid in (1, 2):
+        i = lines.index(f"failed: trial {tid}: exit code 1")
+        tail = lines[i + 1 : i + 6]
+        assert all(ln.startswith("    | ") for ln in tail), tail
+        assert tail[-1] == f"    | {LAST}"
+        assert tail[0] == "    | " + "W" * 199 + "\u2026"  # long lines are cut at 200
+        assert not any(ln.startswith("    | ") for ln in lines[i + 6 : i + 7])  # at most 5
+
+
+def test_trials_failed_lists_only_failures_with_reason_and_tail(oom, invoke):
+    url, failed = oom
+    result = invoke("trials", "demo", "--storage", url, "--failed")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2 failed trial(s) of demo"
+    for t in failed:
+        i = lines.index(f"trial {t.id} FAILED: exit code 1 (x={t.params['x']:.6g})")
+        assert lines[i + 5] == f"    | {LAST}"
+    assert "COMPLETED" not in result.stdout
+    as_json = json.loads(
+        invoke("trials", "demo", "--storage", url, "--failed", "--format", "json").stdout
+    )
+    assert [d["trial"] for d in as_json] == [1, 2]
+    assert all(d["error_tail"].endswith(LAST) and "epoch 1" in d["error_tail"] for d in as_json)
+    bad = invoke("trials", "demo", "--storage", url, "--failed", "--state", "COMPLETED")
+    assert bad.exit_code == 2 and "--failed" in bad.stderr
+
+
+def test_trials_failed_on_a_study_without_failures(invoke, tmp_path):
+    url = f"sqlite:///{tmp_path / 'clean.db'}"
+    s = bbo.Study(bbo.Space({"x": bbo.Float(0, 1)}), strategy="sobol", storage=url, name="clean")
+    s.add({"x": 0.5}, 1.0)
+    result = invoke("trials", "clean", "--storage", url, "--failed")
+    assert result.exit_code == 0 and result.stdout.strip() == "no failed trials in clean"
+
+
+def test_exports_carry_the_error_tail(oom, invoke, tmp_path):
+    url, _ = oom
+    rows = list(
+        csv.DictReader(
+            io.StringIO(invoke("trials", "demo", "--storage", url, "--format", "csv").stdout)
+        )
+    )
+    assert [r["state"] for r in rows] == ["COMPLETED", "FAILED", "FAILED", "COMPLETED"]
+    assert [bool(r["error_tail"]) for r in rows] == [False, True, True, False]
+    assert rows[1]["error_tail"].splitlines()[-1] == LAST
+    for suffix in ("csv", "json", "parquet"):
+        assert invoke("export", "demo", tmp_path / f"out.{suffix}", "--storage", url).exit_code == 0
+    with open(tmp_path / "out.csv", newline="") as f:
+        assert list(csv.DictReader(f))[2]["error_tail"].endswith(LAST)
+    data = json.loads((tmp_path / "out.json").read_text())
+    assert data[0]["error_tail"] is None and data[1]["error_tail"].endswith(LAST)
+    import pyarrow.parquet as pq
+
+    tails = pq.read_table(tmp_path / "out.parquet").to_pydict()["error_tail"]
+    assert tails[0] is None and tails[2].endswith(LAST)
+
+
+def test_trials_failed_shows_the_traceback_of_a_python_objective(tmp_path, write_study, invoke):
+    (tmp_path / "objectives.py").write_text(
+        "def explode(x):\n    raise ValueError(f'cannot evaluate x={x}')\n"
+    )
+    path = write_study(objective={"python": "objectives:explode", "cwd": "."}, budget=1, workers=1)
+    invoke("run", path)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    out = invoke("trials", "demo", "--storage", url, "--failed").stdout.splitlines()
+    assert out[1].startswith("trial 0 FAILED: objectives:explode raised ValueError")
+    assert out[-2] == "    |     raise ValueError(f'cannot evaluate x={x}')"
+    assert out[-1].startswith("    | ValueError: cannot evaluate x=")

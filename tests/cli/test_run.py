@@ -247,3 +247,55 @@ def test_default_storage_is_name_db_in_the_current_directory(tmp_path, invoke, m
     trials = _trials(f"sqlite:///{tmp_path / 'here.db'}", "here")
     assert [t.value for t in trials] == [float(t.params["x"]) for t in trials]
     assert not math.isnan(trials[0].value)
+
+
+# -- issue 14: the live display says why a trial failed -----------------------------------
+RAISES = """\
+import sys
+print("loading data", file=sys.stderr)
+raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+"""
+
+
+def test_live_display_shows_the_stderr_of_the_first_failures(tmp_path, write_study, invoke):
+    (tmp_path / "train.py").write_text(RAISES)
+    command = ["python", str(tmp_path / "train.py"), "{x}"]
+    path = write_study(objective={"command": command}, budget=5, workers=1)
+    result = invoke("run", path)
+    assert result.exit_code == 1  # nothing completed
+    lines = result.stdout.splitlines()
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("[")]
+    assert len(starts) == 5 and all("FAILED: exit code 1" in lines[i] for i in starts)
+    tail = [
+        "    | loading data",
+        "    | Traceback (most recent call last):",
+        f'    |   File "{tmp_path / "train.py"}", line 3, in <module>',
+        '    |     raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")',
+        "    | RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB",
+    ]
+    for i in starts[:3]:  # the first three failures: the last 5 lines of their stderr
+        assert lines[i + 1 : i + 6] == tail
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    assert lines[starts[3] + 1] == (
+        f"  (the output of further failures: bbo trials demo --failed --storage {url})"
+    )
+    assert not lines[starts[4] + 1].startswith("    | ")  # later failures: one line each
+    assert result.stdout.count("  (the output of further failures") == 1
+
+
+def test_json_log_trial_event_carries_the_error_tail(tmp_path, write_study, invoke):
+    import json
+
+    (tmp_path / "train.py").write_text(RAISES)
+    command = ["python", str(tmp_path / "train.py"), "{x}"]
+    path = write_study(objective={"command": command}, budget=2, workers=1)
+    result = invoke("run", path, "--log-format", "json")
+    events = [json.loads(ln) for ln in result.stdout.splitlines() if ln.startswith("{")]
+    told = [e for e in events if e["event"] == "trial"]
+    assert len(told) == 2
+    for e in told:
+        assert e["state"] == "FAILED" and e["reason"] == "exit code 1"
+        assert e["error_tail"].startswith("loading data\nTraceback (most recent call last):")
+        assert e["error_tail"].endswith(
+            "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB"
+        )

@@ -83,3 +83,53 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     img = mpimg.imread(shot)
     assert img.shape[:2] == (1800, 1200)
     assert img[..., :3].std() > 0.08  # text, tables and plots, not a blank page
+
+
+FAILING = """\
+import sys
+x = float(sys.argv[1])
+print("loading data", file=sys.stderr)
+if x > 0:
+    raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB <GPU 0>")
+print(x ** 2)
+"""
+
+
+def test_report_shows_failed_trials_with_their_stderr(tmp_path):
+    """Issue 14: a command that raised shows in the report with its reason and the last
+    lines of its stderr, not only `exit code 1`."""
+    import yaml
+    from bbo.cli.app import app
+    from typer.testing import CliRunner
+
+    import bbo
+
+    (tmp_path / "train.py").write_text(FAILING)
+    study = {
+        "name": "oom",
+        "space": {"x": {"type": "float", "low": -1.0, "high": 1.0}},
+        "objective": {"command": ["python", str(tmp_path / "train.py"), "{x}"]},
+        "strategy": {"name": "sobol"},
+        "budget": 6,
+        "seed": 0,
+        "storage": f"sqlite:///{tmp_path / 'oom.db'}",
+    }
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    runner = CliRunner()
+    runner.invoke(app, ["run", str(tmp_path / "study.yaml")])
+    out = tmp_path / "report.html"
+    url = study["storage"]
+    result = runner.invoke(app, ["report", "oom", "-o", str(out), "--storage", url])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+
+    failed = [t for t in bbo.Study.load("oom", url).trials if t.state == bbo.TrialState.FAILED]
+    assert failed and all(t.params["x"] > 0 for t in failed)
+    section = page[page.index('<div id="failed">') : page.index("All trials")]
+    assert f"Failed trials ({len(failed)})" in page
+    for t in failed:
+        assert f"<b>trial {t.id}</b>: exit code 1" in section
+    # the traceback's last line, escaped, inside a <pre>
+    line = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB &lt;GPU 0&gt;"
+    assert section.count(line) == len(failed)
+    assert "loading data" in section  # stderr before the traceback, within the last 5 lines
