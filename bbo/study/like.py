@@ -117,7 +117,7 @@ class StudyLike(Protocol):
             import pandas as pd
         except ImportError:
             raise InvalidArgumentError(
-                "trials_dataframe() needs pandas: pip install pandas"
+                "trials_dataframe() needs pandas: pip install pandas (or bbo[dataframe])"
             ) from None
         from bbo.run.tables import records
 
