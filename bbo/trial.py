@@ -152,6 +152,15 @@ def check_finite(name: str, v: object) -> float:
     return f
 
 
+def replicate_noise(trials: Sequence[Trial]) -> np.ndarray | None:
+    """``n x 1`` squared standard errors of the trials' replicate means,
+    ``var(samples, ddof=1) / len(samples)``, when every trial has >= 2 replicates; else
+    None (the noise must be inferred)."""
+    if not all(t.samples is not None and len(t.samples) >= 2 for t in trials):
+        return None
+    return np.array([[np.var(t.samples, ddof=1) / len(t.samples)] for t in trials])  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Trial:
     """One evaluation of one configuration.

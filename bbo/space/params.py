@@ -21,9 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from bbo.exceptions import InvalidParamsError, InvalidSpaceError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Scalar = str | int | float | bool
 
@@ -42,10 +45,16 @@ def _clip01(u: float) -> float:
     return 0.0 if u < 0.0 else 1.0 if u > 1.0 else u
 
 
-def bin_centre(i: int, k: int) -> float:
+@overload
+def bin_centre(i: int, k: int) -> float: ...
+@overload
+def bin_centre(i: np.ndarray, k: int) -> np.ndarray: ...
+
+
+def bin_centre(i: Any, k: int) -> Any:
     """The encoded value of level ``i`` of ``k`` equal bins of ``[0, 1]``: ``(i + 1/2) / k``
     (the encoding of a Categorical or Ordinal choice, the grid the levels of an Int are
-    read from)."""
+    read from); elementwise for an array of levels."""
     return (i + 0.5) / k
 
 

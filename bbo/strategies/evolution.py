@@ -169,9 +169,7 @@ class Lattice:
         """Encoded value of ``levels`` of the ``i``-th discrete column."""
         levels = np.asarray(levels, dtype=float)
         if self._int[i] is None:
-            return np.array([bin_centre(int(j), self.k[i]) for j in levels.ravel()]).reshape(
-                levels.shape
-            )
+            return bin_centre(levels, self.k[i])
         return self._unit(i, levels)
 
     def threshold(self, i: int, j: int) -> float:

@@ -51,6 +51,7 @@ from bbo.strategies.base import History, Suggestion
 from bbo.strategies.sobol import SobolSearch
 from bbo.surrogates.gp import GPData
 from bbo.torch_utils import seeded, thread_policy
+from bbo.trial import replicate_noise
 
 log = logging.getLogger("bbo.pipeline")
 
@@ -152,12 +153,9 @@ def bilog_warp(U: np.ndarray) -> np.ndarray:
 def known_noise(history: History) -> np.ndarray | None:
     """``n x 1`` squared standard errors when every completed trial has >= 2 replicates
     (one objective, no constraints); else None (noise is inferred)."""
-    done = history.completed
     if history.C.shape[1] or history.Y.shape[1] != 1:
         return None
-    if not all(t.samples is not None and len(t.samples) >= 2 for t in done):
-        return None
-    return np.array([[np.var(t.samples, ddof=1) / len(t.samples)] for t in done])  # type: ignore[arg-type]
+    return replicate_noise(history.completed)
 
 
 @dataclass(frozen=True)

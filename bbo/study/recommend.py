@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bbo.space import Space
-from bbo.trial import Objective, Trial
+from bbo.trial import Objective, Trial, replicate_noise
 
 MIN_POINTS = 3  # below this a model says nothing the observations do not
 
@@ -51,9 +51,7 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
 
     X = space.encode_many([t.params for t in done])
     U = np.array([[-objective.sign * t.values[objective.name]] for t in done])  # utilities
-    Yvar = None
-    if all(t.samples is not None and len(t.samples) >= 2 for t in done):
-        Yvar = np.array([[np.var(t.samples, ddof=1) / len(t.samples)] for t in done])  # type: ignore[arg-type]
+    Yvar = replicate_noise(done)
     cpu = torch.device("cpu")
     with seeded(0, cpu):
         model, _ = fit_gp(
