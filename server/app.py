@@ -21,11 +21,12 @@ from pathlib import Path
 import grpc
 from bbo.server.auth import TokenAuth, check_bind
 from bbo.server.service import Limits, OptimizerService, generic_handler
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from bbo.server.standard import Health, add_health, add_reflection
+from grpc_health.v1 import health_pb2
 
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.exceptions import ConfigError
+from bbo.runtime import requested_device
 from bbo.study.storage import Storage, open_storage
 
 log = logging.getLogger("bbo.server")
@@ -74,12 +75,13 @@ class ServerConfig:
 class Running:
     server: grpc.aio.Server
     service: OptimizerService
-    health: health.aio.HealthServicer
+    health: Health
     port: int
     config: ServerConfig
 
     async def stop(self) -> None:
-        """Stop accepting calls; in-flight calls finish (up to ``grace`` seconds)."""
+        """Stop accepting calls; in-flight calls finish (up to ``grace`` seconds). Health
+        turns NOT_SERVING first, and its Watch streams end at once."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.config.grace)
         await asyncio.get_running_loop().run_in_executor(None, self.service.close)
@@ -90,6 +92,8 @@ async def start(storage: str | Storage | None, config: ServerConfig | None = Non
     config = config or ServerConfig()
     authenticated = bool(config.tokens) or (config.tls is not None and config.tls.client_ca)
     check_bind(config.host, authenticated=bool(authenticated), insecure=config.insecure)
+    if config.device is not None:  # a GPU this host lacks: refused now, not at the first Ask
+        requested_device(config.device, name="--device")
     st = open_storage(storage)
     size = config.max_message_bytes
     server = grpc.aio.server(
@@ -101,19 +105,16 @@ async def start(storage: str | Storage | None, config: ServerConfig | None = Non
         ],
     )
     service = OptimizerService(
-        st, config.limits, ask_threads=config.ask_threads, device=config.device
+        st,
+        config.limits,
+        ask_threads=config.ask_threads,
+        device=config.device,
+        max_message_bytes=size,
+        tokens=config.tokens,
     )
     server.add_generic_rpc_handlers((generic_handler(service),))
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        [
-            SERVICE_NAME,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
-        server,
-    )
+    health_servicer = add_health(server)
+    add_reflection(server, [SERVICE_NAME])
     address = (
         f"[{config.host}]:{config.port}" if ":" in config.host else f"{config.host}:{config.port}"
     )

@@ -1,9 +1,15 @@
-"""Bearer-token authentication and the rule for which addresses need it.
+"""Bearer-token authentication, scoped tokens, and the rule for which addresses need auth.
 
 Clients send ``authorization: Bearer <token>`` metadata; the server accepts any of its
 tokens (compared in constant time). Tokens come from a file (one per line, ``#`` comments)
 or an environment variable, never from the command line. The health service stays open,
 so load balancers can probe without a token.
+
+A line of the token file may scope its token: ``TOKEN ROLE PATTERNS``, the role being
+``reader`` (GetStudy, ListStudies, ListTrials, GetBest), ``writer`` (also CreateStudy,
+DeleteStudy, Ask, Tell, Heartbeat) or ``admin`` (everything), and the patterns
+(comma-separated, ``fnmatch`` style: ``team-a/*``) the study names it may touch. A plain
+token (no role) is ``admin`` on ``*``, so existing token files keep working.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import ipaddress
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +28,69 @@ import grpc
 from bbo.exceptions import ConfigError, InvalidArgumentError
 
 OPEN_METHODS = ("/grpc.health.v1.Health/",)
+ROLES = ("reader", "writer", "admin")  # each may do what the roles before it may
 
 
-def read_tokens(token_file: str | Path | None = None, token_env: str | None = None) -> list[str]:
-    """Tokens from a file (one per line) and/or an environment variable (comma-separated)."""
-    tokens: list[str] = []
+class Token(str):
+    """A bearer token (the string itself) with its ``role`` and the study-name
+    ``patterns`` it may touch; a plain ``str`` token is ``admin`` on ``*``."""
+
+    role: str
+    patterns: tuple[str, ...]
+
+    def __new__(cls, token: str, role: str = "admin", patterns: Sequence[str] = ("*",)) -> Token:
+        t = super().__new__(cls, token)
+        t.role, t.patterns = role, tuple(patterns)
+        return t
+
+    def may(self, role: str, study: str) -> bool:
+        """May this token act as ``role`` on the study named ``study``?"""
+        return ROLES.index(self.role) >= ROLES.index(role) and any(
+            fnmatchcase(study, p) for p in self.patterns
+        )
+
+    @property
+    def scope(self) -> str:
+        return f"{self.role} on {','.join(self.patterns)}"
+
+
+def scoped(token: str) -> Token:
+    return token if isinstance(token, Token) else Token(token)
+
+
+def _parse_line(line: str, where: str) -> Token:
+    token, *rest = line.split()
+    if not rest:
+        return Token(token)
+    role, *patterns = rest
+    if role not in ROLES:
+        raise ConfigError(f"{where}: the role must be one of {', '.join(ROLES)}, got {role!r}")
+    names = [p for p in ",".join(patterns).split(",") if p]
+    if not names:
+        raise ConfigError(
+            f"{where}: a {role} token must name the studies it may touch "
+            "(comma-separated patterns such as `team-a/*`, or `*`)"
+        )
+    return Token(token, role, names)
+
+
+def read_tokens(token_file: str | Path | None = None, token_env: str | None = None) -> list[Token]:
+    """Tokens from a file (one per line, optionally ``TOKEN ROLE PATTERNS``) and/or an
+    environment variable (comma-separated plain tokens: admin on ``*``)."""
+    tokens: list[Token] = []
     if token_file is not None:
         try:
             text = Path(token_file).read_text()
         except OSError as e:
             raise ConfigError(f"--token-file {token_file}: cannot be read ({e.strerror})") from None
-        tokens += [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+        for n, ln in enumerate(text.splitlines(), 1):
+            if ln.strip() and not ln.lstrip().startswith("#"):
+                tokens.append(_parse_line(ln, f"--token-file {token_file}, line {n}"))
     if token_env is not None:
         raw = os.environ.get(token_env)
         if raw is None:
             raise ConfigError(f"--token-env {token_env}: the environment variable is not set")
-        tokens += [t.strip() for t in raw.split(",") if t.strip()]
+        tokens += [Token(t.strip()) for t in raw.split(",") if t.strip()]
     if (token_file is not None or token_env is not None) and not tokens:
         raise ConfigError("no token found: the token file / variable holds no token")
     for t in tokens:
@@ -69,22 +123,35 @@ def check_bind(host: str, *, authenticated: bool, insecure: bool) -> None:
         )
 
 
+def find_token(
+    tokens: Sequence[tuple[bytes, Token]], metadata: Sequence[tuple[str, Any]] | None
+) -> Token | None:
+    """The token of a call's ``authorization: Bearer`` metadata, if it is one of
+    ``tokens`` (compared in constant time with each)."""
+    for key, value in metadata or ():
+        if key == "authorization":
+            v = value if isinstance(value, str) else value.decode(errors="replace")
+            scheme, _, token = v.partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            given = token.strip().encode()
+            found = None
+            for raw, t in tokens:  # no early exit: the time does not tell which matched
+                if hmac.compare_digest(given, raw):
+                    found = t
+            return found
+    return None
+
+
 class TokenAuth(grpc.aio.ServerInterceptor):
-    """Rejects calls without a valid bearer token with UNAUTHENTICATED."""
+    """Rejects calls without a valid bearer token with UNAUTHENTICATED (what a token may
+    do is checked by the service, which sees the study names)."""
 
     def __init__(self, tokens: Sequence[str]) -> None:
-        self._tokens = [t.encode() for t in tokens]
+        self._tokens = [(t.encode(), scoped(t)) for t in tokens]
 
     def _ok(self, metadata: Sequence[tuple[str, Any]] | None) -> bool:
-        for key, value in metadata or ():
-            if key == "authorization":
-                v = value if isinstance(value, str) else value.decode(errors="replace")
-                scheme, _, token = v.partition(" ")
-                if scheme.lower() != "bearer":
-                    return False
-                given = token.strip().encode()
-                return any(hmac.compare_digest(given, t) for t in self._tokens)
-        return False
+        return find_token(self._tokens, metadata) is not None
 
     async def intercept_service(
         self,

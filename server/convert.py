@@ -78,6 +78,20 @@ def _range(d: Mapping[str, Any]) -> dict[str, Any]:
     return {"low": d["low"], "high": d["high"], "log": d["log"]}
 
 
+#: Int bounds must be exact as doubles (bbo searches integers as real numbers): beyond
+#: 2**53 a bound would silently change, and 2**63 - 1, the wire's int64 maximum, becomes
+#: 2**63, a value the wire cannot carry back.
+MAX_INT_BOUND = 2**53
+
+
+def _int_bound(where: str, v: int) -> None:
+    if not -MAX_INT_BOUND <= v <= MAX_INT_BOUND:
+        raise InvalidSpaceError(
+            f"`|{where}| <= 2**53` must hold (integers are searched as doubles, exact up "
+            f"to 2**53), got {v}"
+        )
+
+
 def space_from_pb(params: Iterable[pb.Parameter]) -> Space:
     """The Space of a ``repeated Parameter``; rules are checked by the parameter types."""
     d: dict[str, dict[str, Any]] = {}
@@ -93,6 +107,8 @@ def space_from_pb(params: Iterable[pb.Parameter]) -> Space:
             d[p.name] = {"type": "float", "low": f.low, "high": f.high, "log": f.log}
         elif kind == "int_param":
             n = p.int_param
+            for bound in ("low", "high"):
+                _int_bound(f"spec.space[{i}].int_param.{bound}", getattr(n, bound))
             d[p.name] = {"type": "int", "low": n.low, "high": n.high, "log": n.log}
         elif kind == "categorical_param":
             cs = [scalar_from_pb(c, f"{where}.choices") for c in p.categorical_param.choices]

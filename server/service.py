@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
+from bbo.server.access import Access
 from bbo.server.batching import Batcher
 from bbo.server.convert import (
     spec_from_pb,
@@ -26,11 +27,14 @@ from bbo.server.convert import (
     trial_to_pb,
 )
 from bbo.server.errors import status_of
+from bbo.server.limits import Limits, page_token, trial_bytes
 from google.protobuf.message import DecodeError
 
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
 from bbo.exceptions import (
+    BboError,
+    FailedPreconditionError,
     InvalidArgumentError,
     ResourceExhaustedError,
     StudyNotFoundError,
@@ -38,23 +42,13 @@ from bbo.exceptions import (
 from bbo.study.spec import StudySpec
 from bbo.study.storage import Storage, StudyRecord
 from bbo.study.study import AskRequest, Study, TellRequest
+from bbo.study.workers import REMOTE
 from bbo.trial import Trial
 
+__all__ = ["Limits", "OptimizerService", "generic_handler"]
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-request limits; a request over one is RESOURCE_EXHAUSTED."""
-
-    max_ask: int = 64  # trials per Ask
-    max_samples: int = 10_000  # replicate samples per Tell
-    max_metrics: int = 256  # metrics per Tell
-    max_page: int = 10_000  # trials per ListTrials page
-    max_ids: int = 10_000  # trial ids per Heartbeat
-    default_lease: float = 300.0  # seconds, when an Ask or Heartbeat gives none
-    max_lease: float = 7 * 86400.0
-    max_text: int = 4096  # characters of names, client ids, request ids, reasons
+log = logging.getLogger("bbo.server")
 
 
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
@@ -92,6 +86,14 @@ class _Entry:
         self.tells: Batcher[TellRequest, Trial] = Batcher(
             lambda reqs: self.study.tell_many(reqs), io_pool
         )
+        self._size: tuple[StudySpec, int] | None = None
+
+    def trial_bytes(self) -> int:
+        """Upper bound of one answered trial's size (client id aside), per spec."""
+        spec = self.study.spec
+        if self._size is None or self._size[0] is not spec:
+            self._size = (spec, trial_bytes(spec, ""))
+        return self._size[1]
 
 
 class OptimizerService(pb_grpc.OptimizerServicer):
@@ -101,8 +103,12 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         limits: Limits | None = None,
         ask_threads: int = 2,
         device: str | None = None,
+        max_message_bytes: int = 4 * 1024 * 1024,
+        tokens: Sequence[str] = (),
     ) -> None:
         self.storage = storage
+        self.access = Access(tokens) if tokens else None  # scoped tokens; None: no checks
+        self.max_message_bytes = max_message_bytes
         self.device = device  # the process's runtime setting (bbo serve --device)
         self.limits = limits or Limits()
         self.ask_pool = ThreadPoolExecutor(ask_threads, thread_name_prefix="bbo-ask")
@@ -118,13 +124,13 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.io_pool, functools.partial(fn, *args, **kwargs))
 
-    async def _entry(self, name: str) -> _Entry:
-        self._text("study", name)
+    async def _entry(self, name: str, context: Any, method: str) -> _Entry:
+        self._allow(context, method, name)
         if name in self._studies:
             return self._studies[name]
         if name not in self._loading:  # one load per name, however many callers wait
             task = asyncio.ensure_future(
-                self._io(Study.load, name, self.storage, device=self.device)
+                self._io(Study.load, name, self.storage, device=self.device, worker=REMOTE)
             )
             self._loading[name] = task  # type: ignore[assignment]
         try:
@@ -135,12 +141,13 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         return entry
 
     def _text(self, field: str, value: str, required: bool = True) -> None:
-        if required and not value:
-            raise InvalidArgumentError(f"`{field}` must be a non-empty string, got {value!r}")
-        if len(value) > self.limits.max_text:
-            raise ResourceExhaustedError(
-                f"`{field}` must hold at most {self.limits.max_text} characters, got {len(value)}"
-            )
+        self.limits.text(field, value, required)
+
+    def _allow(self, context: Any, method: str, study: str, field: str = "study") -> None:
+        """The study name checked, and the call's token allowed ``method`` on it."""
+        self._text(field, study)
+        if self.access is not None:
+            self.access.check(context, method, study)
 
     def _lease(self, field: str, seconds: float) -> float:
         if seconds == 0:
@@ -152,16 +159,35 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         return seconds
 
     def _study_pb(self, rec: StudyRecord, count: int) -> pb.Study:
-        spec = spec_to_pb(StudySpec.from_dict(rec.spec))
+        """The Study message; FailedPreconditionError when the stored definition cannot be
+        encoded (a study made outside the server, e.g. an Int bound beyond the wire's)."""
+        try:
+            spec = spec_to_pb(StudySpec.from_dict(rec.spec))
+        except (ValueError, TypeError, OverflowError, BboError) as e:
+            raise FailedPreconditionError(
+                f"study {rec.name!r}: its stored definition cannot be sent on the wire "
+                f"({type(e).__name__}: {e}); delete it, or recreate it with bounds the wire "
+                "can carry"
+            ) from None
         return pb.Study(name=rec.name, spec=spec, created_at=rec.created_at, trial_count=count)
+
+    def _listed(self, rec: StudyRecord, count: int) -> pb.Study:
+        """A study of ListStudies: one whose definition cannot be encoded is listed with
+        its name and counts only (and logged), never failing the list for everybody."""
+        try:
+            return self._study_pb(rec, count)
+        except FailedPreconditionError as e:
+            log.warning("ListStudies: %s", e)
+            return pb.Study(name=rec.name, created_at=rec.created_at, trial_count=count)
 
     # -- studies -----------------------------------------------------------------------------
     @rpc
     async def CreateStudy(self, request: pb.CreateStudyRequest, context: Any) -> Any:
-        self._text("name", request.name)
+        self._allow(context, "CreateStudy", request.name, "name")
+        self.limits.spec_strings(request.spec)
         spec = spec_from_pb(request.spec)
         study = await self._io(
-            Study.open, spec, self.storage, name=request.name, device=self.device
+            Study.open, spec, self.storage, name=request.name, device=self.device, worker=REMOTE
         )
         entry = self._studies.get(request.name)
         if entry is not None:
@@ -172,19 +198,22 @@ class OptimizerService(pb_grpc.OptimizerServicer):
 
     @rpc
     async def GetStudy(self, request: pb.GetStudyRequest, context: Any) -> Any:
-        self._text("name", request.name)
+        self._allow(context, "GetStudy", request.name, "name")
         rec = await self._io(self.storage.get_study, request.name)
         return self._study_pb(rec, await self._io(self.storage.count_trials, rec.id))
 
     @rpc
     async def ListStudies(self, request: pb.ListStudiesRequest, context: Any) -> Any:
         recs = await self._io(self.storage.list_studies)
+        if self.access is not None:
+            readable = self.access.readable(context)
+            recs = [r for r in recs if readable(r.name)]
         counts = [await self._io(self.storage.count_trials, r.id) for r in recs]
-        return pb.ListStudiesResponse(studies=[self._study_pb(r, n) for r, n in zip(recs, counts)])
+        return pb.ListStudiesResponse(studies=[self._listed(r, n) for r, n in zip(recs, counts)])
 
     @rpc
     async def DeleteStudy(self, request: pb.DeleteStudyRequest, context: Any) -> Any:
-        self._text("name", request.name)
+        self._allow(context, "DeleteStudy", request.name, "name")
         self._studies.pop(request.name, None)
         await self._io(self.storage.delete_study, request.name)
         return pb.DeleteStudyResponse()
@@ -202,10 +231,25 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             )
         self._text("client_id", request.client_id, required=False)
         lease = self._lease("lease_seconds", request.lease_seconds)
-        entry = await self._entry(request.study)
+        entry = await self._entry(request.study, context, "Ask")
+        per_trial = entry.trial_bytes() + len(request.client_id.encode())
+        if count * per_trial > self.max_message_bytes:
+            raise ResourceExhaustedError(
+                f"`count` trials of study {request.study!r} may not fit in one answer: up to "
+                f"{per_trial} bytes each, {self.max_message_bytes} in all (server limit "
+                f"--max-message-bytes); ask for at most {self.max_message_bytes // per_trial}"
+                f", got count={count}"
+            )
         ask = AskRequest(count, request.client_id or None, lease)
         trials = await entry.asks(ask)
-        return pb.AskResponse(trials=[trial_to_pb(t) for t in trials])
+        response = pb.AskResponse(trials=[trial_to_pb(t) for t in trials])
+        if response.ByteSize() > self.max_message_bytes:  # past the bound: hand nothing out
+            await self._io(entry.study.abandon, trials, "answer over --max-message-bytes")
+            raise ResourceExhaustedError(
+                f"the answer of {len(trials)} trials holds {response.ByteSize()} bytes, over "
+                f"the server limit --max-message-bytes={self.max_message_bytes}; ask for fewer"
+            )
+        return response
 
     @rpc
     async def Tell(self, request: pb.TellRequest, context: Any) -> Any:
@@ -219,8 +263,14 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             raise ResourceExhaustedError(
                 f"`values` must hold at most {lim.max_metrics} metrics, got {len(request.values)}"
             )
+        if not request.HasField("trial_id"):
+            raise InvalidArgumentError(
+                "`trial_id` must be set (trial ids start at 0: an unset id is not trial 0)"
+            )
         self._text("request_id", request.request_id, required=False)
         self._text("reason", request.reason, required=False)
+        for name in request.values:
+            self._text("values key", name)
         value: float | dict[str, float] | None = (
             request.value if request.HasField("value") else None
         )
@@ -239,7 +289,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             reason=request.reason or None,
             request_id=request.request_id or None,
         )
-        entry = await self._entry(request.study)
+        entry = await self._entry(request.study, context, "Tell")
         trial = await entry.tells(tell)
         return pb.TellResponse(trial=trial_to_pb(trial))
 
@@ -251,27 +301,22 @@ class OptimizerService(pb_grpc.OptimizerServicer):
                 f"got {len(request.trial_ids)}"
             )
         lease = self._lease("lease_seconds", request.lease_seconds)
-        entry = await self._entry(request.study)
+        entry = await self._entry(request.study, context, "Heartbeat")
         n = await self._io(entry.study.heartbeat, list(request.trial_ids), lease)
         return pb.HeartbeatResponse(extended=n)
 
     @rpc
     async def ListTrials(self, request: pb.ListTrialsRequest, context: Any) -> Any:
-        size = request.page_size or 1000
+        size = request.page_size or min(1000, self.limits.max_page)
         if not 0 < size <= self.limits.max_page:
             raise InvalidArgumentError(
                 f"`0 <= page_size <= {self.limits.max_page}` must hold, got {request.page_size}"
             )
         since = request.since if request.HasField("since") else -1
         if request.page_token:
-            try:
-                since = max(since, int(request.page_token))
-            except ValueError:
-                raise InvalidArgumentError(
-                    f"`page_token` must be a next_page_token, got {request.page_token!r}"
-                ) from None
+            since = max(since, page_token(request.page_token))
         states = [state_from_pb(s, f"states[{i}]") for i, s in enumerate(request.states)] or None
-        entry = await self._entry(request.study)
+        entry = await self._entry(request.study, context, "ListTrials")
         page = await self._io(entry.study.get_trials, states=states, since=since, limit=size + 1)
         token = str(page[size - 1].id) if len(page) > size else ""
         return pb.ListTrialsResponse(
@@ -280,7 +325,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
 
     @rpc
     async def GetBest(self, request: pb.GetBestRequest, context: Any) -> Any:
-        entry = await self._entry(request.study)
+        entry = await self._entry(request.study, context, "GetBest")
         best = await self._io(lambda: entry.study.best)
         trials = best if isinstance(best, list) else [best] if best is not None else []
         return pb.GetBestResponse(trials=[trial_to_pb(t) for t in trials])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -28,11 +27,12 @@ from bbo.space import Space, params_key
 from bbo.strategies import History, Strategy, make_strategy, validate_options
 from bbo.study import asks, leases
 from bbo.study.asks import AskRequest
+from bbo.study.cache import TrialCache
 from bbo.study.like import StudyLike
 from bbo.study.pareto import pareto_front
 from bbo.study.recommend import best_observed, recommended, replicated
 from bbo.study.spec import StudySpec
-from bbo.study.storage import NewTrial, Storage, open_storage
+from bbo.study.storage import NewTrial, Storage, open_storage, sole_study
 from bbo.study.suggest import Distinct
 from bbo.study.tells import TellRequest, tell_group, tell_result, trial_id
 from bbo.study.workers import this_worker
@@ -48,7 +48,9 @@ class Study(StudyLike):
 
     ``direction`` is ``"minimize"``, ``"maximize"`` or a mapping ``{metric: direction}``
     (several objectives, or one named objective). ``storage`` is ``None`` (in memory), a URL
-    (``sqlite:///study.db``, ``postgresql://...``) or a Storage. With a storage and a
+    (``sqlite:///study.db``, ``postgresql://...``) or a Storage. Without a ``name``, a
+    storage holding one study reopens it (several: InvalidArgumentError listing them; none:
+    a new study with a generated name). With a storage and a
     ``name`` that exists, the study is reopened: its space and objectives must match
     (StudyConflictError otherwise), its trials are kept, and ``seed=None`` keeps the stored
     seed, so suggestions continue exactly where they stopped.
@@ -112,8 +114,9 @@ class Study(StudyLike):
         device: str | None = None,
         worker: str | None = None,
     ) -> Study:
-        """Reopen an existing study by name with its stored definition."""
-        st = open_storage(storage)
+        """Reopen an existing study by name with its stored definition (StudyNotFoundError
+        when absent; a missing SQLite file is not created)."""
+        st = open_storage(storage, must_exist=True)
         spec = StudySpec.from_dict(st.get_study(name).spec)
         study = cls.__new__(cls)
         study._open(spec, st, name, device, worker, from_storage=True)
@@ -141,7 +144,7 @@ class Study(StudyLike):
         spec.check_json()
         self._device = requested_device(device)
         self._storage = open_storage(storage)
-        self.name = name or f"study-{uuid.uuid4().hex[:12]}"
+        self.name = name or sole_study(self._storage, storage is not None)
         given = spec.seed
         if given is None:
             spec = spec.with_seed(secrets.randbelow(2**31))
@@ -158,7 +161,7 @@ class Study(StudyLike):
         self.spec = spec
         self.worker = worker or this_worker()
         self._built: Distinct | None = None  # the strategy, built at the first ask
-        self._final: list[Trial] = []  # trials 0..k-1, all COMPLETED/FAILED/INFEASIBLE
+        self._cache = TrialCache()  # an ask reads only new and not-yet-final trials
         self._recommended: tuple[tuple[int, int], Trial | None] | None = None  # cache
 
     @property
@@ -261,18 +264,19 @@ class Study(StudyLike):
 
     def _ask_locked(self, requests: Sequence[AskRequest], clients: set[str]) -> list[list[Trial]]:
         for _ in range(_ASK_ATTEMPTS):
-            trials, tail = self._read_trials()  # trials[tail:]: every one not yet final
-            stale = {t.id: t for t in self._abandon(self._stale(trials[tail:]))}
+            trials, open_ = self._read_trials()  # open_: every trial not yet final
+            stale = {t.id: t for t in self._abandon(self._stale(open_))}
             if stale:
                 trials = [stale.get(t.id, t) for t in trials]
+                open_ = [stale.get(t.id, t) for t in open_]
             held: dict[str, list[Trial]] = {}
-            for t in trials[tail:]:
+            for t in open_:
                 if t.state == TrialState.RUNNING and t.client_id in clients:
                     held.setdefault(t.client_id, []).append(t)
             slots = asks.slots(requests, held, time.time())
             created: list[Trial] = []
             if slots:
-                trials, new = self._propose(len(slots), trials, tail)
+                trials, new = self._propose(len(slots), trials, open_)
                 new = [asks.assign(t, slot) for t, slot in zip(new, slots)]
                 got = self._insert(new, len(trials))
                 if got is None:
@@ -283,19 +287,10 @@ class Study(StudyLike):
             f"study {self.name!r} changed under {_ASK_ATTEMPTS} consecutive asks; retry"
         )
 
-    def _read_trials(self) -> tuple[list[Trial], int]:
-        """Every trial, reading only those from the first not-yet-final one on: COMPLETED,
-        FAILED and INFEASIBLE trials never change, so they are cached (an ABANDONED one may
-        still get a late tell). Keeps an ask's read small in a long study. Returns the
-        trials and the index from which they were read (every RUNNING or ABANDONED trial,
-        and every retry of an ABANDONED one, lies at or past it)."""
-        final = self._final
-        start = len(final)
-        tail = self._storage.get_trials(self._study_id, since=start - 1)
-        for t in tail:
-            if t.id == len(final) and t.state.finished:
-                final.append(t)
-        return final[:start] + tail, start
+    def _read_trials(self) -> tuple[list[Trial], list[Trial]]:
+        """Every trial, and those not yet final, reading only what may have changed
+        (:class:`~bbo.study.cache.TrialCache`)."""
+        return self._cache.read(self._storage, self._study_id)
 
     def _answer(
         self, requests: Sequence[AskRequest], held: dict[str, list[Trial]], created: list[Trial]
@@ -309,7 +304,7 @@ class Study(StudyLike):
         return asks.share(requests, held, created)
 
     def _propose(
-        self, count: int, trials: list[Trial], tail: int = 0
+        self, count: int, trials: list[Trial], open_: Sequence[Trial] = ()
     ) -> tuple[list[Trial], list[NewTrial]]:
         """Choose ``count`` new trials knowing ``trials`` (every trial of the study):
         abandoned points first, then the strategy's suggestions. Returns ``trials`` and the
@@ -317,11 +312,10 @@ class Study(StudyLike):
         base = {"worker": self.worker}
         state = self._storage.get_study_by_id(self._study_id).strategy_state
         self._strategy.load_state_dict(state or {})
-        recent = trials[tail:]  # abandoned trials and their retries are never final-cached
-        retried = {t.retry_of for t in recent if t.retry_of is not None}
+        retried = self._cache.retried  # every trial that a retry re-evaluates
         new = [
             NewTrial(params=t.params, attrs={**base, "source": "retry"}, retry_of=t.id)
-            for t in recent
+            for t in open_
             if t.state == TrialState.ABANDONED and t.id not in retried
         ][:count]
         history = History(

@@ -21,6 +21,12 @@ def _start_ticks(pid: int) -> str | None:
     return fields[19]
 
 
+#: The worker of trials handed to remote clients (``bbo serve``): not a local process, so
+#: never checked for liveness; their leases alone govern them, and a restarted server
+#: does not abandon them (``worker_alive`` answers None for it).
+REMOTE = "remote"
+
+
 @lru_cache(maxsize=1)
 def _host() -> str:
     return socket.gethostname()

@@ -2,7 +2,8 @@
 
 :func:`make_engine` turns a storage URL into a SQLAlchemy engine set up for bbo:
 
-- SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time), WAL
+- SQLite: the file's folder must exist (a typo in a path is an error, not a new folder);
+  every transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time), WAL
   journal (readers never block), ``busy_timeout`` (writers queue instead of failing),
   ``synchronous=FULL`` (a committed tell survives a crash), foreign keys on. An in-memory
   database is refused (it is private to one connection).
@@ -54,7 +55,12 @@ def make_engine(url: str) -> Engine:
                 f"storage URL {url!r}: an in-memory SQLite database is private to one "
                 "connection; use storage=None for in-memory studies or sqlite:///FILE"
             )
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).expanduser().parent
+        if not folder.is_dir():  # a typo in the path must not start a study somewhere new
+            raise StorageError(
+                f"storage URL {url!r}: the folder {folder} does not exist; bbo creates the "
+                "database file, not folders (check the path, or create the folder first)"
+            )
         engine = sa.create_engine(parsed, connect_args={"timeout": 60.0})
 
         @sa.event.listens_for(engine, "connect")
