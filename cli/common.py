@@ -22,10 +22,13 @@ StorageOption = Annotated[
     str | None,
     typer.Option(
         "--storage",
-        help="storage URL, e.g. sqlite:///branin.db (default: $BBO_STORAGE)",
+        help="storage URL or .db file, e.g. sqlite:///branin.db (default: $BBO_STORAGE, "
+        "the study file's storage, else NAME.db in the current directory)",
         show_default=False,
     ),
 ]
+_YAML = (".yaml", ".yml")
+_DB = (".db", ".sqlite", ".sqlite3")
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
@@ -34,12 +37,50 @@ def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     raise typer.Exit(code)
 
 
-def storage_url(storage: str | None) -> str:
-    """``--storage`` or ``$BBO_STORAGE``; exits 2 naming both when neither is set."""
-    url = storage or os.environ.get("BBO_STORAGE")
+def storage_url(storage: str | None, default: str | None = None) -> str:
+    """``--storage`` or ``$BBO_STORAGE`` (a bare ``FILE.db`` is its sqlite URL), else
+    ``default``; exits 2 naming them when none is set."""
+    from bbo.run.config_file import as_storage_url
+
+    url = storage or os.environ.get("BBO_STORAGE") or default
     if not url:
         fail("--storage URL is needed (e.g. --storage sqlite:///branin.db), or set BBO_STORAGE")
-    return url
+    return as_storage_url(url)
+
+
+def resolve_study(target: str, storage: str | None) -> tuple[str, str]:
+    """``(name, storage URL)`` of a study given as a NAME, a study file (its ``name`` and
+    ``storage``, found as ``bbo run`` finds them) or a ``FILE.db`` (its only study).
+    ``--storage`` wins; a bare NAME falls back on ``$BBO_STORAGE``, then on ``NAME.db`` in
+    the current directory (``bbo run``'s default for a study file there)."""
+    suffix = Path(target).suffix.lower()
+    if suffix in _YAML:
+        from bbo.exceptions import ConfigError
+        from bbo.run.config_file import load_config
+
+        try:
+            config, _ = load_config(target)
+        except ConfigError as e:
+            fail(str(e))
+        return config.name, storage_url(storage) if storage else config.storage_url
+    if suffix in _DB:
+        url = storage_url(target)
+        f = sqlite_file(url)
+        if f is None or not f.exists():
+            fail(f"{target}: the file does not exist (nothing was stored there yet?)")
+        names = [r.name for r in open_existing_storage(url).list_studies()]
+        if len(names) != 1:
+            held = ", ".join(repr(n) for n in names) or "no study"
+            fail(f"{target} holds {held}: name the study (and pass --storage {target})")
+        return names[0], url
+    here = Path(f"{target}.db")
+    default = f"sqlite:///{here.resolve()}" if here.is_file() else None
+    if not (storage or os.environ.get("BBO_STORAGE") or default):
+        fail(
+            f"where is study {target!r}? pass its study file (bbo show study.yaml), "
+            f"--storage URL (or FILE.db), or set BBO_STORAGE; there is no {here} here"
+        )
+    return target, storage_url(storage, default)
 
 
 def storage_hint(e: StorageError) -> str:
@@ -55,10 +96,9 @@ def storage_hint(e: StorageError) -> str:
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a ``sqlite:///FILE`` URL, else None."""
-    if not url.startswith("sqlite:"):
-        return None
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    return Path(path.split("?", 1)[0]).expanduser() if path else None
+    from bbo.study.storage import sqlite_file as file_of
+
+    return file_of(url)
 
 
 def open_existing_storage(storage: str | None) -> Storage:
@@ -76,12 +116,14 @@ def open_existing_storage(storage: str | None) -> Storage:
         fail(storage_hint(e))
 
 
-def open_existing(name: str, storage: str | None, worker: str | None = None) -> Study:
-    """The stored study ``name`` (exits 2 with the known names when absent); ``worker``
-    as :class:`bbo.Study` takes it."""
+def open_existing(target: str, storage: str | None, worker: str | None = None) -> Study:
+    """The stored study ``target`` (a name, a study file or a FILE.db: see
+    :func:`resolve_study`); exits 2 with the known names when absent. ``worker`` as
+    :class:`bbo.Study` takes it."""
     from bbo.study import Study
 
-    st = open_existing_storage(storage)
+    name, url = resolve_study(target, storage)
+    st = open_existing_storage(url)
     url = st.url
     try:
         return Study.load(name, st, worker=worker)

@@ -9,16 +9,24 @@ import typer
 
 from bbo.exceptions import StorageError, StudyNotFoundError
 
-from .common import StorageOption, fail, open_existing_storage, storage_hint
+from .common import StorageOption, fail, open_existing_storage, resolve_study, storage_hint
 
 
 def delete(
-    study: Annotated[str, typer.Argument(help="name of the study to delete", show_default=False)],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="STUDY",
+            help="name of the study to delete, its study file, or a FILE.db holding one study",
+            show_default=False,
+        ),
+    ],
     storage: StorageOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
 ) -> None:
     """Delete a study and every one of its trials (asks first, unless --yes)."""
-    st = open_existing_storage(storage)
+    study, url = resolve_study(target, storage)
+    st = open_existing_storage(url)
     try:
         record = st.get_study(study)
         count = st.count_trials(record.id)

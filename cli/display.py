@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from bbo.run.objective import Result
 from bbo.run.tables import short_tail
@@ -86,14 +86,17 @@ class RunDisplay:
         self._best = study.best
         if finished >= budget or not self.console.is_terminal:
             return
+        # count and elapsed time never give way: on a narrow terminal the best value and
+        # the status are cut short (ellipsis), the bar shrinks, the numbers stay
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[status]}"),
+            TextColumn("[bold]{task.description}", table_column=_cut(max_width=28)),
+            BarColumn(bar_width=16),
+            MofNCompleteColumn(table_column=Column(no_wrap=True)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True)),
+            TextColumn("{task.fields[status]}", table_column=_cut(ratio=1)),
             console=self.console,
             refresh_per_second=4,
+            expand=True,
         )
         self._task = self.progress.add_task(
             fmt_best(self._best), total=budget, completed=finished, status=self._status()
@@ -155,6 +158,11 @@ class RunDisplay:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def _cut(ratio: int | None = None, max_width: int | None = None) -> Column:
+    """A text column that is cut short with an ellipsis rather than pushing others out."""
+    return Column(no_wrap=True, overflow="ellipsis", ratio=ratio, max_width=max_width)
 
 
 def best_json(best: Trial | list[Trial] | None) -> Any:
@@ -245,9 +253,12 @@ def source_counts(trials: list[Trial]) -> Counter[str]:
     return Counter(str(t.attrs.get("source", "unknown")) for t in trials)
 
 
-def print_summary(console: Console, study: Study, *, sources: bool = False) -> None:
+def print_summary(
+    console: Console, study: Study, *, sources: bool = False, failures: bool = True
+) -> None:
     """Trials by state, the best trial (or the Pareto set), storage and name; with
-    ``sources``, the trials per proposal source."""
+    ``sources``, the trials per proposal source; with ``failures``, the last failures and
+    their output tails (``bbo run`` showed them as they came: it prints where they are)."""
     trials = study.trials
     counts = Counter(t.state.value for t in trials)
     table = Table(title=f"study {study.name}", show_header=False)
@@ -278,6 +289,10 @@ def print_summary(console: Console, study: Study, *, sources: bool = False) -> N
     if isinstance(best, list) and best:
         console.print(_pareto_table(study, best))
     failed = [t for t in trials if t.state == TrialState.FAILED]
+    if not failures:
+        if failed:
+            console.print(f"(failed trials: {failed_command(study)})", highlight=False)
+        return
     for t in failed[-SHOWN_FAILURES:]:
         console.print(f"failed: trial {t.id}: {t.reason}", highlight=False, markup=False)
         print_tail(console, short_tail(t))

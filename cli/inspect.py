@@ -16,7 +16,13 @@ from rich.table import Table
 
 from .common import StorageOption, fail, open_existing, open_existing_storage
 
-NameArg = Annotated[str, typer.Argument(help="study name", show_default=False)]
+NameArg = Annotated[
+    str,
+    typer.Argument(
+        help="study name, its study file (study.yaml) or a FILE.db holding one study",
+        show_default=False,
+    ),
+]
 
 
 class Format(str, Enum):
@@ -138,7 +144,7 @@ def trials(
     ] = False,
 ) -> None:
     """Print the trials of a study as a table, CSV or JSON."""
-    from bbo.run.tables import records, trial_dict, write_csv
+    from bbo.run.tables import compact, records, trial_dict, write_csv
     from bbo.trial import TrialState
 
     study = open_existing(name, storage)
@@ -157,7 +163,7 @@ def trials(
         return
     cols, recs = records(study, rows)
     if fmt == Format.csv:
-        write_csv(sys.stdout, cols, recs)
+        write_csv(sys.stdout, compact(study, cols), recs)
         return
     if failed:
         _print_failed(study, rows)

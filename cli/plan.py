@@ -24,6 +24,8 @@ def _stored_state(config: StudyConfig) -> str:
 
     url = config.storage_url
     f = sqlite_file(url)
+    if f is not None and not f.parent.is_dir():
+        return f"storage problem: the folder {f.parent} does not exist"
     if f is not None and not f.exists():
         return f"new study (the file {f} will be created)"
     try:
@@ -45,8 +47,12 @@ def _stored_state(config: StudyConfig) -> str:
     return f"resume: {finished} finished trial(s) of {len(trials)} stored"
 
 
-def print_plan(console: Console, config: StudyConfig, study_file: Path, yaml_dir: Path) -> None:
-    """Print the validated study, the objective and what a run would evaluate."""
+def print_plan(
+    console: Console, config: StudyConfig, study_file: Path, yaml_dir: Path
+) -> str | None:
+    """Print the validated study, the objective and what a run would evaluate; returns the
+    problem that would stop the run (a definition that conflicts with the stored study, a
+    ``python:`` objective that does not import), else None."""
     obj = config.objective
     table = Table(title=f"dry run: {study_file}", show_header=False)
     table.add_column("", style="bold")
@@ -58,6 +64,7 @@ def print_plan(console: Console, config: StudyConfig, study_file: Path, yaml_dir
     except BboError as e:
         state = f"cannot read the storage: {e}"
     table.add_row("stored", state)
+    problem: str | None = None
     space = config.build_space()
     for name, p in space.items():
         d = p.to_dict()
@@ -73,6 +80,8 @@ def print_plan(console: Console, config: StudyConfig, study_file: Path, yaml_dir
         table.add_row("e.g.", " ".join(argv))
     elif obj.python is not None:
         table.add_row("python", obj.python)
+        problem = _python_problem(config, yaml_dir)
+        table.add_row("import", problem or "ok")
     elif obj.external is not None:
         ext = obj.external
         auth = f", token from ${ext.token_env}" if ext.token_env else ""
@@ -98,3 +107,19 @@ def print_plan(console: Console, config: StudyConfig, study_file: Path, yaml_dir
     table.add_row("seed", str(config.seed) if config.seed is not None else "stored or random")
     console.print(table)
     console.print("dry run: nothing was stored or evaluated")
+    if problem:
+        return f"objective.python: {problem}"
+    if state.startswith(("CONFLICT", "storage problem")):
+        return f"stored: {state}"
+    return None
+
+
+def _python_problem(config: StudyConfig, yaml_dir: Path) -> str | None:
+    """Why the ``python:`` objective does not import here (None: it does)."""
+    from bbo.run.checks import python_problem
+
+    obj = config.objective
+    if obj.python is None or config.executor.type != "local":
+        return None  # on Ray the module must import on the nodes
+    cwd = objective_cwd(config, yaml_dir)
+    return python_problem(obj.python, list(dict.fromkeys([yaml_dir, cwd])), cwd, obj.env)

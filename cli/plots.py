@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from .common import StorageOption, fail, open_existing
-
-NameArg = Annotated[str, typer.Argument(help="study name", show_default=False)]
+from .inspect import NameArg
 
 
 def plot(

@@ -58,6 +58,16 @@ def _open(config: StudyConfig, study_file: Path, new: bool, device: str | None) 
         try:
             return open_study(config, device)
         except StudyConflictError as e:
+            from bbo.run.checks import redefine_unevaluated
+
+            if redefine_unevaluated(config):
+                typer.echo(
+                    f"{study_file}: study {config.name!r} held no evaluated trial (its trials "
+                    "were abandoned for a configuration error): its definition is now the "
+                    "file's",
+                    err=True,
+                )
+                return open_study(config, device)
             free = _first_free(config)
             fail(
                 f"{study_file}: {e}.\n  Refusing to mix trials of two definitions under one "
@@ -88,7 +98,7 @@ def _first_free(config: StudyConfig) -> str:
 
 def _check_objective(config: StudyConfig, yaml_dir: Path, study_file: Path) -> None:
     """A command that cannot start is a setup error, not a trial failure: exit 2 first."""
-    from bbo.run.objective import command_problem
+    from bbo.run.checks import command_problem
     from bbo.run.runner import objective_cwd
 
     obj = config.objective
@@ -134,7 +144,9 @@ def run(
     if dry_run:
         from .plan import print_plan
 
-        print_plan(console, config, study_file, yaml_dir)
+        problem = print_plan(console, config, study_file, yaml_dir)
+        if problem:
+            fail(f"{study_file}: {problem}")
         return
     from .display import JsonLog, RunDisplay
 
@@ -258,12 +270,18 @@ def _report(
     else:
         if result.status == Status.ALREADY_DONE:
             console.print(f"budget of {config.budget} finished trials already reached")
-        print_summary(console, study)
+        print_summary(console, study, failures=False)  # the display showed each one
     if result.status == Status.INTERRUPTED:
         fail(
             f"interrupted ({len(result.abandoned)} running trial(s) abandoned): "
             "rerun the same command to resume",
             EXIT_INTERRUPTED,
+        )
+    if result.status == Status.CONFIG_ERROR:
+        fail(
+            f"{study_file}: configuration error: {result.config_error}\n  the trial was "
+            "abandoned, not counted as FAILED; fix the study file or the objective and rerun "
+            "the same command",
         )
     trials = study.trials
     last = [t for t in trials if t.reason and t.state.value == "FAILED"][-1:]

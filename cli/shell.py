@@ -23,7 +23,14 @@ from bbo.exceptions import BboError
 
 from .common import StorageOption, fail, open_existing
 
-StudyOption = Annotated[str, typer.Option("--study", help="study name", show_default=False)]
+StudyOption = Annotated[
+    str,
+    typer.Option(
+        "--study",
+        help="study name, its study file (study.yaml) or a FILE.db holding one study",
+        show_default=False,
+    ),
+]
 
 SHELL_WORKER = "bbo-shell"
 """``attrs["worker"]`` of trials asked from the shell: no live process to watch, so only a
@@ -100,6 +107,28 @@ def _parse_json(text: str) -> dict[str, Any]:
     return {"value": res.value}
 
 
+_CLI_WORDS = (  # the API's words in messages of Study.tell -> the options of `bbo tell`
+    (
+        "tell a mapping {metric: value}, not a single number",
+        "tell --json '{\"METRIC\": V, ...}' with every metric, not --value",
+    ),
+    ("tell a mapping of metrics instead", "tell --json '{\"METRIC\": V, ...}' instead"),
+    ("tell a mapping holding", "tell --json '{\"METRIC\": V, ...}' holding"),
+    ("`samples=`", "--json '{\"samples\": [...]}'"),
+    ("tell failed=True", "tell --failed"),
+    ("`failed=True`", "--failed"),
+    ("`infeasible=True`", "--infeasible"),
+    ("`value`", "--value"),
+)
+
+
+def cli_words(message: str) -> str:
+    """A message of the Python API in the words of ``bbo tell`` (its options)."""
+    for api, cli in _CLI_WORDS:
+        message = message.replace(api, cli)
+    return message
+
+
 def tell(
     study: StudyOption,
     trial: Annotated[int, typer.Option("--trial", help="trial id from `bbo ask`")],
@@ -133,10 +162,15 @@ def tell(
     if json_text is not None:
         kwargs = _parse_json(json_text)
     s = open_existing(study, storage)
+    if "value" in kwargs:  # {"loss": 0.2} for a study of one objective is that objective
+        from bbo.run.checks import fit_result
+        from bbo.run.objective import Result
+
+        kwargs["value"] = fit_result(s.spec, Result(value=kwargs["value"])).value
     try:
         t = s.tell(trial, failed=failed, infeasible=infeasible, reason=reason, **kwargs)
     except BboError as e:
-        fail(f"tell: trial {trial}: {e}")
+        fail(f"tell: trial {trial}: {cli_words(str(e))}")
     from .display import trial_json
 
     typer.echo(_json({"study": s.name, **trial_json(t)}))

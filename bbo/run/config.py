@@ -10,28 +10,27 @@ line per error, ``<file>: <dotted.field.path>: <rule>``.
 
 Paths: a relative ``objective.cwd`` is resolved against the directory of the yaml file;
 without ``cwd`` commands run in the directory ``bbo`` was started from. A relative SQLite
-``storage`` path (and the default ``sqlite:///<name>.db``) resolves against the directory
-``bbo`` was started from, as SQLite itself does.
+``storage`` path, a bare ``FILE.db`` path, and the default ``sqlite:///<name>.db`` resolve
+against the directory of the yaml file (:func:`resolve_storage`, applied by
+:func:`load_config`): the study is stored next to its file wherever ``bbo`` is started.
 """
 
 from __future__ import annotations
 
 import string
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from bbo.exceptions import BboError, ConfigError, InvalidSpaceError
+from bbo.exceptions import BboError, InvalidSpaceError
+from bbo.run.config_file import as_storage_url, did_you_mean, format_errors, load_config
 from bbo.space import Space, param_from_dict
 from bbo.strategies import STRATEGY_NAMES
 from bbo.study.spec import StudySpec
@@ -270,8 +269,12 @@ class StrategyConfig(BaseModel):
         if v not in STRATEGY_NAMES:
             raise PydanticCustomError(
                 "unknown_strategy",
-                "must be one of {valid}, got {got}",
-                {"valid": str(list(STRATEGY_NAMES)), "got": repr(v)},
+                "must be one of {valid}, got {got}{hint}",
+                {
+                    "valid": str(list(STRATEGY_NAMES)),
+                    "got": repr(v),
+                    "hint": did_you_mean(v, STRATEGY_NAMES),
+                },
             )
         return v
 
@@ -311,8 +314,8 @@ class StudyConfig(BaseModel):
     seed: int | None = Field(None, description="random seed; unset keeps the stored one")
     storage: str | None = Field(
         None,
-        description="storage URL; default sqlite:///<name>.db. Relative SQLite paths resolve "
-        "against the directory bbo is started from.",
+        description="storage URL (or a bare FILE.db path); default sqlite:///<name>.db. "
+        "Relative SQLite paths resolve against the directory of the study file.",
     )
 
     @field_validator("executor", mode="before")
@@ -358,7 +361,7 @@ class StudyConfig(BaseModel):
 
     @property
     def storage_url(self) -> str:
-        return self.storage or f"sqlite:///{self.name}.db"
+        return as_storage_url(self.storage or f"sqlite:///{self.name}.db")
 
 
 def _placeholders(template: str) -> list[str]:
@@ -367,61 +370,6 @@ def _placeholders(template: str) -> list[str]:
         return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError:
         return []
-
-
-_PARAM_TAGS = ("float", "int", "categorical", "ordinal")
-_MESSAGES = {
-    "missing": "required key is missing",
-    "extra_forbidden": "unknown key (not part of the study.yaml schema; see `bbo schema`)",
-}
-
-
-def format_errors(file: str, err: ValidationError) -> str:
-    """One line per error: ``<file>: <dotted.path>: <rule>``."""
-    lines = []
-    for e in err.errors():
-        loc = [str(p) for p in e["loc"]]
-        # a tagged union adds the tag to the path (space.x.float.low): drop it
-        if (
-            len(loc) >= 3
-            and loc[0] == "space"
-            and loc[2] in ("float", "int", "categorical", "ordinal")
-        ):
-            del loc[2]
-        msg = _MESSAGES.get(e["type"], e["msg"])
-        if not loc and ": " in msg and msg.split(": ", 1)[0].replace(".", "").isidentifier():
-            path, msg = msg.split(": ", 1)  # cross-field rules name their own path
-            loc = [path]
-        lines.append(f"{file}: {'.'.join(loc) or '<top>'}: {msg}")
-    return "\n".join(lines)
-
-
-def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
-    """Read and validate a study file; returns the config and the file's directory.
-
-    Raises ConfigError with ``<file>: <field>: <rule>`` lines.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: file not found") from None
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(f"{p}: YAML syntax error: {where}{problem}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: <top>: a study file is a mapping of keys, got {data!r}")
-    try:
-        config = StudyConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(format_errors(str(p), e)) from None
-    return config, p.resolve().parent
 
 
 __all__ = [

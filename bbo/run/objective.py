@@ -22,7 +22,6 @@ import io
 import json
 import multiprocessing as mp
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -44,17 +43,22 @@ _PYTHONS = ("python", "python3")
 @dataclass(frozen=True)
 class Result:
     """The outcome of one evaluation, in the terms of ``Study.tell``: exactly one of a
-    ``value`` (number or metrics mapping), replicate ``samples``, or ``failed``."""
+    ``value`` (number or metrics mapping), replicate ``samples``, or ``failed``.
+    ``config_error``: the failure comes from the setup, not from the point (output that is
+    not in the result protocol, a ``python:`` module that does not import); the runner
+    stops on it instead of recording a FAILED trial (:mod:`bbo.run.checks`)."""
 
     value: float | dict[str, float] | None = None
     samples: list[float] | None = None
     failed: bool = False
     reason: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    config_error: bool = False
 
     @classmethod
-    def failure(cls, reason: str, **attrs: Any) -> Result:
-        return cls(failed=True, reason=reason, attrs={k: v for k, v in attrs.items() if v})
+    def failure(cls, reason: str, *, config_error: bool = False, **attrs: Any) -> Result:
+        kept = {k: v for k, v in attrs.items() if v}
+        return cls(failed=True, reason=reason, attrs=kept, config_error=config_error)
 
 
 def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
@@ -87,18 +91,21 @@ def interpret(ret: object, who: str = "the function") -> Result:
             if len(ret) != 1 or not samples or any(s is None for s in samples):
                 return Result.failure(
                     f"{who} returned {ret!r}: `samples` must be the only key, "
-                    "holding a non-empty list of numbers"
+                    "holding a non-empty list of numbers",
+                    config_error=True,
                 )
             return Result(samples=[float(s) for s in samples if s is not None])
         metrics: dict[str, float] = {}
         for k, v in ret.items():
             x = _number(v)
             if x is None:
-                return Result.failure(f"{who} returned metric {k!r} = {v!r}, not a number")
+                return Result.failure(
+                    f"{who} returned metric {k!r} = {v!r}, not a number", config_error=True
+                )
             metrics[str(k)] = x
         if metrics:
             return Result(value=metrics)
-    return Result.failure(f"{who} returned {_short(repr(ret))}: {expected}")
+    return Result.failure(f"{who} returned {_short(repr(ret))}: {expected}", config_error=True)
 
 
 def _short(text: str, n: int = 300) -> str:
@@ -119,10 +126,14 @@ def parse_output(stdout: str) -> Result:
         try:
             obj = json.loads(last)
         except json.JSONDecodeError as e:
-            return Result.failure(f"the last stdout line is not valid JSON ({e.msg}): {last!r}")
+            return Result.failure(
+                f"the last stdout line is not valid JSON ({e.msg}): {last!r}", config_error=True
+            )
         return interpret(obj, who="the command")
     quoted = " | ".join(repr(_short(ln, 200)) for ln in lines[-3:])
-    return Result.failure(f"the command printed no number on its last line: {quoted}")
+    return Result.failure(
+        f"the command printed no number on its last line: {quoted}", config_error=True
+    )
 
 
 class Evaluator(ABC):
@@ -214,7 +225,7 @@ class CommandEvaluator(Evaluator):
             return Result.failure(why, stderr_tail=tail(err), stdout_tail=tail(out, 5, 500))
         res = parse_output(out)
         if res.failed:
-            return Result.failure(res.reason or "", stderr_tail=tail(err))
+            return replace(res, attrs={"stderr_tail": tail(err)} if err.strip() else {})
         return res
 
     def cancel(self) -> None:
@@ -261,6 +272,7 @@ def _serve(conn: Connection, target: str, paths: list[str], cwd: str, env: dict[
     except BaseException as e:
         import_error = Result.failure(
             f"cannot import {target!r}: {type(e).__name__}: {e}",
+            config_error=True,
             traceback_tail=tail(traceback.format_exc()),
         )
     conn.send(_READY)  # the evaluation timeout starts now, not at interpreter start-up
@@ -408,30 +420,8 @@ __all__ = [
     "Evaluator",
     "PythonEvaluator",
     "Result",
-    "command_problem",
     "interpret",
     "make_evaluator",
     "parse_output",
     "tail",
 ]
-
-
-def command_problem(command: list[str], cwd: Path, env: Mapping[str, str]) -> str | None:
-    """Why the program of ``command`` cannot be started here (not found, not executable),
-    or None. A program given as a template (``{name}``) is not checked."""
-    prog = command[0]
-    if prog in _PYTHONS or "{" in prog:
-        return None
-    if os.sep in prog:
-        path = Path(prog) if Path(prog).is_absolute() else cwd / prog
-        if not path.exists():
-            return f"{prog!r} does not exist (looked for {path})"
-        if not os.access(path, os.X_OK) or path.is_dir():
-            return (
-                f"{prog!r} is not an executable file ({path}); chmod +x it or start the "
-                "command with its interpreter"
-            )
-        return None
-    if shutil.which(prog, path=env.get("PATH", os.environ.get("PATH"))) is None:
-        return f"{prog!r} was not found on PATH; check the spelling, install it, or give its path"
-    return None

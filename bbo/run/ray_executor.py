@@ -72,6 +72,7 @@ def call_function(
         except Exception as e:
             return Result.failure(
                 f"cannot import {target!r}: {type(e).__name__}: {e}",
+                config_error=True,
                 traceback_tail=tail(traceback.format_exc()),
             )
         try:

@@ -11,6 +11,12 @@ A crashed evaluation (a failed :class:`Result`) is run again, for the same trial
 the run stops (status FAILURES) once that many trials were told FAILED by this run; its
 running trials are abandoned, so a rerun after a fix resumes.
 
+Until a trial of this run has a result, a result that the study cannot accept because of
+its configuration (output outside the protocol, metrics that do not match, a module that
+does not import: :mod:`bbo.run.checks`) stops the run (status CONFIG_ERROR): that trial is
+ABANDONED with a reason starting ``configuration error:``, not FAILED, so it neither counts
+towards the budget nor reaches the model, and a rerun after the fix evaluates its point.
+
 Asked trials hold a lease of :data:`LEASE` seconds, renewed every ``LEASE / 4`` seconds
 while they run; if this process dies, a later ``Study.ask`` (any rerun) abandons them
 (lease expired, or at once when their process on this host is gone) and offers their points
@@ -35,6 +41,7 @@ from types import FrameType
 from typing import Protocol
 
 from bbo.exceptions import BboError
+from bbo.run.checks import CONFIG_PREFIX, fit_result, result_problem
 from bbo.run.config import StudyConfig
 from bbo.run.objective import Evaluator, Result, make_evaluator
 from bbo.study import Study, Trial, TrialState
@@ -62,6 +69,7 @@ class Status(str, Enum):
     ALREADY_DONE = "already_done"  # the budget was reached before this run started
     INTERRUPTED = "interrupted"  # SIGINT / SIGTERM; a rerun resumes
     FAILURES = "failures"  # max_failures trials FAILED in this run; a rerun resumes
+    CONFIG_ERROR = "config_error"  # the study's setup is wrong; fix it, a rerun resumes
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class RunResult:
     study: Study
     abandoned: tuple[int, ...] = ()
     failed: int = 0  # trials told FAILED by this run
+    config_error: str | None = None  # CONFIG_ERROR: "trial N: why"
 
 
 def open_study(config: StudyConfig, device: str | None = None) -> Study:
@@ -187,6 +196,8 @@ class Runner:
         self._running: dict[Future[Result], Trial] = {}
         self._attempts: dict[int, int] = {}  # trial id -> evaluations started
         self._failed = 0
+        self._has_result = False  # a trial of this run was told a result: the setup works
+        self._config_error: str | None = None
 
     @property
     def _too_many_failures(self) -> bool:
@@ -209,12 +220,20 @@ class Runner:
                 abandoned = self._shutdown()
         if self._stop.signal is not None:
             return RunResult(Status.INTERRUPTED, self.study, abandoned, self._failed)
+        if self._config_error is not None:
+            return RunResult(
+                Status.CONFIG_ERROR, self.study, abandoned, self._failed, self._config_error
+            )
         if self._too_many_failures:
             return RunResult(Status.FAILURES, self.study, abandoned, self._failed)
         return RunResult(Status.COMPLETED, self.study, failed=self._failed)
 
     def _stopping(self) -> bool:
-        return self._stop.signal is not None or self._too_many_failures
+        return (
+            self._stop.signal is not None
+            or self._too_many_failures
+            or self._config_error is not None
+        )
 
     def _submit(self, pool: ThreadPoolExecutor, trial: Trial) -> None:
         self._attempts[trial.id] = self._attempts.get(trial.id, 0) + 1
@@ -235,7 +254,8 @@ class Runner:
             for fut in sorted(done, key=lambda f: self._running[f].id):
                 trial, res = self._running.pop(fut), fut.result()
                 attempt = self._attempts[trial.id]
-                if res.failed and attempt <= self.retries and not self._stopping():
+                retry = res.failed and not res.config_error and attempt <= self.retries
+                if retry and not self._stopping():
                     if self.reporter:
                         self.reporter.retrying(trial, attempt, res)
                     self._submit(pool, trial)
@@ -251,14 +271,40 @@ class Runner:
         attempts = self._attempts.pop(trial.id, 1)
         if self.retries:
             res = replace(res, attrs={**res.attrs, "attempts": attempts})
+        res = fit_result(self.study.spec, res)
         try:
+            problem = self._config_problem(trial, res)
+            if problem is not None:
+                self.study.abandon([trial], reason=CONFIG_PREFIX + problem)
+                self._config_error = self._config_error or f"trial {trial.id}: {problem}"
+                return
             told = tell_result(self.study, trial, res)
         except BboError:  # e.g. abandoned by another process and re-evaluated meanwhile
             return
         if told.state == TrialState.FAILED:
             self._failed += 1
+        else:
+            self._has_result = True
         if self.reporter:
             self.reporter.told(told, count_finished(self.study), self.study.best)
+
+    def _config_problem(self, trial: Trial, res: Result) -> str | None:
+        """Why ``res`` shows a mistake of the setup (None: a result, or a failure of the
+        point). Only until a trial of this run got a result (then the setup works and an odd
+        output is the point's), and never for the retry of a trial abandoned for one (a
+        rerun without a fix records it FAILED instead of stopping at it again)."""
+        if self._has_result:
+            return None
+        why = (
+            res.reason if res.failed and res.config_error else result_problem(self.study.spec, res)
+        )
+        if why is None:
+            return None
+        if trial.retry_of is not None:
+            before = self.study.trial(trial.retry_of).reason or ""
+            if before.startswith(CONFIG_PREFIX):
+                return None
+        return why
 
     def _shutdown(self) -> tuple[int, ...]:
         """Tell what finished, kill the rest and abandon their trials (and any RUNNING trial
@@ -284,6 +330,8 @@ class Runner:
             reason = "interrupted"
         elif self._too_many_failures:
             reason = f"bbo run stopped: max_failures={self.max_failures} reached"
+        elif self._config_error is not None:
+            reason = f"bbo run stopped on a configuration error ({self._config_error})"
         else:
             reason = "bbo run stopped on an error"
         return tuple(t.id for t in self.study.abandon(sorted(ids), reason=reason))

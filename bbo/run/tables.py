@@ -1,11 +1,14 @@
 """Trials as tables: flat records for ``bbo trials`` / ``bbo export`` (CSV, JSON, Parquet).
 
 Flat columns, in this order: ``trial``, ``state``, ``value`` (the first objective),
-``values.<metric>`` for every told metric, ``params.<name>`` for every parameter,
+``values.<metric>`` for every told metric (file exports drop the column that repeats
+another: :func:`compact`), ``params.<name>`` for every parameter,
 ``samples`` (replicates), ``source`` (which proposer), ``reason``, ``error_tail`` (a
 failed trial's last lines of stderr, or the traceback of a ``python:`` objective),
-``retry_of``, ``created_at``, ``finished_at`` (Unix seconds) and ``duration_s``. JSON keeps
-the nesting instead (:func:`trial_dict`: ``params`` and ``values`` as objects).
+``retry_of``, ``created_at``, ``finished_at`` (ISO 8601 local time with its UTC offset) and
+``duration_s``. A metric column other than an objective whose values are all whole numbers
+(an epoch count, a pid) holds integers. JSON keeps the nesting instead
+(:func:`trial_dict`: ``params`` and ``values`` as objects).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,6 +47,13 @@ def short_tail(t: Trial, lines: int = SHOWN_LINES, width: int = SHOWN_WIDTH) -> 
         return []
     kept = [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
     return [line if len(line) <= width else line[: width - 1] + "\u2026" for line in kept]
+
+
+def iso(ts: float | None) -> str | None:
+    """Unix seconds as an ISO 8601 local time with its UTC offset (milliseconds)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
 
 
 def columns(study: Study, trials: Sequence[Trial]) -> list[str]:
@@ -79,8 +90,8 @@ def trial_dict(t: Trial) -> dict[str, Any]:
         "error_tail": error_tail(t),
         "source": t.attrs.get("source"),
         "retry_of": t.retry_of,
-        "created_at": t.created_at,
-        "finished_at": t.finished_at,
+        "created_at": iso(t.created_at),
+        "finished_at": iso(t.finished_at),
     }
 
 
@@ -94,16 +105,34 @@ def record(t: Trial) -> dict[str, Any]:
     r["reason"] = t.reason
     r["error_tail"] = error_tail(t)
     r["retry_of"] = t.retry_of
-    r["created_at"] = t.created_at
-    r["finished_at"] = t.finished_at
-    r["duration_s"] = t.finished_at - t.created_at if t.finished_at is not None else None
+    r["created_at"] = iso(t.created_at)
+    r["finished_at"] = iso(t.finished_at)
+    r["duration_s"] = round(t.finished_at - t.created_at, 3) if t.finished_at is not None else None
     return r
 
 
 def records(study: Study, trials: Sequence[Trial] | None = None) -> tuple[list[str], list[dict]]:
     """``(columns, rows)`` of ``trials`` (default: every trial of ``study``)."""
     trials = study.trials if trials is None else list(trials)
-    return columns(study, trials), [record(t) for t in trials]
+    cols, rows = columns(study, trials), [record(t) for t in trials]
+    objectives = {f"values.{o.name}" for o in study.objectives}
+    for c in cols:
+        if not c.startswith("values.") or c in objectives:
+            continue
+        vals: list[Any] = [r[c] for r in rows if r.get(c) is not None]
+        if vals and all(float(v).is_integer() and abs(v) < 2**53 for v in vals):
+            for r in rows:
+                if r.get(c) is not None:
+                    r[c] = int(r[c])
+    return cols, rows
+
+
+def compact(study: Study, cols: list[str]) -> list[str]:
+    """The columns of a file export: no two with the same numbers (one objective: ``value``
+    without ``values.<objective>``; several: their ``values.*`` without ``value``)."""
+    if len(study.objectives) == 1:
+        return [c for c in cols if c != f"values.{study.objectives[0].name}"]
+    return [c for c in cols if c != "value"]
 
 
 def write_csv(path: Path | IO[str], cols: list[str], rows: list[dict]) -> None:
@@ -131,13 +160,18 @@ def write_parquet(path: Path, cols: list[str], rows: list[dict]) -> None:
             "writing .parquet needs pyarrow: pip install 'bbo[parquet]'"
         ) from None
     data: dict[str, list[Any]] = {c: [r.get(c) for r in rows] for c in cols}
+    for c in ("created_at", "finished_at"):
+        data[c] = [None if v is None else datetime.fromisoformat(v) for v in data[c]]
     for c, vals in data.items():
         kinds = {type(v) for v in vals if v is not None} - {list}
         if kinds == {int, float}:
             data[c] = [None if v is None else float(v) for v in vals]
         elif len(kinds) > 1:
             data[c] = [None if v is None else str(v) for v in vals]
-    pq.write_table(pa.table(data), path)
+    types = {"retry_of": pa.int64(), "reason": pa.string(), "error_tail": pa.string()}
+    types.update({"source": pa.string(), "samples": pa.list_(pa.float64())})
+    arrays = {c: pa.array(v, type=types.get(c)) for c, v in data.items()}
+    pq.write_table(pa.table(arrays), path)
 
 
 def export(study: Study, path: Path) -> int:
@@ -150,6 +184,7 @@ def export(study: Study, path: Path) -> int:
         )
     trials = study.trials
     cols, rows = records(study, trials)
+    cols = compact(study, cols)
     if fmt == "csv":
         write_csv(path, cols, rows)
     elif fmt == "parquet":
@@ -162,6 +197,7 @@ def export(study: Study, path: Path) -> int:
 __all__ = [
     "FORMATS",
     "columns",
+    "compact",
     "error_tail",
     "export",
     "record",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -34,8 +35,12 @@ STRATEGY_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 def strategy_class(name: str) -> Any:
     """The class registered as ``name``; InvalidArgumentError lists the valid names."""
     if not isinstance(name, str) or name not in _REGISTRY:
+        close = (
+            difflib.get_close_matches(name, STRATEGY_NAMES, n=1) if isinstance(name, str) else []
+        )
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InvalidArgumentError(
-            f"`strategy` must be one of {list(STRATEGY_NAMES)}, got {name!r}"
+            f"`strategy` must be one of {list(STRATEGY_NAMES)}, got {name!r}{hint}"
         )
     module, cls_name = _REGISTRY[name].split(":")
     return getattr(importlib.import_module(module), cls_name)

@@ -14,6 +14,7 @@ every strategy.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -107,9 +108,12 @@ class Options:
         if unknown == ["device"]:
             raise InvalidArgumentError(RUNTIME_NOT_OPTION)
         if unknown:
+            hints = [difflib.get_close_matches(k, sorted(known), n=1) for k in unknown]
+            close = [f"`{m[0]}`" for m in hints if m]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise InvalidArgumentError(
-                f"strategy {cls.strategy!r} takes no option(s) {unknown}; its options are "
-                f"{sorted(known)}"
+                f"strategy {cls.strategy!r} takes no option(s) {unknown}{hint}; its options "
+                f"are {sorted(known)}"
             )
         return cls(**options)
 

@@ -109,3 +109,43 @@ def test_getting_started_runs_as_written(tmp_path, monkeypatch):
         p = t.params
         assert t.state == bbo.TrialState.COMPLETED
         assert t.value == pytest.approx((p["x"] - 1) ** 2 + (p["y"] + 2) ** 2 + 0.1 * p["layers"])
+
+
+def test_when_trials_fail_runs_as_written(tmp_path, monkeypatch):
+    """The setup mistake of getting-started's "When trials fail": the run stops at trial 0
+    with exit status 2, that trial is ABANDONED, and after the fix the same command
+    resumes the same study and evaluates that point first."""
+    from bbo.cli.app import app
+    from typer.testing import CliRunner
+
+    page = ROOT / "docs" / "getting-started.md"
+    (script,) = [b for b in blocks(page, "python") if b.startswith("# typo.py")]
+    (study,) = [b for b in blocks(page, "yaml") if b.startswith("# typo.yaml")]
+    (tmp_path / "typo.py").write_text(script)
+    (tmp_path / "typo.yaml").write_text(study)
+    monkeypatch.chdir(tmp_path)
+    (commands,) = [b for b in blocks(page, "bash") if "bbo run typo.yaml" in b]
+    runner = CliRunner()
+    for line in commands.splitlines():
+        command, _, comment = line.partition("  #")
+        result = runner.invoke(app, shlex.split(command)[1:])
+        expected = 2 if "exit status 2" in comment else 0
+        assert result.exit_code == expected, (line, result.output)
+        if expected:  # the message the page quotes
+            said = comment.split("exit status 2: ", 1)[1].removesuffix("...").strip()
+            assert said in result.stderr, (said, result.stderr)
+    url = f"sqlite:///{tmp_path / 'typo.db'}"  # next to the study file
+    (t0,) = bbo.Study.load("typo", url).trials
+    assert t0.state == bbo.TrialState.ABANDONED
+
+    text = page.read_text()
+    fix = re.search(r"Fix the last line of `typo.py` to `(.+?)`", text)
+    assert fix is not None
+    old = next(ln for ln in script.splitlines() if ln.strip().startswith("print("))
+    (tmp_path / "typo.py").write_text(script.replace(old.strip(), fix.group(1)))
+    assert runner.invoke(app, ["run", "typo.yaml"]).exit_code == 0
+    trials = bbo.Study.load("typo", url).trials
+    done = [t for t in trials if t.state == bbo.TrialState.COMPLETED]
+    assert len(done) == 3 and done[0].retry_of == 0
+    assert not any(t.state == bbo.TrialState.FAILED for t in trials)
+    assert all(t.value == pytest.approx((t.params["x"] - 1) ** 2) for t in done)

@@ -62,7 +62,7 @@ def test_trials_as_table_csv_json(stored, invoke):
         )
     )
     assert [r["state"] for r in rows] == ["COMPLETED", "COMPLETED", "FAILED", "RUNNING"]
-    assert rows[0]["values.latency"] == "3.0" and rows[0]["params.act"] == "relu"
+    assert rows[0]["values.latency"] == "3" and rows[0]["params.act"] == "relu"  # whole: int
     assert json.loads(rows[1]["samples"]) == [0.5, 0.7] and rows[2]["reason"] == "OOM"
     data = json.loads(
         invoke("trials", "ins", "--storage", url, "--format", "json", "--state", "completed").stdout

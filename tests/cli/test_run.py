@@ -88,17 +88,25 @@ def test_failing_command_records_exit_code_and_stderr_tail(tmp_path, write_study
         tail = t.attrs["stderr_tail"].splitlines()
         assert tail == [f"line {i}" for i in range(10, 30)]  # the last 20 lines
     assert "FAILED: exit code 3" in result.stdout
-    assert "failed: trial 1: exit code 3" in result.stdout
+    for t in trials:  # each failure is printed once, as it came (not again in the summary)
+        assert result.stdout.count(f"trial {t.id} FAILED") == 1
+        assert result.stdout.count(f"trial {t.id}: exit code 3") == 0
+    assert "(failed trials: bbo trials demo --failed --storage" in result.stdout
 
 
-def test_garbage_output_is_failed_quoting_the_last_line(tmp_path, write_study, invoke):
+def test_garbage_output_is_a_configuration_error_quoting_the_last_line(
+    tmp_path, write_study, invoke
+):
     script = "print('starting'); print('result: about {x}')"
-    _, trials = _run_one_kind(tmp_path, write_study, invoke, ["python", "-c", script])
-    assert all(t.state == bbo.TrialState.FAILED for t in trials)
-    x = trials[0].params["x"]
-    assert trials[0].reason == (
-        f"the command printed no number on its last line: 'starting' | 'result: about {x}'"
-    )
+    path = write_study(objective={"command": ["python", "-c", script]}, budget=2, workers=1)
+    result = invoke("run", path)
+    assert result.exit_code == 2, result.output
+    (t,) = _trials(f"sqlite:///{tmp_path / 'study.db'}")  # stopped at the first trial
+    assert t.state == bbo.TrialState.ABANDONED
+    x = t.params["x"]
+    why = f"the command printed no number on its last line: 'starting' | 'result: about {x}'"
+    assert t.reason == f"configuration error: {why}"
+    assert f"configuration error: trial 0: {why}" in result.stderr
 
 
 def test_timeout_kills_the_command(tmp_path, write_study, invoke):
@@ -156,15 +164,22 @@ def test_replicate_samples(tmp_path, write_study, invoke):
         assert t.value == pytest.approx(t.params["x"] + 0.5)
 
 
-def test_missing_metric_is_failed(tmp_path, write_study, invoke):
+def test_missing_metric_is_a_configuration_error(tmp_path, write_study, invoke):
     path = write_study(
-        objective={"command": ["echo", '{{"other": 1}}'], "direction": {"loss": "minimize"}},
+        objective={
+            "command": ["echo", '{{"other": 1, "size": 2}}'],
+            "direction": {"loss": "minimize"},
+        },
         budget=1,
     )
-    assert invoke("run", path).exit_code == 1
+    result = invoke("run", path)
+    assert result.exit_code == 2
     (t,) = _trials(f"sqlite:///{tmp_path / 'study.db'}")
-    assert t.state == bbo.TrialState.FAILED
-    assert t.reason.startswith("the study refused the result: ") and "['loss']" in t.reason
+    assert t.state == bbo.TrialState.ABANDONED
+    assert t.reason.startswith(
+        "configuration error: the objective returned metrics ['other', 'size'], which lack"
+    )
+    assert "lack ['loss']" in result.stderr
 
 
 OBJECTIVES = """
@@ -231,9 +246,10 @@ def test_python_timeout_and_import_error(tmp_path, write_study, invoke):
     assert [t.reason for t in trials] == ["timed out after 0.5s"] * 2
 
     path = write_study(name="other", objective={"python": "nowhere:f"}, budget=1)
-    assert invoke("run", path).exit_code == 1
+    assert invoke("run", path).exit_code == 2  # a configuration error, not a failed point
     (t,) = _trials(f"sqlite:///{tmp_path / 'study.db'}", "other")
-    assert t.reason.startswith("cannot import 'nowhere:f': ModuleNotFoundError")
+    assert t.state == bbo.TrialState.ABANDONED
+    assert t.reason.startswith("configuration error: cannot import 'nowhere:f': ModuleNotFound")
 
 
 def test_default_storage_is_name_db_in_the_current_directory(tmp_path, invoke, monkeypatch):

@@ -99,7 +99,7 @@ def test_unknown_study_and_missing_storage(stored, invoke, tmp_path, monkeypatch
     assert result.stderr.strip().endswith("studies there: 'sh' (see `bbo studies`)")
     monkeypatch.delenv("BBO_STORAGE", raising=False)
     result = invoke("ask", "--study", "sh")
-    assert result.exit_code == 2 and "--storage URL is needed" in result.stderr
+    assert result.exit_code == 2 and "where is study 'sh'? pass its study file" in result.stderr
     missing = f"sqlite:///{tmp_path / 'typo.db'}"
     result = invoke("ask", "--study", "sh", "--storage", missing)
     assert result.exit_code == 2 and "typo.db does not exist" in result.stderr

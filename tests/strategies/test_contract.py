@@ -29,3 +29,17 @@ def test_every_registered_strategy_is_covered():
 @pytest.mark.parametrize("name", sorted(OPTIONS))
 def test_strategy_contract(name):
     check_strategy(name, OPTIONS[name])
+
+
+def test_sobol_floats_have_ten_significant_digits_and_stay_in_bounds():
+    import bbo
+
+    space = bbo.Space(
+        {"x": bbo.Float(0.0, 1.0), "lr": bbo.Float(1e-5, 0.1, log=True), "n": bbo.Int(1, 9)}
+    )
+    study = bbo.Study(space, strategy="sobol", seed=0)
+    for _ in range(16):
+        p = study.ask().params
+        for k in ("x", "lr"):
+            assert p[k] == float(f"{p[k]:.10g}") and space[k].low <= p[k] <= space[k].high
+        assert isinstance(p["n"], int)
