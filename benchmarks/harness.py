@@ -83,7 +83,18 @@ def run_jobs(
 
 
 def csv(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
+    """Split on the commas outside brackets (``bbo-auto[sources=[de,local]],random`` is two
+    items)."""
+    items, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            items.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    items.append(cur)
+    return [t.strip() for t in items if t.strip()]
 
 
 def add_common_args(p: argparse.ArgumentParser) -> None:
@@ -106,6 +117,19 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-install", action="store_true", help="never pip-install the peers")
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and Markdown")
+
+
+def load_runs(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The error-free run records of result files: a saved ``.json`` (its ``runs``) or a
+    ``.partial.jsonl`` (one record per line)."""
+    runs: list[dict[str, Any]] = []
+    for path in paths:
+        text = Path(path).read_text()
+        if str(path).endswith(".jsonl"):
+            runs += [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            runs += json.loads(text)["runs"]
+    return [r for r in runs if not r.get("error") and r.get("trace")]
 
 
 def select_methods(args: argparse.Namespace) -> list[str]:

@@ -54,9 +54,11 @@ class RandomSearch:
 
 
 class BboStudy:
-    """``bbo.Study`` with strategy ``name``; asks one trial at a time."""
+    """``bbo.Study`` with strategy ``name`` and its ``options``; asks one trial at a time."""
 
-    def __init__(self, name: str, instance: Instance, seed: int) -> None:
+    def __init__(
+        self, name: str, instance: Instance, seed: int, options: dict[str, Any] | None = None
+    ) -> None:
         import bbo
 
         self._study = bbo.Study(
@@ -64,6 +66,7 @@ class BboStudy:
             direction={OBJECTIVE: "minimize"},
             constraints=list(instance.constraints) or None,
             strategy=name,
+            strategy_options=options or None,
             seed=seed,
         )
         self._pending: Any = None
@@ -87,9 +90,30 @@ def bbo_names() -> list[str]:
     return [n for n in BBO_CANDIDATES if n in STRATEGY_NAMES]
 
 
-def _bbo_factory(name: str) -> Factory:
+def parse_bbo(method: str) -> tuple[str, dict[str, Any]]:
+    """``"bbo-<name>"`` or a variant ``"bbo-<name>[key=value;key=value]"`` (values in YAML,
+    e.g. ``bbo-auto[sources=[de];explore=false]``, for ablations) -> the strategy name and its
+    options."""
+    import yaml
+
+    body = method.removeprefix("bbo-")
+    if not body.endswith("]") or "[" not in body:
+        return body, {}
+    name, _, inner = body[:-1].partition("[")
+    options: dict[str, Any] = {}
+    for item in filter(None, (x.strip() for x in inner.split(";"))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"method {method!r}: {item!r} is not key=value")
+        options[key.strip()] = yaml.safe_load(value)
+    return name, options
+
+
+def _bbo_factory(method: str) -> Factory:
+    name, options = parse_bbo(method)
+
     def make(instance: Instance, seed: int, budget: int) -> Optimizer:
-        return BboStudy(name, instance, seed)
+        return BboStudy(name, instance, seed, options)
 
     return make
 
@@ -123,7 +147,7 @@ def default_methods(bbo: list[str] | None = None) -> list[str]:
 def available(method: str) -> bool:
     """Whether the package a method needs can be imported."""
     if method.startswith("bbo-"):
-        return method[4:] in bbo_names()
+        return parse_bbo(method)[0] in bbo_names()
     if method not in PEERS:
         return False
     return importlib.util.find_spec(PEERS[method][1]) is not None
@@ -132,7 +156,7 @@ def available(method: str) -> bool:
 def make_optimizer(method: str, instance: Instance, seed: int, budget: int) -> Optimizer:
     """Build ``method`` for one run (ValueError for unknown names)."""
     if method.startswith("bbo-"):
-        return _bbo_factory(method[4:])(instance, seed, budget)
+        return _bbo_factory(method)(instance, seed, budget)
     if method not in PEERS:
         raise ValueError(f"unknown method {method!r}; choose from {default_methods()}")
     return PEERS[method][0](instance, seed, budget)

@@ -72,6 +72,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=lambda s: [int(x) for x in harness.csv(s)],
         help="budgets as multiples of d, e.g. 10,20 (default 5,10; full 10,20)",
     )
+    p.add_argument(
+        "--reuse",
+        type=harness.csv,
+        default=[],
+        help="result files (.json, or a run's .partial.jsonl) whose runs of the same method, "
+        "problem and seed at a budget at least as large are taken instead of rerun (e.g. the "
+        "peers of an earlier run, or an interrupted run's finished jobs)",
+    )
+    p.add_argument(
+        "--only-reuse",
+        action="store_true",
+        help="run nothing: the tables of the --reuse files' runs alone (jobs they lack are "
+        "left out), e.g. to combine the partial files of runs made in parallel",
+    )
     args = p.parse_args(argv)
     preset = FULL if args.full else SMALL
     if args.families:
@@ -104,12 +118,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"small preset: {len(skip)} run(s) of {list(SLOW_IN_HIGH_DIM)} on problems "
                   "over 50-D left out (use --full)", file=sys.stderr)  # fmt: skip
         jobs = [j for j in jobs if j not in skip]
-    jobs.sort(key=lambda j: -_COST.get(j[0], 1.0) * dims[j[1]][1] * dims[j[1]][0] ** 0.5)
+    cost = lambda j: _COST.get(j[0].split("[")[0], 1.0) * dims[j[1]][1] * dims[j[1]][0] ** 0.5  # noqa: E731
+    jobs.sort(key=lambda j: -cost(j))
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / f"quality-{time.strftime('%Y%m%d-%H%M%S')}.partial.jsonl"
     print(f"finished runs are appended to {log}", file=sys.stderr)
-    runs = harness.run_jobs(quality_job, jobs, args.jobs, log)
+    reused = reuse(jobs, harness.load_runs(args.reuse))
+    if reused:
+        print(f"reusing {len(reused)} finished run(s) from {args.reuse}", file=sys.stderr)
+    todo = [] if args.only_reuse else [j for j in jobs if j[:3] not in reused]
+    runs = [*reused.values(), *harness.run_jobs(quality_job, todo, args.jobs, log)]
     log.unlink(missing_ok=True)  # complete: the JSON written by main() holds every run
     results: dict[str, Any] = {
         "kind": "quality",
@@ -124,6 +143,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "runs": sorted(runs, key=lambda r: (r["problem"], r["method"], r["seed"])),
     }
     return results
+
+
+def reuse(
+    jobs: Sequence[tuple[str, str, int, int]], runs: Sequence[dict[str, Any]]
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """``(method, problem, seed) -> record`` for the jobs that one of ``runs`` already covers
+    (same method, problem and seed; a budget of at least the job's ``mult x budget_dim``),
+    its trace cut to the job's budget."""
+    found: dict[tuple[str, str, int], dict[str, Any]] = {}
+    wanted = {j[:3]: j[3] for j in jobs}
+    for r in runs:
+        key = (r["method"], r["problem"], int(r["seed"]))
+        if key in wanted and key not in found:
+            budget = wanted[key] * int(r["budget_dim"])
+            if int(r["budget"]) >= budget and len(r["trace"]) >= budget:
+                found[key] = {**r, "budget": budget, "trace": r["trace"][:budget], "reused": True}
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -94,6 +94,44 @@ def test_tiny_end_to_end_run_prints_finite_table(tmp_path, capsys) -> None:
     assert list(tmp_path.glob("quality-*.json")) and list(tmp_path.glob("quality-*.md"))
 
 
+def test_reuse_takes_finished_runs_and_cuts_them_to_the_budget(tmp_path) -> None:
+    argv = ["--methods", "random", "--problems", "branin", "--seeds", "2"]
+    argv += ["--budget-mult", "4", "--jobs", "1", "--no-install", "--out", str(tmp_path / "a")]
+    first = quality.main(argv)
+    (saved,) = (tmp_path / "a").glob("quality-*.json")
+    argv = ["--methods", "random,bbo-random", "--problems", "branin", "--seeds", "3"]
+    argv += ["--budget-mult", "2", "--jobs", "1", "--no-install", "--out", str(tmp_path / "b")]
+    second = quality.main([*argv, "--reuse", str(saved)])
+    runs = {(r["method"], r["seed"]): r for r in second["runs"]}
+    assert len(runs) == 6
+    for old in first["runs"]:  # seeds 0 and 1 of random come from the first file, cut to 4
+        new = runs[("random", old["seed"])]
+        assert new["reused"] and new["trace"] == old["trace"][:4] and new["budget"] == 4
+    assert not runs[("random", 2)].get("reused") and len(runs[("random", 2)]["trace"]) == 4
+    assert not runs[("bbo-random", 0)].get("reused")
+    only = quality.main([*argv, "--reuse", str(saved), "--only-reuse"])  # runs nothing
+    assert sorted((r["method"], r["seed"]) for r in only["runs"]) == [("random", 0), ("random", 1)]
+
+
+def test_method_variants_carry_strategy_options() -> None:
+    from benchmarks.harness import csv
+    from benchmarks.methods import make_optimizer, parse_bbo
+
+    assert csv("bbo-auto[sources=[de,local];pool_size=8],random") == [
+        "bbo-auto[sources=[de,local];pool_size=8]",
+        "random",
+    ]
+    assert parse_bbo("bbo-auto[sources=[de];pool_size=8]") == (
+        "auto",
+        {"sources": ["de"], "pool_size": 8},
+    )
+    assert parse_bbo("bbo-gp") == ("gp", {})
+    opt = make_optimizer("bbo-random[]", make_problem("branin", 0), 0, 3)
+    assert opt.ask()
+    with pytest.raises(ValueError, match="not key=value"):
+        parse_bbo("bbo-auto[pool_size]")
+
+
 def test_same_seed_same_run() -> None:
     inst = make_problem("mixed", 0)
     a = run_method("random", inst, 5, seed=4)
