@@ -94,6 +94,13 @@ class UnauthenticatedError(BboError):
     grpc_status = "UNAUTHENTICATED"
 
 
+class PermissionDeniedError(BboError):
+    """The call's token may not do this on this study (scoped tokens of ``bbo serve``).
+    -> ``PERMISSION_DENIED``"""
+
+    grpc_status = "PERMISSION_DENIED"
+
+
 class ResourceExhaustedError(BboError):
     """A request over a server limit (count per ask, samples per tell, message size).
     -> ``RESOURCE_EXHAUSTED``"""

@@ -11,9 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bbo.server.auth import Token, find_token, scoped
-from bbo.server.errors import PermissionDeniedError
 
-from bbo.exceptions import UnauthenticatedError
+from bbo.exceptions import PermissionDeniedError, UnauthenticatedError
 
 #: The role each RPC needs on the study it names.
 NEEDS = {

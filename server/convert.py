@@ -20,6 +20,7 @@ from google.protobuf import json_format, struct_pb2
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.exceptions import InvalidArgumentError, InvalidSpaceError, InvalidValueError
 from bbo.space import Space
+from bbo.space.params import MAX_INT_BOUND
 from bbo.study.spec import StudySpec
 from bbo.trial import Constraint, Objective, Trial, TrialState
 
@@ -78,13 +79,8 @@ def _range(d: Mapping[str, Any]) -> dict[str, Any]:
     return {"low": d["low"], "high": d["high"], "log": d["log"]}
 
 
-#: Int bounds must be exact as doubles (bbo searches integers as real numbers): beyond
-#: 2**53 a bound would silently change, and 2**63 - 1, the wire's int64 maximum, becomes
-#: 2**63, a value the wire cannot carry back.
-MAX_INT_BOUND = 2**53
-
-
 def _int_bound(where: str, v: int) -> None:
+    """The rule of :class:`bbo.space.Int`, named by the field's path on the wire."""
     if not -MAX_INT_BOUND <= v <= MAX_INT_BOUND:
         raise InvalidSpaceError(
             f"`|{where}| <= 2**53` must hold (integers are searched as doubles, exact up "

@@ -34,14 +34,6 @@ TABLE: dict[type[ex.BboError], grpc.StatusCode] = {
 }
 
 
-class PermissionDeniedError(ex.BboError):
-    """The call's token may not do this on this study (scoped tokens, see auth.py)."""
-
-    grpc_status = "PERMISSION_DENIED"
-
-
-TABLE[PermissionDeniedError] = grpc.StatusCode.PERMISSION_DENIED
-
 #: The class a client raises for a status without (a valid) ``bbo-error`` name.
 DEFAULT_CLASS: dict[grpc.StatusCode, type[ex.BboError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: ex.InvalidArgumentError,
@@ -51,7 +43,7 @@ DEFAULT_CLASS: dict[grpc.StatusCode, type[ex.BboError]] = {
     grpc.StatusCode.ABORTED: ex.ConcurrentUpdateError,
     grpc.StatusCode.UNAVAILABLE: ex.ServiceUnavailableError,
     grpc.StatusCode.UNAUTHENTICATED: ex.UnauthenticatedError,
-    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
+    grpc.StatusCode.PERMISSION_DENIED: ex.PermissionDeniedError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ex.ResourceExhaustedError,
     grpc.StatusCode.DEADLINE_EXCEEDED: ex.DeadlineExceededError,
 }

@@ -176,9 +176,15 @@ class Float(_Range):
         return {"type": "float", "low": self.low, "high": self.high, "log": self.log}
 
 
+#: Int bounds are exact as doubles (integers are searched as real numbers): beyond 2**53 a
+#: bound would silently change (2**63 - 1 becomes 2**63, which int64 cannot hold).
+MAX_INT_BOUND = 2**53
+
+
 @dataclass(frozen=True)
 class Int(_Range):
-    """An integer in ``[low, high]`` (both included); ``log=True`` for log-uniform search."""
+    """An integer in ``[low, high]`` (both included, ``|low|, |high| <= 2**53``);
+    ``log=True`` for log-uniform search."""
 
     type_name: ClassVar[str] = "int"
     low: int
@@ -189,6 +195,11 @@ class Int(_Range):
             f = _check_number(name, v)
             if f != int(f):
                 raise InvalidSpaceError(f"Int: `{name}` must be an integer, got {v!r}")
+            if abs(v) > MAX_INT_BOUND:  # v itself: float(v) may already have rounded it
+                raise InvalidSpaceError(
+                    f"Int: `|{name}| <= 2**53` must hold (integers are searched as doubles, "
+                    f"exact up to 2**53), got {v!r}"
+                )
             object.__setattr__(self, name, int(f))
         object.__setattr__(self, "log", bool(log))
         self._check_bounds("Int")

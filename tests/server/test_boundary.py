@@ -5,6 +5,8 @@ and a device in the strategy options."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 import grpc
@@ -54,8 +56,14 @@ def test_int_bounds_must_fit_the_wire(stub):
 
 def test_a_stored_study_that_cannot_be_encoded_never_breaks_listing(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'studies.db'}"
-    # made outside the server (the Python API): 2**63 - 1 is stored as 2**63, beyond int64
-    bbo.Study({"n": bbo.Int(0, 2**63 - 1)}, storage=url, name="broken", strategy="random")
+    # stored by an older version, before Int refused bounds beyond 2**53: 2**63 - 1 was
+    # stored as 2**63, beyond int64
+    bbo.Study({"n": bbo.Int(0, 10)}, storage=url, name="broken", strategy="random")
+    with sqlite3.connect(tmp_path / "studies.db") as db:
+        (spec,) = db.execute("SELECT spec FROM studies WHERE name = 'broken'").fetchone()
+        spec = json.loads(spec)
+        spec["space"]["n"]["high"] = 2**63
+        db.execute("UPDATE studies SET spec = ? WHERE name = 'broken'", (json.dumps(spec),))
     bbo.Study({"x": bbo.Float(0.0, 1.0)}, storage=url, name="fine", strategy="random")
     for _ in range(2):  # and again after a restart
         with ServerThread(url) as srv, grpc.insecure_channel(srv.target) as ch:

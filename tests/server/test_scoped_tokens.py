@@ -10,13 +10,13 @@ import grpc
 import pytest
 from bbo.server.app import ServerConfig, ServerThread
 from bbo.server.auth import read_tokens
-from bbo.server.errors import PermissionDeniedError
 from typer.testing import CliRunner
 
 import bbo
 from bbo import exceptions as ex
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
+from bbo.exceptions import PermissionDeniedError
 
 ADMIN = "admin-token-0123456789"
 WRITER_A = "writer-a-token-0123456789"

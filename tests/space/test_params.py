@@ -92,3 +92,13 @@ def test_decode_returns_native_python_types():
     assert bbo.Categorical(["a", "b"]).decode(0.9) == "b"
     assert bbo.Ordinal([16, 32, 64]).decode(0.5) == 32
     assert math.isclose(bbo.Float(-5, 10).decode(0.5), 2.5)
+
+
+@pytest.mark.parametrize("bound", [2**53 + 1, 2**63 - 1, -(2**60)])
+def test_int_bounds_beyond_2_53_are_refused_naming_the_rule(bound):
+    from bbo.exceptions import InvalidSpaceError
+
+    low, high = (bound, 0) if bound < 0 else (0, bound)
+    with pytest.raises(InvalidSpaceError, match=r"2\*\*53"):
+        bbo.Int(low, high)
+    assert bbo.Int(-(2**53), 2**53).high == 2**53
