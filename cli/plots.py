@@ -20,7 +20,8 @@ def plot(
         typer.Option(help="two parameters for the surrogate contour, e.g. x1,x2"),
     ] = None,
 ) -> None:
-    """Write PNG plots: history, parallel coordinates, slices, Pareto front, surrogate."""
+    """Write PNG plots: history, parallel coordinates, slices, Pareto front, surrogate,
+    parameter importance (PED-ANOVA)."""
     from bbo.exceptions import BboError
     from bbo.viz import write_plots
 

@@ -15,7 +15,7 @@ from bbo.exceptions import BboError, InvalidArgumentError
 if TYPE_CHECKING:
     from bbo.study import Study
 
-PLOTS = ("history", "parallel", "slices", "pareto", "contour")
+PLOTS = ("history", "parallel", "slices", "pareto", "contour", "importance")
 """Plot kinds, in the order they are written (``<kind>.png``)."""
 
 
@@ -32,7 +32,8 @@ def figures(
     """``({kind: Figure}, {kind: why it was skipped})`` for every kind of :data:`PLOTS`.
 
     A study with no completed trial has no plot; the Pareto front needs two objectives; the
-    contour needs two numeric parameters and three completed trials.
+    contour needs two numeric parameters and three completed trials; the parameter
+    importance (of the first objective) needs :data:`bbo.viz.importance.MIN_TRIALS`.
     """
     _require_matplotlib()
     from bbo.viz import plots
@@ -56,6 +57,10 @@ def figures(
         if contour_params is not None:
             raise
         skipped["contour"] = str(e)
+    try:
+        figs["importance"] = plots.importance(d)
+    except BboError as e:
+        skipped["importance"] = str(e)
     return figs, skipped
 
 

@@ -27,6 +27,7 @@ _TITLES = {
     "slices": "Slices per parameter",
     "pareto": "Pareto front",
     "contour": "Surrogate model (GP)",
+    "importance": "Parameter importance (PED-ANOVA)",
 }
 
 _CSS = """
@@ -63,6 +64,21 @@ figure img { max-width: 100%; height: auto; display: block; margin: 0 auto;
                border: 1px solid var(--line); font-size: 12px; white-space: pre-wrap;
                overflow-wrap: anywhere; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+.card .s { color: var(--muted); font-size: 11px; }
+/* printed (or saved as PDF): every trial on paper, the header repeated on each page */
+@media print {
+  @page { margin: 12mm; }
+  body { background: #fff; font-size: 11px; }
+  main { max-width: none; padding: 0; }
+  .scroll { max-height: none; overflow: visible; border: none; }
+  table { font-size: 9.5px; page-break-inside: auto; }
+  thead { display: table-header-group; }
+  th { position: static; }
+  tr, figure, .card, .failure { break-inside: avoid; page-break-inside: avoid; }
+  th, td { padding: 2px 5px; white-space: normal; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  figure img { max-width: 100% !important; }
+}
 """
 
 
@@ -147,6 +163,28 @@ def _failed_section(study: Study, trials: Sequence[Trial]) -> list[str]:
     return parts
 
 
+def _count_cards(study: Study, trials: Sequence[Trial]) -> list[tuple[str, object, str, str]]:
+    """``(label, value, css class, note)`` of the summary cards: trials by state, ABANDONED
+    included, and the infeasible ones (told INFEASIBLE, or COMPLETED with a violated outcome
+    constraint)."""
+    counts = Counter(t.state for t in trials)
+    told = counts[TrialState.INFEASIBLE]
+    violated = sum(
+        1 for t in trials if t.state == TrialState.COMPLETED and not t.feasible(study.constraints)
+    )
+    note = f"{told} told infeasible, {violated} violate a constraint" if study.constraints else ""
+    cards: list[tuple[str, object, str, str]] = [
+        ("trials", len(trials), "", ""),
+        ("completed", counts[TrialState.COMPLETED], "", ""),
+        ("failed", counts[TrialState.FAILED], "", ""),
+        ("infeasible", told + violated, "", note),
+        ("abandoned", counts[TrialState.ABANDONED], "", "worker stopped; the point is retried"),
+    ]
+    if counts[TrialState.RUNNING]:
+        cards.append(("running", counts[TrialState.RUNNING], "", ""))
+    return cards
+
+
 def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
     """The report of ``study`` as an HTML string."""
     import matplotlib.pyplot as plt
@@ -154,7 +192,6 @@ def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
     from bbo.viz import PLOTS, figures
 
     trials = study.trials
-    counts = Counter(t.state for t in trials)
     best = _best_rows(study)
     best_ids = {t.id for t in best}
     figs, skipped = figures(study, contour_params)
@@ -165,15 +202,11 @@ def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
     objs = ", ".join(f"{o.direction} <b>{_e(o.name)}</b>" for o in study.objectives)
     cons = ", ".join(_e(c) for c in study.constraints)
     single = len(study.objectives) == 1
-    cards: list[tuple[str, object, str]] = [
-        ("trials", len(trials), ""),
-        ("completed", counts[TrialState.COMPLETED], ""),
-        ("failed", counts[TrialState.FAILED] + counts[TrialState.INFEASIBLE], ""),
-    ]
+    cards = _count_cards(study, trials)
     if single and best:
-        cards.append((f"best {study.objectives[0].name}", _num(best[0].value), "best"))
+        cards.append((f"best {study.objectives[0].name}", _num(best[0].value), "best", ""))
     elif best:
-        cards.append(("Pareto set", len(best), "best"))
+        cards.append(("Pareto set", len(best), "best", ""))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -186,9 +219,11 @@ def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
         f"<code>{_e(study.storage.url)}</code></p>",
         '<div class="cards" id="summary">',
     ]
-    for k, v, cls in cards:
+    for k, v, cls, note in cards:
+        sub = f'<div class="s">{_e(note)}</div>' if note else ""
         parts.append(
-            f'<div class="card {cls}"><div class="k">{_e(k)}</div><div class="v">{v}</div></div>'
+            f'<div class="card {cls}" id="count-{_e(k.split()[0])}"><div class="k">{_e(k)}</div>'
+            f'<div class="v">{v}</div>{sub}</div>'
         )
     parts.append("</div>")
     parts.append(f"<h2>{'Best trial' if single else 'Pareto set'}</h2>")

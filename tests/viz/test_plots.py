@@ -17,7 +17,7 @@ def test_plot_command_writes_every_png(stored, invoke, tmp_path):
     out = tmp_path / "plots"
     result = invoke("plot", "mo", "--out", out, "--storage", url)
     assert result.exit_code == 0, result.output
-    kinds = ["history", "parallel", "slices", "pareto", "contour"]
+    kinds = ["history", "parallel", "slices", "pareto", "contour", "importance"]
     assert result.stdout.splitlines() == [f"{k}: {out / (k + '.png')}" for k in kinds]
     for k in kinds:
         png = out / f"{k}.png"
@@ -31,7 +31,7 @@ def test_plot_command_writes_every_png(stored, invoke, tmp_path):
 def test_single_objective_figures_and_their_axes(stored):
     _, study, _ = stored
     figs, skipped = figures(study, ("x1", "lr"))
-    assert list(figs) == ["history", "parallel", "slices", "contour"]
+    assert list(figs) == ["history", "parallel", "slices", "contour", "importance"]
     assert skipped == {"pareto": "single-objective study"}
     d = PlotData.of(study)
     assert d.n == 16 and list(d.failed_ids) == [5]

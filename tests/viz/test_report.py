@@ -51,7 +51,7 @@ def test_report_is_self_contained(report):
     text = path.read_text()
     assert text.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)=["'](?!data:)""", text)  # nothing fetched
-    assert len(re.findall(r'src="data:image/png;base64,', text)) == 4  # no Pareto: 1 objective
+    assert len(re.findall(r'src="data:image/png;base64,', text)) == 5  # no Pareto: 1 objective
     assert "Pareto front: not drawn (single-objective study)" in text
 
 
@@ -67,7 +67,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     # the page's load handler counted the images the browser decoded
-    assert 'data-images-decoded="4"' in html
+    assert 'data-images-decoded="5"' in html
     assert '<h1 id="title">Study plotdemo</h1>' in html
     trials = re.search(r'<table id="trials">.*?</table>', html, re.S)
     assert trials is not None
@@ -133,3 +133,42 @@ def test_report_shows_failed_trials_with_their_stderr(tmp_path):
     line = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB &lt;GPU 0&gt;"
     assert section.count(line) == len(failed)
     assert "loading data" in section  # stderr before the traceback, within the last 5 lines
+
+
+def test_report_counts_abandoned_and_infeasible_trials_and_prints_its_table(tmp_path):
+    """Issue 14: the summary counts ABANDONED and infeasible trials (told INFEASIBLE, or
+    violating an outcome constraint); the trial table prints whole (no scroll box on paper,
+    the header on each page); the importance plot is in."""
+    import numpy as np
+
+    import bbo
+    from bbo.viz.report import render
+
+    space = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    study = bbo.Study(space, strategy="sobol", seed=0, storage=url, constraints=["mem <= 1"])
+    for i, p in enumerate(space.sample(12, np.random.default_rng(0))):
+        study.add(p, {"value": p["x"] + p["y"], "mem": float(i % 4)})  # i % 4 > 1: violates
+    study.add({"x": 0.5, "y": 0.5}, infeasible=True, reason="out of memory")
+    study.add({"x": 0.6, "y": 0.5}, failed=True, reason="crashed")
+    study.abandon(study.ask(2))
+    page = render(study)
+
+    def card(key: str) -> str:
+        m = re.search(rf'<div class="card " id="count-{key}">(.*)', page)  # one line a card
+        assert m is not None, key
+        return m.group(1)
+
+    assert '<div class="v">16</div>' in card("trials")
+    assert '<div class="v">12</div>' in card("completed")
+    assert '<div class="v">1</div>' in card("failed")
+    assert '<div class="v">2</div>' in card("abandoned")
+    assert '<div class="v">7</div>' in card("infeasible")  # 1 told, 6 violate mem <= 1
+    assert "1 told infeasible, 6 violate a constraint" in card("infeasible")
+    assert page.count('class="l ABANDONED">ABANDONED') == 2
+    table = re.search(r'<table id="trials"><thead>.*?</thead><tbody>.*?</tbody></table>', page)
+    assert table is not None and len(re.findall(r"<tr[ >]", table.group(0))) == 1 + 16
+    css = page[page.index("@media print") :]
+    assert re.search(r"\.scroll \{ max-height: none; overflow: visible;", css)
+    assert "thead { display: table-header-group; }" in css
+    assert 'id="plot-importance"' in page
