@@ -46,7 +46,9 @@ class Result:
     ``value`` (number or metrics mapping), replicate ``samples``, or ``failed``.
     ``config_error``: the failure comes from the setup, not from the point (output that is
     not in the result protocol, a ``python:`` module that does not import); the runner
-    stops on it instead of recording a FAILED trial (:mod:`bbo.run.checks`)."""
+    stops on it instead of recording a FAILED trial (:mod:`bbo.run.checks`).
+    ``finished_at``: the unix time the evaluation ended (:meth:`Evaluator.timed`), told as
+    the trial's ``finished_at`` however late the runner gets to it."""
 
     value: float | dict[str, float] | None = None
     samples: list[float] | None = None
@@ -54,6 +56,7 @@ class Result:
     reason: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
     config_error: bool = False
+    finished_at: float | None = None
 
     @classmethod
     def failure(cls, reason: str, *, config_error: bool = False, **attrs: Any) -> Result:
@@ -145,6 +148,11 @@ class Evaluator(ABC):
     @abstractmethod
     def evaluate(self, trial_id: int, params: dict[str, Any]) -> Result:
         """Evaluate one configuration (never raises for a failing objective)."""
+
+    def timed(self, trial_id: int, params: dict[str, Any]) -> Result:
+        """:meth:`evaluate`, time-stamped in the calling thread as it returns."""
+        res = self.evaluate(trial_id, params)
+        return res if res.finished_at is not None else replace(res, finished_at=time.time())
 
     @abstractmethod
     def cancel(self) -> None:

@@ -1,10 +1,15 @@
 """The ``bbo run`` loop: ask, evaluate in parallel, tell, heartbeat, stop cleanly, resume.
 
-The study (and its storage) is used from the calling thread only; evaluations run in a
-thread pool whose threads block on a subprocess or a worker process. The loop keeps up to
-``workers`` evaluations in flight until ``budget`` trials are finished (COMPLETED, FAILED
-or INFEASIBLE; ABANDONED ones do not count), asking one batch for all free slots so the
-strategy sees every pending point.
+Evaluations run in a thread pool whose threads block on a subprocess or a worker process;
+asks run in one background thread, so a slow ask (a GP fit) never holds a finished
+evaluation back: the calling thread tells each result as it arrives, with the time its
+evaluation ended (:meth:`Evaluator.timed`) as the trial's ``finished_at``. The loop keeps
+up to ``workers`` evaluations in flight until ``budget`` trials are finished (COMPLETED,
+FAILED or INFEASIBLE; ABANDONED ones do not count). Each ask is one batch for the free
+slots and, with several workers, for those expected to free up before it returns
+(:mod:`bbo.run.pace`), so the strategy sees every pending point and workers do not wait
+for one ask after another. With ``workers: 1`` each ask follows the previous tell, as
+before: a seeded study gives the same trials.
 
 A crashed evaluation (a failed :class:`Result`) is run again, for the same trial, up to
 ``retries`` more times; the trial records ``attrs["attempts"]``. With ``max_failures``,
@@ -20,8 +25,9 @@ towards the budget nor reaches the model, and a rerun after the fix evaluates it
 Asked trials hold a lease of :data:`LEASE` seconds, renewed every ``LEASE / 4`` seconds
 while they run; if this process dies, a later ``Study.ask`` (any rerun) abandons them
 (lease expired, or at once when their process on this host is gone) and offers their points
-again. SIGINT and SIGTERM stop the loop: running evaluations are killed and their trials
-ABANDONED with reason ``interrupted``, so the same command resumes the study.
+again. SIGINT and SIGTERM stop the loop: running evaluations are killed, an ask in
+progress is let finish, and their trials are ABANDONED with reason ``interrupted``, so the
+same command resumes the study.
 
 Display is the caller's: pass a :class:`Reporter`.
 """
@@ -33,17 +39,18 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 from bbo.exceptions import BboError
 from bbo.run.checks import CONFIG_PREFIX, fit_result, result_problem
 from bbo.run.config import StudyConfig
 from bbo.run.objective import Evaluator, Result, make_evaluator
+from bbo.run.pace import Pace
 from bbo.study import Study, Trial, TrialState
 from bbo.study.workers import this_worker
 
@@ -145,11 +152,11 @@ def tell_result(study: Study, trial: Trial, res: Result) -> Trial:
             failed=res.failed,
             reason=res.reason,
             attrs=attrs,
+            finished_at=res.finished_at,
         )
     except BboError as e:
-        return study.tell(
-            trial, failed=True, reason=f"the study refused the result: {e}", attrs=attrs
-        )
+        why = f"the study refused the result: {e}"
+        return study.tell(trial, failed=True, reason=why, attrs=attrs, finished_at=res.finished_at)
 
 
 class _StopFlag:
@@ -194,6 +201,10 @@ class Runner:
         self.retries, self.max_failures = retries, max_failures
         self._stop = _StopFlag()
         self._running: dict[Future[Result], Trial] = {}
+        self._started: dict[Future[Result], float] = {}  # time.time() at submission
+        self._queued: list[Trial] = []  # asked, waiting for a free slot
+        self._asking: Future[tuple[list[Trial], float]] | None = None  # the ask in progress
+        self._pace = Pace(workers)
         self._attempts: dict[int, int] = {}  # trial id -> evaluations started
         self._failed = 0
         self._has_result = False  # a trial of this run was told a result: the setup works
@@ -213,9 +224,10 @@ class Runner:
         with (
             self._stop.installed(),
             ThreadPoolExecutor(self.workers, thread_name_prefix="bbo-eval") as pool,
+            ThreadPoolExecutor(1, thread_name_prefix="bbo-ask") as asker,
         ):
             try:
-                self._loop(pool, finished)
+                self._loop(pool, asker, finished)
             finally:
                 abandoned = self._shutdown()
         if self._stop.signal is not None:
@@ -237,35 +249,62 @@ class Runner:
 
     def _submit(self, pool: ThreadPoolExecutor, trial: Trial) -> None:
         self._attempts[trial.id] = self._attempts.get(trial.id, 0) + 1
-        fut = pool.submit(self.evaluator.evaluate, trial.id, dict(trial.params))
+        fut = pool.submit(self.evaluator.timed, trial.id, dict(trial.params))
         self._running[fut] = trial
+        self._started[fut] = time.time()
 
-    def _loop(self, pool: ThreadPoolExecutor, finished: int) -> None:
+    def _ask(self, k: int) -> tuple[list[Trial], float]:
+        """In the ask thread: ``k`` new trials, and how long the ask took."""
+        t0 = time.time()
+        trials = self.study.ask(k, lease=self.lease)
+        return trials, time.time() - t0
+
+    def _loop(self, pool: ThreadPoolExecutor, asker: ThreadPoolExecutor, finished: int) -> None:
         last_beat = time.monotonic()
         while finished < self.budget and not self._stopping():
-            k = min(self.workers - len(self._running), self.budget - finished - len(self._running))
-            if k > 0:
-                asked = self.study.ask(k, lease=self.lease)
+            while self._queued and len(self._running) < self.workers:
+                self._submit(pool, self._queued.pop(0))
+            timeout = _POLL
+            if self._asking is None:
+                now, starts = time.time(), list(self._started.values())
+                left = self.budget - finished - len(self._running) - len(self._queued)
+                k = min(self._pace.slots(now, starts, len(self._queued)), left)
+                if k > 0:
+                    self._asking = asker.submit(self._ask, k)
+                else:
+                    timeout = min(timeout, self._pace.due(now, starts) or timeout)
+            waiting: list[Future[Any]] = [*self._running, *filter(None, [self._asking])]
+            wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
+            if self._collect(pool):  # results first: each is told before an ask returns
+                finished = count_finished(self.study)
+            if self._asking is not None and self._asking.done():
+                fut, self._asking = self._asking, None
+                asked, seconds = fut.result()
+                self._pace.asked(seconds)
+                self._queued += asked
                 if self.reporter:
                     self.reporter.asked(asked)
-                for trial in asked:
-                    self._submit(pool, trial)
-            done, _ = wait(list(self._running), timeout=_POLL, return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda f: self._running[f].id):
-                trial, res = self._running.pop(fut), fut.result()
-                attempt = self._attempts[trial.id]
-                retry = res.failed and not res.config_error and attempt <= self.retries
-                if retry and not self._stopping():
-                    if self.reporter:
-                        self.reporter.retrying(trial, attempt, res)
-                    self._submit(pool, trial)
-                    continue
-                self._tell(trial, res)
-            if done:
-                finished = count_finished(self.study)
-            if time.monotonic() - last_beat > self.lease / 4 and self._running:
-                self.study.heartbeat(list(self._running.values()), self.lease)
+            held = [*self._running.values(), *self._queued]
+            if time.monotonic() - last_beat > self.lease / 4 and held:
+                self.study.heartbeat(held, self.lease)
                 last_beat = time.monotonic()
+
+    def _collect(self, pool: ThreadPoolExecutor) -> bool:
+        """Tell (or retry) every finished evaluation; whether there was one."""
+        done = sorted((f for f in self._running if f.done()), key=lambda f: self._running[f].id)
+        for fut in done:
+            trial, res, started = self._running.pop(fut), fut.result(), self._started.pop(fut)
+            if res.finished_at is not None:
+                self._pace.evaluated(res.finished_at - started)
+            attempt = self._attempts[trial.id]
+            retry = res.failed and not res.config_error and attempt <= self.retries
+            if retry and not self._stopping():
+                if self.reporter:
+                    self.reporter.retrying(trial, attempt, res)
+                self._submit(pool, trial)
+                continue
+            self._tell(trial, res)
+        return bool(done)
 
     def _tell(self, trial: Trial, res: Result) -> None:
         attempts = self._attempts.pop(trial.id, 1)
@@ -307,9 +346,14 @@ class Runner:
         return why
 
     def _shutdown(self) -> tuple[int, ...]:
-        """Tell what finished, kill the rest and abandon their trials (and any RUNNING trial
-        this process asked but lost track of, e.g. an ask cut short by an error)."""
-        if not self._stopping() and not self._running:
+        """Tell what finished, kill the rest and abandon their trials, those of an ask in
+        progress (let finish) and any RUNNING trial this process asked but lost track of,
+        e.g. an ask cut short by an error."""
+        if self._asking is not None:
+            ask, self._asking = self._asking, None
+            with suppress(Exception):  # an ask that failed: its error is already raised
+                self._queued += ask.result()[0]
+        if not self._stopping() and not self._running and not self._queued:
             self.evaluator.close()
             return ()
         # keep genuine results that arrived before the stop
@@ -318,13 +362,15 @@ class Runner:
         self.evaluator.cancel()
         wait(list(self._running), timeout=30)
         me = this_worker()
-        ids = {t.id for t in self._running.values()}
+        ids = {t.id for t in [*self._running.values(), *self._queued]}
         ids |= {
             t.id
             for t in self.study.trials
             if t.state == TrialState.RUNNING and t.attrs.get("worker") == me
         }
         self._running.clear()
+        self._started.clear()
+        self._queued.clear()
         self.evaluator.close()
         if self._stop.signal:
             reason = "interrupted"

@@ -361,6 +361,7 @@ class Study(StudyLike):
         reason: str | None = None,
         attrs: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        finished_at: float | None = None,
     ) -> Trial:
         """Record the result of an asked trial: a ``value`` (a number, or a mapping of every
         objective metric plus any other metrics), replicate ``samples`` of a stochastic
@@ -370,8 +371,12 @@ class Study(StudyLike):
         retry); a different result for a finished trial raises TrialFinishedError.
         ``request_id`` (stored in ``attrs``) makes a retry of a tell that was applied return
         the stored trial whatever it carries (the answer of the first attempt).
+        ``finished_at`` (unix time) is when the evaluation ended, if not now (a result
+        collected later); it becomes the trial's ``finished_at``.
         """
-        req = TellRequest(trial, value, samples, failed, infeasible, reason, attrs, request_id)
+        req = TellRequest(
+            trial, value, samples, failed, infeasible, reason, attrs, request_id, finished_at
+        )
         (out,) = self.tell_many([req])
         if isinstance(out, BboError):
             raise out

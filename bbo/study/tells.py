@@ -2,7 +2,8 @@
 
 A tell carries exactly one of a value (a number, or a mapping of every objective and
 constraint metric plus any others), replicate ``samples`` of a single stochastic
-objective (their mean becomes the value), ``failed=True`` or ``infeasible=True``.
+objective (their mean becomes the value), ``failed=True`` or ``infeasible=True``; and
+optionally ``finished_at``, the unix time the evaluation ended (default: when stored).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class TellRequest:
     reason: str | None = None
     attrs: Mapping[str, Any] | None = None
     request_id: str | None = None
+    finished_at: float | None = None
 
 
 def tell_result(
@@ -41,9 +43,11 @@ def tell_result(
     infeasible: bool = False,
     reason: str | None = None,
     attrs: Mapping[str, Any] | None = None,
+    finished_at: float | None = None,
 ) -> TrialResult:
     """The result to store for a tell of a trial of ``spec``; InvalidArgumentError or
     InvalidValueError names what is wrong (nothing is stored then)."""
+    finished_at = _time(finished_at)
     given = [value is not None, samples is not None, bool(failed), bool(infeasible)]
     if sum(given) != 1:
         raise InvalidArgumentError(
@@ -53,9 +57,11 @@ def tell_result(
         raise InvalidArgumentError(f"`reason` must be a string, got {reason!r}")
     extra = dict(attrs or {})
     if failed:
-        return TrialResult(TrialState.FAILED, reason=reason, attrs=extra)
+        return TrialResult(TrialState.FAILED, reason=reason, attrs=extra, finished_at=finished_at)
     if infeasible:
-        return TrialResult(TrialState.INFEASIBLE, reason=reason, attrs=extra)
+        return TrialResult(
+            TrialState.INFEASIBLE, reason=reason, attrs=extra, finished_at=finished_at
+        )
     reps = _replicates(spec, samples) if samples is not None else None
     values = _values(spec, value, reps)
     first = spec.objectives[0].name
@@ -66,7 +72,19 @@ def tell_result(
         samples=reps,
         reason=reason,
         attrs=extra,
+        finished_at=finished_at,
     )
+
+
+def _time(when: float | None) -> float | None:
+    """``finished_at``: None, or a finite unix time in seconds."""
+    if when is None:
+        return None
+    if isinstance(when, bool) or not isinstance(when, (int, float, np.floating, np.integer)):
+        raise InvalidArgumentError(f"`finished_at` must be a unix time in seconds, got {when!r}")
+    if not np.isfinite(when):
+        raise InvalidArgumentError(f"`finished_at` must be finite, got {when!r}")
+    return float(when)
 
 
 def _replicates(spec: StudySpec, samples: Sequence[float]) -> tuple[float, ...]:
@@ -185,7 +203,9 @@ def _check(
     if rid is not None and (not isinstance(rid, str) or not rid):
         raise InvalidArgumentError(f"`request_id` must be a non-empty string, got {rid!r}")
     extra = {**(r.attrs or {}), "request_id": rid} if rid else r.attrs
-    result = tell_result(spec, r.value, r.samples, r.failed, r.infeasible, r.reason, extra)
+    result = tell_result(
+        spec, r.value, r.samples, r.failed, r.infeasible, r.reason, extra, r.finished_at
+    )
     current = stored.get(tid) or storage.get_trial(study_id, tid)
     if rid and current.state.finished and current.attrs.get("request_id") == rid:
         return current

@@ -54,6 +54,7 @@ class TrialResult:
     samples: tuple[float, ...] | None = None
     reason: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    finished_at: float | None = None  # unix time the evaluation ended; None: when stored
 
 
 class Storage(ABC):

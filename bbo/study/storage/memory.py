@@ -134,7 +134,7 @@ class MemoryStorage(Storage):
                 reason=result.reason,
                 attrs={**current.attrs, **copy.deepcopy(result.attrs)},
                 lease_expires_at=None,
-                finished_at=time.time(),
+                finished_at=time.time() if result.finished_at is None else result.finished_at,
             )
             self._trials[study_id][trial_id] = updated
             return updated

@@ -120,7 +120,8 @@ def new_trial_row(study_id: int, number: int, t: NewTrial, now: float) -> dict[s
 
 def finish_row(pk: int, result: TrialResult, attrs: dict[str, Any], now: float) -> dict[str, Any]:
     """The parameters of :data:`FINISH` that record ``result`` on the row ``pk`` at ``now``
-    (``attrs``: the trial's attributes merged with the result's; the lease ends)."""
+    (or at the result's own ``finished_at``; ``attrs``: the trial's attributes merged with
+    the result's; the lease ends)."""
     return {
         "_pk": pk,
         "state": result.state.value,
@@ -130,7 +131,7 @@ def finish_row(pk: int, result: TrialResult, attrs: dict[str, Any], now: float) 
         "reason": result.reason,
         "attrs": attrs,
         "lease_expires_at": None,
-        "finished_at": now,
+        "finished_at": now if result.finished_at is None else result.finished_at,
     }
 
 
