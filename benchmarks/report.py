@@ -175,9 +175,12 @@ def quality_report(results: dict[str, Any], markdown: bool = False) -> str:
         out.append("")
     total = sum(r["wall_s"] for r in runs)
     per = {m: sum(r["wall_s"] for r in runs if r["method"] == m) for m in methods}
+    reused = sum(bool(r.get("reused")) for r in runs)
+    wall = f"Wall time {results.get('wall_s', math.nan):.0f} s ({results.get('jobs')} workers)"
+    if reused:  # their wall times were spent in earlier runs
+        wall += f", {reused} of {len(runs)} runs taken from earlier result files"
     out.append(
-        f"Wall time {results.get('wall_s', math.nan):.0f} s ({results.get('jobs')} workers); "
-        f"CPU time per method (s): "
+        f"{wall}; time per method summed over its runs (s): "
         + ", ".join(f"{m} {per[m]:.0f}" for m in methods)
         + f"; total {total:.0f}"
     )

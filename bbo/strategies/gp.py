@@ -48,9 +48,10 @@ from botorch.models.model import Model
 from bbo.acquisition import MODEL_ACQUISITIONS, OptimizerConfig
 from bbo.space import Space
 from bbo.strategies.base import strategy_options
-from bbo.strategies.options import Options, check_bool, check_choice, check_int, option_error
+from bbo.strategies.options import Options, check_choice, check_int, option_error
 from bbo.strategies.pipeline import (
     REFIT_GROWTH,
+    WARPS,
     BOStrategy,
     ImputedData,
     TrainData,
@@ -88,7 +89,7 @@ class GPOptions(Options):
     raw_samples: int = 512
     mc_samples: int = 256
     beta: float = 4.0
-    warp: bool = True
+    warp: bool | str = True
     mixed_kernel: str = "product"
 
     def __post_init__(self) -> None:
@@ -103,7 +104,8 @@ class GPOptions(Options):
         if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b < float("inf"):
             raise option_error(owner, "beta", "must be > 0", b)
         object.__setattr__(self, "beta", float(b))
-        check_bool(owner, "warp", self.warp)
+        if not isinstance(self.warp, bool):
+            check_choice(owner, "warp", self.warp, tuple(WARPS))
         check_choice(owner, "mixed_kernel", self.mixed_kernel, MIXED_KERNELS)
 
     def acq_settings(self) -> dict[str, Any]:

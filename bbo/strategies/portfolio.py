@@ -6,7 +6,15 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
 2. **Very large studies or dimensions.** With more than ``cmaes_after`` completed trials, or
    more than ``cmaes_dim`` columns, a GP is too slow per ask for what it adds: IPOP CMA-ES
    (:mod:`bbo.strategies.cmaes`, warm-started at the incumbent) proposes; its state is kept.
-3. **Everything else: GP-BO with competing proposal sources.** The GP strategy
+3. **Stagnation: explore.** For a single-point ask of one objective, when the last
+   ``explore_after`` completed trials after the initial design (default
+   ``max(5, min(d, 20))``) did not improve the best value by more than ``IMPROVEMENT_TOL``
+   of the observed range (:func:`stagnation`), that ask, and every ``explore_after``-th
+   one while the stagnation lasts, is answered by Thompson sampling over the whole box
+   (source ``explore>gp:TS``): one posterior draw's arg-max goes to another basin as often
+   as the model deems it may hold the optimum, where expected improvement keeps refining a
+   local optimum the model believes in.
+4. **Everything else: GP-BO with competing proposal sources.** The GP strategy
    (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual; for a
    single-point ask, candidate pools from other sources are scored by the same acquisition
    and, on continuous spaces, the best of them polished by L-BFGS. The point of highest
@@ -17,6 +25,8 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
      (:func:`bbo.strategies.evolution.de_candidates`);
    * ``local``: Gaussian moves around the 5 best points, step sd 0.02, 0.08 or 0.2 of the
      encoded range (a trust-region-like local search the global optimizer can miss);
+   * ``cma``: draws from the distribution CMA-ES's rank-mu update estimates from the best
+     quarter of the points (:func:`cma_candidates`): rotated, elongated valleys;
    * ``llm``: ``points_per_call x max_calls`` proposals of a chat model per ask when the
      ``llm`` option (a mapping of the ``llm`` strategy's options, see docs/llm.md) is
      given; their prompts and raw answers are stored with the trial
@@ -50,8 +60,38 @@ from bbo.strategies.options import check_int, option_error
 if TYPE_CHECKING:
     import torch
 
-SOURCES = ("de", "local")
+SOURCES = ("de", "local", "cma")
 LOCAL_STEPS = (0.02, 0.08, 0.2)
+CMA_SCALES = (0.25, 0.5, 1.0)
+IMPROVEMENT_TOL = 1e-3  # of the observed range: a smaller gain does not end a stagnation
+
+
+def ranked_values(history: History) -> np.ndarray:
+    """``n`` minimize-oriented values of the COMPLETED trials (first objective), where a
+    trial that violates a constraint ranks after every feasible one (``max + 1 +
+    violation``)."""
+    y = history.Y[:, 0].copy()
+    if history.C.shape[1] and len(y):
+        violation = np.maximum(history.C, 0.0).sum(1)
+        y = np.where(violation > 0, y.max() + 1.0 + violation, y)
+    return y
+
+
+def stagnation(history: History) -> int:
+    """How many COMPLETED trials (in id order) came after the last one that improved the best
+    value (:func:`ranked_values`) by more than ``IMPROVEMENT_TOL`` of the observed range."""
+    y = ranked_values(history)
+    if not len(y):
+        return 0
+    ids = np.array([t.id for t in history.completed])
+    y = y[np.argsort(ids, kind="stable")]
+    tol = IMPROVEMENT_TOL * float(y.max() - y.min())
+    best, last = np.inf, 0
+    for i, v in enumerate(y):
+        if v < best - tol:
+            last = i
+        best = min(best, v)
+    return len(y) - 1 - last
 
 
 def source_stats(history: History) -> dict[str, tuple[int, int]]:
@@ -112,6 +152,29 @@ def local_candidates(
     return out
 
 
+def cma_candidates(X: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n x d`` draws from the search distribution that CMA-ES's rank-mu update would estimate
+    from the history: the ``mu = max(2, N // 4)`` best rows of ``X`` (``N x d``, lower ``y``
+    is better) with weights ``w_i ~ log(mu + 1/2) - log(i)`` give the mean ``m`` and the
+    covariance ``C = sum_i w_i (x_i - m)(x_i - m)^T``. Draws are ``c + s L z`` with ``C = L
+    L^T``, ``z ~ N(0, I)``, the centre ``c`` the best row or ``m`` (half each) and the scale
+    ``s`` from :data:`CMA_SCALES`, clipped to ``[0, 1]``. The covariance follows rotated and
+    elongated valleys of good points, which axis-aligned moves and a GP with one lengthscale
+    per column find slowly."""
+    order = np.argsort(y, kind="stable")
+    mu = max(2, len(X) // 4)
+    top = X[order[:mu]]
+    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    w /= w.sum()
+    mean = w @ top
+    diff = top - mean
+    cov = (w[:, None] * diff).T @ diff + 1e-8 * np.eye(X.shape[1])
+    L = np.linalg.cholesky(cov)
+    centre = np.where(rng.random((n, 1)) < 0.5, top[0], mean)
+    scale = rng.choice(CMA_SCALES, size=(n, 1))
+    return np.clip(centre + scale * rng.standard_normal((n, X.shape[1])) @ L.T, 0.0, 1.0)
+
+
 def _llm_options(llm: Mapping[str, Any]) -> Any:
     """The ``llm`` strategy's options object for the mapping ``llm`` (validated)."""
     from bbo.strategies.llm.options import LLMOptions
@@ -131,6 +194,7 @@ class AutoOptions(GPOptions):
 
     pool_size: int = 64
     sources: tuple[str, ...] = SOURCES
+    explore_after: int | None = None
     cmaes_after: int = 5000
     cmaes_dim: int = 100
     llm: dict[str, Any] | None = field(default=None, hash=False)
@@ -139,6 +203,8 @@ class AutoOptions(GPOptions):
         owner = self.strategy
         for name in ("pool_size", "cmaes_after", "cmaes_dim"):
             check_int(owner, name, getattr(self, name), low=0)
+        if self.explore_after is not None:
+            check_int(owner, "explore_after", self.explore_after, low=0)
         sources = self.sources
         if not isinstance(sources, (list, tuple)) or [s for s in sources if s not in SOURCES]:
             raise option_error(owner, "sources", f"must be a list of {list(SOURCES)}", sources)
@@ -174,6 +240,8 @@ class AutoStrategy:
         self.sources = opts.sources
         self.cmaes_after = opts.cmaes_after
         self.cmaes_dim = opts.cmaes_dim
+        auto_k = max(5, min(space.dim, 20))
+        self.explore_after = auto_k if opts.explore_after is None else opts.explore_after
         self.gp = GPStrategy(space, seed=seed, device=device, options=opts)
         self._llm: Any = None
         if opts.llm is not None:
@@ -206,7 +274,15 @@ class AutoStrategy:
             return self.gp.suggest(n, history)
         if len(history.completed) > self.cmaes_after or self.space.dim > self.cmaes_dim:
             return self._cma().suggest(n, history)
-        if n != 1 or len(history.objectives) > 1 or not self.pool_size or not self.sources:
+        if n != 1 or len(history.objectives) > 1:
+            return self.gp.suggest(n, history)
+        k = self.explore_after
+        # counted from the end of the initial design: its last points are no model's fault
+        stuck = min(stagnation(history), len(history.completed) - self.gp.n_init)
+        if k and stuck and stuck % k == 0:
+            out = self.gp.propose(n, history, acquisition="TS")
+            return [Suggestion(s.params, f"explore>{s.source}", s.info) for s in out]
+        if not self.pool_size or not self.sources:
             return self.gp.suggest(n, history)
         calls: list[dict[str, Any]] = []
         out = self.gp.propose(n, history, self.pools(history, calls))
@@ -220,10 +296,7 @@ class AutoStrategy:
         """The candidate pools of this ask, ``source -> k x d`` (see the module docstring);
         the LLM's call records are appended to ``llm_calls``."""
         rng = np.random.default_rng([self.seed, history.n_seen, 7])
-        X, y = history.X, history.Y[:, 0].copy()
-        if history.C.shape[1]:  # violations rank after every feasible point
-            violation = np.maximum(history.C, 0.0).sum(1)
-            y = np.where(violation > 0, y.max() + 1.0 + violation, y)
+        X, y = history.X, ranked_values(history)
         counts = allocate(
             source_stats(history), self.sources, self.pool_size, int(rng.integers(2**31))
         )
@@ -232,6 +305,8 @@ class AutoStrategy:
             out["de"] = de_candidates(X, y, counts["de"], rng)
         if counts.get("local"):
             out["local"] = local_candidates(X, y, counts["local"], self.space, rng)
+        if counts.get("cma") and len(X) >= 4:
+            out["cma"] = cma_candidates(X, y, counts["cma"], rng)
         if self._llm is not None:  # its own budget: points_per_call x max_calls per ask
             o = self._llm.options
             prop = self._llm.propose(

@@ -10,7 +10,8 @@ no input transform is needed; outcomes are standardized by botorch's ``Standardi
   botorch's ``CategoricalKernel`` (``exp(-mean_j [x_j != x'_j] / l_j)``) on the categorical
   ones, as in Optuna's GP sampler; ``"additive"``: botorch's ``MixedSingleTaskGP`` (the sum
   of that product and of the two kernels, each scaled). The product kernel has 3 fewer
-  hyperparameters and fits about 10 times faster (see docs/benchmarks.md for the A/B);
+  hyperparameters and fits about 10 times faster (the A/B: docs/benchmarks.md, "Earlier
+  runs");
 * replicate samples known for every training point: fixed noise ``Yvar_i = s_i^2 / r_i``
   (the squared standard error of the replicate mean) instead of an inferred noise level.
 

@@ -12,6 +12,7 @@ from bbo.space import params_key
 
 FAST = {"num_restarts": 4, "raw_samples": 128, "mc_samples": 64}
 SPACE2 = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
+FASTGP = {"num_restarts": 2, "raw_samples": 64}
 
 
 def quad(p):
@@ -233,6 +234,40 @@ def test_bilog_warp_keeps_order_and_compresses_the_bad_tail():
     # the catastrophic point dominates less: its gap to the rest shrinks (2.68 -> 1.62)
     assert (W[1, 0] - W[0, 0]) < 0.65 * (z[1, 0] - z[0, 0])
     assert np.all(bilog_warp(np.ones((3, 1))) == 0)  # constant column: no division by zero
+
+
+def test_the_power_warp_keeps_order_and_spreads_the_good_end():
+    from bbo.strategies.pipeline import WARPS, bilog_warp, power_warp
+
+    rng = np.random.default_rng(0)
+    U = -np.exp(rng.normal(0.0, 3.0, (40, 2)))  # costs spanning decades (Rosenbrock-like)
+    best = np.argsort(-U[:, 0])[:5]
+    W = power_warp(U)
+    assert W.shape == U.shape and np.all(np.isfinite(W))
+    for j in range(2):  # monotone per column
+        assert list(np.argsort(W[:, j], kind="stable")) == list(np.argsort(U[:, j], kind="stable"))
+    # the five best points are told apart: far more spread than bilog's
+    assert np.ptp(W[best, 0]) > 20 * np.ptp(bilog_warp(U)[best, 0])
+    # rare deep minima (a long good tail, Hartmann-6-like): lambda is clipped to 1, so the
+    # power warp is bilog's exactly and never compresses the good end
+    deep = np.concatenate([rng.exponential(1.0, (50, 1)), [[25.0], [40.0]]])
+    np.testing.assert_allclose(power_warp(deep), bilog_warp(deep), atol=1e-12)
+    for warp in WARPS.values():
+        assert np.all(warp(np.ones((4, 1))) == 0)  # constant column: no division by zero
+
+
+@pytest.mark.parametrize("warp", [True, False, "bilog", "power"])
+def test_warp_option_takes_a_bool_or_a_name(warp):
+    study = bbo.Study(SPACE2, strategy="gp", seed=0, strategy_options={"warp": warp, **FASTGP})
+    for _ in range(7):  # past the initial design: the warp is used
+        t = study.ask()
+        study.tell(t, (t.params["x"] - 0.3) ** 2 + t.params["y"])
+    assert study.trials[-1].attrs["source"] == "gp:LogEI"
+
+
+def test_an_unknown_warp_is_refused_naming_the_choices():
+    with pytest.raises(InvalidArgumentError, match="warp"):
+        bbo.Study(SPACE2, strategy="gp", seed=0, strategy_options={"warp": "log"})
 
 
 def test_a_numerical_failure_retries_fresh_then_falls_back_to_sobol(monkeypatch):

@@ -13,7 +13,14 @@ import bbo
 from bbo.acquisition.optimize import compete
 from bbo.exceptions import InvalidArgumentError
 from bbo.strategies import History
-from bbo.strategies.portfolio import allocate, local_candidates, source_stats
+from bbo.strategies.portfolio import (
+    AutoStrategy,
+    allocate,
+    cma_candidates,
+    local_candidates,
+    source_stats,
+    stagnation,
+)
 from bbo.trial import Objective, Trial, TrialState
 
 FAST = {"num_restarts": 4, "raw_samples": 128, "mc_samples": 64, "pool_size": 32}
@@ -78,6 +85,51 @@ def test_local_candidates_stay_in_the_cube_near_the_incumbents():
     assert np.median(nearest) < 0.15
 
 
+def test_stagnation_counts_trials_since_the_last_real_improvement():
+    values = [5.0, 4.0, 3.0, 3.0, 2.9999, 3.5, 4.0]  # 2.9999: below the tolerance of the range
+    h = _history([("sobol", v) for v in values])
+    assert stagnation(h) == 4
+    assert stagnation(_history([("sobol", v) for v in [5.0, 4.0, 1.0]])) == 0
+
+
+def test_cma_candidates_follow_a_rotated_valley():
+    rng = np.random.default_rng(1)
+    t = rng.random(40)
+    X = np.stack([t, t], axis=1) + 0.01 * rng.standard_normal((40, 2))  # along x = y
+    y = (X[:, 0] - X[:, 1]) ** 2 + 0.01 * (X[:, 0] - 0.5) ** 2
+    C = cma_candidates(X, y, 400, rng)
+    assert C.shape == (400, 2) and C.min() >= 0 and C.max() <= 1
+    assert np.median(np.abs(C[:, 0] - C[:, 1])) < 0.02  # along the valley, not across it
+    assert C[:, 0].std() > 4 * np.median(np.abs(C[:, 0] - C[:, 1]))
+
+
+def test_a_stagnating_study_explores_by_thompson_sampling_every_k_trials():
+    f = [5.0, 4.0, 3.0, 2.0, 1.0, 1.5, 1.6, 1.7]  # 3 trials since the last improvement
+    trials = tuple(
+        Trial(
+            id=i + 1,
+            params={"x": 0.1 * i + 0.05, "y": 0.9 - 0.1 * i},
+            state=TrialState.COMPLETED,
+            values={"value": v},
+            attrs={"source": "sobol"},
+        )
+        for i, v in enumerate(f)
+    )
+    h = History(SPACE2, (Objective("value", "minimize"),), trials)
+    assert stagnation(h) == 3
+    explore = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 3}).suggest(1, h)
+    assert explore[0].source == "explore>gp:TS"
+    calm = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 2}).suggest(1, h)
+    assert not calm[0].source.startswith("explore")
+    off = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 0}).suggest(1, h)
+    assert not off[0].source.startswith("explore")
+    # counted from the end of the initial design: with n_init = 7, 1 trial, not 3
+    late = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 1, "n_init": 7})
+    assert late.suggest(1, h)[0].source == "explore>gp:TS"
+    late = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 3, "n_init": 7})
+    assert not late.suggest(1, h)[0].source.startswith("explore")
+
+
 def test_compete_takes_the_better_candidate_and_names_its_pool():
     X = torch.tensor([[0.1, 0.1], [0.9, 0.9], [0.5, 0.5], [0.2, 0.8]], dtype=torch.float64)
     Y = -((X - torch.tensor([0.75, 0.75], dtype=torch.float64)) ** 2).sum(-1, keepdim=True)
@@ -100,10 +152,10 @@ def test_auto_finds_the_quadratic_optimum_and_labels_sources():
     assert study.best.value < 1e-3
     sources = [t.attrs["source"] for t in study.trials]
     assert sources[:5] == ["sobol"] * 5
-    allowed = {"gp:LogEI", "de>gp:LogEI", "local>gp:LogEI"}
+    allowed = {"gp:LogEI", "de>gp:LogEI", "local>gp:LogEI", "cma>gp:LogEI", "explore>gp:TS"}
     assert set(sources[5:]) <= allowed
     # the pools reach the acquisition: some of their (polished) candidates win
-    assert {"de>gp:LogEI", "local>gp:LogEI"} <= set(sources[5:])
+    assert len({"de>gp:LogEI", "local>gp:LogEI", "cma>gp:LogEI"} & set(sources[5:])) >= 2
 
 
 def test_same_seed_same_suggestions_and_exact_resume(tmp_path):
@@ -133,6 +185,7 @@ def test_batches_and_several_objectives_use_the_gp_alone():
         ({"pool_size": -1}, "pool_size"),
         ({"sources": ["de", "magic"]}, "sources"),
         ({"cmaes_dim": 1.5}, "cmaes_dim"),
+        ({"explore_after": -2}, "explore_after"),
         ({"acquisition": "nope"}, "acquisition"),
     ],
 )
