@@ -1,0 +1,64 @@
+"""Commands that compute no suggestion from a model never import torch (issue 14, item 8):
+each runs in a fresh process, as the ``bbo`` executable does, and Python's import-time
+report says what was imported. (How long they take is ``python -m benchmarks.cli``.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import bbo
+
+
+def _imports_torch(args: list[str], cwd) -> bool:
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bbo.cli.app", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
+
+
+@pytest.fixture
+def url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    study = bbo.Study(
+        bbo.Space({"x": bbo.Float(0.0, 1.0)}), storage=url, name="c", strategy="random", seed=0
+    )
+    for _ in range(5):
+        t = study.ask()
+        study.tell(t, t.params["x"])
+    study.ask()  # trial 5 is RUNNING, for `bbo tell`
+    return url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["studies"],
+        ["show", "c"],
+        ["trials", "c"],
+        ["export", "c", "t.csv"],
+        ["ask", "--study", "c"],
+        ["tell", "--study", "c", "--trial", "5", "--value", "0.5"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_everyday_commands_never_import_torch(url, tmp_path, args):
+    assert not _imports_torch([*args, "--storage", url], tmp_path)
+
+
+def test_the_import_report_does_see_torch(tmp_path):  # the check above can fail
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import torch"], env=env, capture_output=True, text=True
+    )
+    assert any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
