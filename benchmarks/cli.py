@@ -37,16 +37,21 @@ def _make_study(folder: Path, trials: int) -> str:
     return url
 
 
-def _time(argv: list[str], cwd: Path) -> tuple[float, bool, str]:
-    """Wall seconds, whether torch was imported, and stdout of one run."""
-    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+def _time(argv: list[str], cwd: Path) -> tuple[float, str]:
+    """Wall seconds and stdout of one run."""
     start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{argv} failed: {proc.stderr[-2000:]}")
-    torch = any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
-    return seconds, torch, proc.stdout
+    return seconds, proc.stdout
+
+
+def _imports_torch(argv: list[str], cwd: Path) -> bool:
+    """Whether one run (untimed: the import report slows it) imported torch."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    return any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
 
 
 def measure(trials: int, repeats: int) -> list[dict[str, object]]:
@@ -66,16 +71,17 @@ def measure(trials: int, repeats: int) -> list[dict[str, object]]:
             "ask": [*cli, "ask", "--study", "cli", *store],
         }
         for name, argv in commands.items():
-            runs = [_time(argv, folder) for _ in range(repeats)]
-            rows.append(_row(name, [r[0] for r in runs], any(r[1] for r in runs)))
+            times = [_time(argv, folder)[0] for _ in range(repeats)]
+            rows.append(_row(name, times, _imports_torch(argv, folder)))
         times, torch = [], False  # tell: each run tells a trial asked just before (untimed)
-        for _ in range(repeats):
-            asked = _time(commands["ask"], folder)[2]
+        for i in range(repeats + 1):
+            asked = _time(commands["ask"], folder)[1]
             trial = asked.split('"trial": ')[1].split(",")[0]
             tell = [*cli, "tell", "--study", "cli", "--trial", trial, "--value", "1.0", *store]
-            seconds, imported, _ = _time(tell, folder)
-            times.append(seconds)
-            torch = torch or imported
+            if i == repeats:
+                torch = _imports_torch(tell, folder)
+            else:
+                times.append(_time(tell, folder)[0])
         rows.append(_row("tell", times, torch))
     return rows
 
