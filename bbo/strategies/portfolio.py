@@ -279,7 +279,7 @@ class AutoStrategy:
         k = self.explore_after
         # counted from the end of the initial design: its last points are no model's fault
         stuck = min(stagnation(history), len(history.completed) - self.gp.n_init)
-        if k and stuck and stuck % k == 0:
+        if k and stuck > 0 and stuck % k == 0:
             out = self.gp.propose(n, history, acquisition="TS")
             return [Suggestion(s.params, f"explore>{s.source}", s.info) for s in out]
         if not self.pool_size or not self.sources:
