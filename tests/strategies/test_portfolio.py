@@ -130,6 +130,23 @@ def test_a_stagnating_study_explores_by_thompson_sampling_every_k_trials():
     assert not late.suggest(1, h)[0].source.startswith("explore")
 
 
+def test_failures_in_the_initial_design_never_trigger_exploration():
+    states = [TrialState.FAILED] * 4 + [TrialState.COMPLETED] * 3  # 3 completed < n_init 5
+    trials = tuple(
+        Trial(
+            id=i + 1,
+            params={"x": 0.13 * i + 0.05, "y": 0.9 - 0.11 * i},
+            state=st,
+            values={"value": float(5 - i)} if st == TrialState.COMPLETED else {},
+            attrs={"source": "sobol"},
+        )
+        for i, st in enumerate(states)
+    )
+    h = History(SPACE2, (Objective("value", "minimize"),), trials)
+    out = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 2}).suggest(1, h)
+    assert not out[0].source.startswith("explore")
+
+
 def test_compete_takes_the_better_candidate_and_names_its_pool():
     X = torch.tensor([[0.1, 0.1], [0.9, 0.9], [0.5, 0.5], [0.2, 0.8]], dtype=torch.float64)
     Y = -((X - torch.tensor([0.75, 0.75], dtype=torch.float64)) ** 2).sum(-1, keepdim=True)
