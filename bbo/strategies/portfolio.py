@@ -6,14 +6,14 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
 2. **Very large studies or dimensions.** With more than ``cmaes_after`` completed trials, or
    more than ``cmaes_dim`` columns, a GP is too slow per ask for what it adds: IPOP CMA-ES
    (:mod:`bbo.strategies.cmaes`, warm-started at the incumbent) proposes; its state is kept.
-3. **Stagnation: explore.** For a single-point ask of one objective, when the last
-   ``explore_after`` completed trials after the initial design (default
-   ``max(5, min(d, 20))``) did not improve the best value by more than ``IMPROVEMENT_TOL``
-   of the observed range (:func:`stagnation`), that ask, and every ``explore_after``-th
-   one while the stagnation lasts, is answered by Thompson sampling over the whole box
-   (source ``explore>gp:TS``): one posterior draw's arg-max goes to another basin as often
-   as the model deems it may hold the optimum, where expected improvement keeps refining a
-   local optimum the model believes in.
+3. **Stagnation: explore** (off by default: ``explore_after: 0``). For a single-point ask
+   of one objective, when the last ``explore_after`` completed trials after the initial
+   design (``null``: ``max(5, min(d, 20))``) did not improve the best value by more than
+   ``IMPROVEMENT_TOL`` of the observed range (:func:`stagnation`), that ask, and every
+   ``explore_after``-th one while the stagnation lasts, is answered by Thompson sampling
+   over the whole box (source ``explore>gp:TS``): one posterior draw's arg-max goes to
+   another basin as often as the model deems it may hold the optimum. Off by default: in
+   the ablation of docs/benchmarks.md it did not pay for its evaluations.
 4. **Everything else: GP-BO with competing proposal sources.** The GP strategy
    (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual; for a
    single-point ask, candidate pools from other sources are scored by the same acquisition
@@ -185,7 +185,8 @@ def _llm_options(llm: Mapping[str, Any]) -> Any:
 @dataclass(frozen=True)
 class AutoOptions(GPOptions):
     """Options of ``auto``: ``pool_size`` (64 candidates per ask shared by the sources),
-    ``sources`` (a subset of :data:`SOURCES`), ``cmaes_after`` (5000 completed trials),
+    ``sources`` (a subset of :data:`SOURCES`), ``explore_after`` (0: off; None:
+    ``max(5, min(d, 20))``; see the module docstring), ``cmaes_after`` (5000 completed trials),
     ``cmaes_dim`` (100 columns), ``llm`` (a mapping of the ``llm`` strategy's options: an
     LLM proposer; off by default) and every option of ``gp``
     (:class:`~bbo.strategies.gp.GPOptions`), flat."""
@@ -194,7 +195,7 @@ class AutoOptions(GPOptions):
 
     pool_size: int = 64
     sources: tuple[str, ...] = SOURCES
-    explore_after: int | None = None
+    explore_after: int | None = 0
     cmaes_after: int = 5000
     cmaes_dim: int = 100
     llm: dict[str, Any] | None = field(default=None, hash=False)
@@ -240,7 +241,7 @@ class AutoStrategy:
         self.sources = opts.sources
         self.cmaes_after = opts.cmaes_after
         self.cmaes_dim = opts.cmaes_dim
-        auto_k = max(5, min(space.dim, 20))
+        auto_k = max(5, min(space.dim, 20))  # explore_after: null
         self.explore_after = auto_k if opts.explore_after is None else opts.explore_after
         self.gp = GPStrategy(space, seed=seed, device=device, options=opts)
         self._llm: Any = None

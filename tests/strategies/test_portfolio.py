@@ -123,6 +123,8 @@ def test_a_stagnating_study_explores_by_thompson_sampling_every_k_trials():
     assert not calm[0].source.startswith("explore")
     off = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 0}).suggest(1, h)
     assert not off[0].source.startswith("explore")
+    assert AutoStrategy(SPACE2, seed=0).explore_after == 0  # off by default
+    assert AutoStrategy(SPACE2, seed=0, explore_after=None).explore_after == 5  # max(5, min(d, 20))
     # counted from the end of the initial design: with n_init = 7, 1 trial, not 3
     late = AutoStrategy(SPACE2, seed=0, **{**FAST, "explore_after": 1, "n_init": 7})
     assert late.suggest(1, h)[0].source == "explore>gp:TS"
