@@ -32,6 +32,10 @@ while not os.path.exists(go):  # every process opens the (empty) storage at once
     assert time.time() < end, "never started"
     time.sleep(0.002)
 study = bbo.Study(space, strategy="random", seed=7, storage=url, name="shared")
+open(f"{go}.{idx}", "w").close()  # opened: wait for the others, then ask together
+while not all(os.path.exists(f"{go}.{i}") for i in range(4)):
+    assert time.time() < end, "the others never opened the study"
+    time.sleep(0.002)
 t0 = time.time()
 batches, aborted = [], 0
 while len(batches) < 25 // batch:
