@@ -178,3 +178,23 @@ def test_vizier_adapter_proposes_valid_points(problem: str) -> None:
     obs = run_method("vizier", inst, 2, seed=0)
     assert len(obs) == 2
     assert all(inst.space.contains(p) for p, _ in obs)
+
+
+def test_server_table_gives_each_scenario_as_a_share_of_the_echo_at_its_client_count():
+    from benchmarks.server import table
+
+    rows = [
+        {
+            "scenario": "bare grpc.aio echo",
+            "clients": 32,
+            "n": 10,
+            "rps": 2000.0,
+            "p50": 1,
+            "p99": 2,
+        },
+        {"scenario": "random, SQLite", "clients": 32, "n": 10, "rps": 800.0, "p50": 3, "p99": 9},
+        {"scenario": "gp", "clients": 8, "n": 4, "rps": 1.5, "p50": 5, "p99": 6, "batch": 4.0},
+    ]
+    lines = table(rows).splitlines()
+    assert "| 40 % |" in lines[3]  # 800 of the echo's 2000 at 32 clients
+    assert "%" not in lines[2] and "%" not in lines[4]  # the echo itself; no 8-client echo
