@@ -28,7 +28,6 @@ StorageOption = Annotated[
     ),
 ]
 _YAML = (".yaml", ".yml")
-_DB = (".db", ".sqlite", ".sqlite3")
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
@@ -40,7 +39,7 @@ def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
 def storage_url(storage: str | None, default: str | None = None) -> str:
     """``--storage`` or ``$BBO_STORAGE`` (a bare ``FILE.db`` is its sqlite URL), else
     ``default``; exits 2 naming them when none is set."""
-    from bbo.run.config_file import as_storage_url
+    from bbo.study.storage import as_storage_url
 
     url = storage or os.environ.get("BBO_STORAGE") or default
     if not url:
@@ -53,6 +52,8 @@ def resolve_study(target: str, storage: str | None) -> tuple[str, str]:
     ``storage``, found as ``bbo run`` finds them) or a ``FILE.db`` (its only study).
     ``--storage`` wins; a bare NAME falls back on ``$BBO_STORAGE``, then on ``NAME.db`` in
     the current directory (``bbo run``'s default for a study file there)."""
+    from bbo.study.storage import DB_SUFFIXES, sqlite_file
+
     suffix = Path(target).suffix.lower()
     if suffix in _YAML:
         from bbo.exceptions import ConfigError
@@ -63,7 +64,7 @@ def resolve_study(target: str, storage: str | None) -> tuple[str, str]:
         except ConfigError as e:
             fail(str(e))
         return config.name, storage_url(storage) if storage else config.storage_url
-    if suffix in _DB:
+    if suffix in DB_SUFFIXES:
         url = storage_url(target)
         f = sqlite_file(url)
         if f is None or not f.exists():
@@ -94,24 +95,15 @@ def storage_hint(e: StorageError) -> str:
     return text
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The file of a ``sqlite:///FILE`` URL, else None."""
-    from bbo.study.storage import sqlite_file as file_of
-
-    return file_of(url)
-
-
 def open_existing_storage(storage: str | None) -> Storage:
     """The storage of ``--storage`` for reading: a SQLite file must exist (no empty database
     is created by a typo), errors exit 2 with what to do."""
     from bbo.study.storage import open_storage
 
-    url = storage_url(storage)
-    f = sqlite_file(url)
-    if f is not None and not f.exists():
-        fail(f"storage {url}: the file {f} does not exist (nothing was stored there yet?)")
     try:
-        return open_storage(url)
+        return open_storage(storage_url(storage), must_exist=True)
+    except StudyNotFoundError as e:  # the SQLite file is missing
+        fail(str(e))
     except StorageError as e:
         fail(storage_hint(e))
 

@@ -17,10 +17,10 @@ def _stored_state(config: StudyConfig) -> str:
     """What the storage holds for this study, read without writing."""
     from bbo.exceptions import StorageError, StudyNotFoundError
     from bbo.study.spec import StudySpec
-    from bbo.study.storage import open_storage
+    from bbo.study.storage import open_storage, sqlite_file
     from bbo.trial import parse_constraints, parse_objectives
 
-    from .common import sqlite_file, storage_hint
+    from .common import storage_hint
 
     url = config.storage_url
     f = sqlite_file(url)

@@ -30,10 +30,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bbo.exceptions import BboError, InvalidSpaceError
-from bbo.run.config_file import as_storage_url, did_you_mean, format_errors, load_config
+from bbo.run.config_file import did_you_mean, format_errors, load_config
 from bbo.space import Space, param_from_dict
 from bbo.strategies import STRATEGY_NAMES
 from bbo.study.spec import StudySpec
+from bbo.study.storage import as_storage_url
 from bbo.trial import parse_constraints, parse_objectives
 
 Direction = Literal["minimize", "maximize"]

@@ -13,33 +13,22 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bbo.exceptions import ConfigError
+from bbo.study.storage import as_storage_url, sqlite_file
 
 if TYPE_CHECKING:
     from bbo.run.config import StudyConfig
-
-_DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-
-
-def as_storage_url(text: str) -> str:
-    """A storage URL from ``text``: a URL as is, a bare ``FILE.db`` path as its
-    ``sqlite:///`` URL."""
-    if ":" not in text and Path(text).suffix.lower() in _DB_SUFFIXES:
-        return f"sqlite:///{text}"
-    return text
 
 
 def resolve_storage(url: str, base: Path) -> str:
     """``url`` with a relative SQLite file path made absolute against ``base`` (the study
     file's directory); other URLs unchanged."""
     url = as_storage_url(url)
-    if not url.startswith("sqlite") or ":///" not in url:
+    f = sqlite_file(url)
+    if f is None:
         return url
-    scheme, rest = url.split(":///", 1)
-    path, sep, query = rest.partition("?")
-    if not path or path == ":memory:":
-        return url
-    p = Path(path).expanduser()
-    return f"{scheme}:///{p if p.is_absolute() else (base / p).resolve()}{sep}{query}"
+    scheme = url.split(":///", 1)[0]
+    _, sep, query = url.partition("?")
+    return f"{scheme}:///{f if f.is_absolute() else (base / f).resolve()}{sep}{query}"
 
 
 _PARAM_TAGS = ("float", "int", "categorical", "ordinal")
@@ -169,4 +158,4 @@ def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
     return config.model_copy(update={"storage": storage}), folder
 
 
-__all__ = ["as_storage_url", "did_you_mean", "format_errors", "load_config", "resolve_storage"]
+__all__ = ["did_you_mean", "format_errors", "load_config", "resolve_storage"]

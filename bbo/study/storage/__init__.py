@@ -40,6 +40,18 @@ def open_storage(url: str | Storage | None, *, must_exist: bool = False) -> Stor
     return SQLStorage(url.replace("postgres://", "postgresql://", 1))
 
 
+DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+"""File suffixes that a bare path given as a storage names a SQLite database by."""
+
+
+def as_storage_url(text: str) -> str:
+    """A storage URL from ``text``: a URL as is, a bare ``FILE.db`` path as its
+    ``sqlite:///`` URL."""
+    if ":" not in text and Path(text).suffix.lower() in DB_SUFFIXES:
+        return f"sqlite:///{text}"
+    return text
+
+
 def sqlite_file(url: str) -> Path | None:
     """The database file of a ``sqlite:///FILE`` URL (``~`` expanded), else None (another
     scheme, or an in-memory database)."""
@@ -62,11 +74,13 @@ def sole_study(storage: Storage, given: bool = True) -> str:
 
 
 __all__ = [
+    "DB_SUFFIXES",
     "MemoryStorage",
     "NewTrial",
     "Storage",
     "StudyRecord",
     "TrialResult",
+    "as_storage_url",
     "open_storage",
     "sole_study",
     "sqlite_file",
