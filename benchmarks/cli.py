@@ -47,10 +47,13 @@ def _time(argv: list[str], cwd: Path) -> tuple[float, str]:
     return seconds, proc.stdout
 
 
-def _imports_torch(argv: list[str], cwd: Path) -> bool:
-    """Whether one run (untimed: the import report slows it) imported torch."""
+def imports_torch(argv: list[str], cwd: Path) -> bool:
+    """Whether one run of ``argv`` (untimed: the import report slows it) imported torch;
+    RuntimeError if it failed (a failed command imports little and proves nothing)."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv} failed: {proc.stderr[-2000:]}")
     return any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
 
 
@@ -72,14 +75,14 @@ def measure(trials: int, repeats: int) -> list[dict[str, object]]:
         }
         for name, argv in commands.items():
             times = [_time(argv, folder)[0] for _ in range(repeats)]
-            rows.append(_row(name, times, _imports_torch(argv, folder)))
+            rows.append(_row(name, times, imports_torch(argv, folder)))
         times, torch = [], False  # tell: each run tells a trial asked just before (untimed)
         for i in range(repeats + 1):
             asked = _time(commands["ask"], folder)[1]
             trial = asked.split('"trial": ')[1].split(",")[0]
             tell = [*cli, "tell", "--study", "cli", "--trial", trial, "--value", "1.0", *store]
             if i == repeats:
-                torch = _imports_torch(tell, folder)
+                torch = imports_torch(tell, folder)
             else:
                 times.append(_time(tell, folder)[0])
         rows.append(_row("tell", times, torch))

@@ -4,27 +4,12 @@ report says what was imported. (How long they take is ``python -m benchmarks.cli
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 
 import pytest
 
 import bbo
-
-
-def _imports_torch(args: list[str], cwd) -> bool:
-    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bbo.cli.app", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
+from benchmarks.cli import imports_torch
 
 
 @pytest.fixture
@@ -53,12 +38,9 @@ def url(tmp_path):
     ids=lambda a: a[0],
 )
 def test_everyday_commands_never_import_torch(url, tmp_path, args):
-    assert not _imports_torch([*args, "--storage", url], tmp_path)
+    cli = [sys.executable, "-m", "bbo.cli.app"]
+    assert not imports_torch([*cli, *args, "--storage", url], tmp_path)
 
 
 def test_the_import_report_does_see_torch(tmp_path):  # the check above can fail
-    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", "import torch"], env=env, capture_output=True, text=True
-    )
-    assert any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
+    assert imports_torch([sys.executable, "-c", "import torch"], tmp_path)

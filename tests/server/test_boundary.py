@@ -23,12 +23,6 @@ from bbo.study.storage import MemoryStorage
 FLOAT_X = pb.Parameter(name="x", float_param=pb.FloatParam(low=0.0, high=1.0))
 
 
-@pytest.fixture
-def stub(server: ServerThread):
-    with grpc.insecure_channel(server.target) as ch:
-        yield pb_grpc.OptimizerStub(ch)
-
-
 def _error(fn, req) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as e:
         fn(req, timeout=10)

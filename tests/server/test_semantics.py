@@ -12,13 +12,11 @@ import grpc
 import numpy as np
 import pytest
 from bbo.client import Client, RemoteStudy
-from bbo.server.app import ServerThread
 from bbo.server.errors import TABLE, error_from_rpc, status_of
 
 import bbo
 from bbo import exceptions as ex
 from bbo.api.v1 import optimizer_pb2 as pb
-from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
 from bbo.space import params_key
 
 SPACE = bbo.Space({"x": bbo.Float(0.0, 1.0), "c": bbo.Categorical(["a", "b", "c"])})
@@ -27,12 +25,6 @@ SPACE = bbo.Space({"x": bbo.Float(0.0, 1.0), "c": bbo.Categorical(["a", "b", "c"
 def _study(client: Client, **kw) -> RemoteStudy:
     kw.setdefault("strategy", "random")
     return client.create_study(SPACE, name=f"t-{uuid.uuid4().hex[:8]}", seed=0, **kw)
-
-
-@pytest.fixture
-def stub(server: ServerThread):
-    with grpc.insecure_channel(server.target) as ch:
-        yield pb_grpc.OptimizerStub(ch)
 
 
 def _code(fn, req) -> grpc.StatusCode:
