@@ -52,6 +52,14 @@ def completed(url: str) -> list[bbo.Trial]:
     return [t for t in study.trials if t.state == bbo.TrialState.COMPLETED]
 
 
+def running_trials(url: str) -> list[bbo.Trial]:
+    try:
+        study = bbo.Study.load("demo", url)
+    except bbo.StudyNotFoundError:
+        return []
+    return [t for t in study.trials if t.state == bbo.TrialState.RUNNING]
+
+
 def sleepy_study(write_study, sleep: float):
     return write_study(
         objective={"command": ["python", "-c", SQUARE, str(sleep), "{x}"]},
@@ -64,7 +72,12 @@ def test_kill_9_then_rerun_reevaluates_exactly_the_inflight_points(tmp_path, wri
     path = sleepy_study(write_study, 0.3)
     url = f"sqlite:///{tmp_path / 'study.db'}"
     proc = bbo_run(path)
-    wait_for(lambda: len(completed(url)) >= 4, what="4 completed trials")
+    # kill while a trial is in flight: between a result and the next ask's trials (asked in
+    # the background) none may be RUNNING for a moment
+    wait_for(
+        lambda: len(completed(url)) >= 4 and running_trials(url),
+        what="4 completed, 1 running trial",
+    )
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     at_kill = bbo.Study.load("demo", url).trials
