@@ -47,14 +47,21 @@ def _time(argv: list[str], cwd: Path) -> tuple[float, str]:
     return seconds, proc.stdout
 
 
-def imports_torch(argv: list[str], cwd: Path) -> bool:
-    """Whether one run of ``argv`` (untimed: the import report slows it) imported torch;
+def imports(argv: list[str], cwd: Path, module: str) -> bool:
+    """Whether one run of ``argv`` (untimed: the import report slows it) imported the
+    package ``module``, directly or from another module (the report indents those);
     RuntimeError if it failed (a failed command imports little and proves nothing)."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{argv} failed: {proc.stderr[-2000:]}")
-    return any(line.rstrip().endswith("| torch") for line in proc.stderr.splitlines())
+    report = (line for line in proc.stderr.splitlines() if line.startswith("import time:"))
+    return module in (line.split("|")[-1].strip() for line in report)
+
+
+def imports_torch(argv: list[str], cwd: Path) -> bool:
+    """Whether one run of ``argv`` imported torch (see :func:`imports`)."""
+    return imports(argv, cwd, "torch")
 
 
 def measure(trials: int, repeats: int) -> list[dict[str, object]]:

@@ -52,6 +52,20 @@ def resolve_study(target: str, storage: str | None) -> tuple[str, str]:
     ``storage``, found as ``bbo run`` finds them) or a ``FILE.db`` (its only study).
     ``--storage`` wins; a bare NAME falls back on ``$BBO_STORAGE``, then on ``NAME.db`` in
     the current directory (``bbo run``'s default for a study file there)."""
+    name, url, _ = _resolve(target, storage)
+    return name, url
+
+
+def open_target(target: str, storage: str | None) -> tuple[str, Storage]:
+    """The name of the study ``target`` (see :func:`resolve_study`) and its storage, opened
+    as :func:`open_existing_storage` opens it; a ``FILE.db``, opened to find its only
+    study, is not opened a second time."""
+    name, url, st = _resolve(target, storage)
+    return name, st if st is not None else open_existing_storage(url)
+
+
+def _resolve(target: str, storage: str | None) -> tuple[str, str, Storage | None]:
+    """:func:`resolve_study`, and the storage when finding the name opened it."""
     from bbo.study.storage import DB_SUFFIXES, sqlite_file
 
     suffix = Path(target).suffix.lower()
@@ -63,17 +77,18 @@ def resolve_study(target: str, storage: str | None) -> tuple[str, str]:
             config, _ = load_config(target)
         except ConfigError as e:
             fail(str(e))
-        return config.name, storage_url(storage) if storage else config.storage_url
+        return config.name, storage_url(storage) if storage else config.storage_url, None
     if suffix in DB_SUFFIXES:
         url = storage_url(target)
         f = sqlite_file(url)
         if f is None or not f.exists():
             fail(f"{target}: the file does not exist (nothing was stored there yet?)")
-        names = [r.name for r in open_existing_storage(url).list_studies()]
+        st = open_existing_storage(url)
+        names = [r.name for r in st.list_studies()]
         if len(names) != 1:
             held = ", ".join(repr(n) for n in names) or "no study"
             fail(f"{target} holds {held}: name the study (and pass --storage {target})")
-        return names[0], url
+        return names[0], url, st
     here = Path(f"{target}.db")
     default = f"sqlite:///{here.resolve()}" if here.is_file() else None
     if not (storage or os.environ.get("BBO_STORAGE") or default):
@@ -81,7 +96,7 @@ def resolve_study(target: str, storage: str | None) -> tuple[str, str]:
             f"where is study {target!r}? pass its study file (bbo show study.yaml), "
             f"--storage URL (or FILE.db), or set BBO_STORAGE; there is no {here} here"
         )
-    return target, storage_url(storage, default)
+    return target, storage_url(storage, default), None
 
 
 def storage_hint(e: StorageError) -> str:
@@ -114,8 +129,7 @@ def open_existing(target: str, storage: str | None, worker: str | None = None) -
     :class:`bbo.Study` takes it."""
     from bbo.study import Study
 
-    name, url = resolve_study(target, storage)
-    st = open_existing_storage(url)
+    name, st = open_target(target, storage)
     url = st.url
     try:
         return Study.load(name, st, worker=worker)

@@ -9,7 +9,7 @@ import typer
 
 from bbo.exceptions import StorageError, StudyNotFoundError
 
-from .common import StorageOption, fail, open_existing_storage, resolve_study, storage_hint
+from .common import StorageOption, fail, open_target, storage_hint
 
 
 def delete(
@@ -25,8 +25,7 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
 ) -> None:
     """Delete a study and every one of its trials (asks first, unless --yes)."""
-    study, url = resolve_study(target, storage)
-    st = open_existing_storage(url)
+    study, st = open_target(target, storage)
     try:
         record = st.get_study(study)
         count = st.count_trials(record.id)

@@ -7,16 +7,19 @@ import json
 import sys
 import time
 from collections import Counter
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from bbo.run.objective import Result
 from bbo.run.tables import short_tail
 from bbo.run.tables import trial_dict as trial_json
 from bbo.study import Study, Trial, TrialState
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from bbo.run.objective import Result
 
 _PARETO_ROWS = 10
 SHOWN_FAILURES = 3  # failures whose stderr/traceback tail the live display and summary show
@@ -86,6 +89,14 @@ class RunDisplay:
         self._best = study.best
         if finished >= budget or not self.console.is_terminal:
             return
+        from rich.progress import (  # lazy: `bbo show` prints no progress bar
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         # count and elapsed time never give way: on a narrow terminal the best value and
         # the status are cut short (ellipsis), the bar shrinks, the numbers stay
         self.progress = Progress(

@@ -8,13 +8,16 @@ import time
 from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .common import StorageOption, fail, open_existing, open_existing_storage
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .grid import Justify
 
 NameArg = Annotated[
     str,
@@ -32,6 +35,8 @@ class Format(str, Enum):
 
 
 def _console() -> Console:
+    from rich.console import Console  # lazy: ask, tell and export print no table
+
     c = Console(highlight=False)
     return c if c.is_terminal else Console(highlight=False, width=200)
 
@@ -84,6 +89,8 @@ def studies(
         return
     if fmt == Format.csv:
         fail("bbo studies: --format is table or json")
+    from rich.table import Table
+
     table = Table(title=f"studies in {st.url}")
     for col in ("name", "trials", "completed", "failed", "running", "best", "objectives",
                 "strategy", "created"):  # fmt: skip
@@ -108,6 +115,8 @@ def studies(
 
 def show(name: NameArg, storage: StorageOption = None) -> None:
     """Summary of one study: space, objectives, trials by state and source, the best."""
+    from rich.table import Table
+
     from .display import print_summary
 
     study = open_existing(name, storage)
@@ -147,6 +156,8 @@ def trials(
     from bbo.run.tables import compact, records, trial_dict, write_csv
     from bbo.trial import TrialState
 
+    from .grid import print_grid
+
     study = open_existing(name, storage)
     rows = study.trials
     if failed:
@@ -172,17 +183,13 @@ def trials(
     shown = [c for c in cols if c not in hidden]
     if len(study.objectives) == 1:  # `value` already shows it
         shown = [c for c in shown if c != f"values.{study.objectives[0].name}"]
-    table = Table(title=f"trials of {study.name}")
+    columns: list[tuple[str, Justify]] = []
     for c in shown:
         numeric = any(isinstance(r.get(c), (int, float)) and c != "trial" for r in recs)
-        table.add_column(
-            c.removeprefix("params.").removeprefix("values."),
-            overflow="fold",
-            justify="right" if numeric or c == "trial" else "left",
-        )
-    for r in recs:
-        table.add_row(*(_fmt(r.get(c)) for c in shown))
-    _console().print(table)
+        header = c.removeprefix("params.").removeprefix("values.")
+        columns.append((header, "right" if numeric or c == "trial" else "left"))
+    cells = [[_fmt(r.get(c)) for c in shown] for r in recs]
+    print_grid(_console(), f"trials of {study.name}", columns, cells)
 
 
 def _print_failed(study: Any, rows: list[Any]) -> None:

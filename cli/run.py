@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from bbo.exceptions import BboError, ConfigError, StorageError, StudyConflictError
 
@@ -23,6 +22,8 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bbo.run.config import StudyConfig
     from bbo.run.objective import Evaluator
     from bbo.run.runner import RunResult
@@ -39,6 +40,8 @@ class LogFormat(str, Enum):
 
 
 def _console() -> Console:
+    from rich.console import Console  # lazy: only `bbo run` needs it
+
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:  # logs and pipes: wide enough not to cut URLs and params
         console = Console(highlight=False, soft_wrap=True, width=160)

@@ -171,6 +171,6 @@ def tell(
         t = s.tell(trial, failed=failed, infeasible=infeasible, reason=reason, **kwargs)
     except BboError as e:
         fail(f"tell: trial {trial}: {cli_words(str(e))}")
-    from .display import trial_json
+    from bbo.run.tables import trial_dict  # not via .display: tell prints no rich output
 
-    typer.echo(_json({"study": s.name, **trial_json(t)}))
+    typer.echo(_json({"study": s.name, **trial_dict(t)}))

@@ -31,9 +31,11 @@ import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # multiprocessing.connection costs `bbo tell` 5 ms to import
+    from multiprocessing.connection import Connection
 
 TAIL_LINES = 20
 TAIL_CHARS = 2000

@@ -1,6 +1,7 @@
-"""Commands that compute no suggestion from a model never import torch (issue 14, item 8):
-each runs in a fresh process, as the ``bbo`` executable does, and Python's import-time
-report says what was imported. (How long they take is ``python -m benchmarks.cli``.)"""
+"""Commands that compute no suggestion from a model never import torch (issue 14, item 8),
+and those that print no table never import rich: each runs in a fresh process, as the
+``bbo`` executable does, and Python's import-time report says what was imported. (How long
+they take is ``python -m benchmarks.cli``.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 import bbo
-from benchmarks.cli import imports_torch
+from benchmarks.cli import imports, imports_torch
 
 
 @pytest.fixture
@@ -42,5 +43,24 @@ def test_everyday_commands_never_import_torch(url, tmp_path, args):
     assert not imports_torch([*cli, *args, "--storage", url], tmp_path)
 
 
-def test_the_import_report_does_see_torch(tmp_path):  # the check above can fail
-    assert imports_torch([sys.executable, "-c", "import torch"], tmp_path)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "c", "t.csv"],
+        ["ask", "--study", "c"],
+        ["tell", "--study", "c", "--trial", "5", "--value", "0.5"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_commands_printing_no_table_never_import_rich(url, tmp_path, args):
+    cli = [sys.executable, "-m", "bbo.cli.app"]
+    assert not imports([*cli, *args, "--storage", url], tmp_path, "rich")
+
+
+@pytest.mark.parametrize("code", ["import torch", "import bbo.torch_utils"])
+def test_the_import_report_does_see_torch(tmp_path, code):  # the checks above can fail,
+    assert imports_torch([sys.executable, "-c", code], tmp_path)  # torch imported by bbo too
+
+
+def test_the_import_report_does_see_rich(tmp_path):
+    assert imports([sys.executable, "-c", "import rich.table"], tmp_path, "rich")
