@@ -31,7 +31,13 @@ from bbo.space import Space
 from bbo.strategies.base import strategy_options
 from bbo.strategies.gp import GPOptions
 from bbo.strategies.options import RUNTIME_NOT_OPTION, check_choice, check_int, option_error
-from bbo.strategies.pipeline import BOStrategy, ImputedData, TrainData, default_acquisition
+from bbo.strategies.pipeline import (
+    BOStrategy,
+    ImputedData,
+    TrainData,
+    default_acquisition,
+    default_n_init,
+)
 from bbo.surrogates.bnn import KIND_OPTIONS, KINDS, fit_bnn
 
 # every option some kind takes (:data:`bbo.surrogates.bnn.KIND_OPTIONS`), in a stable order
@@ -187,7 +193,9 @@ class BNNStrategy(BOStrategy):
             self.name,
             space,
             seed=seed,
-            data=ImputedData(space, opts.max_exact, opts.warp),
+            data=ImputedData(
+                space, opts.max_exact, opts.warp, opts.n_init or default_n_init(space.dim)
+            ),
             factory=BNNFactory(space, opts.kind, self.kind_options, int(seed)),
             acquisition=opts.acquisition,
             n_init=opts.n_init,

@@ -51,7 +51,7 @@ from bbo.strategies.base import strategy_options
 from bbo.strategies.options import Options, check_choice, check_int, option_error
 from bbo.strategies.pipeline import (
     REFIT_GROWTH,
-    WARPS,
+    WARP_CHOICES,
     BOStrategy,
     ImputedData,
     TrainData,
@@ -59,7 +59,7 @@ from bbo.strategies.pipeline import (
     default_acquisition,
     default_n_init,
 )
-from bbo.surrogates.gp import MIXED_KERNELS, fit_gp
+from bbo.surrogates.gp import KERNELS, MIXED_KERNELS, fit_gp
 
 __all__ = [
     "REFIT_GROWTH",
@@ -77,8 +77,9 @@ class GPOptions(Options):
     """Options of ``gp`` (and of ``bnn`` and ``auto``, which extend them): ``acquisition``
     (a name of :data:`bbo.acquisition.MODEL_ACQUISITIONS`; None: the default of the ask),
     ``n_init`` (None: ``max(5, d + 1)``), ``max_exact``, ``num_restarts``, ``raw_samples``,
-    ``mc_samples``, ``beta`` (qUCB), ``warp`` and ``mixed_kernel`` (``"product"`` or
-    ``"additive"``, see :mod:`bbo.surrogates.gp`). Errors name :attr:`strategy`."""
+    ``mc_samples``, ``beta`` (qUCB), ``warp``, ``mixed_kernel`` (``"product"`` or
+    ``"additive"``) and ``kernel`` (of the continuous columns: ``"rbf"`` or ``"matern52"``;
+    see :mod:`bbo.surrogates.gp`). Errors name :attr:`strategy`."""
 
     strategy = "gp"
 
@@ -89,8 +90,9 @@ class GPOptions(Options):
     raw_samples: int = 512
     mc_samples: int = 256
     beta: float = 4.0
-    warp: bool | str = True
+    warp: bool | str = "auto"
     mixed_kernel: str = "product"
+    kernel: str = "rbf"
 
     def __post_init__(self) -> None:
         owner = self.strategy
@@ -105,8 +107,9 @@ class GPOptions(Options):
             raise option_error(owner, "beta", "must be > 0", b)
         object.__setattr__(self, "beta", float(b))
         if not isinstance(self.warp, bool):
-            check_choice(owner, "warp", self.warp, tuple(WARPS))
+            check_choice(owner, "warp", self.warp, WARP_CHOICES)
         check_choice(owner, "mixed_kernel", self.mixed_kernel, MIXED_KERNELS)
+        check_choice(owner, "kernel", self.kernel, KERNELS)
 
     def acq_settings(self) -> dict[str, Any]:
         """The :class:`~bbo.acquisition.AcqContext` settings these options give."""
@@ -126,6 +129,7 @@ class GPFactory:
 
     space: Space
     mixed_kernel: str = "product"
+    kernel: str = "rbf"
 
     def fit(
         self,
@@ -143,6 +147,7 @@ class GPFactory:
             state=state,
             refit=refit,
             mixed_kernel=self.mixed_kernel,
+            kernel=self.kernel,
         )
 
     def default_acquisition(self, q: int, m: int, k: int, p: int) -> str:
@@ -171,8 +176,10 @@ class GPStrategy(BOStrategy):
             self.name,
             space,
             seed=seed,
-            data=ImputedData(space, opts.max_exact, opts.warp),
-            factory=GPFactory(space, opts.mixed_kernel),
+            data=ImputedData(
+                space, opts.max_exact, opts.warp, opts.n_init or default_n_init(space.dim)
+            ),
+            factory=GPFactory(space, opts.mixed_kernel, opts.kernel),
             acquisition=opts.acquisition,
             n_init=opts.n_init,
             acq_settings=opts.acq_settings(),

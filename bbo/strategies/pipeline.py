@@ -35,7 +35,7 @@ Sources: ``"<name>:<acquisition>"`` (``":local"`` appended for the local model,
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -150,36 +150,71 @@ def bilog_warp(U: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, z, -np.log1p(-np.minimum(z, 0.0)))
 
 
-def power_warp(U: np.ndarray) -> np.ndarray:
-    """``n x m`` utilities (higher is better) -> per column: the costs ``c = -u``, shifted
-    and scaled to ``(c - min c) / sd(c) + 1/100``, mapped by the Box-Cox power transform
-    with ``lambda`` fitted by maximum likelihood and clipped to ``[-1, 1]``, negated back,
-    then :func:`bilog_warp`.
+HEAVY_TAIL_LAMBDA = 0.5  # warp "auto": Box-Cox below this on the design means heavy-tailed
+
+
+def _costs(u: np.ndarray) -> np.ndarray | None:
+    """Utilities ``u`` (``n``) as costs shifted to a minimum of 1 and scaled by their median
+    distance from it, ``(c - min c) / median(c - min c) + 1``; None when they are (nearly)
+    all equal or fewer than 3."""
+    c = -np.asarray(u, dtype=float)
+    c = c - c.min()
+    scale = float(np.median(c)) or float(c.mean())
+    return c / scale + 1.0 if scale > 0 and len(c) > 2 else None
+
+
+def boxcox_lambda(c: np.ndarray) -> float | None:
+    """The maximum-likelihood Box-Cox ``lambda`` of positive costs ``c`` (``n``, from
+    :func:`_costs`), clipped to ``[-1, 1]``; None when undefined."""
+    from scipy import stats
+
+    with np.errstate(all="ignore"):
+        lam = stats.boxcox_normmax(c, method="mle")
+    return float(np.clip(lam, -1.0, 1.0)) if np.isfinite(lam) else None
+
+
+def power_warp(U: np.ndarray, columns: Sequence[int] | None = None) -> np.ndarray:
+    """``n x m`` utilities (higher is better) -> per column (of ``columns``, default all):
+    the costs ``c = -u`` shifted to a minimum of 1 and scaled by their median distance from
+    it (:func:`_costs`), mapped by the Box-Cox power transform with ``lambda`` fitted by
+    maximum likelihood and clipped to ``[-1, 1]`` (:func:`boxcox_lambda`), negated back;
+    then :func:`bilog_warp` on every column.
 
     A cost with a heavy bad tail (Rosenbrock-like, spanning decades) gets ``lambda`` near
     0, a log-like map that spreads the good end where the optimum is resolved (bilog alone
     leaves the best points a few thousandths of a standard deviation apart). A cost whose
     long tail is the good end (Hartmann-6: rare deep minima) would get ``lambda > 1``,
-    which compresses that end (the symmetric warp's factor-20 loss on Hartmann-6): clipped
-    to 1, such a column is left linear, and the result is :func:`bilog_warp`'s. After
-    HEBO's power transform of the outputs, made shift-invariant."""
+    which compresses that end: clipped to 1, such a column is left linear. The shift to 1
+    (not to 0) keeps the best point off the log's singularity. After HEBO's power
+    transform of the outputs, made shift-invariant."""
     from scipy import stats
 
     out = np.array(U, dtype=float)
-    for j in range(U.shape[1]):
-        c = -out[:, j]
-        sd = c.std()
-        if sd > 0 and len(c) > 2:
-            c = (c - c.min()) / sd + 0.01
-            with np.errstate(all="ignore"):
-                lam = float(np.clip(stats.boxcox_normmax(c, method="mle"), -1.0, 1.0))
+    for j in range(U.shape[1]) if columns is None else columns:
+        c = _costs(out[:, j])
+        lam = boxcox_lambda(c) if c is not None else None
+        if c is not None and lam is not None:
             t = stats.boxcox(c, lmbda=lam)
             if np.all(np.isfinite(t)):
                 out[:, j] = -t
     return bilog_warp(out)
 
 
+def heavy_tailed(U: np.ndarray) -> list[int]:
+    """The columns of ``U`` (``n x m`` utilities of a space-filling design) whose costs are
+    heavy-tailed: Box-Cox ``lambda < HEAVY_TAIL_LAMBDA`` (:func:`boxcox_lambda`), i.e. a
+    log-like map would make them Gaussian. Decided on the design, whose points are spread
+    over the box: later points crowd near the optimum, which makes any cost look
+    right-skewed (``lambda`` drifts to 0 as a search converges)."""
+    if len(U) < 5:
+        return []
+    costs = [_costs(U[:, j]) for j in range(U.shape[1])]
+    lams = [boxcox_lambda(c) if c is not None else None for c in costs]
+    return [j for j, lam in enumerate(lams) if lam is not None and lam < HEAVY_TAIL_LAMBDA]
+
+
 WARPS = {"bilog": bilog_warp, "power": power_warp}
+WARP_CHOICES = (*WARPS, "auto")
 
 
 def known_noise(history: History) -> np.ndarray | None:
@@ -203,12 +238,14 @@ class ImputedData:
 
     space: Space
     max_exact: int = 1000
-    warp: bool | str = True  # True: "bilog"; a name of WARPS; False: none
+    warp: bool | str = "auto"  # True: "bilog"; a name of WARPS, or "auto"; False: none
+    n_design: int = 0  # warp "auto": the first n_design trials are the space-filling design
 
     def __call__(self, history: History) -> TrainData | None:
         if len(history.completed) < 2:
             return None
         X, U, C = history.X, -history.Y, history.C
+        warp = self._warp(history, U)
         Yvar = known_noise(history)
         bad = np.concatenate([history.X_failed, history.X_infeasible])
         if len(bad):  # impute the worst observed outputs (known noise no longer applies)
@@ -222,10 +259,24 @@ class ImputedData:
             keep, bounds = self.trust_region(X, U)
             X, U, C = X[keep], U[keep], C[keep]
             Yvar = Yvar[keep] if Yvar is not None else None
-        if self.warp and Yvar is None:
-            U = WARPS["bilog" if self.warp is True else str(self.warp)](U)
+        if warp is not None and Yvar is None:
+            U = warp(U)
         Y = np.concatenate([U, C], axis=1)
         return TrainData(X, Y, U.shape[1], bounds, Yvar, local)
+
+    def _warp(self, history: History, U: np.ndarray) -> Callable[[np.ndarray], np.ndarray] | None:
+        """The output warp of this ask (``n x m -> n x m``; None: none). ``"auto"``:
+        :func:`power_warp` on the columns whose values over the design (the first
+        ``n_design`` completed trials) are :func:`heavy_tailed`, :func:`bilog_warp`
+        on the others."""
+        if not self.warp:
+            return None
+        if self.warp != "auto":
+            return WARPS["bilog" if self.warp is True else str(self.warp)]
+        ids = np.array([t.id for t in history.completed])
+        design = np.argsort(ids, kind="stable")[: self.n_design]
+        heavy = heavy_tailed(U[design])
+        return lambda V: power_warp(V, heavy)
 
     def trust_region(self, X: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the ``max_exact`` points nearest to the incumbent (best first

@@ -4,7 +4,7 @@ gpytorch's exact prediction goes through several layers of lazy tensors per call
 L-BFGS loop over an acquisition function that overhead (a few milliseconds per call, far
 more for the nested kernels of a mixed space) is most of the cost of a sequential ask. For
 the models :func:`bbo.surrogates.gp.fit_gp` builds — one output, a constant mean ``c``,
-a kernel made of sums, products and scalings of RBF and categorical kernels (what
+a kernel made of sums, products and scalings of RBF, Matern-5/2 and categorical kernels (what
 ``SingleTaskGP`` and ``MixedSingleTaskGP`` use), homoskedastic or fixed noise, a
 ``Standardize`` outcome transform — the posterior at test points ``x`` (``b x d``), with
 training inputs ``X`` (``n x d``) and standardized targets ``y``, is
@@ -17,6 +17,7 @@ training inputs ``X`` (``n x d``) and standardized targets ``y``, is
 then un-standardized: ``mean * sd_y + mean_y`` and ``var * sd_y^2``. The kernel pieces are
 
     RBF:          exp(-||(x - x') / l||^2 / 2)             over its active columns
+    Matern-5/2:   (1 + r + r^2 / 3) exp(-r),  r = sqrt(5) ||(x - x') / l||
     categorical:  exp(-mean_j [x_j != x'_j] / l_j)         (botorch's CategoricalKernel)
     scale:        s * k;  sum: k1 + k2;  product: k1 * k2
 
@@ -35,7 +36,14 @@ import torch
 from botorch.models import SingleTaskGP
 from botorch.models.kernels.categorical import CategoricalKernel
 from botorch.models.transforms.outcome import Standardize
-from gpytorch.kernels import AdditiveKernel, Kernel, ProductKernel, RBFKernel, ScaleKernel
+from gpytorch.kernels import (
+    AdditiveKernel,
+    Kernel,
+    MaternKernel,
+    ProductKernel,
+    RBFKernel,
+    ScaleKernel,
+)
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.means import ConstantMean
 from torch import Tensor
@@ -124,7 +132,8 @@ def _compile(kernel: Kernel, X: Tensor) -> KernelFn | None:
         if type(kernel) is AdditiveKernel:
             return lambda a, b: torch.stack([f(a, b) for f in fns]).sum(0)
         return lambda a, b: torch.stack([f(a, b) for f in fns]).prod(0)
-    if type(kernel) not in (RBFKernel, CategoricalKernel):
+    matern = type(kernel) is MaternKernel and float(kernel.nu) == 2.5
+    if type(kernel) not in (RBFKernel, CategoricalKernel) and not matern:
         return None
     dims = kernel.active_dims
     cols = dims.to(X.device) if dims is not None else torch.arange(X.shape[-1], device=X.device)
@@ -138,9 +147,15 @@ def _compile(kernel: Kernel, X: Tensor) -> KernelFn | None:
         return categorical
     center = X[:, cols].mean(0)
 
-    def rbf(a: Tensor, b: Tensor) -> Tensor:
+    def sqdist(a: Tensor, b: Tensor) -> Tensor:
         za, zb = (a[:, cols] - center) / ls, (b[:, cols] - center) / ls
-        d2 = (za * za).sum(-1, keepdim=True) - 2 * za @ zb.T + (zb * zb).sum(-1)
-        return torch.exp(-0.5 * d2.clamp_min(0.0))
+        return ((za * za).sum(-1, keepdim=True) - 2 * za @ zb.T + (zb * zb).sum(-1)).clamp_min(0)
 
-    return rbf
+    def rbf(a: Tensor, b: Tensor) -> Tensor:
+        return torch.exp(-0.5 * sqdist(a, b))
+
+    def matern52(a: Tensor, b: Tensor) -> Tensor:
+        r = sqdist(a, b).clamp_min(1e-30).sqrt() * 5**0.5  # gpytorch's clamp at distance 0
+        return (1.0 + r + r * r / 3.0) * torch.exp(-r)
+
+    return matern52 if matern else rbf

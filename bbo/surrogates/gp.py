@@ -64,6 +64,7 @@ class GPData:
 
 
 MIXED_KERNELS = ("product", "additive")
+KERNELS = ("rbf", "matern52")  # of the continuous columns
 # the inferred noise variance (of the standardized outputs): log-normal prior and floor
 NOISE_PRIOR = (-8.0, 3.0)
 MIN_NOISE = 1e-6
@@ -88,7 +89,7 @@ def noise_likelihood(batch_shape: torch.Size) -> GaussianLikelihood:
 
 
 def _gp(
-    data: GPData, cat_dims: Sequence[int], device: torch.device, mixed_kernel: str
+    data: GPData, cat_dims: Sequence[int], device: torch.device, mixed_kernel: str, kernel: str
 ) -> SingleTaskGP:
     kw: dict[str, Any] = {"dtype": torch.float64, "device": device}
     X = torch.as_tensor(data.X, **kw)
@@ -96,23 +97,27 @@ def _gp(
     Yvar = torch.as_tensor(data.Yvar, **kw).clamp_min(1e-9) if data.Yvar is not None else None
     batch = torch.Size([Y.shape[-1]]) if Y.shape[-1] > 1 else torch.Size()  # one per output
     lik = noise_likelihood(batch) if Yvar is None else None
+    rbf = kernel == "rbf"
     if not cat_dims:
-        return SingleTaskGP(X, Y, train_Yvar=Yvar, likelihood=lik)
+        alone = get_covar_module_with_dim_scaled_prior(
+            ard_num_dims=X.shape[-1], batch_shape=batch, use_rbf_kernel=rbf
+        )
+        return SingleTaskGP(X, Y, train_Yvar=Yvar, likelihood=lik, covar_module=alone)
     if mixed_kernel == "additive":
         return MixedSingleTaskGP(X, Y, cat_dims=list(cat_dims), train_Yvar=Yvar, likelihood=lik)
     cont = [j for j in range(X.shape[-1]) if j not in set(cat_dims)]
-    kernel: Kernel = CategoricalKernel(
+    covar: Kernel = CategoricalKernel(
         ard_num_dims=len(cat_dims),
         active_dims=list(cat_dims),
         batch_shape=batch,
         lengthscale_constraint=GreaterThan(1e-6),
     )
     if cont:
-        rbf = get_covar_module_with_dim_scaled_prior(
-            ard_num_dims=len(cont), active_dims=cont, batch_shape=batch
+        cont_kernel = get_covar_module_with_dim_scaled_prior(
+            ard_num_dims=len(cont), active_dims=cont, batch_shape=batch, use_rbf_kernel=rbf
         )
-        kernel = rbf * kernel
-    return SingleTaskGP(X, Y, train_Yvar=Yvar, covar_module=kernel, likelihood=lik)
+        covar = cont_kernel * covar
+    return SingleTaskGP(X, Y, train_Yvar=Yvar, covar_module=covar, likelihood=lik)
 
 
 def hyperparameters(model: SingleTaskGP) -> dict[str, list[float]]:
@@ -143,6 +148,7 @@ def fit_gp(
     state: dict[str, Any] | None,
     refit: bool = True,
     mixed_kernel: str = "product",
+    kernel: str = "rbf",
 ) -> tuple[SingleTaskGP, dict[str, Any]]:
     """Fit a GP (one output per column of ``data.Y``) and return it in eval mode with its new
     state ``{"key", "n_fit", "n_fresh", "params"}``.
@@ -158,7 +164,7 @@ def fit_gp(
     :func:`bbo.torch_utils.seeded`: a failed fit restarts from random draws."""
     state = state or {}
     key = data.key()
-    model = _gp(data, cat_dims, device, mixed_kernel)
+    model = _gp(data, cat_dims, device, mixed_kernel, kernel)
     loaded = _load(model, state.get("params", {}))
     n_fit = state.get("n_fit", len(data.X))
     n_fresh = state.get("n_fresh", 0)
@@ -166,7 +172,7 @@ def fit_gp(
         n_fit = len(data.X)
         starts = [model]
         if loaded and n_fit >= max(n_fresh + 2, FRESH_GROWTH * n_fresh):
-            starts.append(_gp(data, cat_dims, device, mixed_kernel))
+            starts.append(_gp(data, cat_dims, device, mixed_kernel, kernel))
         if len(starts) > 1 or not loaded:
             n_fresh = n_fit
         model = max(starts, key=_fit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import bbo
 from bbo.exceptions import InvalidArgumentError
@@ -256,7 +257,21 @@ def test_the_power_warp_keeps_order_and_spreads_the_good_end():
         assert np.all(warp(np.ones((4, 1))) == 0)  # constant column: no division by zero
 
 
-@pytest.mark.parametrize("warp", [True, False, "bilog", "power"])
+def test_warp_auto_powers_only_the_columns_heavy_tailed_over_the_design():
+    from bbo.strategies.pipeline import bilog_warp, heavy_tailed, power_warp
+
+    rng = np.random.default_rng(0)
+    heavy = -np.exp(rng.normal(0.0, 3.0, 10))  # costs spanning decades: lambda ~ -0.6
+    deep = np.concatenate([rng.exponential(1.0, 8), [25.0, 40.0]])  # rare deep minima: 1
+    U = np.stack([heavy, deep], axis=1)
+    assert heavy_tailed(U) == [0]
+    assert heavy_tailed(U[:4]) == []  # too few points to judge
+    W = power_warp(U, heavy_tailed(U))
+    np.testing.assert_allclose(W[:, 1], bilog_warp(U)[:, 1])  # the other column: bilog
+    assert not np.allclose(W[:, 0], bilog_warp(U)[:, 0])
+
+
+@pytest.mark.parametrize("warp", [True, False, "bilog", "power", "auto"])
 def test_warp_option_takes_a_bool_or_a_name(warp):
     study = bbo.Study(SPACE2, strategy="gp", seed=0, strategy_options={"warp": warp, **FASTGP})
     for _ in range(7):  # past the initial design: the warp is used
@@ -268,6 +283,25 @@ def test_warp_option_takes_a_bool_or_a_name(warp):
 def test_an_unknown_warp_is_refused_naming_the_choices():
     with pytest.raises(InvalidArgumentError, match="warp"):
         bbo.Study(SPACE2, strategy="gp", seed=0, strategy_options={"warp": "log"})
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "matern52"])
+def test_kernel_option_picks_the_continuous_kernel(kernel):
+    from gpytorch.kernels import MaternKernel, RBFKernel
+
+    from bbo.surrogates.gp import GPData, fit_gp
+
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 3))
+    data = GPData(X, ((X - 0.4) ** 2).sum(1, keepdims=True))
+    cpu = torch.device("cpu")
+    for cats in ([], [2]):  # alone, and in the product with the categorical kernel
+        model, _ = fit_gp(data, cat_dims=cats, device=cpu, state=None, kernel=kernel)
+        kinds = {type(k) for k in model.covar_module.modules()}
+        assert (MaternKernel in kinds) == (kernel == "matern52")
+        assert (RBFKernel in kinds) == (kernel == "rbf")
+    with pytest.raises(InvalidArgumentError, match="kernel"):
+        bbo.Study(SPACE2, strategy="gp", seed=0, strategy_options={"kernel": "cosine"})
 
 
 def test_a_numerical_failure_retries_fresh_then_falls_back_to_sobol(monkeypatch):

@@ -65,6 +65,17 @@ def test_fixed_noise_and_scaled_kernel_match():
     _assert_same_posterior(model, cache, seed=4)
 
 
+def test_matern52_kernel_matches_gpytorch():
+    X, Y = _data(n=25, d=3, seed=5)
+    model = SingleTaskGP(X, Y, covar_module=MaternKernel(nu=2.5, ard_num_dims=3))
+    with torch.no_grad():
+        model.covar_module.lengthscale = torch.tensor([[0.3, 0.8, 0.5]], dtype=torch.float64)
+    model.eval()
+    cache = CachedGP.from_model(model)
+    assert cache is not None
+    _assert_same_posterior(model, cache, seed=6)
+
+
 @pytest.mark.parametrize("kernel", ["product", "additive"])
 def test_mixed_models_match_gpytorch(kernel):
     X, Y = _data(n=30, d=4, seed=7)
@@ -95,7 +106,8 @@ def test_unsupported_models_fall_back():
     X, Y = _data(d=3)
     assert CachedGP.from_model(SingleTaskGP(X, torch.cat([Y, -Y], -1))) is None
     assert (
-        CachedGP.from_model(SingleTaskGP(X, Y, covar_module=MaternKernel(ard_num_dims=3))) is None
+        CachedGP.from_model(SingleTaskGP(X, Y, covar_module=MaternKernel(nu=1.5, ard_num_dims=3)))
+        is None
     )
 
 
