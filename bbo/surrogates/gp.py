@@ -3,13 +3,16 @@
 Training data arrive in the encoded unit cube (``n x d``, see :mod:`bbo.space.space`), so
 no input transform is needed; outcomes are standardized by botorch's ``Standardize``.
 
-* continuous spaces: ``SingleTaskGP`` (botorch's default kernel: RBF with the
-  dimension-scaled log-normal lengthscale prior of Hvarfner et al. 2024, inferred noise);
+* continuous spaces: ``SingleTaskGP`` with botorch's default kernel, RBF with the
+  dimension-scaled log-normal lengthscale prior of Hvarfner et al. 2024 (``kernel=
+  "matern52"``: Matérn-5/2 with the same prior), and an inferred noise level under the
+  wide prior of :func:`noise_likelihood`;
 * spaces with categorical parameters, ``mixed_kernel="product"`` (the default): a
   ``SingleTaskGP`` whose kernel is the product of the same RBF on the other columns and
   botorch's ``CategoricalKernel`` (``exp(-mean_j [x_j != x'_j] / l_j)``) on the categorical
   ones, as in Optuna's GP sampler; ``"additive"``: botorch's ``MixedSingleTaskGP`` (the sum
-  of that product and of the two kernels, each scaled). The product kernel has 3 fewer
+  of that product and of the two kernels, each scaled; its continuous kernel is always
+  RBF). The product kernel has 3 fewer
   hyperparameters and fits about 10 times faster (the A/B: docs/benchmarks.md, "Earlier
   runs");
 * replicate samples known for every training point: fixed noise ``Yvar_i = s_i^2 / r_i``
