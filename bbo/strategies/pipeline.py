@@ -34,6 +34,7 @@ Sources: ``"<name>:<acquisition>"`` (``":local"`` appended for the local model,
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -155,8 +156,8 @@ HEAVY_TAIL_LAMBDA = 0.5  # warp "auto": Box-Cox below this on the design means h
 
 def _costs(u: np.ndarray) -> np.ndarray | None:
     """Utilities ``u`` (``n``) as costs shifted to a minimum of 1 and scaled by their median
-    distance from it, ``(c - min c) / median(c - min c) + 1``; None when they are (nearly)
-    all equal or fewer than 3."""
+    distance from it, ``(c - min c) / median(c - min c) + 1``; None when they are all equal
+    or fewer than 3."""
     c = -np.asarray(u, dtype=float)
     c = c - c.min()
     scale = float(np.median(c)) or float(c.mean())
@@ -208,9 +209,18 @@ def heavy_tailed(U: np.ndarray) -> list[int]:
     right-skewed (``lambda`` drifts to 0 as a search converges)."""
     if len(U) < 5:
         return []
-    costs = [_costs(U[:, j]) for j in range(U.shape[1])]
+    U = np.ascontiguousarray(U, dtype=float)
+    return list(_heavy_tailed(U.tobytes(), U.shape))
+
+
+@functools.lru_cache(maxsize=64)
+def _heavy_tailed(data: bytes, shape: tuple[int, int]) -> tuple[int, ...]:
+    """:func:`heavy_tailed` of the array ``data`` (float64, ``shape``), memoized: the design
+    is the same at every ask of a study, and scipy's Box-Cox fit costs ~10 ms a column."""
+    U = np.frombuffer(data, dtype=float).reshape(shape)
+    costs = [_costs(U[:, j]) for j in range(shape[1])]
     lams = [boxcox_lambda(c) if c is not None else None for c in costs]
-    return [j for j, lam in enumerate(lams) if lam is not None and lam < HEAVY_TAIL_LAMBDA]
+    return tuple(j for j, lam in enumerate(lams) if lam is not None and lam < HEAVY_TAIL_LAMBDA)
 
 
 WARPS = {"bilog": bilog_warp, "power": power_warp}
