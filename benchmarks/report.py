@@ -204,7 +204,40 @@ def speed_report(results: dict[str, Any], markdown: bool = False) -> str:
     if any("burner_median_s" in c for c in results["cells"]):
         title += "; (xR): R times slower with a CPU-burning process on the other core"
     head = ("### " if markdown else "") + title
-    return head + "\n" + _grid(["problem / history", *methods], rows, markdown) + "\n"
+    out = head + "\n" + _grid(["problem / history", *methods], rows, markdown) + "\n"
+    return out + _studies_table(results, markdown)
+
+
+def _studies_table(results: dict[str, Any], markdown: bool) -> str:
+    """Whole studies: seconds in asks (and final regret) per method, with each method's
+    time as a multiple of Optuna GPSampler's when it ran."""
+    studies = results.get("studies") or []
+    if not studies:
+        return ""
+    methods = results["methods"]
+    cells = {(c["method"], c["problem"], c["n"]): c for c in studies}
+    ref = "optuna-gp"
+    rows = []
+    for prob, n in dict.fromkeys((c["problem"], c["n"]) for c in studies):
+        row = [f"{prob}, {n} evaluations"]
+        base = cells.get((ref, prob, n), {})
+        for m in methods:
+            c = cells.get((m, prob, n))
+            if c is None or c.get("status") != "ok":
+                row.append("skipped" if c is None else str(c.get("status")))
+                continue
+            text = f"{_fmt(c['total_s'])} s, regret {_fmt(c['regret'])}"
+            if base.get("status") == "ok" and m != ref and c["total_s"] > 0:
+                text += f", {base['total_s'] / c['total_s']:.2f}x"
+            row.append(text)
+        rows.append(row)
+    title = (
+        "Whole studies: seconds in asks from the first ask to the last (one fresh process, "
+        f"seed 0), final simple regret, and Nx: {ref}'s seconds over the method's in the same "
+        "run (above 1: faster)"
+    )
+    head = ("### " if markdown else "") + title
+    return "\n" + head + "\n" + _grid(["study", *methods], rows, markdown) + "\n"
 
 
 def _speed_cell(cell: dict[str, Any] | None) -> str:

@@ -1,6 +1,6 @@
 """Acquisition functions by name, and the batched optimizer that maximizes them."""
 
-from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, compete, optimize
+from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, optimize, optimize_one
 from bbo.acquisition.registry import (
     ACQUISITIONS,
     MODEL_ACQUISITIONS,
@@ -16,8 +16,8 @@ __all__ = [
     "OptimizerConfig",
     "WLCBConfig",
     "candidate_pool",
-    "compete",
     "get_acquisition",
     "optimize",
+    "optimize_one",
     "wlcb_score",
 ]

@@ -8,6 +8,13 @@ alternates continuous L-BFGS steps with discrete neighbourhood moves over the ex
 encoded levels (:meth:`bbo.space.Space.levels`); an Int with more than ``MAX_LEVELS`` values
 is optimized as a continuous relaxation and rounded by the decoder.
 
+A single-point ask with candidate pools (:func:`optimize_one`) runs one L-BFGS-B batch from
+the optimizer's restarts and the pools' best candidates together. On the CPU, an
+acquisition with a numpy evaluation of its value and gradient (the analytic LogEI of a
+cached GP: :mod:`bbo.acquisition.logei`) is optimized through it (:func:`refine`), without
+torch's per-operation overhead: at study sizes that overhead, not arithmetic, was most of
+an ask.
+
 Randomness: the Sobol' pools and their perturbations draw from engines and generators seeded
 by the ask's seed; ``optimize_acqf`` gets the seed for its raw samples. The mixed-space
 optimizer takes no seed (its starting points and spray points come from torch's global
@@ -17,11 +24,17 @@ RNG), so callers run it under :func:`bbo.torch_utils.seeded`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
+from botorch.generation.gen import gen_candidates_scipy
 from botorch.optim import optimize_acqf, optimize_acqf_mixed_alternating
+from botorch.optim.batched_lbfgs_b import fmin_l_bfgs_b_batched
+from botorch.optim.initializers import gen_batch_initial_conditions
 from torch.quasirandom import SobolEngine
 
 from bbo.space import Space
@@ -96,59 +109,130 @@ def optimize(
                 q=q,
                 num_restarts=config.num_restarts,
                 raw_samples=config.raw_samples,
-                options={
-                    "batch_limit": config.num_restarts,
-                    "init_batch_limit": config.raw_samples,
-                    "maxiter": config.maxiter,
-                    "seed": seed,
-                },
+                options=_options(config, seed),
                 sequential=q > 4,
             )
     return X.detach().reshape(q, -1)
 
 
-def compete(
+def _options(config: OptimizerConfig, seed: int) -> dict[str, Any]:
+    """botorch's options for the continuous optimizer: every restart in one batch."""
+    return {
+        "batch_limit": config.num_restarts,
+        "init_batch_limit": config.raw_samples,
+        "maxiter": config.maxiter,
+        "seed": seed,
+    }
+
+
+def optimize_one(
+    acqf: AcquisitionFunction,
+    space: Space,
+    bounds: torch.Tensor,
+    config: OptimizerConfig,
+    seed: int,
+    pools: dict[str, torch.Tensor],
+    polish: int = 4,
+) -> tuple[torch.Tensor, str | None]:
+    """One point (``1 x d``) maximizing ``acqf``, where candidate pools compete with the
+    optimizer's restarts.
+
+    ``pools`` maps a source name to its ``k x d`` candidates in the encoded cube (clipped
+    to ``bounds``, discrete columns snapped to their levels), all scored by ``acqf``. On a
+    continuous space the ``polish`` best candidates join the optimizer's restarts (chosen
+    from its raw samples as :func:`optimize` chooses them) as starting points of the same
+    batched L-BFGS-B run; on a space with discrete columns :func:`optimize` runs first and
+    the candidates are scored as they are. Returns the point of highest acquisition value
+    and the name of the pool it came from (None: the optimizer's own restarts or raw
+    samples)."""
+    names = [n for n, P in pools.items() if len(P)]
+    discrete, cats = space.levels()
+    if discrete or cats or not names:
+        X = optimize(acqf, space, bounds, 1, config, seed)
+        return _best_of(acqf, space, bounds, X, pools) if names else (X, None)
+    C, origin = _candidates(space, bounds, pools)
+    with torch.no_grad():
+        values = acqf(C.unsqueeze(-2)).reshape(-1)
+    top = values.argsort(descending=True)[:polish]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        starts = gen_batch_initial_conditions(
+            acqf,
+            bounds,
+            q=1,
+            num_restarts=config.num_restarts,
+            raw_samples=config.raw_samples,
+            options=_options(config, seed),
+        )
+        own = len(starts)
+        Xs, vs = refine(acqf, torch.cat([starts, C[top].unsqueeze(-2)]), bounds, config.maxiter)
+    i = int(vs.argmax())
+    winner = None if i < own else origin[int(top[i - own])]
+    return Xs[i : i + 1], winner
+
+
+NumpyAcquisition = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def refine(
+    acqf: AcquisitionFunction, starts: torch.Tensor, bounds: torch.Tensor, maxiter: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Batched L-BFGS-B ascent of ``acqf`` from each of ``starts`` (``k x 1 x d``) within
+    ``bounds`` (``2 x d``); returns the ``k x d`` end points and their ``k`` values. Each
+    start is its own problem (botorch's ``fmin_l_bfgs_b_batched``). An acquisition with a
+    ``numpy_value_and_grad`` (``b x d`` -> values ``b``, gradients ``b x d``; see
+    ``_CachedLogEI`` in :mod:`bbo.acquisition.registry`) is evaluated through
+    it, without torch; the others through botorch's ``gen_candidates_scipy``."""
+    fast: NumpyAcquisition | None = getattr(acqf, "numpy_value_and_grad", None)
+    if fast is None:
+        Xs, vs = gen_candidates_scipy(
+            starts,
+            acqf,
+            lower_bounds=bounds[0],
+            upper_bounds=bounds[1],
+            options={"maxiter": maxiter},
+        )
+        return Xs.detach().reshape(len(starts), -1), vs.detach().reshape(-1)
+
+    def negated(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        value, grad = fast(x)
+        return -value, -grad
+
+    lo, hi = bounds.cpu().numpy()
+    x0 = starts.detach().reshape(len(starts), -1).cpu().numpy()
+    xs, fs, _ = fmin_l_bfgs_b_batched(
+        negated, np.clip(x0, lo, hi), bounds=list(zip(lo, hi)), maxiter=maxiter
+    )
+    out = torch.as_tensor(np.asarray(xs), dtype=starts.dtype, device=starts.device)
+    return out.reshape(len(starts), -1), -torch.as_tensor(np.asarray(fs), dtype=starts.dtype)
+
+
+def _candidates(
+    space: Space, bounds: torch.Tensor, pools: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, list[str]]:
+    """The pools' candidates stacked (``k x d``, clipped to ``bounds``, snapped to the
+    discrete levels) and the pool each row came from."""
+    names = [n for n, P in pools.items() if len(P)]
+    d = bounds.shape[-1]
+    C = torch.cat([pools[n].to(bounds).reshape(-1, d) for n in names])
+    origin = [n for n in names for _ in range(len(pools[n]))]
+    return space.snap_to_levels(torch.maximum(torch.minimum(C, bounds[1]), bounds[0])), origin
+
+
+def _best_of(
     acqf: AcquisitionFunction,
     space: Space,
     bounds: torch.Tensor,
     X_opt: torch.Tensor,
     pools: dict[str, torch.Tensor],
-    polish: int = 4,
 ) -> tuple[torch.Tensor, str | None]:
-    """Score candidate pools against the optimizer's point for a single-point ask.
-
-    ``X_opt`` is the optimizer's ``1 x d`` result; ``pools`` maps a source name to its
-    ``k x d`` candidates in the encoded cube (clipped to ``bounds``, discrete columns
-    snapped to their levels). On continuous spaces the ``polish`` best candidates are
-    refined by L-BFGS from where they stand. Returns the ``1 x d`` point of highest
-    acquisition value and the name of the pool it came from (None: the optimizer's point).
-    """
-    names = [n for n, P in pools.items() if len(P)]
-    if not names:
-        return X_opt, None
-    C = torch.cat([pools[n].to(X_opt).reshape(-1, X_opt.shape[-1]) for n in names])
-    origin = [n for n in names for _ in range(len(pools[n]))]
-    C = space.snap_to_levels(torch.maximum(torch.minimum(C, bounds[1]), bounds[0]))
-    discrete, cats = space.levels()
+    """The optimizer's ``1 x d`` point ``X_opt`` or the pools' candidate of highest
+    acquisition value, whichever is higher, and the winning pool's name (None: the
+    optimizer's point)."""
+    C, origin = _candidates(space, bounds, pools)
     with torch.no_grad():
         best = acqf(X_opt.reshape(1, 1, -1)).reshape(())
         values = acqf(C.unsqueeze(-2)).reshape(-1)
-    if not (discrete or cats) and polish > 0:
-        top = values.argsort(descending=True)[:polish]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            Xp, vp = optimize_acqf(
-                acqf,
-                bounds,
-                q=1,
-                num_restarts=len(top),
-                batch_initial_conditions=C[top].unsqueeze(-2),
-                return_best_only=False,
-                options={"maxiter": 50},
-            )
-        if vp is not None:
-            C[top] = Xp.detach().reshape(len(top), -1)
-            values[top] = vp.detach().reshape(-1)
     i = int(values.argmax())
     if not bool(values[i] > best):
         return X_opt, None

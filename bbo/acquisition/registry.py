@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction, qSimpleRegret, qUpperConfidenceBound
 from botorch.acquisition.analytic import LogExpectedImprovement
@@ -45,9 +46,11 @@ from botorch.sampling import SobolQMCNormalSampler
 from botorch.sampling.base import MCSampler
 from botorch.sampling.index_sampler import IndexSampler
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
+from botorch.utils.transforms import t_batch_mode_transform
 from torch import Tensor
 
-from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, compete, optimize
+from bbo.acquisition import logei
+from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, optimize, optimize_one
 from bbo.acquisition.wlcb import WLCBConfig, wlcb
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
@@ -132,11 +135,11 @@ Proposer = Callable[[AcqContext, int], Tensor]
 
 def _optimize(ctx: AcqContext, acqf: AcquisitionFunction, q: int) -> Tensor:
     """Maximize ``acqf``; for one point, candidate pools (``ctx.pools``) compete with the
-    optimizer's result (:func:`bbo.acquisition.optimize.compete`)."""
-    X = optimize(acqf, ctx.space, ctx.bounds, q, ctx.config, ctx.seed)
+    optimizer's restarts (:func:`bbo.acquisition.optimize.optimize_one`)."""
     if q == 1 and ctx.pools:
-        X, ctx.winner = compete(acqf, ctx.space, ctx.bounds, X, ctx.pools)
-    return X
+        X, ctx.winner = optimize_one(acqf, ctx.space, ctx.bounds, ctx.config, ctx.seed, ctx.pools)
+        return X
+    return optimize(acqf, ctx.space, ctx.bounds, q, ctx.config, ctx.seed)
 
 
 def _single(ctx: AcqContext, name: str) -> None:
@@ -165,11 +168,34 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
 
 class _CachedLogEI(LogExpectedImprovement):
     """``LogExpectedImprovement`` whose posterior moments come from a :class:`CachedGP`
-    (the same values, without gpytorch's per-call overhead)."""
+    (the same values, without gpytorch's per-call overhead); where the cache has a numpy
+    mirror (:class:`~bbo.surrogates.cached.GradPosterior`: one RBF or Matern kernel, on the
+    CPU) the value and its gradient are computed in numpy
+    (:class:`~bbo.acquisition.logei.LogEIFunction`)."""
 
     def __init__(self, model: Model, best_f: Tensor, cache: CachedGP) -> None:
         super().__init__(model, best_f=best_f)
         self._cache = cache
+        self._best = float(best_f)
+
+    @property
+    def numpy_value_and_grad(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+        """``x`` (``b x d``) -> log EI (``b``) and its gradient (``b x d``) in numpy, for
+        the optimizer's inner loop (:func:`bbo.acquisition.optimize.refine`); None
+        without a numpy mirror."""
+        post = self._cache.grad
+        if post is None:
+            return None
+        return lambda x: logei.log_ei(post, self._best, x)
+
+    @t_batch_mode_transform(expected_q=1)  # type: ignore[arg-type]
+    def forward(self, X: Tensor) -> Tensor:
+        """``... x 1 x d`` -> ``...``."""
+        post = self._cache.grad
+        if post is None:
+            return super().forward(X)
+        value = logei.LogEIFunction.apply(X.reshape(-1, X.shape[-1]), post, self._best)
+        return value.reshape(X.shape[:-2])
 
     def _mean_and_sigma(
         self, X: Tensor, compute_sigma: bool = True, min_var: float = 1e-12

@@ -17,7 +17,8 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
 4. **Everything else: GP-BO with competing proposal sources.** The GP strategy
    (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual; for a
    single-point ask, candidate pools from other sources are scored by the same acquisition
-   and, on continuous spaces, the best of them polished by L-BFGS. The point of highest
+   and, on continuous spaces, the best of them join the optimizer's restarts in the same
+   L-BFGS run (:func:`bbo.acquisition.optimize.optimize_one`). The point of highest
    acquisition wins, so a source only ever gets an evaluation when the surrogate prefers
    its point (the LLAMBO-style use of proposers). Sources:
 

@@ -14,41 +14,27 @@ training inputs ``X`` (``n x d``) and standardized targets ``y``, is
     mean(x)  = c + k(x, X) alpha
     var(x)   = k(x, x) - k(x, X) K^{-1} k(X, x)
 
-then un-standardized: ``mean * sd_y + mean_y`` and ``var * sd_y^2``. The kernel pieces are
-
-    RBF:          exp(-||(x - x') / l||^2 / 2)             over its active columns
-    Matern-5/2:   (1 + r + r^2 / 3) exp(-r),  r = sqrt(5) ||(x - x') / l||
-    categorical:  exp(-mean_j [x_j != x'_j] / l_j)         (botorch's CategoricalKernel)
-    scale:        s * k;  sum: k1 + k2;  product: k1 * k2
-
-This is the algebra gpytorch evaluates (tested against ``model.posterior``), at a fraction of
-the per-call cost, with autograd through it for the optimizer. A matrix product with
+then un-standardized: ``mean * sd_y + mean_y`` and ``var * sd_y^2``, with the kernel in
+plain torch (:func:`bbo.surrogates.kernels.compile_kernel`). This is the algebra gpytorch
+evaluates (tested against ``model.posterior``), at a fraction of the per-call cost, with
+autograd through it for the optimizer. A matrix product with
 ``K^{-1}`` is cheaper to differentiate than a triangular solve, and float64 keeps it
 accurate at the sizes an exact GP is used for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from botorch.models import SingleTaskGP
-from botorch.models.kernels.categorical import CategoricalKernel
 from botorch.models.transforms.outcome import Standardize
-from gpytorch.kernels import (
-    AdditiveKernel,
-    Kernel,
-    MaternKernel,
-    ProductKernel,
-    RBFKernel,
-    ScaleKernel,
-)
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.means import ConstantMean
 from torch import Tensor
 
-KernelFn = Callable[[Tensor, Tensor], Tensor]  # (p x d, q x d) -> p x q
+from bbo.surrogates.kernels import KernelFn, compile_kernel
+from bbo.surrogates.numpy_posterior import GradPosterior
 
 
 @dataclass(frozen=True)
@@ -66,6 +52,7 @@ class CachedGP:
     constant: Tensor
     y_mean: Tensor
     y_sd: Tensor
+    grad: GradPosterior | None = None
 
     @classmethod
     def from_model(cls, model: object) -> CachedGP | None:
@@ -88,7 +75,7 @@ class CachedGP:
         X = model.train_inputs[0].detach()
         if X.dim() != 2:
             return None
-        kernel = _compile(model.covar_module, X)
+        kernel = compile_kernel(model.covar_module, X)
         if kernel is None:
             return None
         y = model.train_targets.detach()
@@ -103,7 +90,11 @@ class CachedGP:
             y_mean, y_sd = torch.zeros_like(c), torch.ones_like(c)
         else:
             y_mean, y_sd = tf.means.detach().reshape(()), tf.stdvs.detach().reshape(())
-        return cls(X, kernel, prior_var, torch.cholesky_inverse(L), alpha, c, y_mean, y_sd)
+        K_inv = torch.cholesky_inverse(L)
+        grad = None
+        if X.device.type == "cpu":
+            grad = GradPosterior.build(model.covar_module, X, K_inv, alpha, c, y_mean, y_sd)
+        return cls(X, kernel, prior_var, K_inv, alpha, c, y_mean, y_sd, grad)
 
     def mean_var(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior mean and variance (of the latent function, in the original output
@@ -114,48 +105,3 @@ class CachedGP:
         var = (self.prior_var - ((k @ self.K_inv) * k).sum(-1)).clamp_min(0.0)
         mean = mean * self.y_sd + self.y_mean
         return mean.reshape(shape), (var * self.y_sd**2).reshape(shape)
-
-
-def _compile(kernel: Kernel, X: Tensor) -> KernelFn | None:
-    """A plain-torch function computing ``kernel``, or None for a kernel it does not know.
-    ``X`` (the training inputs) gives the centre that RBF distances are taken from (less
-    cancellation in the squared distances)."""
-    if type(kernel) is ScaleKernel:
-        base = _compile(kernel.base_kernel, X)
-        s = kernel.outputscale.detach().reshape(())
-        return None if base is None else lambda a, b: s * base(a, b)
-    if type(kernel) in (AdditiveKernel, ProductKernel):
-        parts = [_compile(k, X) for k in kernel.kernels]
-        if any(p is None for p in parts):
-            return None
-        fns: list[KernelFn] = [p for p in parts if p is not None]
-        if type(kernel) is AdditiveKernel:
-            return lambda a, b: torch.stack([f(a, b) for f in fns]).sum(0)
-        return lambda a, b: torch.stack([f(a, b) for f in fns]).prod(0)
-    matern = type(kernel) is MaternKernel and float(kernel.nu) == 2.5
-    if type(kernel) not in (RBFKernel, CategoricalKernel) and not matern:
-        return None
-    dims = kernel.active_dims
-    cols = dims.to(X.device) if dims is not None else torch.arange(X.shape[-1], device=X.device)
-    ls = kernel.lengthscale.detach().reshape(-1)
-    if type(kernel) is CategoricalKernel:
-
-        def categorical(a: Tensor, b: Tensor) -> Tensor:
-            delta = a[:, None, cols] != b[None, :, cols]
-            return torch.exp(-(delta / ls).mean(-1))
-
-        return categorical
-    center = X[:, cols].mean(0)
-
-    def sqdist(a: Tensor, b: Tensor) -> Tensor:
-        za, zb = (a[:, cols] - center) / ls, (b[:, cols] - center) / ls
-        return ((za * za).sum(-1, keepdim=True) - 2 * za @ zb.T + (zb * zb).sum(-1)).clamp_min(0)
-
-    def rbf(a: Tensor, b: Tensor) -> Tensor:
-        return torch.exp(-0.5 * sqdist(a, b))
-
-    def matern52(a: Tensor, b: Tensor) -> Tensor:
-        r = sqdist(a, b).clamp_min(1e-30).sqrt() * 5**0.5  # gpytorch's clamp at distance 0
-        return (1.0 + r + r * r / 3.0) * torch.exp(-r)
-
-    return matern52 if matern else rbf

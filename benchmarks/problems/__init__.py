@@ -71,6 +71,7 @@ _CLASSIC: dict[str, Builder] = {
     "branin": classic.make_branin,
     "hartmann6": classic.make_hartmann6,
     "ackley10": classic.make_ackley10,
+    "ackley20": classic.make_ackley(20),
     "levy8": classic.make_levy8,
     "rosenbrock6": classic.make_rosenbrock6,
 }

@@ -9,6 +9,7 @@ rotations keep the optimum value; the optimiser becomes ``x* = s``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,16 +57,23 @@ def make_hartmann6_noisy(seed: int) -> Instance:
     )
 
 
-def make_ackley10(seed: int) -> Instance:
-    """Ackley on ``[-5, 5]^10``, shifted and rotated: ``f(x) = ackley(R (x - s))`` with ``s``
-    uniform in ``[-2.5, 2.5]^10`` and ``R`` a random rotation (both from the seed); minimum 0
+def make_ackley(d: int) -> Callable[[int], Instance]:
+    """Ackley on ``[-5, 5]^d``, shifted and rotated: ``f(x) = ackley(R (x - s))`` with ``s``
+    uniform in ``[-2.5, 2.5]^d`` and ``R`` a random rotation (both from the seed); minimum 0
     at ``x = s``."""
-    rng = np.random.default_rng([seed, 10])
-    s = rng.uniform(-2.5, 2.5, 10)
-    rot = random_rotation(10, rng)
-    return _continuous(
-        "ackley10", _box("x", 10, -5.0, 5.0), lambda x: ackley(rot @ (x - s)), 0.0, s
-    )
+
+    def make(seed: int) -> Instance:
+        rng = np.random.default_rng([seed, d])
+        s = rng.uniform(-2.5, 2.5, d)
+        rot = random_rotation(d, rng)
+        return _continuous(
+            f"ackley{d}", _box("x", d, -5.0, 5.0), lambda x: ackley(rot @ (x - s)), 0.0, s
+        )
+
+    return make
+
+
+make_ackley10 = make_ackley(10)
 
 
 def make_levy8(seed: int) -> Instance:

@@ -153,6 +153,30 @@ def test_speed_series_with_a_burner_reports_both_medians() -> None:
     assert "(x" in _speed_cell(cell)
 
 
+def test_whole_study_mode_times_every_ask_and_reports_the_regret(tmp_path) -> None:
+    inline = speed.measure_study("bbo-random", "branin", budget=12)
+    assert inline["status"] == "ok" and inline["total_s"] >= inline["max_s"] > 0
+    assert (
+        inline["regret"] >= 0
+        and inline["regret"] == speed.measure_study("bbo-random", "branin", budget=12)["regret"]
+    )  # seeded
+    args = speed.parse_args(
+        ["--methods", "bbo-random,bbo-sobol", "--problems", "branin", "--sizes", "5",
+         "--asks", "1", "--studies", "branin:8", "--no-install", "--out", str(tmp_path)]
+    )  # fmt: skip
+    results = speed.run(args)
+    assert [(c["method"], c["n"], c["status"]) for c in results["studies"]] == [
+        ("bbo-random", 8, "ok"),
+        ("bbo-sobol", 8, "ok"),
+    ]
+    from benchmarks.report import speed_report
+
+    text = speed_report(results)
+    assert "Whole studies" in text and "branin, 8 evaluations" in text
+    with pytest.raises(SystemExit):
+        speed.parse_args(["--studies", "branin"])  # no budget
+
+
 _FAST_PEERS = ["optuna-tpe", "optuna-cmaes", "nevergrad-ngopt", "smac-bb"]
 
 
@@ -198,3 +222,13 @@ def test_server_table_gives_each_scenario_as_a_share_of_the_echo_at_its_client_c
     lines = table(rows).splitlines()
     assert "| 40 % |" in lines[3]  # 800 of the echo's 2000 at 32 clients
     assert "%" not in lines[2] and "%" not in lines[4]  # the echo itself; no 8-client echo
+
+
+def test_profile_splits_an_ask_into_the_pipeline_steps() -> None:
+    from benchmarks.profile import STEPS, profile
+
+    steps, top = profile("bbo-gp", "branin", n=12, asks=1, top=5)
+    assert set(steps) == {*STEPS, "total", "rest"}
+    assert steps["model fit"] > 0 and steps["acquisition"] > 0 and steps["pools"] == 0
+    assert sum(steps[s] for s in [*STEPS, "rest"]) == pytest.approx(steps["total"])
+    assert "tottime" in top

@@ -45,7 +45,7 @@ def test_argmin_attains_the_optimum_and_random_points_do_not_beat_it(name: str) 
 
 
 _SEEDED = [n for f in ("mixed", "high-dim", "bbob") for n in FAMILIES[f]]
-_SEEDED += ["ackley10", "levy8", "rosenbrock6", "hartmann6-constrained"]
+_SEEDED += ["ackley10", "ackley20", "levy8", "rosenbrock6", "hartmann6-constrained"]
 _SEEDED += ["rastrigin10-constrained", "bbob-f21-d5-noise5"]
 
 

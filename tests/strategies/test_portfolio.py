@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from botorch.acquisition import PosteriorMean
+from botorch.acquisition import AcquisitionFunction
 from botorch.models import SingleTaskGP
 
 import bbo
-from bbo.acquisition.optimize import compete
+from bbo.acquisition.optimize import OptimizerConfig, optimize_one
 from bbo.exceptions import InvalidArgumentError
 from bbo.strategies import History
 from bbo.strategies.portfolio import (
@@ -149,21 +149,39 @@ def test_failures_in_the_initial_design_never_trigger_exploration():
     assert not out[0].source.startswith("explore")
 
 
-def test_compete_takes_the_better_candidate_and_names_its_pool():
-    X = torch.tensor([[0.1, 0.1], [0.9, 0.9], [0.5, 0.5], [0.2, 0.8]], dtype=torch.float64)
-    Y = -((X - torch.tensor([0.75, 0.75], dtype=torch.float64)) ** 2).sum(-1, keepdim=True)
-    model = SingleTaskGP(X, Y).eval()
-    acqf = PosteriorMean(model)
+class _Bumps(AcquisitionFunction):
+    """A narrow high bump at (0.9, 0.1), a broad one at (0.3, 0.7) and one outside the box
+    beyond the corner (1, 1), whose gradient there points out of the box."""
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:  # b x 1 x d -> b
+        x = X.squeeze(-2)
+
+        def bump(centre: list[float], width: float) -> torch.Tensor:
+            c = torch.tensor(centre, dtype=x.dtype)
+            return torch.exp(-((x - c) ** 2).sum(-1) / width)
+
+        return 2 * bump([0.9, 0.1], 0.005) + bump([0.3, 0.7], 0.08) + 0.5 * bump([1.3, 1.3], 0.08)
+
+
+def test_optimize_one_polishes_pool_candidates_in_the_same_run_and_names_the_winner():
+    X = torch.rand(4, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    acqf = _Bumps(SingleTaskGP(X, X.sum(-1, keepdim=True)))
     bounds = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
-    far = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
-    good = torch.tensor([[0.85, 0.85], [0.05, 0.95]], dtype=torch.float64)
-    bad = torch.tensor([[0.0, 0.0]], dtype=torch.float64)
-    Xw, who = compete(acqf, SPACE2, bounds, far, {"bad": bad, "good": good})
+    config = OptimizerConfig(num_restarts=2, raw_samples=8)
+    # the optimizer's own restarts miss the narrow bump; a pool's candidate near it wins
+    good = torch.tensor([[0.86, 0.14]], dtype=torch.float64)
+    bad = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+    Xw, who = optimize_one(acqf, SPACE2, bounds, config, 0, {"bad": bad, "good": good})
     assert who == "good"
-    with torch.no_grad():
-        assert acqf(Xw.unsqueeze(0)) > acqf(good[:1].unsqueeze(0))  # polished uphill
-    Xk, nobody = compete(acqf, SPACE2, bounds, Xw, {"bad": bad})
-    assert nobody is None and torch.equal(Xk, Xw)
+    torch.testing.assert_close(
+        Xw, torch.tensor([[0.9, 0.1]], dtype=torch.float64), atol=1e-3, rtol=0
+    )
+    # a candidate stuck in the corner (the gradient points out of the box) loses to them
+    Xk, nobody = optimize_one(acqf, SPACE2, bounds, config, 0, {"bad": bad})
+    assert nobody is None
+    torch.testing.assert_close(
+        Xk, torch.tensor([[0.3, 0.7]], dtype=torch.float64), atol=2e-2, rtol=0
+    )
 
 
 def test_auto_finds_the_quadratic_optimum_and_labels_sources():

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 import torch
-from botorch.acquisition.analytic import LogExpectedImprovement
+from botorch.acquisition.analytic import LogExpectedImprovement, _log_ei_helper
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
 from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
 
+from bbo.acquisition.logei import log_h
+from bbo.acquisition.optimize import refine
 from bbo.acquisition.registry import _CachedLogEI
 from bbo.surrogates.cached import CachedGP
 from bbo.surrogates.gp import GPData, fit_gp
@@ -129,3 +134,93 @@ def test_cached_log_ei_equals_botorch_log_ei_and_gradient():
     ref.sum().backward()
     got.sum().backward()
     torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "matern52", "scaled"])
+def test_numpy_posterior_and_gradients_equal_the_torch_cache(kernel):
+    X, Y = _data(n=30, d=3, seed=9)
+    if kernel == "scaled":
+        model = SingleTaskGP(X, Y, covar_module=ScaleKernel(RBFKernel(ard_num_dims=3)))
+        with torch.no_grad():
+            model.covar_module.outputscale = torch.tensor(1.7, dtype=torch.float64)
+    else:
+        model, _ = fit_gp(
+            GPData(X.numpy(), Y.numpy()),
+            cat_dims=[],
+            device=torch.device("cpu"),
+            state=None,
+            kernel=kernel,
+        )
+    model.eval()
+    cache = CachedGP.from_model(model)
+    assert cache is not None and cache.grad is not None
+    x = torch.rand(20, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(10))
+    x.requires_grad_(True)
+    mean, var = cache.mean_var(x)
+    dmean = torch.autograd.grad(mean.sum(), x, retain_graph=True)[0]
+    dvar = torch.autograd.grad(var.sum(), x)[0]
+    m, v, dm, dv = cache.grad(x.detach().numpy())
+    np.testing.assert_allclose(m, mean.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(v, var.detach().numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(dm, dmean.numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(dv, dvar.numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_numpy_log_h_matches_botorch_far_into_the_tails():
+    u = torch.cat(
+        [
+            -torch.logspace(8, -3, 500, dtype=torch.float64),
+            torch.linspace(-5, 40, 500, dtype=torch.float64),
+        ]
+    )
+    np.testing.assert_allclose(log_h(u.numpy()), _log_ei_helper(u).numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_refine_reaches_the_same_points_with_and_without_the_numpy_path():
+    X, Y = _data(n=25, d=2, seed=11)
+    model, _ = fit_gp(
+        GPData(X.numpy(), Y.numpy()), cat_dims=[], device=torch.device("cpu"), state=None
+    )
+    cache = CachedGP.from_model(model)
+    assert cache is not None and cache.grad is not None
+    fast = _CachedLogEI(model, Y.max(), cache)
+    slow = _CachedLogEI(model, Y.max(), dataclasses.replace(cache, grad=None))
+    assert fast.numpy_value_and_grad is not None and slow.numpy_value_and_grad is None
+    starts = torch.rand(6, 1, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(12))
+    bounds = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    Xf, vf = refine(fast, starts, bounds, maxiter=200)
+    Xs, vs = refine(slow, starts, bounds, maxiter=200)
+    with torch.no_grad():
+        assert (vf >= fast(starts) - 1e-9).all()  # ascent from every start
+        torch.testing.assert_close(vf, slow(Xf.unsqueeze(-2)), rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(vf, vs, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(Xf, Xs, rtol=0, atol=2e-3)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "matern52"])
+def test_numpy_posterior_of_a_mixed_product_kernel_equals_the_torch_cache(kernel):
+    X, Y = _data(n=30, d=4, seed=13)
+    g = torch.Generator().manual_seed(14)
+    X[:, 1] = (torch.randint(0, 3, (len(X),), generator=g, dtype=torch.float64) + 0.5) / 3
+    X[:, 3] = (torch.randint(0, 2, (len(X),), generator=g, dtype=torch.float64) + 0.5) / 2
+    model, _ = fit_gp(
+        GPData(X.numpy(), Y.numpy()),
+        cat_dims=[1, 3],
+        device=torch.device("cpu"),
+        state=None,
+        kernel=kernel,
+    )
+    cache = CachedGP.from_model(model)
+    assert cache is not None and cache.grad is not None
+    x = torch.rand(20, 4, dtype=torch.float64, generator=g)
+    x[:, 1], x[:, 3] = X[:20, 1], X[5:25, 3]  # categorical columns at their levels
+    x.requires_grad_(True)
+    mean, var = cache.mean_var(x)
+    dmean = torch.autograd.grad(mean.sum(), x, retain_graph=True)[0]
+    dvar = torch.autograd.grad(var.sum(), x)[0]
+    m, v, dm, dv = cache.grad(x.detach().numpy())
+    np.testing.assert_allclose(m, mean.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(v, var.detach().numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(dm, dmean.numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(dv, dvar.numpy(), rtol=1e-6, atol=1e-9)
+    assert not dm[:, [1, 3]].any()  # categorical columns move by discrete steps
