@@ -12,7 +12,7 @@ Problems come in families (``benchmarks.problems.FAMILIES``: classic, mixed, noi
 constrained, high-dim, bbob); ``--families bbob,noise`` keeps the preset's problems of those
 families (with ``--full``: every problem of them), ``--problems`` adds named ones. The
 small default preset (2 seeds, budget 5 x d) has a few problems of every family; ``--full``
-has every problem (131), 5 seeds, budgets 10 x d and 20 x d.
+has every problem (132), 5 seeds, budgets 10 x d and 20 x d.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
             best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
         return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)
     with torch.no_grad():
-        best_f = cache.mean_var(ctx.X_baseline)[0].max()
+        best_f = cache.mean(ctx.X_baseline).max()
     return _optimize(ctx, _CachedLogEI(ctx.model, best_f, cache), q)
 
 

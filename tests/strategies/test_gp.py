@@ -204,20 +204,26 @@ def test_large_history_switches_to_a_local_model():
 
 def test_thread_policy_is_scoped_to_the_ask():
     import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from bbo.torch_utils import SINGLE_THREAD_MAX_N, thread_policy
+
+    def blas() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        seen = {}
-        with thread_policy(100):
-            seen["small"] = torch.get_num_threads()
-        with thread_policy(SINGLE_THREAD_MAX_N + 1):
-            seen["large"] = torch.get_num_threads()
-        assert seen == {"small": 1, "large": 2}
-        run(gp_study(), quad, 6)
-        assert torch.get_num_threads() == 2  # the caller's setting is restored
+        with threadpool_limits(limits=2, user_api="blas"):
+            seen = {}
+            with thread_policy(100):
+                seen["small"] = (torch.get_num_threads(), blas())
+            with thread_policy(SINGLE_THREAD_MAX_N + 1):
+                seen["large"] = (torch.get_num_threads(), blas())
+            assert seen == {"small": (1, {1}), "large": (2, {2})}
+            run(gp_study(), quad, 6)
+            # the caller's settings are restored
+            assert torch.get_num_threads() == 2 and blas() == {2}
     finally:
         torch.set_num_threads(before)
 

@@ -39,6 +39,7 @@ def _assert_same_posterior(model: SingleTaskGP, cache: CachedGP, seed: int = 1) 
         mean, var = cache.mean_var(x)
     torch.testing.assert_close(mean, post.mean.squeeze(-1), rtol=1e-7, atol=1e-8)
     torch.testing.assert_close(var, post.variance.squeeze(-1), rtol=1e-6, atol=1e-9)
+    torch.testing.assert_close(cache.mean(x), mean)
     assert (var > 1e-6).any()  # away from data the variance is not negligible
 
 
