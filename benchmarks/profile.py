@@ -27,11 +27,7 @@ import io
 import pstats
 from collections.abc import Sequence
 
-import numpy as np
-
-from benchmarks import harness
-from benchmarks.methods import make_optimizer
-from benchmarks.problems import make_problem
+from benchmarks.speed import with_history
 
 STEPS = {  # step -> (file suffix, function name)
     "data": ("strategies/pipeline.py", "__call__"),
@@ -46,12 +42,7 @@ def profile(
 ) -> tuple[dict[str, float], str]:
     """Seconds per ask by step (the module docstring) and in ``total``, under cProfile, and
     the ``top`` functions by their own time (text)."""
-    harness.single_thread()
-    instance = make_problem(problem, seed)
-    opt = make_optimizer(method, instance, seed, n + asks + 1)
-    rng = np.random.default_rng([seed, n, 99])
-    for params in instance.space.sample(n, rng):
-        opt.add(params, instance.observe(params, rng))
+    opt, instance, rng = with_history(method, problem, n, asks, seed)
     params = opt.ask()  # the warm-up
     opt.tell(params, instance.observe(params, rng))
     prof = cProfile.Profile()

@@ -31,22 +31,32 @@ from typing import Any
 import numpy as np
 
 from benchmarks import harness
-from benchmarks.methods import make_optimizer
-from benchmarks.problems import PROBLEMS, make_problem
+from benchmarks.methods import Optimizer, make_optimizer
+from benchmarks.problems import PROBLEMS, Instance, make_problem
 
 SIZES = [100, 1000, 5000]
 STUDIES = [("hartmann6", 60), ("ackley20", 150)]
 _BUILD_ALLOWANCE_S = 300.0  # telling a large history is not timed but must fit too
 
 
-def measure(method: str, problem: str, n: int, asks: int, seed: int = 0) -> dict[str, Any]:
-    """Seconds per ask of ``method`` after a history of ``n`` random points."""
+def with_history(
+    method: str, problem: str, n: int, asks: int, seed: int = 0
+) -> tuple[Optimizer, Instance, np.random.Generator]:
+    """A single-threaded ``method`` on ``problem`` that has been told ``n`` uniformly random
+    points (seeded), with room for ``asks + 1`` more; the instance and the generator of its
+    observations."""
     harness.single_thread()
     instance = make_problem(problem, seed)
     opt = make_optimizer(method, instance, seed, n + asks + 1)
     rng = np.random.default_rng([seed, n, 99])
     for params in instance.space.sample(n, rng):
         opt.add(params, instance.observe(params, rng))
+    return opt, instance, rng
+
+
+def measure(method: str, problem: str, n: int, asks: int, seed: int = 0) -> dict[str, Any]:
+    """Seconds per ask of ``method`` after a history of ``n`` random points."""
+    opt, instance, rng = with_history(method, problem, n, asks, seed)
     times = []
     for i in range(asks + 1):
         start = time.perf_counter()

@@ -137,6 +137,23 @@ def test_cached_log_ei_equals_botorch_log_ei_and_gradient():
     torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-8)
 
 
+def _assert_numpy_mirror(cache: CachedGP, x: torch.Tensor) -> np.ndarray:
+    """The numpy mirror's mean, variance and their gradients at ``x`` equal the torch
+    cache's (gradients by autograd); returns the mean's gradient."""
+    assert cache.grad is not None
+    x = x.clone().requires_grad_(True)
+    mean, var = cache.mean_var(x)
+    dmean = torch.autograd.grad(mean.sum(), x, retain_graph=True)[0]
+    dvar = torch.autograd.grad(var.sum(), x)[0]
+    m, v, dm, dv = cache.grad(x.detach().numpy())
+    np.testing.assert_allclose(m, mean.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(v, var.detach().numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(dm, dmean.numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(dv, dvar.numpy(), rtol=1e-6, atol=1e-9)
+    assert dm is not None
+    return dm
+
+
 @pytest.mark.parametrize("kernel", ["rbf", "matern52", "scaled"])
 def test_numpy_posterior_and_gradients_equal_the_torch_cache(kernel):
     X, Y = _data(n=30, d=3, seed=9)
@@ -156,15 +173,7 @@ def test_numpy_posterior_and_gradients_equal_the_torch_cache(kernel):
     cache = CachedGP.from_model(model)
     assert cache is not None and cache.grad is not None
     x = torch.rand(20, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(10))
-    x.requires_grad_(True)
-    mean, var = cache.mean_var(x)
-    dmean = torch.autograd.grad(mean.sum(), x, retain_graph=True)[0]
-    dvar = torch.autograd.grad(var.sum(), x)[0]
-    m, v, dm, dv = cache.grad(x.detach().numpy())
-    np.testing.assert_allclose(m, mean.detach().numpy(), rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(v, var.detach().numpy(), rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose(dm, dmean.numpy(), rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(dv, dvar.numpy(), rtol=1e-6, atol=1e-9)
+    _assert_numpy_mirror(cache, x)
 
 
 def test_numpy_log_h_matches_botorch_far_into_the_tails():
@@ -215,13 +224,5 @@ def test_numpy_posterior_of_a_mixed_product_kernel_equals_the_torch_cache(kernel
     assert cache is not None and cache.grad is not None
     x = torch.rand(20, 4, dtype=torch.float64, generator=g)
     x[:, 1], x[:, 3] = X[:20, 1], X[5:25, 3]  # categorical columns at their levels
-    x.requires_grad_(True)
-    mean, var = cache.mean_var(x)
-    dmean = torch.autograd.grad(mean.sum(), x, retain_graph=True)[0]
-    dvar = torch.autograd.grad(var.sum(), x)[0]
-    m, v, dm, dv = cache.grad(x.detach().numpy())
-    np.testing.assert_allclose(m, mean.detach().numpy(), rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(v, var.detach().numpy(), rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose(dm, dmean.numpy(), rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(dv, dvar.numpy(), rtol=1e-6, atol=1e-9)
+    dm = _assert_numpy_mirror(cache, x)
     assert not dm[:, [1, 3]].any()  # categorical columns move by discrete steps
