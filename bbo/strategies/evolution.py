@@ -211,7 +211,8 @@ def de_candidates(
     ``max(2, p N)``, ``x_r1, x_r2`` from all points, and
     ``v = x_i + F (x_pbest - x_i) + F (x_r1 - x_r2)``; binomial crossover keeps each
     coordinate of ``v`` with probability ``CR`` (one forced); coordinates leaving the cube
-    are set half-way between ``x_i`` and the bound (JADE's repair). Needs ``N >= 3``.
+    are set half-way between ``x_i`` and the bound (JADE's repair): :func:`de_trial`'s
+    vector, drawn for all candidates at once. Needs ``N >= 3``.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).reshape(-1)
@@ -221,11 +222,19 @@ def de_candidates(
     order = np.argsort(y, kind="stable")
     top = order[: max(2, int(np.ceil(p * N)))]
     half = order[: max(2, N // 2)]
-    out = np.empty((n, d))
-    for c in range(n):
-        i = int(rng.choice(half))
-        out[c] = de_trial(X, i, int(rng.choice(top)), F, CR, rng)
-    return out
+    i, pbest = rng.choice(half, n), rng.choice(top, n)
+    r1 = rng.integers(N - 1, size=n)
+    r1 += r1 >= i  # uniform over the rows other than i
+    low, high = np.minimum(i, r1), np.maximum(i, r1)
+    r2 = rng.integers(N - 2, size=n)
+    r2 += r2 >= low
+    r2 += r2 >= high  # uniform over the rows other than i and r1
+    x = X[i]
+    v = x + F * (X[pbest] - x) + F * (X[r1] - X[r2])
+    cross = rng.random((n, d)) < CR
+    cross[np.arange(n), rng.integers(d, size=n)] = True
+    u = np.where(cross, v, x)
+    return np.where(u < 0.0, x / 2.0, np.where(u > 1.0, (x + 1.0) / 2.0, u))
 
 
 def de_trial(

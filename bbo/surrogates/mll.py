@@ -50,7 +50,7 @@ from bbo.surrogates.kernels import compile_kernel
 from bbo.surrogates.map_numpy import StationaryMAP
 
 MAXITER = 1000
-GTOL = 1e-5  # on the gradient of n L, the unscaled log posterior (Optuna's GP: 1e-2)
+GTOL = 1e-3  # on the gradient of n L, the unscaled log posterior (Optuna's GP: 1e-2)
 
 Bounds = list[tuple[float, float]]
 
