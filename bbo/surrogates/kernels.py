@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from botorch.models.kernels.categorical import CategoricalKernel
 from gpytorch.kernels import (
@@ -39,6 +40,12 @@ from torch import Tensor
 
 KernelFn = Callable[[Tensor, Tensor], Tensor]  # (... x p x d, ... x q x d) -> ... x p x q
 Getter = Callable[[], Tensor]
+
+
+def active_columns(kernel: Kernel, d: int) -> np.ndarray:
+    """The input columns ``kernel`` acts on (its ``active_dims``; all ``d`` when None)."""
+    dims = kernel.active_dims
+    return np.arange(d) if dims is None else dims.cpu().numpy().astype(int)
 
 
 def _getter(read: Getter, live: bool) -> Getter:

@@ -43,6 +43,8 @@ from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihoo
 from gpytorch.priors import LogNormalPrior
 from linear_operator.utils.errors import NotPSDError
 
+from bbo.surrogates.kernels import active_columns
+
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
@@ -82,11 +84,6 @@ def cholesky(K: np.ndarray) -> np.ndarray:
     raise NotPSDError("the kernel matrix is not positive definite, even with jitter")
 
 
-def _columns(kernel: Kernel, d: int) -> np.ndarray:
-    dims = kernel.active_dims
-    return np.arange(d) if dims is None else dims.cpu().numpy().astype(int)
-
-
 class StationaryMAP:
     """The objective of the module docstring for ``model`` (see :meth:`build`). ``cont`` and
     ``cat`` are the kernel factors (None when absent)."""
@@ -102,11 +99,11 @@ class StationaryMAP:
         X = model.train_inputs[0].detach().cpu().numpy().astype(np.float64)
         self.y = model.train_targets.detach().cpu().numpy().astype(np.float64)
         self.n, d = X.shape
-        self.C = _columns(cont, d) if cont is not None else np.zeros(0, int)
+        self.C = active_columns(cont, d) if cont is not None else np.zeros(0, int)
         self.Xc = X[:, self.C] - X[:, self.C].mean(0)  # distances are shift-invariant
         self.Xc2 = self.Xc**2
         self.matern = type(cont) is MaternKernel
-        self.K = _columns(cat, d) if cat is not None else np.zeros(0, int)
+        self.K = active_columns(cat, d) if cat is not None else np.zeros(0, int)
         self.deltas = [X[:, j, None] != X[None, :, j] for j in self.K]  # n x n each
         lik = model.likelihood
         if noise_prior is None:
@@ -142,7 +139,7 @@ class StationaryMAP:
                 ok &= _lower(part.raw_lengthscale_constraint) is not None
             else:
                 return None
-            if not ok or part.lengthscale.numel() != len(_columns(part, X.shape[-1])):
+            if not ok or part.lengthscale.numel() != len(active_columns(part, X.shape[-1])):
                 return None
         lik = model.likelihood
         if type(lik) is GaussianLikelihood:

@@ -33,10 +33,7 @@ from botorch.models.kernels.categorical import CategoricalKernel
 from gpytorch.kernels import Kernel, MaternKernel, ProductKernel, RBFKernel, ScaleKernel
 from torch import Tensor
 
-
-def _columns(kernel: Kernel, d: int) -> np.ndarray:
-    dims = kernel.active_dims
-    return np.arange(d) if dims is None else dims.cpu().numpy().astype(int)
+from bbo.surrogates.kernels import active_columns
 
 
 def _lengthscales(kernel: Kernel) -> np.ndarray:
@@ -87,14 +84,14 @@ class GradPosterior:
         matern = False
         for part in parts:
             if type(part) is CategoricalKernel and not len(cat):
-                cat, cat_ls = _columns(part, d), _lengthscales(part)
+                cat, cat_ls = active_columns(part, d), _lengthscales(part)
                 if cat_ls.shape != cat.shape:
                     return None
             elif type(part) in (RBFKernel, MaternKernel) and not len(cont):
                 matern = type(part) is MaternKernel
                 if matern and float(part.nu) != 2.5:
                     return None
-                cont, ls = _columns(part, d), _lengthscales(part)
+                cont, ls = active_columns(part, d), _lengthscales(part)
                 if ls.shape != cont.shape:
                     return None
                 inv_ls2 = 1.0 / ls**2
