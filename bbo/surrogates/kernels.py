@@ -48,6 +48,36 @@ def active_columns(kernel: Kernel, d: int) -> np.ndarray:
     return np.arange(d) if dims is None else dims.cpu().numpy().astype(int)
 
 
+def product_parts(
+    kernel: Kernel, d: int
+) -> tuple[ScaleKernel | None, Kernel | None, CategoricalKernel | None] | None:
+    """``(scale, continuous, categorical)`` of a kernel ``[s *] [k_c] [* k_cat]``: an optional
+    ``ScaleKernel`` around the product of at most one RBF or Matern-5/2 kernel ``k_c`` and at
+    most one categorical kernel ``k_cat``, each with one lengthscale per active column of
+    the ``d`` inputs (what :mod:`bbo.surrogates.gp` builds for the ``product`` mixed
+    kernel); None for any other kernel."""
+    scale = kernel if type(kernel) is ScaleKernel else None
+    base = kernel.base_kernel if scale is not None else kernel
+    cont: Kernel | None = None
+    cat: CategoricalKernel | None = None
+    for part in list(base.kernels) if type(base) is ProductKernel else [base]:
+        if type(part) is CategoricalKernel and cat is None:
+            cat = part
+        elif (type(part) is RBFKernel and cont is None) or (
+            type(part) is MaternKernel and float(part.nu) == 2.5 and cont is None
+        ):
+            cont = part
+        else:
+            return None
+        if part.lengthscale.shape[-1] != len(active_columns(part, d)):
+            return None
+    return scale, cont, cat
+
+
+def _is_matern52(kernel: Kernel) -> bool:
+    return type(kernel) is MaternKernel and float(kernel.nu) == 2.5
+
+
 def _getter(read: Getter, live: bool) -> Getter:
     """``read`` itself (evaluated at every call) or its value now, detached."""
     if live:
@@ -74,7 +104,7 @@ def compile_kernel(kernel: Kernel, X: Tensor, live: bool = False) -> KernelFn | 
         if type(kernel) is AdditiveKernel:
             return lambda a, b: torch.stack([f(a, b) for f in fns]).sum(0)
         return lambda a, b: torch.stack([f(a, b) for f in fns]).prod(0)
-    matern = type(kernel) is MaternKernel and float(kernel.nu) == 2.5
+    matern = _is_matern52(kernel)
     if type(kernel) not in (RBFKernel, CategoricalKernel) and not matern:
         return None
     dims = kernel.active_dims

@@ -38,12 +38,12 @@ import torch
 from botorch.models import SingleTaskGP
 from botorch.models.kernels.categorical import CategoricalKernel
 from gpytorch.constraints import Interval
-from gpytorch.kernels import Kernel, MaternKernel, ProductKernel, RBFKernel
+from gpytorch.kernels import Kernel, MaternKernel
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.priors import LogNormalPrior
 from linear_operator.utils.errors import NotPSDError
 
-from bbo.surrogates.kernels import active_columns
+from bbo.surrogates.kernels import active_columns, product_parts
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -123,23 +123,19 @@ class StationaryMAP:
         X = model.train_inputs[0]
         if X.dim() != 2 or X.device.type != "cpu":
             return None
-        kernel = model.covar_module
-        parts = list(kernel.kernels) if type(kernel) is ProductKernel else [kernel]
-        cont: Kernel | None = None
-        cat: CategoricalKernel | None = None
-        for part in parts:
-            if type(part) is CategoricalKernel and cat is None:
-                cat = part
-                ok = _lower(part.raw_lengthscale_constraint, enforced=True) is not None
-                ok &= getattr(part, "lengthscale_prior", None) is None
-            elif type(part) in (RBFKernel, MaternKernel) and cont is None:
-                cont = part
-                ok = type(part) is RBFKernel or float(part.nu) == 2.5
-                ok &= _log_normal(getattr(part, "lengthscale_prior", None)) is not None
-                ok &= _lower(part.raw_lengthscale_constraint) is not None
-            else:
+        parts = product_parts(model.covar_module, X.shape[-1])
+        if parts is None or parts[0] is not None:  # no scale kernel here
+            return None
+        _, cont, cat = parts
+        if cat is not None:
+            if _lower(cat.raw_lengthscale_constraint, enforced=True) is None:
                 return None
-            if not ok or part.lengthscale.numel() != len(active_columns(part, X.shape[-1])):
+            if getattr(cat, "lengthscale_prior", None) is not None:
+                return None
+        if cont is not None:
+            if _log_normal(getattr(cont, "lengthscale_prior", None)) is None:
+                return None
+            if _lower(cont.raw_lengthscale_constraint) is None:
                 return None
         lik = model.likelihood
         if type(lik) is GaussianLikelihood:

@@ -29,11 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from botorch.models.kernels.categorical import CategoricalKernel
-from gpytorch.kernels import Kernel, MaternKernel, ProductKernel, RBFKernel, ScaleKernel
+import torch
+from gpytorch.kernels import Kernel, MaternKernel
 from torch import Tensor
 
-from bbo.surrogates.kernels import active_columns
+from bbo.surrogates.kernels import active_columns, product_parts
 
 
 def _lengthscales(kernel: Kernel) -> np.ndarray:
@@ -74,29 +74,20 @@ class GradPosterior:
     ) -> GradPosterior | None:
         """The numpy mirror of a cache with ``kernel`` (``n x d`` inputs ``X``), or None for
         a kernel other than those of the module docstring."""
-        d = X.shape[-1]
+        parts = product_parts(kernel, X.shape[-1])
+        if parts is None or kernel.batch_shape != torch.Size():
+            return None
+        scale_kernel, cont_kernel, cat_kernel = parts
         scale = 1.0
-        if type(kernel) is ScaleKernel:
-            scale = float(kernel.outputscale.detach().reshape(()))
-            kernel = kernel.base_kernel
-        parts = list(kernel.kernels) if type(kernel) is ProductKernel else [kernel]
+        if scale_kernel is not None:
+            scale = float(scale_kernel.outputscale.detach().reshape(()))
         cont, inv_ls2, cat, cat_ls = np.zeros(0, int), np.zeros(0), np.zeros(0, int), np.zeros(0)
-        matern = False
-        for part in parts:
-            if type(part) is CategoricalKernel and not len(cat):
-                cat, cat_ls = active_columns(part, d), _lengthscales(part)
-                if cat_ls.shape != cat.shape:
-                    return None
-            elif type(part) in (RBFKernel, MaternKernel) and not len(cont):
-                matern = type(part) is MaternKernel
-                if matern and float(part.nu) != 2.5:
-                    return None
-                cont, ls = active_columns(part, d), _lengthscales(part)
-                if ls.shape != cont.shape:
-                    return None
-                inv_ls2 = 1.0 / ls**2
-            else:
-                return None
+        if cat_kernel is not None:
+            cat, cat_ls = active_columns(cat_kernel, X.shape[-1]), _lengthscales(cat_kernel)
+        if cont_kernel is not None:
+            cont = active_columns(cont_kernel, X.shape[-1])
+            inv_ls2 = 1.0 / _lengthscales(cont_kernel) ** 2
+        matern = type(cont_kernel) is MaternKernel
         Xn = X.cpu().numpy().astype(np.float64)
         return cls(
             X=Xn,
