@@ -169,8 +169,8 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
 class _CachedLogEI(LogExpectedImprovement):
     """``LogExpectedImprovement`` whose posterior moments come from a :class:`CachedGP`
     (the same values, without gpytorch's per-call overhead); where the cache has a numpy
-    mirror (:class:`~bbo.surrogates.cached.GradPosterior`: one RBF or Matern kernel, on the
-    CPU) the value and its gradient are computed in numpy
+    mirror (:class:`~bbo.surrogates.numpy_posterior.GradPosterior`: the product kernels of
+    :mod:`bbo.surrogates.gp`, on the CPU) the value and its gradient are computed in numpy
     (:class:`~bbo.acquisition.logei.LogEIFunction`)."""
 
     def __init__(self, model: Model, best_f: Tensor, cache: CachedGP) -> None:

@@ -229,12 +229,9 @@ def de_candidates(
     r2 = rng.integers(N - 2, size=n)
     r2 += r2 >= low
     r2 += r2 >= high  # uniform over the rows other than i and r1
-    x = X[i]
-    v = x + F * (X[pbest] - x) + F * (X[r1] - X[r2])
     cross = rng.random((n, d)) < CR
     cross[np.arange(n), rng.integers(d, size=n)] = True
-    u = np.where(cross, v, x)
-    return np.where(u < 0.0, x / 2.0, np.where(u > 1.0, (x + 1.0) / 2.0, u))
+    return _trial_vector(X[i], X[pbest], X[r1], X[r2], F, cross)
 
 
 def de_trial(
@@ -244,11 +241,24 @@ def de_trial(
     N, d = P.shape
     others = [j for j in range(N) if j != i]
     r1, r2 = rng.choice(others, size=2, replace=False)
-    x = P[i]
-    v = x + F * (P[pbest] - x) + F * (P[r1] - P[r2])
     cross: np.ndarray = np.asarray(rng.random(d) < CR)
     cross[rng.integers(d)] = True
-    u = np.where(cross, v, x)
+    return _trial_vector(P[i], P[pbest], P[r1], P[r2], F, cross)
+
+
+def _trial_vector(
+    x: np.ndarray,
+    pbest: np.ndarray,
+    r1: np.ndarray,
+    r2: np.ndarray,
+    F: float,
+    cross: np.ndarray,
+) -> np.ndarray:
+    """DE/current-to-pbest/1 with binomial crossover and JADE's repair, for targets ``x``
+    (``d`` or ``n x d``, as the other rows and the boolean crossover mask ``cross``):
+    ``v = x + F (pbest - x) + F (r1 - r2)``, kept where ``cross``; a coordinate leaving
+    ``[0, 1]`` is set half-way between ``x`` and the bound."""
+    u = np.where(cross, x + F * (pbest - x) + F * (r1 - r2), x)
     return np.where(u < 0.0, x / 2.0, np.where(u > 1.0, (x + 1.0) / 2.0, u))
 
 

@@ -19,6 +19,10 @@ model's posterior (:mod:`bbo.surrogates.cached`).
 Shapes: inputs ``... x p x d`` and ``... x q x d`` give ``... x p x q``; a batched kernel
 (one per output of a multi-output model, hyperparameters of batch shape ``t``) takes
 ``t x p x d`` inputs.
+
+:func:`stationary_numpy` is the RBF / Matern-5/2 factor in numpy, with the factor ``g`` of
+its derivatives, for the numpy posterior and MAP fit (:mod:`bbo.surrogates.numpy_posterior`,
+:mod:`bbo.surrogates.map_numpy`).
 """
 
 from __future__ import annotations
@@ -72,6 +76,30 @@ def product_parts(
         if part.lengthscale.shape[-1] != len(active_columns(part, d)):
             return None
     return scale, cont, cat
+
+
+def stationary_numpy(
+    a: np.ndarray, b: np.ndarray, inv_ls2: np.ndarray, matern: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The RBF or Matern-5/2 kernel ``k`` between ``a`` (``p x k``) and ``b`` (``q x k``),
+    both centred at the same point, with inverse squared lengthscales ``inv_ls2`` (``k``),
+    and the factor ``g`` of its derivatives (``p x q`` each): with
+    ``rho^2 = sum_j (a_j - b_j)^2 / l_j^2``,
+
+        RBF:         k = exp(-rho^2 / 2),          g = k
+        Matern-5/2:  k = (1 + r + r^2/3) e^-r,    g = (5/3) (1 + r) e^-r,   r = sqrt(5) rho
+
+    so that ``dk/da_j = -g (a_j - b_j) / l_j^2`` and ``dk/d log l_j = g (a_j - b_j)^2 / l_j^2``.
+    """
+    za = a * inv_ls2
+    rho2 = (a * za).sum(1)[:, None] - 2.0 * za @ b.T + (b * b * inv_ls2).sum(1)
+    rho2 = np.maximum(rho2, 0.0)
+    if matern:
+        r = np.sqrt(5.0 * rho2)
+        e = np.exp(-r)
+        return (1.0 + r + r * r / 3.0) * e, (5.0 / 3.0) * (1.0 + r) * e
+    k = np.exp(-0.5 * rho2)
+    return k, k
 
 
 def _is_matern52(kernel: Kernel) -> bool:

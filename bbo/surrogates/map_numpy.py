@@ -43,7 +43,7 @@ from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihoo
 from gpytorch.priors import LogNormalPrior
 from linear_operator.utils.errors import NotPSDError
 
-from bbo.surrogates.kernels import active_columns, product_parts
+from bbo.surrogates.kernels import active_columns, product_parts, stationary_numpy
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -179,16 +179,8 @@ class StationaryMAP:
         gk = k
         if nc:
             inv2 = np.exp(-2.0 * logl)
-            Z = self.Xc * inv2
-            sq = (self.Xc * Z).sum(1)
-            rho2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * Z @ self.Xc.T, 0.0)
-            if self.matern:
-                r = np.sqrt(5.0 * rho2)
-                e = np.exp(-r)
-                gk = k * (5.0 / 3.0) * (1.0 + r) * e
-                k = k * (1.0 + r + r * r / 3.0) * e
-            else:
-                k = gk = k * np.exp(-0.5 * rho2)
+            kc, gc = stationary_numpy(self.Xc, self.Xc, inv2, self.matern)
+            gk, k = k * gc, k * kc
         v = math.exp(z[nc + nk]) if self.nv else None
         noise = np.full(self.n, v) if v is not None else self.fixed
         L = cholesky(k + np.diag(noise))

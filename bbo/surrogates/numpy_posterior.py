@@ -33,7 +33,7 @@ import torch
 from gpytorch.kernels import Kernel, MaternKernel
 from torch import Tensor
 
-from bbo.surrogates.kernels import active_columns, product_parts
+from bbo.surrogates.kernels import active_columns, product_parts, stationary_numpy
 
 
 def _lengthscales(kernel: Kernel) -> np.ndarray:
@@ -117,16 +117,8 @@ class GradPosterior:
         g = None
         if len(self.cont):
             xc, Xc = x[:, self.cont] - self.center, self.X[:, self.cont] - self.center
-            za, zb = xc * self.inv_ls2, Xc * self.inv_ls2
-            rho2 = np.maximum((xc * za).sum(1)[:, None] - 2.0 * za @ Xc.T + (Xc * zb).sum(1), 0)
-            if self.matern:
-                r = np.sqrt(5.0 * rho2)
-                e = np.exp(-r)
-                g = k * (5.0 / 3.0) * (1.0 + r) * e
-                k *= (1.0 + r + r * r / 3.0) * e
-            else:
-                k *= np.exp(-0.5 * rho2)
-                g = k
+            kc, gc = stationary_numpy(xc, Xc, self.inv_ls2, self.matern)
+            g, k = k * gc, k * kc
         kv = k @ self.K_inv
         sd2 = self.y_sd**2
         mean = (self.constant + k @ self.alpha) * self.y_sd + self.y_mean
