@@ -113,7 +113,11 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
     """
     devices = [device] if device.type == "cuda" else []
     with _PROCESS_STATE, _quiet_model_warnings(), torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+        # not torch.manual_seed: on a CPU-only run it records a stack trace for each lazy
+        # accelerator seeding (~3 ms, a tenth of a sequential ask)
+        torch.default_generator.manual_seed(seed)
+        if devices:
+            torch.cuda.manual_seed_all(seed)
         yield
 
 

@@ -54,10 +54,19 @@ class RandomSearch:
 
 
 class BboStudy:
-    """``bbo.Study`` with strategy ``name`` and its ``options``; asks one trial at a time."""
+    """``bbo.Study`` with strategy ``name`` and its ``options``. With ``batch = q > 1`` it
+    asks ``q`` trials at once and hands them out one by one (synchronous batches), or with
+    ``in_flight`` keeps ``q`` trials asked at all times, each ask made with the other
+    ``q - 1`` pending (asynchronous workers); evaluations are still told one at a time."""
 
     def __init__(
-        self, name: str, instance: Instance, seed: int, options: dict[str, Any] | None = None
+        self,
+        name: str,
+        instance: Instance,
+        seed: int,
+        options: dict[str, Any] | None = None,
+        batch: int = 1,
+        in_flight: bool = False,
     ) -> None:
         import bbo
 
@@ -70,9 +79,16 @@ class BboStudy:
             seed=seed,
         )
         self._pending: Any = None
+        self._batch, self._in_flight = batch, in_flight
+        self._queue: list[Any] = []
 
     def ask(self) -> dict[str, Any]:
-        self._pending = self._study.ask()
+        if self._in_flight:
+            while len(self._queue) < self._batch:
+                self._queue.append(self._study.ask())
+        elif not self._queue:
+            self._queue = self._study.ask(self._batch) if self._batch > 1 else [self._study.ask()]
+        self._pending = self._queue.pop(0)
         return dict(self._pending.params)
 
     def tell(self, params: dict[str, Any], metrics: dict[str, float]) -> None:
@@ -109,11 +125,23 @@ def parse_bbo(method: str) -> tuple[str, dict[str, Any]]:
     return name, options
 
 
+def split_batch(method: str) -> tuple[str, int, bool]:
+    """``"<method>@q"`` (synchronous batches of ``q``) or ``"<method>~q"`` (``q`` trials in
+    flight, asked one at a time with the others pending) -> the method, ``q`` and whether
+    in flight; a plain method is ``(method, 1, False)``."""
+    for mark, in_flight in (("@", False), ("~", True)):
+        base, sep, q = method.rpartition(mark)
+        if sep and q.isdigit() and not base.endswith("["):
+            return base, int(q), in_flight
+    return method, 1, False
+
+
 def _bbo_factory(method: str) -> Factory:
-    name, options = parse_bbo(method)
+    base, batch, in_flight = split_batch(method)
+    name, options = parse_bbo(base)
 
     def make(instance: Instance, seed: int, budget: int) -> Optimizer:
-        return BboStudy(name, instance, seed, options)
+        return BboStudy(name, instance, seed, options, batch, in_flight)
 
     return make
 
@@ -147,7 +175,7 @@ def default_methods(bbo: list[str] | None = None) -> list[str]:
 def available(method: str) -> bool:
     """Whether the package a method needs can be imported."""
     if method.startswith("bbo-"):
-        return parse_bbo(method)[0] in bbo_names()
+        return parse_bbo(split_batch(method)[0])[0] in bbo_names()
     if method not in PEERS:
         return False
     return importlib.util.find_spec(PEERS[method][1]) is not None

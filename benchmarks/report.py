@@ -205,7 +205,34 @@ def speed_report(results: dict[str, Any], markdown: bool = False) -> str:
         title += "; (xR): R times slower with a CPU-burning process on the other core"
     head = ("### " if markdown else "") + title
     out = head + "\n" + _grid(["problem / history", *methods], rows, markdown) + "\n"
-    return out + _studies_table(results, markdown)
+    return out + _studies_table(results, markdown) + _scenarios_table(results, markdown)
+
+
+def _scenarios_table(results: dict[str, Any], markdown: bool) -> str:
+    """The batch and two-objective asks of :mod:`benchmarks.speed_scenarios`."""
+    rows = []
+    for c in results.get("scenarios") or []:
+        ok = c.get("status") == "ok"
+        if c["scenario"] == "batch":
+            what = f"bbo-auto ask({c['q']}) vs a single ask, {c['problem']} n={c['n']}"
+            shown = (
+                f"{_fmt(c['batch_s'])} s vs {_fmt(c['single_s'])} s: "
+                f"{c['batch_s'] / c['single_s']:.1f}x (target <= 3x)"
+                if ok
+                else str(c.get("status"))
+            )
+        else:
+            what = f"{c['method']} ask, 2-objective DTLZ2 d=4, n={c['n']}"
+            shown = f"{_fmt(c['median_s'])} s" if ok else str(c.get("status"))
+            if c["method"] == "bbo-auto":
+                shown += " (target <= 1 s)"
+        rows.append([what, shown])
+    if not rows:
+        return ""
+    head = ("### " if markdown else "") + (
+        f"Batches and several objectives (median of {results['asks']} asks after a warm-up)"
+    )
+    return "\n" + head + "\n" + _grid(["scenario", "seconds"], rows, markdown) + "\n"
 
 
 def _studies_table(results: dict[str, Any], markdown: bool) -> str:

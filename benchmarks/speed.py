@@ -122,6 +122,50 @@ def _measure_in_subprocess(
     return cell
 
 
+def _scenario_in_subprocess(job: dict[str, Any], limit: float) -> dict[str, Any]:
+    """A fresh process's :mod:`benchmarks.speed_scenarios` measurement ``job`` (its
+    ``scenario``: ``"batch"`` or ``"two-objective"``, and the function's arguments)."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.speed", "--worker", json.dumps(job)],
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {**job, "status": "limit", "wall_s": time.perf_counter() - start}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {**job, "status": "error", "error": proc.stderr[-2000:]}
+    return {**job, **json.loads(lines[-1]), "wall_s": time.perf_counter() - start}
+
+
+def _scenarios(args: argparse.Namespace, methods: Sequence[str]) -> list[dict[str, Any]]:
+    """The jobs of :mod:`benchmarks.speed_scenarios` this run measures: ``ask(--batch)`` of
+    ``bbo-auto`` at ``n = 100`` on the first problem, and the two-objective asks at
+    ``n = 50`` of ``bbo-auto`` and ``optuna-gp`` (those of ``methods``)."""
+    jobs: list[dict[str, Any]] = []
+    if args.batch > 1 and "bbo-auto" in methods:
+        jobs.append({"scenario": "batch", "problem": args.problems[0], "n": 100, "q": args.batch})
+    if args.two_objective:
+        jobs += [
+            {"scenario": "two-objective", "method": m, "n": 50}
+            for m in ("bbo-auto", "optuna-gp")
+            if m in methods
+        ]
+    return [{**job, "asks": args.asks} for job in jobs]
+
+
+def _run_scenario(job: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks import speed_scenarios
+
+    if job["scenario"] == "batch":
+        return speed_scenarios.measure_batch(job["problem"], job["n"], job["q"], job["asks"])
+    return speed_scenarios.measure_two_objective(job["method"], job["n"], job["asks"])
+
+
 def _burning() -> subprocess.Popen[bytes]:
     """A process that keeps one core busy until killed."""
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -186,6 +230,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="whole studies to time, as problem:budget,... (default hartmann6:60,ackley20:150; "
         "empty: none)",
     )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=8,
+        help="also time bbo-auto's ask(q) at n=100 against its single ask (default 8; 0: no)",
+    )
+    p.add_argument(
+        "--two-objective",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time asks on a 2-objective problem at n=50 (bbo-auto, optuna-gp)",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.problems = args.problems or (["hartmann6", "mixed"] if args.full else ["hartmann6"])
@@ -215,6 +271,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 [(m, p, b) for p, b in args.studies for m in methods],
             )
         )
+        limit = _BUILD_ALLOWANCE_S + 4 * (args.asks + 1) * args.max_seconds
+        scenarios = list(
+            pool.map(lambda job: _scenario_in_subprocess(job, limit), _scenarios(args, methods))
+        )
     for c in studies:
         shown = f"{c['total_s']:.3g}s in asks" if c["status"] == "ok" else c["status"]
         print(f"{c['method']} {c['problem']} study of {c['n']}: {shown}", file=sys.stderr)
@@ -230,6 +290,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "wall_s": time.perf_counter() - start,
         "cells": cells,
         "studies": studies,
+        "scenarios": scenarios,
     }
 
 
@@ -239,7 +300,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
     args = parse_args(argv)
     if args.worker:
         job = json.loads(args.worker)
-        if job.get("study"):
+        if "scenario" in job:
+            cell = _run_scenario(job)
+        elif job.get("study"):
             cell = measure_study(job["method"], job["problem"], job["n"])
         else:
             cell = measure(job["method"], job["problem"], job["n"], job["asks"])

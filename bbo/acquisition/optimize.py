@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -125,6 +125,17 @@ def _options(config: OptimizerConfig, seed: int) -> dict[str, Any]:
     }
 
 
+class Maximum(NamedTuple):
+    """What :func:`optimize_one` found: the point ``X`` (``1 x d``), the pool it came from
+    (None: the optimizer's restarts) and the distinct end points of the other restarts, best
+    first (``k x d``; empty on spaces with discrete columns): the warm starts of a next
+    search of a nearby acquisition."""
+
+    X: torch.Tensor
+    winner: str | None
+    ends: torch.Tensor
+
+
 def optimize_one(
     acqf: AcquisitionFunction,
     space: Space,
@@ -133,27 +144,45 @@ def optimize_one(
     seed: int,
     pools: dict[str, torch.Tensor],
     polish: int = 4,
-) -> tuple[torch.Tensor, str | None]:
-    """One point (``1 x d``) maximizing ``acqf``, where candidate pools compete with the
-    optimizer's restarts.
+    warm: torch.Tensor | None = None,
+) -> Maximum:
+    """One point (``1 x d``) maximizing ``acqf``, where candidate pools (if any) compete
+    with the optimizer's restarts.
 
     ``pools`` maps a source name to its ``k x d`` candidates in the encoded cube (clipped
     to ``bounds``, discrete columns snapped to their levels), all scored by ``acqf``. On a
     continuous space the ``polish`` best candidates join the optimizer's restarts (chosen
     from its raw samples as :func:`optimize` chooses them) as starting points of the same
     batched L-BFGS-B run; on a space with discrete columns :func:`optimize` runs first and
-    the candidates are scored as they are. Returns the point of highest acquisition value
-    and the name of the pool it came from (None: the optimizer's own restarts or raw
-    samples)."""
+    the candidates are scored as they are. ``warm`` (``w x d``, continuous spaces): the end
+    points of a search of a nearby acquisition (the previous point of a Kriging-believer
+    batch), which join the restarts in place of half of the fresh ones: they start at or
+    near a local maximum. Returns the point of highest acquisition value, the name of the
+    pool it came from (None: the optimizer's own restarts or raw samples) and the restarts'
+    end points."""
     names = [n for n, P in pools.items() if len(P)]
     discrete, cats = space.levels()
-    if discrete or cats or not names:
+    d = bounds.shape[-1]
+    if discrete or cats:
         X = optimize(acqf, space, bounds, 1, config, seed)
-        return _best_of(acqf, space, bounds, X, pools) if names else (X, None)
-    C, origin = _candidates(space, bounds, pools)
-    with torch.no_grad():
-        values = acqf(C.unsqueeze(-2)).reshape(-1)
-    top = values.argsort(descending=True)[:polish]
+        X, winner = _best_of(acqf, space, bounds, X, pools) if names else (X, None)
+        return Maximum(X, winner, X.new_zeros(0, d))
+    extra, origin = bounds.new_zeros(0, 1, d), list[str]()
+    if names:
+        C, origin = _candidates(space, bounds, pools)
+        with torch.no_grad():
+            values = acqf(C.unsqueeze(-2)).reshape(-1)
+        top = values.argsort(descending=True)[:polish]
+        extra, origin = C[top].unsqueeze(-2), [origin[int(i)] for i in top]
+    warm = bounds.new_zeros(0, d) if warm is None else warm.reshape(-1, d).to(bounds)
+    warm = warm[: config.num_restarts // 2]
+    if len(warm):  # half the restarts, from a quarter of the raw samples, shorter runs
+        config = replace(
+            config,
+            num_restarts=max(1, config.num_restarts // 2),
+            raw_samples=max(1, config.raw_samples // 4),
+            maxiter=max(1, config.maxiter // 4),
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         starts = gen_batch_initial_conditions(
@@ -164,11 +193,19 @@ def optimize_one(
             raw_samples=config.raw_samples,
             options=_options(config, seed),
         )
-        own = len(starts)
-        Xs, vs = refine(acqf, torch.cat([starts, C[top].unsqueeze(-2)]), bounds, config.maxiter)
+        starts = torch.cat([starts, warm.unsqueeze(-2)])
+        Xs, vs = refine(acqf, torch.cat([starts, extra]), bounds, config.maxiter)
     i = int(vs.argmax())
-    winner = None if i < own else origin[int(top[i - own])]
-    return Xs[i : i + 1], winner
+    winner = None if i < len(starts) else origin[i - len(starts)]
+    others = _distinct(Xs[vs.argsort(descending=True)])[1:]  # the first is X
+    return Maximum(Xs[i : i + 1], winner, others)
+
+
+def _distinct(X: torch.Tensor, tol: float = 1e-6) -> torch.Tensor:
+    """The rows of ``X`` (``k x d``) not within ``tol`` (max-norm) of an earlier row, in
+    order."""
+    close = (X[:, None] - X[None]).abs().amax(-1) <= tol
+    return X[~torch.tril(close, diagonal=-1).any(1)]
 
 
 NumpyAcquisition = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]

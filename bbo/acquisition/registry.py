@@ -9,11 +9,11 @@ acquisitions the botorch way (a smoothed feasibility factor per sample).
 | name        | what it maximizes                                                          |
 |-------------|----------------------------------------------------------------------------|
 | `LogEI`     | analytic log expected improvement over the best posterior mean of the       |
-|             | observed points: one point, no pending points, no constraints; the default  |
-|             | for that case (sequential asks), at a fraction of qLogNEI's cost            |
+|             | observed points; for batches and pending points the greedy Kriging believer |
+|             | (:func:`log_ei`). The default for one objective without constraints          |
 | `qLogNEI`   | log of the noisy expected improvement of the batch, with pending points and  |
-|             | outcome constraints (Ament et al. 2023); the default for other single-       |
-|             | objective asks                                                              |
+|             | outcome constraints (Ament et al. 2023), maximized jointly; the default with |
+|             | constraints                                                                 |
 | `qUCB`      | ``E[max_j mu_j + sqrt(beta pi / 2) |y_j - mu_j|]`` (MC upper confidence bound) |
 | `TS`        | Thompson sampling: the arg-max of joint posterior draws over a Sobol' pool   |
 | `PM`        | the posterior mean (pure exploitation, for a final recommendation)           |
@@ -136,8 +136,10 @@ Proposer = Callable[[AcqContext, int], Tensor]
 def _optimize(ctx: AcqContext, acqf: AcquisitionFunction, q: int) -> Tensor:
     """Maximize ``acqf``; for one point, candidate pools (``ctx.pools``) compete with the
     optimizer's restarts (:func:`bbo.acquisition.optimize.optimize_one`)."""
-    if q == 1 and ctx.pools:
-        X, ctx.winner = optimize_one(acqf, ctx.space, ctx.bounds, ctx.config, ctx.seed, ctx.pools)
+    if q == 1:
+        X, ctx.winner, _ = optimize_one(
+            acqf, ctx.space, ctx.bounds, ctx.config, ctx.seed, ctx.pools
+        )
         return X
     return optimize(acqf, ctx.space, ctx.bounds, q, ctx.config, ctx.seed)
 
@@ -150,20 +152,43 @@ def _single(ctx: AcqContext, name: str) -> None:
 
 
 def log_ei(ctx: AcqContext, q: int) -> Tensor:
+    """Analytic LogEI over the best posterior mean of the observed points. For a batch
+    (``q > 1``) or with pending points, the greedy Kriging believer: the pending points, then
+    each chosen point, are observed at their posterior mean with the hyperparameters kept
+    (:meth:`~bbo.surrogates.cached.CachedGP.believe`: the mean is unchanged and the variance
+    shrinks around them, so the next point goes elsewhere; the incumbent becomes the best
+    believed mean), and the next point maximizes LogEI of that posterior. A model without a
+    cached posterior gets ``qLogNEI`` for batches and pending points."""
     _single(ctx, "LogEI")
-    if q != 1 or ctx.X_pending is not None or ctx.n_constraints:
+    if ctx.n_constraints:
         raise InvalidArgumentError(
-            "acquisition 'LogEI' proposes one point without pending points or constraints; "
-            "use 'qLogNEI' for batches, parallel workers or constraints"
+            "acquisition 'LogEI' does not model outcome constraints; use 'qLogNEI'"
         )
     cache = CachedGP.from_model(ctx.model)
+    sequential = q == 1 and ctx.X_pending is None
+    if cache is None and not sequential:
+        return q_log_nei(ctx, q)
     if cache is None:
         with torch.no_grad():
             best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
         return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)
     with torch.no_grad():
         best_f = cache.mean(ctx.X_baseline).max()
-    return _optimize(ctx, _CachedLogEI(ctx.model, best_f, cache), q)
+        if ctx.X_pending is not None:
+            cache = cache.believe(ctx.X_pending)
+            best_f = torch.maximum(best_f, cache.mean(ctx.X_pending).max())
+    points, ends = [], None
+    for i in range(q):
+        acqf = _CachedLogEI(ctx.model, best_f, cache)
+        x, ctx.winner, ends = optimize_one(
+            acqf, ctx.space, ctx.bounds, ctx.config, ctx.seed + i, ctx.pools, warm=ends
+        )
+        points.append(x)
+        if i + 1 < q:
+            with torch.no_grad():
+                cache = cache.believe(x)
+                best_f = torch.maximum(best_f, cache.mean(x).max())
+    return torch.cat(points)
 
 
 class _CachedLogEI(LogExpectedImprovement):

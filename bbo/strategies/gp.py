@@ -19,10 +19,11 @@ step (:class:`~bbo.strategies.pipeline.ImputedData`) and the GP model factory
    ``max_exact`` trials nearest to the incumbent and the continuous columns of the search are
    restricted to their bounding box (padded by 5%), a TuRBO-style local model that keeps the
    cost of a fit at ``O(max_exact^3)`` however long the study runs.
-4. **Acquisition.** The acquisition (:func:`default_acquisition`: ``LogEI`` for a single
-   sequential point, ``qLogNEI`` for batches, pending points or constraints, ``qLogNEHVI``
-   for several objectives) is built with every RUNNING trial as a pending point and
-   maximized jointly for the whole batch (see :mod:`bbo.acquisition`).
+4. **Acquisition.** The acquisition (:meth:`GPFactory.default_acquisition`: ``LogEI`` for
+   one unconstrained objective, whose batches and asks with RUNNING trials pending are the
+   greedy Kriging believer; ``qLogNEI`` with constraints, maximized jointly for the batch;
+   ``qLogNEHVI`` for several objectives) is built with every RUNNING trial as a pending
+   point (see :mod:`bbo.acquisition`).
 
 5. **Numerical failures.** When the fit or the acquisition fails numerically (a kernel
    matrix that is not positive definite even with jitter, ``NotPSDError``/``LinAlgError``),
@@ -151,7 +152,10 @@ class GPFactory:
         )
 
     def default_acquisition(self, q: int, m: int, k: int, p: int) -> str:
-        return default_acquisition(q, m, k, p)
+        """The pipeline's choice, except that batches and asks with pending points of one
+        unconstrained objective use ``LogEI``'s Kriging believer (the exact GP's cached
+        posterior conditioned on believed values: a fraction of qLogNEI's cost)."""
+        return "LogEI" if m == 1 and k == 0 else default_acquisition(q, m, k, p)
 
 
 class GPStrategy(BOStrategy):

@@ -24,7 +24,7 @@ accurate at the sizes an exact GP is used for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from botorch.models import SingleTaskGP
@@ -42,7 +42,8 @@ class CachedGP:
     """Cached quantities of a fitted single-output exact GP. Shapes: ``X`` ``n x d``
     training inputs; ``K_inv`` ``n x n``; ``alpha`` ``n``; ``kernel`` maps ``p x d`` and
     ``q x d`` inputs to the ``p x q`` covariance; ``prior_var`` is ``k(x, x)`` (the same for
-    every ``x``: the kernels are stationary)."""
+    every ``x``: the kernels are stationary); ``noise`` the likelihood's noise variance
+    (standardized scale) that a fantasy observation gets (:meth:`believe`)."""
 
     X: Tensor
     kernel: KernelFn
@@ -52,6 +53,7 @@ class CachedGP:
     constant: Tensor
     y_mean: Tensor
     y_sd: Tensor
+    noise: float = 0.0
     grad: GradPosterior | None = None
 
     @classmethod
@@ -94,7 +96,36 @@ class CachedGP:
         grad = None
         if X.device.type == "cpu":
             grad = GradPosterior.build(model.covar_module, X, K_inv, alpha, c, y_mean, y_sd)
-        return cls(X, kernel, prior_var, K_inv, alpha, c, y_mean, y_sd, grad)
+        fantasy_noise = float(noise.median())
+        return cls(X, kernel, prior_var, K_inv, alpha, c, y_mean, y_sd, fantasy_noise, grad)
+
+    def believe(self, x: Tensor) -> CachedGP:
+        """The posterior after observing ``x`` (``p x d``) at its posterior mean with noise
+        ``noise`` (standardized scale; the median of a fixed noise), hyperparameters kept:
+        the Kriging believer's fantasy. The mean is unchanged everywhere and the variance
+        shrinks near ``x``. With ``k* = k(X, x)``, ``B = K^-1 k*`` and the Schur complement
+        ``S = k(x, x) + noise I - k*^T B`` (``p x p``, jittered by ``1e-9 prior_var`` for
+        duplicate points):
+
+            K'^-1 = [[K^-1 + B S^-1 B^T, -B S^-1], [-S^-1 B^T, S^-1]],   alpha' = [alpha; 0]
+
+        (``alpha' = K'^-1 (y' - c)`` with ``y'_x - c = k*^T alpha``, the believed value:
+        the new block cancels). ``O(n^2 p)``."""
+        x = x.reshape(-1, self.X.shape[-1]).to(self.X)
+        ks = self.kernel(self.X, x)
+        B = self.K_inv @ ks
+        eye = torch.eye(len(x), dtype=x.dtype, device=x.device)
+        jitter = 1e-9 * float(self.prior_var)
+        S = self.kernel(x, x) + (self.noise + jitter) * eye - ks.T @ B
+        S_inv = torch.cholesky_inverse(torch.linalg.cholesky(0.5 * (S + S.T)))
+        BS = B @ S_inv
+        K_inv = torch.cat(
+            [torch.cat([self.K_inv + BS @ B.T, -BS], 1), torch.cat([-BS.T, S_inv], 1)], 0
+        )
+        X = torch.cat([self.X, x])
+        alpha = torch.cat([self.alpha, torch.zeros(len(x), dtype=x.dtype, device=x.device)])
+        grad = self.grad.condition(X, K_inv, alpha) if self.grad is not None else None
+        return replace(self, X=X, K_inv=K_inv, alpha=alpha, grad=grad)
 
     def mean(self, x: Tensor) -> Tensor:
         """Posterior mean (original output scale) at ``x`` (``... x d``): ``...``; without

@@ -26,7 +26,7 @@ columns have no gradient: the optimizer moves them by discrete steps). With
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -104,6 +104,14 @@ class GradPosterior:
             y_mean=float(y_mean),
             y_sd=float(y_sd),
         )
+
+    def condition(self, X: Tensor, K_inv: Tensor, alpha: Tensor) -> GradPosterior:
+        """The same kernel on new training inputs ``X`` (``n' x d``) with their inverse
+        covariance ``K_inv`` and weights ``alpha`` (a fantasy:
+        :meth:`bbo.surrogates.cached.CachedGP.believe`); ``center`` is kept (any reference
+        point gives the same distances)."""
+        as_np = lambda t: t.detach().cpu().numpy().astype(np.float64)  # noqa: E731
+        return replace(self, X=as_np(X), K_inv=as_np(K_inv), alpha=as_np(alpha))
 
     def __call__(
         self, x: np.ndarray, grad: bool = True

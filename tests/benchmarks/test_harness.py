@@ -177,6 +177,45 @@ def test_whole_study_mode_times_every_ask_and_reports_the_regret(tmp_path) -> No
         speed.parse_args(["--studies", "branin"])  # no budget
 
 
+def test_batch_methods_ask_in_batches_or_keep_trials_in_flight() -> None:
+    from benchmarks.methods import make_optimizer, split_batch
+
+    assert split_batch("bbo-auto[acquisition=LogEI]@4") == ("bbo-auto[acquisition=LogEI]", 4, False)
+    assert split_batch("bbo-gp~3") == ("bbo-gp", 3, True)
+    assert split_batch("bbo-auto") == ("bbo-auto", 1, False)
+    inst = make_problem("branin", 0)
+    obs = run_method("bbo-sobol@3", inst, 7, seed=0)
+    assert len(obs) == 7 and all(inst.space.contains(p) for p, _ in obs)
+    for method, asked in [("bbo-sobol@3", 9), ("bbo-sobol~3", 9)]:
+        opt = make_optimizer(method, inst, 0, 7)
+        rng = np.random.default_rng(0)
+        for _ in range(7):
+            params = opt.ask()
+            opt.tell(params, inst.observe(params, rng))
+        trials = opt._study.trials  # type: ignore[attr-defined]
+        assert len(trials) == asked  # @3: three batches of 3; ~3: 7 told + 2 in flight
+        assert sum(t.state.name == "COMPLETED" for t in trials) == 7
+
+
+def test_speed_scenarios_measure_and_report() -> None:
+    from benchmarks import speed_scenarios
+    from benchmarks.report import _scenarios_table
+
+    batch = speed_scenarios.measure_batch("branin", n=2, q=3, asks=1)
+    assert batch["status"] == "ok" and batch["batch_s"] > 0 and batch["single_s"] > 0
+    two = speed_scenarios.measure_two_objective("bbo-auto", n=2, asks=1)
+    assert two["status"] == "ok" and two["median_s"] > 0
+    assert speed_scenarios.dtlz2(np.array([0.0, 0.5, 0.5, 0.5])) == {"f1": 1.0, "f2": 0.0}
+    cells = [
+        {"scenario": "batch", "problem": "branin", "n": 2, **batch},
+        {"scenario": "two-objective", "method": "bbo-auto", "n": 2, **two},
+        {"scenario": "two-objective", "method": "optuna-gp", "n": 50, "status": "limit"},
+    ]
+    text = _scenarios_table({"scenarios": cells, "asks": 1}, markdown=False)
+    assert "ask(3) vs a single ask, branin n=2" in text and "(target <= 1 s)" in text
+    assert "limit" in text
+
+
 _FAST_PEERS = ["optuna-tpe", "optuna-cmaes", "nevergrad-ngopt", "smac-bb"]
 
 

@@ -20,6 +20,10 @@ def quad(p):
     return (p["x"] - 0.3) ** 2 + (p["y"] - 0.7) ** 2
 
 
+def quad_c(p):
+    return {"value": quad(p), "c": p["x"]}
+
+
 def run(study, f, n):
     for _ in range(n):
         t = study.ask()
@@ -49,11 +53,14 @@ def test_maximize_is_minimize_of_the_negation():
 def test_default_acquisition_follows_the_ask():
     study = run(gp_study(), quad, 6)
     assert study.ask().attrs["source"] == "gp:LogEI"  # sequential
-    assert study.ask().attrs["source"] == "gp:qLogNEI"  # the previous ask is pending
+    assert study.ask().attrs["source"] == "gp:LogEI"  # pending: the Kriging believer
     study = run(gp_study(), quad, 6)
-    assert {t.attrs["source"] for t in study.ask(2)} == {"gp:qLogNEI"}  # a batch
-    with pytest.raises(InvalidArgumentError, match="use 'qLogNEI' for batches"):
-        run(gp_study(strategy_options={"acquisition": "LogEI"}), quad, 6).ask(2)
+    assert {t.attrs["source"] for t in study.ask(2)} == {"gp:LogEI"}  # a batch: the same
+    constrained = run(gp_study(constraints=["c <= 0.5"]), quad_c, 6)
+    assert constrained.ask().attrs["source"] == "gp:qLogNEI"
+    explicit = gp_study(constraints=["c <= 0.5"], strategy_options={"acquisition": "LogEI"})
+    with pytest.raises(InvalidArgumentError, match="does not model outcome constraints"):
+        run(explicit, quad_c, 6).ask()
 
 
 def test_batch_with_pending_points_spreads_out():

@@ -171,13 +171,13 @@ def test_optimize_one_polishes_pool_candidates_in_the_same_run_and_names_the_win
     # the optimizer's own restarts miss the narrow bump; a pool's candidate near it wins
     good = torch.tensor([[0.86, 0.14]], dtype=torch.float64)
     bad = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
-    Xw, who = optimize_one(acqf, SPACE2, bounds, config, 0, {"bad": bad, "good": good})
+    Xw, who, _ = optimize_one(acqf, SPACE2, bounds, config, 0, {"bad": bad, "good": good})
     assert who == "good"
     torch.testing.assert_close(
         Xw, torch.tensor([[0.9, 0.1]], dtype=torch.float64), atol=1e-3, rtol=0
     )
     # a candidate stuck in the corner (the gradient points out of the box) loses to them
-    Xk, nobody = optimize_one(acqf, SPACE2, bounds, config, 0, {"bad": bad})
+    Xk, nobody, _ = optimize_one(acqf, SPACE2, bounds, config, 0, {"bad": bad})
     assert nobody is None
     torch.testing.assert_close(
         Xk, torch.tensor([[0.3, 0.7]], dtype=torch.float64), atol=2e-2, rtol=0
@@ -213,7 +213,7 @@ def test_high_dimension_rule_hands_over_to_cmaes():
 
 def test_batches_and_several_objectives_use_the_gp_alone():
     study = run(bbo.Study(SPACE2, seed=0, strategy_options=FAST), quad, 6)
-    assert {t.attrs["source"] for t in study.ask(3)} == {"gp:qLogNEI"}
+    assert {t.attrs["source"] for t in study.ask(3)} == {"gp:LogEI"}  # the believer
 
 
 @pytest.mark.parametrize(
