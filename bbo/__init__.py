@@ -4,8 +4,10 @@
 >>> space = bbo.Space({"x": bbo.Float(-5.0, 10.0), "act": bbo.Categorical(["relu", "tanh"])})
 >>> study = bbo.Study(space, direction="minimize", seed=0)
 
-``import bbo`` loads the space, study and storage layers only; torch, SQLAlchemy, typer and
-grpc are imported when a component that needs them is used.
+``import bbo`` loads the exceptions only; each public name imports its module on first use
+(``bbo.Space`` the space, ``bbo.Study`` the study and storage layers, ``bbo.connect`` the
+gRPC client), so a command that needs little imports little. numpy, torch, SQLAlchemy,
+typer and grpc are imported when a component that needs them is used.
 """
 
 from bbo.exceptions import (
@@ -20,12 +22,12 @@ from bbo.exceptions import (
     TrialFinishedError,
     TrialNotFoundError,
 )
-from bbo.space import Categorical, Float, Int, Ordinal, Space
-from bbo.study import Objective, Study, Trial, TrialState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bbo.client import connect
+    from bbo.space import Categorical, Float, Int, Ordinal, Space
+    from bbo.study import Objective, Study, Trial, TrialState
 
 __version__ = "0.1.0"
 
@@ -53,11 +55,32 @@ __all__ = [
     "connect",
 ]
 
+# public name -> the module it is imported from on first use (PEP 562)
+_LAZY = {
+    "Categorical": "bbo.space",
+    "Float": "bbo.space",
+    "Int": "bbo.space",
+    "Ordinal": "bbo.space",
+    "Space": "bbo.space",
+    "Objective": "bbo.study",
+    "Study": "bbo.study",
+    "Trial": "bbo.study",
+    "TrialState": "bbo.study",
+    "connect": "bbo.client",
+}
+
 
 def __getattr__(name: str) -> object:
-    """``bbo.connect`` imports the gRPC client (and grpc) on first use only."""
-    if name == "connect":
-        from bbo.client import connect
+    """Import the module of a public name at its first use, and keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bbo' has no attribute {name!r}")
+    from importlib import import_module
 
-        return connect
-    raise AttributeError(f"module 'bbo' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

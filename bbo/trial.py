@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidValueError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class TrialState(str, Enum):
@@ -139,7 +141,7 @@ def parse_objectives(
 def check_finite(name: str, v: object) -> float:
     """A told number: real and finite, else InvalidValueError naming the metric. numpy
     scalars and 0-d arrays or tensors (numpy, torch) count as numbers."""
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+    if _is_bool(v) or not isinstance(v, numbers.Real):
         item = getattr(v, "item", None)
         if getattr(v, "ndim", None) != 0 or not callable(item):
             raise InvalidValueError(f"metric {name!r} must be a number, got {v!r}")
@@ -152,12 +154,21 @@ def check_finite(name: str, v: object) -> float:
     return f
 
 
+def _is_bool(v: object) -> bool:
+    """A Python or a numpy bool (numpy's is no ``bool`` subclass). Told values are checked
+    without importing numpy: until something imported it, no value can be a numpy bool."""
+    numpy = sys.modules.get("numpy")
+    return isinstance(v, bool) or (numpy is not None and isinstance(v, numpy.bool_))
+
+
 def replicate_noise(trials: Sequence[Trial]) -> np.ndarray | None:
     """``n x 1`` squared standard errors of the trials' replicate means,
     ``var(samples, ddof=1) / len(samples)``, when every trial has >= 2 replicates; else
     None (the noise must be inferred)."""
     if not all(t.samples is not None and len(t.samples) >= 2 for t in trials):
         return None
+    import numpy as np
+
     return np.array([[np.var(t.samples, ddof=1) / len(t.samples)] for t in trials])  # type: ignore[arg-type]
 
 

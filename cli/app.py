@@ -2,14 +2,14 @@
 
 One module per command group (``run``, ``shell`` ask/tell, ``inspect``, ``plots``); this
 file only registers them, so ``bbo --help`` stays fast (heavy imports happen inside the
-commands).
+commands). The modules that define commands keep their annotations as objects (no ``from
+__future__ import annotations``): typer reads the signature of every command at every
+start, and evaluating them from strings (twice a command) cost about 10 ms a start.
 
 Exit codes: 0 done, 1 unexpected error or a run stopped by ``max_failures``, 2 invalid input
 (study file, storage URL, conflicting study, unknown study), 130 interrupted (rerun the same
 command to resume).
 """
-
-from __future__ import annotations
 
 import json
 

@@ -1,6 +1,6 @@
 """``bbo delete NAME``: remove a study and its trials from a storage."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: typer reads these signatures at every start (app.py)
 
 import sys
 from typing import Annotated

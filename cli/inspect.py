@@ -1,6 +1,6 @@
 """``bbo studies``, ``bbo show``, ``bbo trials``, ``bbo export``: read a storage."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: typer reads these signatures at every start (app.py)
 
 import json
 import sys
@@ -34,7 +34,7 @@ class Format(str, Enum):
     json = "json"
 
 
-def _console() -> Console:
+def _console() -> "Console":
     from rich.console import Console  # lazy: ask, tell and export print no table
 
     c = Console(highlight=False)

@@ -1,6 +1,6 @@
 """``bbo plot`` and ``bbo report``."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: typer reads these signatures at every start (app.py)
 
 from pathlib import Path
 from typing import Annotated

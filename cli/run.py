@@ -1,6 +1,6 @@
 """``bbo run STUDY.yaml``: validate, open (or resume) the study, run it to its budget."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: typer reads these signatures at every start (app.py)
 
 import os
 import signal
@@ -39,7 +39,7 @@ class LogFormat(str, Enum):
     json = "json"
 
 
-def _console() -> Console:
+def _console() -> "Console":
     from rich.console import Console  # lazy: only `bbo run` needs it
 
     console = Console(highlight=False, soft_wrap=True)
@@ -52,7 +52,7 @@ def _names(name: str) -> list[str]:
     return [name] + [f"{name}-{k}" for k in range(2, _MAX_NEW + 1)]
 
 
-def _open(config: StudyConfig, study_file: Path, new: bool, device: str | None) -> Study:
+def _open(config: "StudyConfig", study_file: Path, new: bool, device: str | None) -> "Study":
     """Open the study of ``config``; with ``new``, the first of name, name-2, ... that is
     free or holds this very definition (so rerunning with --new resumes it)."""
     from bbo.run.runner import open_study
@@ -85,7 +85,7 @@ def _open(config: StudyConfig, study_file: Path, new: bool, device: str | None) 
     fail(f"{study_file}: --new: {config.name}-2 ... {config.name}-{_MAX_NEW} all exist")
 
 
-def _first_free(config: StudyConfig) -> str:
+def _first_free(config: "StudyConfig") -> str:
     """The name --new would use (without creating anything)."""
     from bbo.study.spec import StudySpec
     from bbo.study.storage import open_storage
@@ -99,7 +99,7 @@ def _first_free(config: StudyConfig) -> str:
     return f"{config.name}-{_MAX_NEW + 1}"
 
 
-def _check_objective(config: StudyConfig, yaml_dir: Path, study_file: Path) -> None:
+def _check_objective(config: "StudyConfig", yaml_dir: Path, study_file: Path) -> None:
     """A command that cannot start is a setup error, not a trial failure: exit 2 first."""
     from bbo.run.checks import command_problem
     from bbo.run.runner import objective_cwd
@@ -162,7 +162,7 @@ def run(
     _report(config, study_file, result, display, console)
 
 
-def _plan(study_file: Path, budget: int | None, seed: int | None) -> tuple[StudyConfig, Path]:
+def _plan(study_file: Path, budget: int | None, seed: int | None) -> "tuple[StudyConfig, Path]":
     """The validated study file with the command line's overrides (exits 2 on an error)."""
     from bbo.run.config import load_config
 
@@ -177,8 +177,8 @@ def _plan(study_file: Path, budget: int | None, seed: int | None) -> tuple[Study
 
 
 def _open_run(
-    config: StudyConfig, study_file: Path, yaml_dir: Path, new: bool, device: str | None
-) -> tuple[Study, Evaluator | None]:
+    config: "StudyConfig", study_file: Path, yaml_dir: Path, new: bool, device: str | None
+) -> "tuple[Study, Evaluator | None]":
     """The opened (or resumed) study and its evaluator (None: external workers)."""
     from bbo.run.runner import evaluator_for
 
@@ -195,13 +195,13 @@ def _open_run(
 
 
 def _execute(
-    config: StudyConfig,
+    config: "StudyConfig",
     study_file: Path,
-    study: Study,
-    evaluator: Evaluator | None,
-    display: RunDisplay | JsonLog,
-    console: Console,
-) -> RunResult:
+    study: "Study",
+    evaluator: "Evaluator | None",
+    display: "RunDisplay | JsonLog",
+    console: "Console",
+) -> "RunResult":
     """Evaluate until the budget (or serve the study to external workers and watch)."""
     from bbo.run.runner import Runner, Watcher
 
@@ -244,11 +244,11 @@ def _execute(
 
 
 def _report(
-    config: StudyConfig,
+    config: "StudyConfig",
     study_file: Path,
-    result: RunResult,
-    display: RunDisplay | JsonLog,
-    console: Console,
+    result: "RunResult",
+    display: "RunDisplay | JsonLog",
+    console: "Console",
 ) -> None:
     """The summary (or the JSON ``end`` event), and the exit status of the run."""
     from bbo.run.runner import Status

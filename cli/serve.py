@@ -1,6 +1,6 @@
 """``bbo serve``: run the gRPC ask/tell server (docs/grpc.md)."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: typer reads these signatures at every start (app.py)
 
 from pathlib import Path
 from typing import Annotated

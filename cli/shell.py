@@ -8,7 +8,7 @@ Asked trials stay RUNNING until told; they are not tied to the short-lived ``bbo
 process (give ``--lease`` to have a trial offered again when no tell comes in time).
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: typer reads these signatures at every start (app.py)
 
 import json
 import math
@@ -162,7 +162,8 @@ def tell(
     if json_text is not None:
         kwargs = _parse_json(json_text)
     s = open_existing(study, storage)
-    if "value" in kwargs:  # {"loss": 0.2} for a study of one objective is that objective
+    if json_text is not None and "value" in kwargs:
+        # --json '{"loss": 0.2}' for a study of one objective is that objective's value
         from bbo.run.checks import fit_result
         from bbo.run.objective import Result
 

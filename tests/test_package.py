@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_import_bbo_stays_light():
     code = (
         "import sys, bbo; heavy = [m for m in ('torch', 'grpc', 'typer', 'sqlalchemy', "
-        "'rich', 'pydantic') if m in sys.modules]; print(','.join(heavy))"
+        "'rich', 'pydantic', 'numpy') if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
@@ -36,6 +36,21 @@ def test_public_api():
         "BboError",
     ]:
         assert name in bbo.__all__ and hasattr(bbo, name)
+
+
+def test_public_names_are_imported_on_first_use():
+    """``import bbo`` loads the exceptions only; every name of ``bbo.__all__`` is there on
+    first use (``from bbo import X`` too), and is the object of its module."""
+    code = (
+        "import sys, bbo; assert 'bbo.space' not in sys.modules; "
+        "from bbo import Space, Study, connect; import bbo.space, bbo.study, bbo.client; "
+        "assert (Space, Study, connect) == (bbo.space.Space, bbo.study.Study, "
+        "bbo.client.connect); missing = [n for n in bbo.__all__ if not hasattr(bbo, n)]; "
+        "assert not missing, missing; assert set(bbo.__all__) <= set(dir(bbo))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        bbo.nothing  # noqa: B018
 
 
 def test_every_error_names_a_grpc_status():

@@ -14,18 +14,21 @@ Two encoded views of a configuration, both ``float64`` numpy arrays:
   a continuous optimizer decode too.
 
 Decoding always yields a valid configuration of native Python values; encoding validates.
+numpy is imported by the methods that build or read arrays, not with the module: a space is
+defined, validated and serialized (``bbo show``, ``bbo tell``) without it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidParamsError, InvalidSpaceError
 from bbo.space.params import Categorical, Param, Scalar, bin_centre, param_from_dict
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_LEVELS = 256  # Int/Ordinal columns with more levels are searched as continuous ones
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -138,6 +141,8 @@ class Space(Mapping[str, Param]):
     def snap_to_levels(self, X: Any, max_levels: int = MAX_LEVELS) -> Any:
         """``X`` (``n x d`` encoded, a numpy array or a torch tensor) with every column of
         :meth:`levels` moved to its nearest level, in place; returns ``X``."""
+        import numpy as np
+
         discrete, cats = self.levels(max_levels)
         for j, vals in {**discrete, **cats}.items():
             if hasattr(X, "new_tensor"):  # torch, without importing it here
@@ -189,17 +194,23 @@ class Space(Mapping[str, Param]):
     # -- index view ------------------------------------------------------------------------
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """One configuration -> ``(d,)`` array in ``[0, 1]``."""
+        import numpy as np
+
         valid = self.validate(params)
         return np.array([self._params[n].encode(valid[n]) for n in self._names], dtype=float)
 
     def encode_many(self, configs: list[Mapping[str, Any]]) -> np.ndarray:
         """``n`` configurations -> ``(n, d)`` array."""
+        import numpy as np
+
         if not configs:
             return np.zeros((0, self.dim))
         return np.stack([self.encode(c) for c in configs])
 
     def decode(self, x: np.ndarray) -> dict[str, Scalar]:
         """``(d,)`` array (values outside ``[0, 1]`` are clipped) -> configuration."""
+        import numpy as np
+
         x = np.asarray(x, dtype=float)
         if x.shape != (self.dim,):
             raise InvalidParamsError(f"expected an array of shape ({self.dim},), got {x.shape}")
@@ -209,11 +220,15 @@ class Space(Mapping[str, Param]):
 
     def decode_many(self, X: np.ndarray) -> list[dict[str, Scalar]]:
         """``(n, d)`` array -> ``n`` configurations."""
+        import numpy as np
+
         return [self.decode(x) for x in np.asarray(X, dtype=float).reshape(-1, self.dim)]
 
     # -- one-hot view ------------------------------------------------------------------------
     def to_onehot(self, X: np.ndarray) -> np.ndarray:
         """``(n, d)`` index view -> ``(n, D)`` one-hot view."""
+        import numpy as np
+
         X = np.asarray(X, dtype=float).reshape(-1, self.dim)
         Z = np.zeros((X.shape[0], self._onehot_dim))
         for j, (p, sl) in enumerate(zip(self._params.values(), self._slices)):
@@ -227,6 +242,8 @@ class Space(Mapping[str, Param]):
 
     def from_onehot(self, Z: np.ndarray) -> np.ndarray:
         """``(n, D)`` one-hot (or relaxed) view -> ``(n, d)`` index view (arg-max per block)."""
+        import numpy as np
+
         Z = np.asarray(Z, dtype=float).reshape(-1, self._onehot_dim)
         X = np.zeros((Z.shape[0], self.dim))
         for j, (p, sl) in enumerate(zip(self._params.values(), self._slices)):
@@ -239,6 +256,8 @@ class Space(Mapping[str, Param]):
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, n: int, rng: np.random.Generator | int) -> list[dict[str, Scalar]]:
         """``n`` independent uniform draws (uniform in the index view)."""
+        import numpy as np
+
         if not isinstance(n, int) or n < 0:
             raise InvalidArgumentError(f"`n >= 0` must hold, got n={n!r}")
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

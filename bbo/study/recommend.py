@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from bbo.space import Space
 from bbo.trial import Objective, Trial, replicate_noise
 
@@ -44,6 +42,7 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
     the best observed one while there are fewer than :data:`MIN_POINTS`."""
     if len(done) < MIN_POINTS:
         return best_observed(done, objective)
+    import numpy as np
     import torch
 
     from bbo.surrogates.gp import GPData, fit_gp

@@ -12,9 +12,7 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import (
     BboError,
@@ -24,19 +22,20 @@ from bbo.exceptions import (
 )
 from bbo.runtime import requested_device
 from bbo.space import Space, params_key
-from bbo.strategies import History, Strategy, make_strategy, validate_options
 from bbo.study import asks, leases
 from bbo.study.asks import AskRequest
 from bbo.study.cache import TrialCache
 from bbo.study.like import StudyLike
-from bbo.study.pareto import pareto_front
 from bbo.study.recommend import best_observed, recommended, replicated
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, Storage, open_storage, sole_study
-from bbo.study.suggest import Distinct
 from bbo.study.tells import TellRequest, tell_group, tell_result, trial_id
 from bbo.study.workers import this_worker
 from bbo.trial import Constraint, Objective, Trial, TrialState
+
+if TYPE_CHECKING:
+    from bbo.strategies import Options, Strategy
+    from bbo.study.suggest import Distinct
 
 _ASK_ATTEMPTS = 8  # optimistic-concurrency retries when another writer adds trials meanwhile
 
@@ -138,9 +137,11 @@ class Study(StudyLike):
         # checked before anything is stored: the options (parsed once, no strategy built;
         # a stored spec's were checked when it was stored, and are parsed at the first ask),
         # and the device when one is asked for (else the strategy resolves $BBO_DEVICE/auto)
-        self._options = (
-            None if from_storage else validate_options(spec.strategy, spec.strategy_options)
-        )
+        self._options: Options | None = None
+        if not from_storage:
+            from bbo.strategies import validate_options
+
+            self._options = validate_options(spec.strategy, spec.strategy_options)
         spec.check_json()
         self._device = requested_device(device)
         self._storage = open_storage(storage)
@@ -167,8 +168,11 @@ class Study(StudyLike):
     @property
     def _distinct(self) -> Distinct:
         """The strategy behind its de-duplication, built at the first ask: opening a study
-        to read or tell it never imports the strategy's model code (torch)."""
+        to read or tell it never imports the strategies (numpy, and a model's torch)."""
         if self._built is None:
+            from bbo.strategies import make_strategy
+            from bbo.study.suggest import Distinct
+
             strategy = make_strategy(
                 self.spec.strategy,
                 self.space,
@@ -236,6 +240,10 @@ class Study(StudyLike):
 
     def _observed(self, done: list[Trial]) -> Any:
         if len(self.objectives) > 1:
+            import numpy as np
+
+            from bbo.study.pareto import pareto_front
+
             Y = np.array([[o.sign * t.values[o.name] for o in self.objectives] for t in done])
             return [done[i] for i in pareto_front(Y)] if done else []
         return best_observed(done, self.objectives[0])
@@ -309,6 +317,8 @@ class Study(StudyLike):
         """Choose ``count`` new trials knowing ``trials`` (every trial of the study):
         abandoned points first, then the strategy's suggestions. Returns ``trials`` and the
         trials to create."""
+        from bbo.strategies import History
+
         base = {"worker": self.worker}
         state = self._storage.get_study_by_id(self._study_id).strategy_state
         self._strategy.load_state_dict(state or {})

@@ -8,11 +8,11 @@ optionally ``finished_at``, the unix time the evaluation ended (default: when st
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from bbo.exceptions import BboError, InvalidArgumentError, InvalidValueError, TrialFinishedError
 from bbo.study.spec import StudySpec
@@ -80,9 +80,9 @@ def _time(when: float | None) -> float | None:
     """``finished_at``: None, or a finite unix time in seconds."""
     if when is None:
         return None
-    if isinstance(when, bool) or not isinstance(when, (int, float, np.floating, np.integer)):
+    if isinstance(when, bool) or not isinstance(when, numbers.Real):  # numpy's numbers too
         raise InvalidArgumentError(f"`finished_at` must be a unix time in seconds, got {when!r}")
-    if not np.isfinite(when):
+    if not math.isfinite(when):
         raise InvalidArgumentError(f"`finished_at` must be finite, got {when!r}")
     return float(when)
 
@@ -110,6 +110,8 @@ def _values(
     """Every told metric: the replicates' mean, a checked mapping, or a single number."""
     first = spec.objectives[0].name
     if reps is not None:
+        import numpy as np  # not for a plain value: `bbo tell` runs without numpy
+
         values = {first: float(np.mean(reps))}
     elif isinstance(value, Mapping):
         values = {}
@@ -142,7 +144,7 @@ def trial_id(trial: Trial | int) -> int:
     """The id of ``trial`` (a Trial or an id)."""
     if isinstance(trial, Trial):
         return trial.id
-    if isinstance(trial, bool) or not isinstance(trial, (int, np.integer)):
+    if isinstance(trial, bool) or not isinstance(trial, numbers.Integral):  # numpy's too
         raise InvalidArgumentError(f"`trial` must be a Trial or a trial id, got {trial!r}")
     return int(trial)
 

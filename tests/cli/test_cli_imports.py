@@ -1,7 +1,8 @@
 """Commands that compute no suggestion from a model never import torch (issue 14, item 8),
-and those that print no table never import rich: each runs in a fresh process, as the
-``bbo`` executable does, and Python's import-time report says what was imported. (How long
-they take is ``python -m benchmarks.cli``.)"""
+those that suggest nothing never import numpy, and those that print no table never import
+rich: each runs in a fresh process, as the ``bbo`` executable does, and Python's
+import-time report says what was imported. (How long they take is ``python -m
+benchmarks.cli``.)"""
 
 from __future__ import annotations
 
@@ -41,6 +42,22 @@ def url(tmp_path):
 def test_everyday_commands_never_import_torch(url, tmp_path, args):
     cli = [sys.executable, "-m", "bbo.cli.app"]
     assert not imports_torch([*cli, *args, "--storage", url], tmp_path)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["studies"],
+        ["show", "c"],
+        ["trials", "c"],
+        ["export", "c", "t.csv"],
+        ["tell", "--study", "c", "--trial", "5", "--value", "0.5"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_commands_that_suggest_nothing_never_import_numpy(url, tmp_path, args):
+    cli = [sys.executable, "-m", "bbo.cli.app"]
+    assert not imports([*cli, *args, "--storage", url], tmp_path, "numpy")
 
 
 @pytest.mark.parametrize(

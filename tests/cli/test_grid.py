@@ -55,9 +55,10 @@ def test_same_output_at_every_width(terminal):
         [["1", "a\tb", "2", ""]],
         [["1", "日本語のパラメータ", "2", "é"], ["2", "x", "", ""]],  # wide characters
         [["1", "", "", ""], ["2", "", "", ""]],  # empty trailing cells
+        [["1 ", " a ", " 2", "  "], ["22", "b  ", "3  ", " x "]],  # spaces at either end
         [],
     ],
-    ids=["newline", "tab", "wide", "empty", "no-rows"],
+    ids=["newline", "tab", "wide", "empty", "spaces", "no-rows"],
 )
 def test_same_output_for_awkward_cells(rows):
     for width in (20, 40, 200):
