@@ -22,6 +22,7 @@ from bbo.exceptions import (
     TrialFinishedError,
     TrialNotFoundError,
 )
+from bbo.lazy import lazy_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,17 +71,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import the module of a public name at its first use, and keep the name here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bbo' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)

@@ -93,38 +93,10 @@ def measure_study(method: str, problem: str, budget: int, seed: int = 0) -> dict
     }
 
 
-def _measure_in_subprocess(
-    method: str, problem: str, n: int, asks: int, max_seconds: float, study: bool = False
-) -> dict[str, Any]:
-    """A fresh process's :func:`measure` (or, with ``study``, :func:`measure_study` of an
-    ``n``-evaluation study); ``status`` ``limit`` when it ran past its time budget."""
-    cell: dict[str, Any] = {"method": method, "problem": problem, "n": n}
-    job = json.dumps({"method": method, "problem": problem, "n": n, "asks": asks, "study": study})
-    limit = _BUILD_ALLOWANCE_S + (n if study else asks + 1) * max_seconds
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.speed", "--worker", job],
-            capture_output=True,
-            text=True,
-            timeout=limit,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {**cell, "status": "limit", "wall_s": time.perf_counter() - start}
-    cell["wall_s"] = time.perf_counter() - start
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        return {**cell, "status": "error", "error": proc.stderr[-2000:]}
-    cell |= json.loads(lines[-1])
-    if cell["median_s"] > max_seconds and not study:
-        cell["status"] = "limit"
-    return cell
-
-
-def _scenario_in_subprocess(job: dict[str, Any], limit: float) -> dict[str, Any]:
-    """A fresh process's :mod:`benchmarks.speed_scenarios` measurement ``job`` (its
-    ``scenario``: ``"batch"`` or ``"two-objective"``, and the function's arguments)."""
+def _worker(job: dict[str, Any], limit: float) -> dict[str, Any]:
+    """The JSON answer of a fresh ``benchmarks.speed --worker`` process for ``job``, with
+    ``wall_s``; ``status`` ``limit`` when it ran past ``limit`` seconds, ``error`` (with the
+    stderr tail) when it failed."""
     start = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -135,11 +107,26 @@ def _scenario_in_subprocess(job: dict[str, Any], limit: float) -> dict[str, Any]
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return {**job, "status": "limit", "wall_s": time.perf_counter() - start}
+        return {"status": "limit", "wall_s": time.perf_counter() - start}
+    wall = time.perf_counter() - start
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return {**job, "status": "error", "error": proc.stderr[-2000:]}
-    return {**job, **json.loads(lines[-1]), "wall_s": time.perf_counter() - start}
+        return {"status": "error", "error": proc.stderr[-2000:]}
+    return {**json.loads(lines[-1]), "wall_s": wall}
+
+
+def _measure_in_subprocess(
+    method: str, problem: str, n: int, asks: int, max_seconds: float, study: bool = False
+) -> dict[str, Any]:
+    """A fresh process's :func:`measure` (or, with ``study``, :func:`measure_study` of an
+    ``n``-evaluation study); ``status`` ``limit`` when it ran past its time budget."""
+    cell: dict[str, Any] = {"method": method, "problem": problem, "n": n}
+    job = {"method": method, "problem": problem, "n": n, "asks": asks, "study": study}
+    limit = _BUILD_ALLOWANCE_S + (n if study else asks + 1) * max_seconds
+    cell |= _worker(job, limit)
+    if cell["status"] == "ok" and cell["median_s"] > max_seconds and not study:
+        cell["status"] = "limit"
+    return cell
 
 
 def _scenarios(args: argparse.Namespace, methods: Sequence[str]) -> list[dict[str, Any]]:
@@ -273,7 +260,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         limit = _BUILD_ALLOWANCE_S + 4 * (args.asks + 1) * args.max_seconds
         scenarios = list(
-            pool.map(lambda job: _scenario_in_subprocess(job, limit), _scenarios(args, methods))
+            pool.map(lambda job: {**job, **_worker(job, limit)}, _scenarios(args, methods))
         )
     for c in studies:
         shown = f"{c['total_s']:.3g}s in asks" if c["status"] == "ok" else c["status"]

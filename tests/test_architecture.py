@@ -28,6 +28,7 @@ CORE = (
     "bbo.exceptions",
     "bbo.runtime",
     "bbo.torch_utils",
+    "bbo.lazy",
 )
 STUDY = ("bbo.study", "bbo.run", "bbo.viz", "bbo.testing")
 TRANSPORT = ("bbo.server", "bbo.cli", "bbo.client", "bbo.api")

@@ -4,6 +4,7 @@
 storage (:mod:`bbo.study.storage`, ``bbo studies``) loads no study machinery.
 """
 
+from bbo.lazy import lazy_names
 from bbo.trial import Objective, Trial, TrialState
 
 TYPE_CHECKING = False
@@ -18,17 +19,4 @@ __all__ = ["Objective", "Study", "StudyLike", "StudySpec", "Trial", "TrialState"
 _LAZY = {"Study": "bbo.study.study", "StudyLike": "bbo.study.like", "StudySpec": "bbo.study.spec"}
 
 
-def __getattr__(name: str) -> object:
-    """Import the module of a public name at its first use, and keep the name here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bbo.study' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)
