@@ -28,7 +28,7 @@ Justify = Literal["left", "right"]
 def _table(title: str, columns: Sequence[tuple[str, Justify]]) -> Table:
     from rich.table import Table
 
-    table = Table(title=title)  # default box, padding (0, 1) and edges: see _natural_width
+    table = Table(title=title)  # default box, padding (0, 1) and edges: see _table_width
     for header, justify in columns:
         table.add_column(header, overflow="fold", justify=justify)
     return table
@@ -81,11 +81,6 @@ def _table_width(widths: Sequence[int]) -> int:
     """The width of :func:`_table` with columns of text ``widths`` wide: each column plus
     one space of padding each side, and a border between and around the columns."""
     return sum(widths) + 2 * len(widths) + len(widths) + 1
-
-
-def _natural_width(columns: Sequence[tuple[str, Justify]], rows: Sequence[Sequence[str]]) -> int:
-    """The width of :func:`_table` holding ``rows`` when no cell wraps."""
-    return _table_width(_widths(columns, rows))
 
 
 def print_grid(

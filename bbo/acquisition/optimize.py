@@ -156,10 +156,11 @@ def optimize_one(
     batched L-BFGS-B run; on a space with discrete columns :func:`optimize` runs first and
     the candidates are scored as they are. ``warm`` (``w x d``, continuous spaces): the end
     points of a search of a nearby acquisition (the previous point of a Kriging-believer
-    batch), which join the restarts in place of half of the fresh ones: they start at or
-    near a local maximum. Returns the point of highest acquisition value, the name of the
-    pool it came from (None: the optimizer's own restarts or raw samples) and the restarts'
-    end points."""
+    batch); up to ``num_restarts / 2`` of them join half the fresh restarts, drawn from a
+    quarter of the raw samples, all run for a quarter of ``maxiter``: they start at or near
+    a local maximum. Returns the point of highest acquisition value, the name of the pool it
+    came from (None: the optimizer's own restarts or raw samples) and the distinct end
+    points of the other restarts (:class:`Maximum`)."""
     names = [n for n, P in pools.items() if len(P)]
     discrete, cats = space.levels()
     d = bounds.shape[-1]

@@ -165,10 +165,9 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
             "acquisition 'LogEI' does not model outcome constraints; use 'qLogNEI'"
         )
     cache = CachedGP.from_model(ctx.model)
-    sequential = q == 1 and ctx.X_pending is None
-    if cache is None and not sequential:
-        return q_log_nei(ctx, q)
     if cache is None:
+        if q > 1 or ctx.X_pending is not None:
+            return q_log_nei(ctx, q)
         with torch.no_grad():
             best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
         return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)

@@ -53,7 +53,7 @@ class CachedGP:
     constant: Tensor
     y_mean: Tensor
     y_sd: Tensor
-    noise: float = 0.0
+    noise: float
     grad: GradPosterior | None = None
 
     @classmethod

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from bbo.cli.grid import _natural_width, print_grid
+from bbo.cli.grid import _table_width, _widths, print_grid
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -42,7 +42,7 @@ def _both(rows, width: int, terminal: bool = False, columns=COLUMNS) -> tuple[st
 
 @pytest.mark.parametrize("terminal", [False, True], ids=["pipe", "terminal"])
 def test_same_output_at_every_width(terminal):
-    natural = _natural_width(COLUMNS, ROWS)
+    natural = _table_width(_widths(COLUMNS, ROWS))
     for width in range(natural - 25, natural + 3):  # folded cells below `natural`
         fast, plain = _both(ROWS, width, terminal)
         assert fast == plain, width
