@@ -21,6 +21,7 @@ from bbo.exceptions import (
     StudyNotFoundError,
     TrialFinishedError,
     TrialNotFoundError,
+    TrialPruned,
 )
 from bbo.lazy import lazy_names
 
@@ -51,6 +52,7 @@ __all__ = [
     "Trial",
     "TrialFinishedError",
     "TrialNotFoundError",
+    "TrialPruned",
     "TrialState",
     "__version__",
     "connect",

@@ -120,6 +120,14 @@ class DeadlineExceededError(BboError, TimeoutError):
     grpc_status = "DEADLINE_EXCEEDED"
 
 
+class TrialPruned(BboError):
+    """Raised by an objective to say "this trial was stopped early" (as in Optuna): a
+    ``python:`` objective of ``bbo run`` that raises it is told PRUNED, its last report as
+    its value. Should it reach the wire, it is a stopped operation. -> ``ABORTED``"""
+
+    grpc_status = "ABORTED"
+
+
 __all__ = [
     "AlreadyExistsError",
     "BboError",
@@ -139,5 +147,6 @@ __all__ = [
     "StudyNotFoundError",
     "TrialFinishedError",
     "TrialNotFoundError",
+    "TrialPruned",
     "UnauthenticatedError",
 ]

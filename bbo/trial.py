@@ -22,7 +22,9 @@ class TrialState(str, Enum):
 
     ``RUNNING`` (asked, not told) ends in exactly one of ``COMPLETED`` (values told),
     ``FAILED`` (the evaluation crashed), ``INFEASIBLE`` (the point is outside the feasible
-    region) or ``ABANDONED`` (its worker stopped: lease expired, process died, Ctrl-C).
+    region), ``PRUNED`` (stopped early by a pruner, or told pruned: its last reported value,
+    if any, is its value) or ``ABANDONED`` (its worker stopped: lease expired, process died,
+    Ctrl-C).
     An abandoned trial's point is offered again by the next ask, as a new trial whose
     ``retry_of`` names it; a late tell for an abandoned trial is still accepted until that
     retry has finished.
@@ -33,11 +35,18 @@ class TrialState(str, Enum):
     FAILED = "FAILED"
     INFEASIBLE = "INFEASIBLE"
     ABANDONED = "ABANDONED"
+    PRUNED = "PRUNED"
 
     @property
     def finished(self) -> bool:
-        """COMPLETED, FAILED or INFEASIBLE: a result was told (counts against a budget)."""
-        return self in (TrialState.COMPLETED, TrialState.FAILED, TrialState.INFEASIBLE)
+        """COMPLETED, FAILED, INFEASIBLE or PRUNED: a result was told (counts against a
+        budget)."""
+        return self in _FINISHED
+
+
+_FINISHED = frozenset(
+    (TrialState.COMPLETED, TrialState.FAILED, TrialState.INFEASIBLE, TrialState.PRUNED)
+)
 
 
 @dataclass(frozen=True)
@@ -173,12 +182,31 @@ def replicate_noise(trials: Sequence[Trial]) -> np.ndarray | None:
 
 
 @dataclass(frozen=True)
+class Report:
+    """An intermediate value of a trial: ``value`` of the first objective at ``step``
+    (an epoch, an iteration, a fidelity), reported at unix time ``reported_at``. ``seq``
+    orders the reports of a study as they were stored (increasing, not necessarily
+    consecutive): ``get_reports(since=seq)`` reads the newer ones."""
+
+    trial: int
+    step: int
+    value: float
+    reported_at: float = 0.0
+    seq: int = 0
+
+
+@dataclass(frozen=True)
 class Trial:
     """One evaluation of one configuration.
 
     ``id`` numbers the trials of a study from 0 in creation order. ``values`` holds every
-    told metric; ``value`` is the (first) objective's value, ``None`` until COMPLETED. For
-    replicate tells, ``samples`` holds the replicates and ``value`` their mean.
+    told metric; ``value`` is the (first) objective's value, ``None`` until COMPLETED (or
+    PRUNED after a report: then the last reported value). For replicate tells,
+    ``samples`` holds the replicates and ``value`` their mean.
+
+    ``study``: the study that :meth:`bbo.Study.ask` got this trial from (None for a trial
+    read back from storage); :meth:`report` and :meth:`should_prune` go through it. It
+    takes no part in comparisons, ``repr`` or pickling.
     """
 
     id: int
@@ -194,6 +222,32 @@ class Trial:
     lease_expires_at: float | None = None
     created_at: float = 0.0
     finished_at: float | None = None
+    study: Any = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "study"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "study", None)
+
+    def _bound(self) -> Any:
+        if self.study is None:
+            raise InvalidArgumentError(
+                f"trial {self.id} is not bound to a study (only trials returned by "
+                "study.ask() are): call study.report(trial, value, step) instead"
+            )
+        return self.study
+
+    def report(self, value: float, step: int) -> bool:
+        """Store ``value`` (of the first objective) at ``step`` and return whether the
+        study's pruner says to stop this trial (:meth:`bbo.Study.report`)."""
+        return bool(self._bound().report(self, value, step))
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner says to stop this trial after its last report
+        (:meth:`bbo.Study.should_prune`); False without a pruner or a report."""
+        return bool(self._bound().should_prune(self))
 
     def __repr__(self) -> str:
         """Short: id, state, value (when told) and params; the rest is in the fields."""

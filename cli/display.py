@@ -43,11 +43,12 @@ def fmt_best(best: Trial | list[Trial] | None) -> str:
 
 
 class _Counts:
-    """Running / failed / told-per-second bookkeeping shared by the reporters."""
+    """Running / failed / pruned / told-per-second bookkeeping shared by the reporters."""
 
     def __init__(self) -> None:
         self.running: set[int] = set()
         self.failed = 0
+        self.pruned = 0
         self.told = 0
         self.t0 = time.monotonic()
 
@@ -58,6 +59,7 @@ class _Counts:
         self.running.discard(trial.id)
         self.told += 1
         self.failed += trial.state == TrialState.FAILED
+        self.pruned += trial.state == TrialState.PRUNED
 
     @property
     def rate(self) -> float:
@@ -117,6 +119,8 @@ class RunDisplay:
     def _status(self) -> str:
         c = self.counts
         parts = [f"{c.rate:.2f} eval/s", f"running {len(c.running)}", f"failed {c.failed}"]
+        if c.pruned:
+            parts.append(f"pruned {c.pruned}")
         if isinstance(self._best, Trial):
             parts.append(f"best params: {fmt_params(self._best.params)}")
         return " | ".join(parts)
@@ -233,6 +237,7 @@ class JsonLog:
             budget=self.budget,
             running=len(self.counts.running),
             failed=self.counts.failed,
+            pruned=self.counts.pruned,
             evals_per_s=round(self.counts.rate, 4),
             best=best_json(best),
         )
@@ -245,6 +250,10 @@ def _trial_line(t: Trial) -> str:
     if t.state == TrialState.COMPLETED:
         shown = fmt_params(t.values) if len(t.values) > 1 else _fmt(t.value)
         return f"trial {t.id} COMPLETED {shown} ({fmt_params(t.params)})"
+    if t.state == TrialState.PRUNED:
+        step = t.attrs.get("pruned_at_step")
+        at = f" at step {step}" if step is not None else ""
+        return f"trial {t.id} PRUNED{at}: last value {_fmt(t.value)} ({fmt_params(t.params)})"
     return f"trial {t.id} {t.state.value}: {t.reason or ''} ({fmt_params(t.params)})"
 
 

@@ -77,6 +77,7 @@ def studies(
                 "completed": counts[TrialState.COMPLETED],
                 "failed": counts[TrialState.FAILED],
                 "running": counts[TrialState.RUNNING],
+                "pruned": counts[TrialState.PRUNED],
                 "best": best,
                 "objectives": {o.name: o.direction for o in spec.objectives},
                 "params": list(spec.space),

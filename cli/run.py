@@ -203,7 +203,8 @@ def _execute(
     console: "Console",
 ) -> "RunResult":
     """Evaluate until the budget (or serve the study to external workers and watch)."""
-    from bbo.run.runner import Runner, Watcher
+    from bbo.run.runner import Runner
+    from bbo.run.watcher import Watcher
 
     from .display import JsonLog
 
@@ -300,7 +301,7 @@ def _report(
         ended = sum(t.state.finished for t in trials)
         fail(
             f"{study_file}: the budget is spent but no trial completed ({ended} finished: "
-            f"every one FAILED or INFEASIBLE){why}\n  fix the objective, then rerun with a "
+            f"every one FAILED, INFEASIBLE or PRUNED){why}\n  fix the objective, then rerun with a "
             "larger --budget or under another study name",
             EXIT_ERROR,
         )

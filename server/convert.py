@@ -215,6 +215,7 @@ STATE_TO_PB = {
     TrialState.FAILED: pb.TRIAL_STATE_FAILED,
     TrialState.INFEASIBLE: pb.TRIAL_STATE_INFEASIBLE,
     TrialState.ABANDONED: pb.TRIAL_STATE_ABANDONED,
+    TrialState.PRUNED: pb.TRIAL_STATE_PRUNED,
 }
 STATE_FROM_PB: dict[int, TrialState] = {int(v): k for k, v in STATE_TO_PB.items()}
 

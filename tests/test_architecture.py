@@ -29,6 +29,7 @@ CORE = (
     "bbo.runtime",
     "bbo.torch_utils",
     "bbo.lazy",
+    "bbo.pruners",
 )
 STUDY = ("bbo.study", "bbo.run", "bbo.viz", "bbo.testing")
 TRANSPORT = ("bbo.server", "bbo.cli", "bbo.client", "bbo.api")

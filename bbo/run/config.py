@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bbo.exceptions import BboError, InvalidSpaceError
+from bbo.pruners import ALIASES, PRUNERS, make_pruner
 from bbo.run.config_file import did_you_mean, format_errors, load_config
 from bbo.space import Space, param_from_dict
 from bbo.strategies import STRATEGY_NAMES
@@ -284,6 +285,45 @@ class StrategyConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+PRUNER_NAMES = (*PRUNERS, *ALIASES, "none")
+
+
+class PrunerConfig(BaseModel):
+    """The pruner that stops unpromising trials from their reported intermediate values:
+    `name`, and any other key is passed as a pruner option (docs/pruning.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description=f"one of {list(PRUNER_NAMES)}")
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in PRUNER_NAMES:
+            raise PydanticCustomError(
+                "unknown_pruner",
+                "must be one of {valid}, got {got}{hint}",
+                {
+                    "valid": str(list(PRUNER_NAMES)),
+                    "got": repr(v),
+                    "hint": did_you_mean(v, PRUNER_NAMES),
+                },
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _options(self) -> PrunerConfig:
+        try:
+            make_pruner(self.spec())
+        except BboError as e:
+            raise PydanticCustomError("pruner", "{rule}", {"rule": str(e)}) from None
+        return self
+
+    def spec(self) -> dict[str, Any]:
+        """``{"name": ..., option: value}``: the spec :func:`bbo.pruners.make_pruner` reads."""
+        return {"name": self.name, **(self.model_extra or {})}
+
+
 class StudyConfig(BaseModel):
     """A study file (study.yaml) for ``bbo run``."""
 
@@ -299,7 +339,14 @@ class StudyConfig(BaseModel):
         description="proposal strategy; default auto",
     )
     budget: int = Field(
-        ge=1, description="number of finished trials (COMPLETED, FAILED, INFEASIBLE) to reach"
+        ge=1,
+        description="number of finished trials (COMPLETED, FAILED, INFEASIBLE, PRUNED) to reach",
+    )
+    pruner: PrunerConfig | None = Field(
+        None,
+        description="stop unpromising trials early from the values they report, e.g. "
+        "{name: asha, min_resource: 1, reduction_factor: 3}; unset: keep the stored one "
+        "(none for a new study)",
     )
     workers: int = Field(1, ge=1, description="parallel evaluations")
     executor: ExecutorConfig = Field(
@@ -355,6 +402,7 @@ class StudyConfig(BaseModel):
             strategy_options=self.strategy.options,
             seed=self.seed,
             noisy=self.objective.noisy,
+            pruner=self.pruner.spec() if self.pruner is not None else None,
         )
 
     def build_space(self) -> Space:
@@ -377,6 +425,7 @@ __all__ = [
     "ExecutorConfig",
     "ExternalConfig",
     "ObjectiveConfig",
+    "PrunerConfig",
     "ResourcesConfig",
     "StrategyConfig",
     "StudyConfig",

@@ -2,176 +2,64 @@
 
 An :class:`Evaluator` is called from worker threads (``evaluate`` blocks until the result is
 known) and never touches the study: results are plain, picklable data that the runner tells
-from its own thread.
+from its own thread. Intermediate values go through the ``report`` callback the runner
+hands in (:data:`~bbo.run.result.ReportFn`), which stores them and answers prune or not.
 
 * :class:`CommandEvaluator` starts the argv template as a subprocess in a new session (so a
-  Ctrl-C at the terminal reaches bbo only, and a timeout or cancel kills the whole process
-  group). The last non-empty stdout line is the result: a number, a JSON object of metrics,
-  or ``{"samples": [...]}``.
-* :class:`PythonEvaluator` calls ``module:function(**params)`` in long-lived worker
-  processes (``spawn`` context, one per worker thread, so the module is imported once per
-  worker). It manages its own processes rather than a ProcessPoolExecutor, so that a
-  timeout or cancel can kill the one process that is stuck and replace it.
+  Ctrl-C at the terminal reaches bbo only, and a timeout, cancel or prune stops the whole
+  process group). The last non-empty stdout line that is not a progress line is the
+  result: a number, a JSON object of metrics, or ``{"samples": [...]}``; progress lines
+  (``{"step": 3, "value": 0.41}``) are reported as they are printed.
+* :class:`~bbo.run.python_objective.PythonEvaluator` calls ``module:function(**params)``
+  in long-lived worker processes (:mod:`bbo.run.python_objective`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import io
-import json
-import multiprocessing as mp
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
-import traceback
-from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # multiprocessing.connection costs `bbo tell` 5 ms to import
-    from multiprocessing.connection import Connection
+from bbo.run.python_objective import STARTUP, PythonEvaluator, WorkerTrial
+from bbo.run.result import (
+    TAIL_CHARS,
+    TAIL_LINES,
+    Evaluator,
+    ReportFn,
+    Result,
+    _short,
+    interpret,
+    kill_group,
+    parse_output,
+    progress,
+    tail,
+)
 
-TAIL_LINES = 20
-TAIL_CHARS = 2000
 _PYTHONS = ("python", "python3")
-
-
-@dataclass(frozen=True)
-class Result:
-    """The outcome of one evaluation, in the terms of ``Study.tell``: exactly one of a
-    ``value`` (number or metrics mapping), replicate ``samples``, or ``failed``.
-    ``config_error``: the failure comes from the setup, not from the point (output that is
-    not in the result protocol, a ``python:`` module that does not import); the runner
-    stops on it instead of recording a FAILED trial (:mod:`bbo.run.checks`).
-    ``finished_at``: the unix time the evaluation ended (:meth:`Evaluator.timed`), told as
-    the trial's ``finished_at`` however late the runner gets to it."""
-
-    value: float | dict[str, float] | None = None
-    samples: list[float] | None = None
-    failed: bool = False
-    reason: str | None = None
-    attrs: dict[str, Any] = field(default_factory=dict)
-    config_error: bool = False
-    finished_at: float | None = None
-
-    @classmethod
-    def failure(cls, reason: str, *, config_error: bool = False, **attrs: Any) -> Result:
-        kept = {k: v for k, v in attrs.items() if v}
-        return cls(failed=True, reason=reason, attrs=kept, config_error=config_error)
-
-
-def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
-    """The last ``lines`` lines of ``text``, at most ``chars`` characters."""
-    out = "\n".join(text.rstrip().splitlines()[-lines:])
-    return out[-chars:]
-
-
-def _number(v: object) -> float | None:
-    """``v`` as a float when it is a real number (numpy scalars too), else None."""
-    if isinstance(v, (bool, str, bytes)):
-        return None
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-def interpret(ret: object, who: str = "the function") -> Result:
-    """A returned / printed result -> Result: a number, a mapping of metrics, or a mapping
-    ``{"samples": [numbers]}``. Non-finite numbers pass through (the study refuses them)."""
-    expected = "expected a number, a mapping of metrics or {'samples': [...]}"
-    num = _number(ret)
-    if num is not None:
-        return Result(value=num)
-    if isinstance(ret, Mapping):
-        if "samples" in ret:
-            raw = ret["samples"]
-            samples = [_number(s) for s in raw] if isinstance(raw, (list, tuple)) else [None]
-            if len(ret) != 1 or not samples or any(s is None for s in samples):
-                return Result.failure(
-                    f"{who} returned {ret!r}: `samples` must be the only key, "
-                    "holding a non-empty list of numbers",
-                    config_error=True,
-                )
-            return Result(samples=[float(s) for s in samples if s is not None])
-        metrics: dict[str, float] = {}
-        for k, v in ret.items():
-            x = _number(v)
-            if x is None:
-                return Result.failure(
-                    f"{who} returned metric {k!r} = {v!r}, not a number", config_error=True
-                )
-            metrics[str(k)] = x
-        if metrics:
-            return Result(value=metrics)
-    return Result.failure(f"{who} returned {_short(repr(ret))}: {expected}", config_error=True)
-
-
-def _short(text: str, n: int = 300) -> str:
-    return text if len(text) <= n else text[: n - 3] + "..."
-
-
-def parse_output(stdout: str) -> Result:
-    """The result of a command from its stdout: its last non-empty line."""
-    lines = [ln.strip() for ln in stdout.splitlines() if ln.strip()]
-    if not lines:
-        return Result.failure("the command printed nothing on stdout; print the result last")
-    last = lines[-1]
-    try:
-        return Result(value=float(last))
-    except ValueError:
-        pass
-    if last.startswith("{"):
-        try:
-            obj = json.loads(last)
-        except json.JSONDecodeError as e:
-            return Result.failure(
-                f"the last stdout line is not valid JSON ({e.msg}): {last!r}", config_error=True
-            )
-        return interpret(obj, who="the command")
-    quoted = " | ".join(repr(_short(ln, 200)) for ln in lines[-3:])
-    return Result.failure(
-        f"the command printed no number on its last line: {quoted}", config_error=True
-    )
-
-
-class Evaluator(ABC):
-    """Evaluates configurations; ``evaluate`` is thread-safe and blocking."""
-
-    def __init__(self) -> None:
-        self._cancelled = threading.Event()
-
-    @abstractmethod
-    def evaluate(self, trial_id: int, params: dict[str, Any]) -> Result:
-        """Evaluate one configuration (never raises for a failing objective)."""
-
-    def timed(self, trial_id: int, params: dict[str, Any]) -> Result:
-        """:meth:`evaluate`, time-stamped in the calling thread as it returns."""
-        res = self.evaluate(trial_id, params)
-        return res if res.finished_at is not None else replace(res, finished_at=time.time())
-
-    @abstractmethod
-    def cancel(self) -> None:
-        """Stop every evaluation in flight; later calls return a failure at once."""
-
-    def close(self) -> None:
-        """Release processes; the default cancels."""
-        self.cancel()
+PRUNE_GRACE = 5.0
+"""Seconds a pruned command gets between SIGTERM and SIGKILL."""
 
 
 class CommandEvaluator(Evaluator):
     """Runs an argv template per trial; ``{name}`` is replaced by the parameter value.
 
     A leading ``python`` / ``python3`` is replaced by ``sys.executable``, so the example
-    studies run in the interpreter that runs bbo. The environment gets ``env`` and
-    ``BBO_TRIAL_ID``.
+    studies run in the interpreter that runs bbo. The environment gets ``env``,
+    ``BBO_TRIAL_ID`` and ``PYTHONUNBUFFERED=1`` (unless set: progress lines then arrive as
+    they are printed). Progress lines go to ``report`` as they come; when it says prune,
+    the process group gets SIGTERM, and SIGKILL after ``prune_grace`` seconds.
     """
+
+    reports = True
 
     def __init__(
         self,
@@ -181,10 +69,12 @@ class CommandEvaluator(Evaluator):
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         grace: float = 2.0,
+        prune_grace: float = PRUNE_GRACE,
     ) -> None:
         super().__init__()
         self.command, self.cwd, self.timeout, self.grace = list(command), cwd, timeout, grace
-        self.env = {**os.environ, **(env or {})}
+        self.prune_grace = prune_grace
+        self.env = {"PYTHONUNBUFFERED": "1", **os.environ, **(env or {})}
         self._procs: set[subprocess.Popen[str]] = set()
         self._lock = threading.Lock()
 
@@ -194,7 +84,9 @@ class CommandEvaluator(Evaluator):
             argv[0] = sys.executable
         return argv
 
-    def evaluate(self, trial_id: int, params: dict[str, Any]) -> Result:
+    def evaluate(
+        self, trial_id: int, params: dict[str, Any], report: ReportFn | None = None
+    ) -> Result:
         try:
             argv = self.argv(params)
         except (KeyError, IndexError, ValueError) as e:
@@ -219,14 +111,19 @@ class CommandEvaluator(Evaluator):
                 return Result.failure(f"cannot start {argv[0]!r}: {e.strerror or e}")
             self._procs.add(proc)
         try:
-            out, err = proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid, signal.SIGKILL)
-            out, err = _drain(proc)
-            return Result.failure(f"timed out after {self.timeout:g}s", stderr_tail=tail(err))
+            run = _Streams(proc, report, self.prune_grace)
+            if not run.follow(self.timeout):
+                kill_group(proc.pid, signal.SIGKILL)
+                out, err = run.drain()
+                return Result.failure(f"timed out after {self.timeout:g}s", stderr_tail=tail(err))
+            out, err = run.drain()
         finally:
             with self._lock:
                 self._procs.discard(proc)
+        if run.refused is not None:
+            return Result.failure(run.refused, stderr_tail=tail(err))
+        if run.pruned_step is not None:
+            return Result(pruned=True, pruned_step=run.pruned_step)
         if self._cancelled.is_set():
             return Result.failure("cancelled")
         if proc.returncode != 0:
@@ -244,167 +141,95 @@ class CommandEvaluator(Evaluator):
             self._cancelled.set()
             procs = list(self._procs)
         for p in procs:
-            _kill_group(p.pid, signal.SIGTERM)
+            kill_group(p.pid, signal.SIGTERM)
         deadline = time.monotonic() + self.grace
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
             time.sleep(0.02)
         for p in procs:
-            _kill_group(p.pid, signal.SIGKILL)
+            kill_group(p.pid, signal.SIGKILL)
 
 
-def _kill_group(pid: int, sig: signal.Signals) -> None:
-    """Signal the process group led by ``pid`` (the process and its children)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
+class _Streams:
+    """Reads a process's stdout line by line as it comes (stderr in a thread), hands
+    progress lines to ``report``, and stops the process when it says prune."""
 
+    def __init__(self, proc: subprocess.Popen[str], report: ReportFn | None, grace: float):
+        self.proc, self.report, self.grace = proc, report, grace
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.pruned_step: int | None = None
+        self.refused: str | None = None
+        self._killer: threading.Timer | None = None
+        self._threads = [
+            threading.Thread(target=self._pump, args=(proc.stdout, self.lines), daemon=True),
+            threading.Thread(target=self._collect, args=(proc.stderr,), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
 
-def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    """Output of a killed process; give up if a stray grandchild keeps the pipes open."""
-    try:
-        return proc.communicate(timeout=5)
-    except subprocess.TimeoutExpired:
-        return "", ""
+    @staticmethod
+    def _pump(stream: Any, lines: queue.Queue[str | None]) -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
 
+    def _collect(self, stream: Any) -> None:
+        self.err.extend(stream)
 
-# -- Python functions --------------------------------------------------------------------------
-def _serve(conn: Connection, target: str, paths: list[str], cwd: str, env: dict[str, str]) -> None:
-    """Worker process: import ``module:function`` once, then answer params with Results."""
-    os.setsid()  # out of the terminal's process group: Ctrl-C is bbo's to handle
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.update(env)
-    os.chdir(cwd)
-    sys.path[:0] = [p for p in paths if p not in sys.path]
-    fn: Any = None
-    import_error = None
-    try:
-        module, name = target.split(":")
-        fn = getattr(importlib.import_module(module), name)
-    except BaseException as e:
-        import_error = Result.failure(
-            f"cannot import {target!r}: {type(e).__name__}: {e}",
-            config_error=True,
-            traceback_tail=tail(traceback.format_exc()),
-        )
-    conn.send(_READY)  # the evaluation timeout starts now, not at interpreter start-up
-    while True:
+    def follow(self, timeout: float | None) -> bool:
+        """Read stdout to its end; False when ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        while True:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                return False
+            if line is None:
+                return True
+            self.out.append(line)
+            if self.report is not None and self.pruned_step is None and self.refused is None:
+                self._progress(line)
+
+    def _progress(self, line: str) -> None:
+        found = progress(line)
+        if found is None or self.report is None:
+            return
         try:
-            params = conn.recv()
-        except (EOFError, OSError):
-            return  # bbo is gone or closed the pipe
-        if import_error is not None:
-            conn.send(import_error)
-            continue
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # keep bbo's display clean
-                res = interpret(fn(**params))
-        except BaseException as e:
-            res = Result.failure(
-                f"{target} raised {type(e).__name__}: {_short(str(e))}",
-                traceback_tail=tail(traceback.format_exc()),
-            )
-        conn.send(res)
+            prune = self.report(*found)
+        except Exception as e:  # the study refused the report: the trial fails
+            self.refused = f"progress line {line.strip()!r} refused: {e}"
+            self._stop()
+            return
+        if prune:
+            self.pruned_step = int(found[0])  # type: ignore[call-overload]  # checked
+            self._stop()
 
+    def _stop(self) -> None:
+        """SIGTERM the process group now, SIGKILL after ``grace`` seconds."""
+        kill_group(self.proc.pid, signal.SIGTERM)
+        self._killer = threading.Timer(self.grace, kill_group, (self.proc.pid, signal.SIGKILL))
+        self._killer.daemon = True
+        self._killer.start()
 
-_READY = "ready"
-STARTUP = 300.0
-"""Seconds a Python worker may take to start and import the objective's module (not part
-of the evaluation ``timeout``)."""
-
-
-class _StartupTimeout(Exception):
-    pass
-
-
-class _Worker:
-    """One worker process and the pipe to it."""
-
-    def __init__(self, ctx: Any, args: tuple[Any, ...]) -> None:
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, *args), name="bbo-worker")
-        self.proc.start()
-        child.close()
-        self.ready = False
-
-    def call(self, params: dict[str, Any], timeout: float | None) -> Result | None:
-        """The Result, or None when ``timeout`` passed first (counted from when the worker
-        has imported the module); _StartupTimeout when it never got ready."""
-        self.conn.send(params)
-        if not self.ready:
-            if not self.conn.poll(STARTUP):
-                raise _StartupTimeout
-            self.conn.recv()  # _READY
-            self.ready = True
-        if not self.conn.poll(timeout):
-            return None
-        res: Result = self.conn.recv()
-        return res
-
-    def kill(self) -> None:
-        if self.proc.pid is not None:
-            _kill_group(self.proc.pid, signal.SIGKILL)  # the function's own children too
-        self.proc.kill()
-        self.proc.join(5)  # the pipe closes when this object goes (another thread may poll it)
-
-
-class PythonEvaluator(Evaluator):
-    """Calls ``module:function(**params)`` in one spawned worker process per thread."""
-
-    def __init__(
-        self,
-        target: str,
-        *,
-        cwd: Path,
-        paths: list[Path],
-        env: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        super().__init__()
-        self.target, self.timeout = target, timeout
-        self._args = (target, [str(p) for p in paths], str(cwd), dict(env or {}))
-        self._ctx = mp.get_context("spawn")
-        self._local = threading.local()
-        self._workers: set[_Worker] = set()
-        self._lock = threading.Lock()
-
-    def _worker(self) -> _Worker | None:
-        w: _Worker | None = getattr(self._local, "worker", None)
-        if w is not None and w.proc.is_alive():
-            return w
-        with self._lock:
-            if self._cancelled.is_set():
-                return None
-            if w is not None:
-                self._workers.discard(w)
-            w = _Worker(self._ctx, self._args)
-            self._workers.add(w)
-        self._local.worker = w
-        return w
-
-    def evaluate(self, trial_id: int, params: dict[str, Any]) -> Result:
-        w = self._worker()
-        if w is None:
-            return Result.failure("cancelled")
-        try:
-            res = w.call(params, self.timeout)
-        except (EOFError, OSError):
-            res = Result.failure(f"the worker process died (exit code {w.proc.exitcode})")
-        except _StartupTimeout:
-            w.kill()
-            return Result.failure(f"the worker process did not start within {STARTUP:g}s")
-        if self._cancelled.is_set():
-            return Result.failure("cancelled")
-        if res is None:
-            w.kill()  # the next call starts a fresh worker
-            return Result.failure(f"timed out after {self.timeout:g}s")
-        return res
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._cancelled.set()
-            workers = list(self._workers)
-            self._workers.clear()
-        for w in workers:
-            w.kill()
+    def drain(self) -> tuple[str, str]:
+        """``(stdout, stderr)`` once the process ended; give up on the pipes after 5 s if a
+        stray grandchild keeps them open."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=None if self._killer is None else self.grace + 5)
+        if self._killer is not None:
+            self._killer.cancel()
+        for t in self._threads:
+            t.join(5)
+        while True:  # lines read after a timeout
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                self.out.append(line)
+        return "".join(self.out), "".join(self.err)
 
 
 def make_evaluator(
@@ -426,12 +251,20 @@ def make_evaluator(
 
 
 __all__ = [
+    "PRUNE_GRACE",
+    "STARTUP",
+    "TAIL_CHARS",
+    "TAIL_LINES",
     "CommandEvaluator",
     "Evaluator",
     "PythonEvaluator",
+    "ReportFn",
     "Result",
+    "WorkerTrial",
+    "_short",
     "interpret",
     "make_evaluator",
     "parse_output",
+    "progress",
     "tail",
 ]

@@ -29,6 +29,13 @@ again. SIGINT and SIGTERM stop the loop: running evaluations are killed, an ask 
 progress is let finish, and their trials are ABANDONED with reason ``interrupted``, so the
 same command resumes the study.
 
+Intermediate values: each evaluation gets a ``report`` callback (command progress lines,
+``trial.report`` of a ``python:`` function) that stores the value with
+:meth:`bbo.Study.report` from the evaluation's thread and answers whether the study's
+pruner stops the trial; a stopped evaluation (or a function raising ``bbo.TrialPruned``)
+is told ``pruned=True``: PRUNED, with ``attrs["pruned_at_step"]``, counted towards the
+budget like any finished trial, and never re-run on resume.
+
 Display is the caller's: pass a :class:`Reporter`.
 """
 
@@ -37,7 +44,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -46,7 +53,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from bbo.exceptions import BboError
+from bbo.exceptions import BboError, FailedPreconditionError
 from bbo.run.checks import CONFIG_PREFIX, fit_result, result_problem
 from bbo.run.config import StudyConfig
 from bbo.run.objective import Evaluator, Result, make_evaluator
@@ -144,6 +151,11 @@ def count_finished(study: Study) -> int:
 def tell_result(study: Study, trial: Trial, res: Result) -> Trial:
     """Tell ``res``; a result the study refuses (NaN, missing metric ...) becomes FAILED."""
     attrs = dict(res.attrs)
+    if res.pruned:
+        if res.pruned_step is not None:
+            attrs["pruned_at_step"] = res.pruned_step
+        why = f"pruned at step {res.pruned_step}" if res.pruned_step is not None else "pruned"
+        return study.tell(trial, pruned=True, reason=why, attrs=attrs, finished_at=res.finished_at)
     try:
         return study.tell(
             trial,
@@ -249,9 +261,28 @@ class Runner:
 
     def _submit(self, pool: ThreadPoolExecutor, trial: Trial) -> None:
         self._attempts[trial.id] = self._attempts.get(trial.id, 0) + 1
-        fut = pool.submit(self.evaluator.timed, trial.id, dict(trial.params))
+        fut = pool.submit(
+            self.evaluator.timed, trial.id, dict(trial.params), self._reporter(trial.id)
+        )
         self._running[fut] = trial
         self._started[fut] = time.time()
+
+    def _reporter(self, trial_id: int) -> Callable[[object, object], bool]:
+        """The ``report(step, value) -> prune?`` of one evaluation (called in its thread).
+        A retried evaluation (``retries``) starts its steps again: a report that conflicts
+        with the earlier attempt's (a step below its last, another value) is skipped, the
+        earlier one stands, and the pruner judges the stored curve."""
+        retry = self._attempts.get(trial_id, 1) > 1
+
+        def report(step: object, value: object) -> bool:
+            try:
+                return self.study.report(trial_id, value, step)  # type: ignore[arg-type]
+            except FailedPreconditionError:
+                if not retry or self.study.trial(trial_id).state.finished:
+                    raise
+                return self.study.should_prune(trial_id)
+
+        return report
 
     def _ask(self, k: int) -> tuple[list[Trial], float]:
         """In the ask thread: ``k`` new trials, and how long the ask took."""
@@ -332,7 +363,7 @@ class Runner:
         point). Only until a trial of this run got a result (then the setup works and an odd
         output is the point's), and never for the retry of a trial abandoned for one (a
         rerun without a fix records it FAILED instead of stopping at it again)."""
-        if self._has_result:
+        if self._has_result or res.pruned:
             return None
         why = (
             res.reason if res.failed and res.config_error else result_problem(self.study.spec, res)
@@ -383,57 +414,12 @@ class Runner:
         return tuple(t.id for t in self.study.abandon(sorted(ids), reason=reason))
 
 
-class Watcher:
-    """Runs nothing: reports the trials that outside workers ask and tell (``objective:
-    external``, the study served over gRPC) until ``budget`` trials are finished, or
-    SIGINT/SIGTERM. It polls the storage every ``poll`` seconds."""
-
-    def __init__(
-        self, study: Study, *, budget: int, reporter: Reporter | None = None, poll: float = 0.5
-    ) -> None:
-        self.study, self.budget, self.reporter, self.poll = study, budget, reporter, poll
-        self._stop = _StopFlag()
-
-    def run(self) -> RunResult:
-        trials = self.study.trials
-        finished = sum(t.state.finished for t in trials)
-        if self.reporter:
-            self.reporter.started(self.study, finished, self.budget)
-        if finished >= self.budget:
-            return RunResult(Status.ALREADY_DONE, self.study)
-        running: set[int] = set()
-        over = {t.id for t in trials if t.state != TrialState.RUNNING}
-        failed = 0
-        with self._stop.installed():
-            while self._stop.signal is None:
-                trials = self.study.trials
-                finished = sum(t.state.finished for t in trials)
-                new = [t for t in trials if t.state == TrialState.RUNNING and t.id not in running]
-                running |= {t.id for t in new}
-                if new and self.reporter:
-                    self.reporter.asked(new)
-                ended = [t for t in trials if t.state != TrialState.RUNNING and t.id not in over]
-                over |= {t.id for t in ended}
-                failed += sum(t.state == TrialState.FAILED for t in ended)
-                if ended and self.reporter:
-                    best = self.study.best
-                    for t in ended:
-                        self.reporter.told(t, finished, best)
-                if finished >= self.budget:
-                    return RunResult(Status.COMPLETED, self.study, failed=failed)
-                deadline = time.monotonic() + self.poll
-                while time.monotonic() < deadline and self._stop.signal is None:
-                    time.sleep(min(0.05, self.poll))
-        return RunResult(Status.INTERRUPTED, self.study, failed=failed)
-
-
 __all__ = [
     "LEASE",
     "Reporter",
     "RunResult",
     "Runner",
     "Status",
-    "Watcher",
     "count_finished",
     "evaluator_for",
     "objective_cwd",

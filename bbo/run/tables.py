@@ -9,6 +9,11 @@ failed trial's last lines of stderr, or the traceback of a ``python:`` objective
 ``duration_s``. A metric column other than an objective whose values are all whole numbers
 (an epoch count, a pid) holds integers. JSON keeps the nesting instead
 (:func:`trial_dict`: ``params`` and ``values`` as objects).
+
+Intermediate values (``trial.report``): a JSON export gives each trial ``reports``, a list
+of ``{"step": s, "value": v}`` in step order (empty when it reported nothing); a CSV or
+Parquet export of a study with reports ends with a ``reports`` column holding that list as
+JSON text (``[{"step": 1, "value": 0.5}, ...]``); without reports the column is left out.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import IO, Any
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.study import Study, Trial, TrialState
+from bbo.trial import Report
 
 FORMATS = ("csv", "json", "parquet")
 SHOWN_LINES = 5  # lines of a failure's stderr/traceback that the displays show
@@ -77,9 +83,10 @@ def columns(study: Study, trials: Sequence[Trial]) -> list[str]:
     ]
 
 
-def trial_dict(t: Trial) -> dict[str, Any]:
-    """A trial as nested JSON-ready data (``bbo ask``/``tell`` output, ``.json`` export)."""
-    return {
+def trial_dict(t: Trial, reports: Sequence[Report] | None = None) -> dict[str, Any]:
+    """A trial as nested JSON-ready data (``bbo ask``/``tell`` output, ``.json`` export);
+    with ``reports`` (the trial's), a ``reports`` list of ``{"step", "value"}``."""
+    out = {
         "trial": t.id,
         "state": t.state.value,
         "params": t.params,
@@ -93,6 +100,9 @@ def trial_dict(t: Trial) -> dict[str, Any]:
         "created_at": iso(t.created_at),
         "finished_at": iso(t.finished_at),
     }
+    if reports is not None:
+        out["reports"] = [{"step": r.step, "value": r.value} for r in reports]
+    return out
 
 
 def record(t: Trial) -> dict[str, Any]:
@@ -183,14 +193,24 @@ def export(study: Study, path: Path) -> int:
             f"output file must end in one of {['.' + f for f in FORMATS]}, got {path.name!r}"
         )
     trials = study.trials
+    by_trial: dict[int, list[Report]] = {}
+    for r in study.reports():
+        by_trial.setdefault(r.trial, []).append(r)
+    if fmt == "json":
+        data = [trial_dict(t, by_trial.get(t.id, [])) for t in trials]
+        path.write_text(json.dumps(data, indent=1))
+        return len(trials)
     cols, rows = records(study, trials)
     cols = compact(study, cols)
+    if by_trial:
+        cols.append("reports")
+        for row in rows:
+            mine = by_trial.get(row["trial"], [])
+            row["reports"] = json.dumps([{"step": r.step, "value": r.value} for r in mine])
     if fmt == "csv":
         write_csv(path, cols, rows)
-    elif fmt == "parquet":
-        write_parquet(path, cols, rows)
     else:
-        path.write_text(json.dumps([trial_dict(t) for t in trials], indent=1))
+        write_parquet(path, cols, rows)
     return len(trials)
 
 

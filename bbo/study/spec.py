@@ -28,7 +28,9 @@ class StudySpec:
     ``seed=None`` means "not chosen": a new study draws one, a reopened one keeps its own.
     ``noisy``: the objective is observed with noise (a simulator, a training run), so the
     study recommends the point of best predicted value, not the luckiest observation
-    (:attr:`bbo.Study.best`); it may change on resume.
+    (:attr:`bbo.Study.best`); it may change on resume. ``pruner``: the spec of the pruner
+    that judges reported intermediate values (``{"name": "asha", ...}`` with every option,
+    :mod:`bbo.pruners`), None for none; it may change on resume (None keeps the stored one).
     """
 
     space: Space
@@ -38,6 +40,7 @@ class StudySpec:
     strategy_options: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     noisy: bool = False
+    pruner: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.space, Space):
@@ -65,6 +68,10 @@ class StudySpec:
             )
         if not isinstance(self.noisy, bool):
             raise InvalidArgumentError(f"`noisy` must be true or false, got {self.noisy!r}")
+        if self.pruner is not None:
+            from bbo.pruners import make_pruner, pruner_spec
+
+            object.__setattr__(self, "pruner", pruner_spec(make_pruner(self.pruner)))
 
     @classmethod
     def create(
@@ -77,6 +84,7 @@ class StudySpec:
         strategy_options: Mapping[str, Any] | None = None,
         seed: int | None = None,
         noisy: bool = False,
+        pruner: Mapping[str, Any] | str | None = None,
     ) -> StudySpec:
         """The spec of :class:`bbo.Study`'s keyword arguments, checked: the space, the
         directions and the constraints. The strategy's options are checked by
@@ -92,6 +100,7 @@ class StudySpec:
             strategy_options=dict(strategy_options or {}),
             seed=seed,
             noisy=noisy,
+            pruner={"name": pruner} if isinstance(pruner, str) else pruner,  # type: ignore[arg-type]
         )
 
     def check_strategy(self) -> None:
@@ -118,6 +127,7 @@ class StudySpec:
             "strategy_options": dict(self.strategy_options),
             "seed": self.seed,
             "noisy": self.noisy,
+            **({"pruner": dict(self.pruner)} if self.pruner is not None else {}),
         }
 
     @classmethod
@@ -136,6 +146,7 @@ class StudySpec:
             strategy_options=options,
             seed=int(seed) if seed is not None else None,
             noisy=bool(d.get("noisy", False)),
+            pruner=d.get("pruner"),
         )
 
     def identity(self) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 The study orchestrates; the pieces live beside it: :mod:`bbo.study.spec` (the definition),
 :mod:`bbo.study.asks` (sharing a batch of asks), :mod:`bbo.study.suggest` (distinct
 suggestions), :mod:`bbo.study.tells` (checking a tell), :mod:`bbo.study.leases` (which
-RUNNING trials to reclaim).
+RUNNING trials to reclaim), :mod:`bbo.study.reporting` (intermediate values, pruning).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from bbo.exceptions import (
 )
 from bbo.runtime import requested_device
 from bbo.space import Space, params_key
-from bbo.study import asks, leases
+from bbo.study import asks
 from bbo.study.asks import AskRequest
 from bbo.study.cache import TrialCache
+from bbo.study.leases import Leasing
 from bbo.study.like import StudyLike
 from bbo.study.recommend import best_observed, recommended, replicated
+from bbo.study.reporting import Reporting
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, Storage, open_storage, sole_study
 from bbo.study.tells import TellRequest, tell_group, tell_result, trial_id
@@ -34,6 +36,7 @@ from bbo.study.workers import this_worker
 from bbo.trial import Constraint, Objective, Trial, TrialState
 
 if TYPE_CHECKING:
+    from bbo.pruners import Pruner
     from bbo.strategies import Options, Strategy
     from bbo.study.suggest import Distinct
 
@@ -42,7 +45,7 @@ _ASK_ATTEMPTS = 8  # optimistic-concurrency retries when another writer adds tri
 __all__ = ["AskRequest", "Study", "TellRequest"]
 
 
-class Study(StudyLike):
+class Study(Reporting, Leasing, StudyLike):
     """An optimization study: ``ask`` for configurations, ``tell`` their results.
 
     ``direction`` is ``"minimize"``, ``"maximize"`` or a mapping ``{metric: direction}``
@@ -58,7 +61,9 @@ class Study(StudyLike):
     ``"auto"``) is where model work runs: a setting of this process, never stored.
     ``worker`` names the process that evaluates the trials it asks (default: this
     process, ``host:pid:start``, whose death reclaims its RUNNING trials at once); a
-    process that hands trials to others and exits passes its own name.
+    process that hands trials to others and exits passes its own name. ``pruner`` (a
+    :mod:`bbo.pruners` object, a name, or ``{"name": "asha", ...}``) judges what
+    :meth:`report` stores; it is stored with the study (None keeps a stored one).
     """
 
     def __init__(
@@ -75,7 +80,13 @@ class Study(StudyLike):
         device: str | None = None,
         worker: str | None = None,
         noisy: bool = False,
+        pruner: Pruner | Mapping[str, Any] | str | None = None,
     ) -> None:
+        from bbo.pruners import PRUNERS, make_pruner
+
+        judge = make_pruner(pruner)
+        stored = judge is not None and PRUNERS.get(judge.name) is type(judge)
+        self._custom_pruner = None if judge is None or stored else judge
         spec = StudySpec.create(
             space,
             direction,
@@ -84,6 +95,7 @@ class Study(StudyLike):
             strategy_options=strategy_options,
             seed=seed,
             noisy=noisy,
+            pruner=judge.to_dict() if stored and judge is not None else None,
         )
         self._open(spec, storage, name, device, worker)
 
@@ -156,6 +168,8 @@ class Study(StudyLike):
                 raise StudyConflictError(stored.conflict(self.name, spec))
             if given is None:
                 spec = replace(spec, seed=stored.seed)
+            if spec.pruner is None and stored.pruner is not None:
+                spec = replace(spec, pruner=stored.pruner)
             if spec.to_dict() != stored.to_dict():
                 self._storage.update_study_spec(record.id, spec.to_dict())
         self._study_id = record.id
@@ -258,7 +272,7 @@ class Study(StudyLike):
         retried ask is idempotent, OSS Vizier's rule), and are governed by their lease,
         not by this process."""
         (trials,) = self.ask_many([AskRequest(count, client_id, lease)])
-        return trials
+        return [replace(t, study=self) for t in trials]  # trial.report() goes through self
 
     def ask_many(self, requests: Sequence[AskRequest]) -> list[list[Trial]]:
         """Serve several asks with one pending-aware suggestion of all their new trials (the
@@ -372,10 +386,12 @@ class Study(StudyLike):
         attrs: Mapping[str, Any] | None = None,
         request_id: str | None = None,
         finished_at: float | None = None,
+        pruned: bool = False,
     ) -> Trial:
         """Record the result of an asked trial: a ``value`` (a number, or a mapping of every
         objective metric plus any other metrics), replicate ``samples`` of a stochastic
-        objective, ``failed=True`` or ``infeasible=True`` (with an optional ``reason``).
+        objective, ``failed=True``, ``infeasible=True`` or ``pruned=True`` (stopped early:
+        PRUNED, its last :meth:`report` as its value), with an optional ``reason``.
 
         Telling the same result again returns the stored trial unchanged (idempotent, safe to
         retry); a different result for a finished trial raises TrialFinishedError.
@@ -384,9 +400,8 @@ class Study(StudyLike):
         ``finished_at`` (unix time) is when the evaluation ended, if not now (a result
         collected later); it becomes the trial's ``finished_at``.
         """
-        req = TellRequest(
-            trial, value, samples, failed, infeasible, reason, attrs, request_id, finished_at
-        )
+        given = (value, samples, failed, infeasible, reason, attrs, request_id, finished_at)
+        req = TellRequest(trial, *given, pruned=pruned)
         (out,) = self.tell_many([req])
         if isinstance(out, BboError):
             raise out
@@ -424,30 +439,3 @@ class Study(StudyLike):
         )
         (created,) = self._storage.create_trials(self._study_id, [new])
         return created
-
-    # -- leases ------------------------------------------------------------------------------------
-    def heartbeat(self, trials: Sequence[Trial | int], lease: float) -> int:
-        """Extend the lease of RUNNING ``trials`` to ``lease`` seconds from now."""
-        ids = [trial_id(t) for t in trials]
-        return self._storage.heartbeat(self._study_id, ids, time.time() + lease)
-
-    def abandon(self, trials: Sequence[Trial | int], reason: str = "abandoned") -> list[Trial]:
-        """Give RUNNING trials up; their points are offered again by the next ask."""
-        ids = [trial_id(t) for t in trials]
-        return self._storage.abandon_trials(self._study_id, ids, reason)
-
-    def abandon_stale(self) -> list[Trial]:
-        """Abandon RUNNING trials whose lease expired or whose process on this host died."""
-        running = self._storage.get_trials(self._study_id, states=[TrialState.RUNNING])
-        return self._abandon(self._stale(running))
-
-    def _stale(self, trials: Sequence[Trial]) -> dict[int, str]:
-        """RUNNING ``trials`` to abandon, with the reason: lease expired, or worker gone."""
-        return leases.stale(trials, self.worker, time.time())
-
-    def _abandon(self, stale: dict[int, str]) -> list[Trial]:
-        out: list[Trial] = []
-        for reason in sorted(set(stale.values())):
-            ids = [i for i, r in stale.items() if r == reason]
-            out += self._storage.abandon_trials(self._study_id, ids, reason)
-        return out

@@ -2,8 +2,10 @@
 
 A tell carries exactly one of a value (a number, or a mapping of every objective and
 constraint metric plus any others), replicate ``samples`` of a single stochastic
-objective (their mean becomes the value), ``failed=True`` or ``infeasible=True``; and
-optionally ``finished_at``, the unix time the evaluation ended (default: when stored).
+objective (their mean becomes the value), ``failed=True``, ``infeasible=True`` or
+``pruned=True`` (stopped early: the trial's last reported value, if any, becomes its
+value); and optionally ``finished_at``, the unix time the evaluation ended (default: when
+stored).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class TellRequest:
     attrs: Mapping[str, Any] | None = None
     request_id: str | None = None
     finished_at: float | None = None
+    pruned: bool = False
 
 
 def tell_result(
@@ -44,18 +47,32 @@ def tell_result(
     reason: str | None = None,
     attrs: Mapping[str, Any] | None = None,
     finished_at: float | None = None,
+    pruned: bool = False,
+    last_report: float | None = None,
 ) -> TrialResult:
     """The result to store for a tell of a trial of ``spec``; InvalidArgumentError or
-    InvalidValueError names what is wrong (nothing is stored then)."""
+    InvalidValueError names what is wrong (nothing is stored then). ``last_report``: the
+    trial's last reported value, the value of a ``pruned`` tell."""
     finished_at = _time(finished_at)
-    given = [value is not None, samples is not None, bool(failed), bool(infeasible)]
+    given = [value is not None, samples is not None, bool(failed), bool(infeasible), bool(pruned)]
     if sum(given) != 1:
         raise InvalidArgumentError(
-            "tell exactly one of `value`, `samples=`, `failed=True` or `infeasible=True`"
+            "tell exactly one of `value`, `samples=`, `failed=True`, `infeasible=True` or "
+            "`pruned=True`"
         )
     if reason is not None and not isinstance(reason, str):
         raise InvalidArgumentError(f"`reason` must be a string, got {reason!r}")
     extra = dict(attrs or {})
+    if pruned:
+        first = spec.objectives[0].name
+        return TrialResult(
+            TrialState.PRUNED,
+            values={first: last_report} if last_report is not None else {},
+            value=last_report,
+            reason=reason,
+            attrs=extra,
+            finished_at=finished_at,
+        )
     if failed:
         return TrialResult(TrialState.FAILED, reason=reason, attrs=extra, finished_at=finished_at)
     if infeasible:
@@ -205,8 +222,21 @@ def _check(
     if rid is not None and (not isinstance(rid, str) or not rid):
         raise InvalidArgumentError(f"`request_id` must be a non-empty string, got {rid!r}")
     extra = {**(r.attrs or {}), "request_id": rid} if rid else r.attrs
+    last = None
+    if r.pruned:
+        reports = storage.get_reports(study_id, trial_id=tid)
+        last = reports[-1].value if reports else None
     result = tell_result(
-        spec, r.value, r.samples, r.failed, r.infeasible, r.reason, extra, r.finished_at
+        spec,
+        r.value,
+        r.samples,
+        r.failed,
+        r.infeasible,
+        r.reason,
+        extra,
+        r.finished_at,
+        r.pruned,
+        last,
     )
     current = stored.get(tid) or storage.get_trial(study_id, tid)
     if rid and current.state.finished and current.attrs.get("request_id") == rid:

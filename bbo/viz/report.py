@@ -180,6 +180,8 @@ def _count_cards(study: Study, trials: Sequence[Trial]) -> list[tuple[str, objec
         ("infeasible", told + violated, "", note),
         ("abandoned", counts[TrialState.ABANDONED], "", "worker stopped; the point is retried"),
     ]
+    if counts[TrialState.PRUNED]:
+        cards.append(("pruned", counts[TrialState.PRUNED], "", "stopped early by the pruner"))
     if counts[TrialState.RUNNING]:
         cards.append(("running", counts[TrialState.RUNNING], "", ""))
     return cards

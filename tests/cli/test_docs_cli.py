@@ -19,7 +19,10 @@ from bbo.run.config import StudyConfig, load_config
 from bbo.run.schema_doc import schema_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [ROOT / "README.md", *(ROOT / "docs" / p for p in ("cli.md", "getting-started.md"))]
+PAGES = [
+    ROOT / "README.md",
+    *(ROOT / "docs" / p for p in ("cli.md", "getting-started.md", "pruning.md")),
+]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 
 

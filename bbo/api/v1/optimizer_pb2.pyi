@@ -28,6 +28,7 @@ class TrialState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRIAL_STATE_FAILED: _ClassVar[TrialState]
     TRIAL_STATE_INFEASIBLE: _ClassVar[TrialState]
     TRIAL_STATE_ABANDONED: _ClassVar[TrialState]
+    TRIAL_STATE_PRUNED: _ClassVar[TrialState]
 DIRECTION_UNSPECIFIED: Direction
 DIRECTION_MINIMIZE: Direction
 DIRECTION_MAXIMIZE: Direction
@@ -40,6 +41,7 @@ TRIAL_STATE_COMPLETED: TrialState
 TRIAL_STATE_FAILED: TrialState
 TRIAL_STATE_INFEASIBLE: TrialState
 TRIAL_STATE_ABANDONED: TrialState
+TRIAL_STATE_PRUNED: TrialState
 
 class Scalar(_message.Message):
     __slots__ = ("string_value", "int_value", "double_value", "bool_value")

@@ -15,8 +15,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from bbo.exceptions import BboError
-from bbo.trial import Trial, TrialState
+from bbo.exceptions import BboError, FailedPreconditionError
+from bbo.trial import Report, Trial, TrialState
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,32 @@ class TrialResult:
     finished_at: float | None = None  # unix time the evaluation ended; None: when stored
 
 
+def check_report(
+    trial: Trial, last: Report | None, same_step: Report | None, step: int, value: float
+) -> Report | None:
+    """The rule of :meth:`Storage.add_report`, for every backend: the stored report when
+    ``(step, value)`` repeats ``same_step`` (the trial's report at ``step``), None when the
+    new report may be stored, else FailedPreconditionError naming the rule. ``last``: the
+    trial's report of highest step."""
+    if same_step is not None:
+        if same_step.value == value:
+            return same_step
+        raise FailedPreconditionError(
+            f"trial {trial.id} already reported {same_step.value!r} at step {step}; a "
+            f"different value ({value!r}) for a reported step is refused"
+        )
+    if trial.state.finished:
+        raise FailedPreconditionError(
+            f"trial {trial.id} is already {trial.state.value}: reports are accepted while it runs"
+        )
+    if last is not None and step < last.step:
+        raise FailedPreconditionError(
+            f"trial {trial.id}: `step` must not go backwards (last reported step "
+            f"{last.step}), got step={step}"
+        )
+    return None
+
+
 class Storage(ABC):
     """Abstract storage. ``study_id`` arguments come from a :class:`StudyRecord`."""
 
@@ -79,7 +105,7 @@ class Storage(ABC):
 
     @abstractmethod
     def delete_study(self, name: str) -> None:
-        """Delete the study and its trials; StudyNotFoundError if absent."""
+        """Delete the study, its trials and their reports; StudyNotFoundError if absent."""
 
     # -- trials ----------------------------------------------------------------------------
     @abstractmethod
@@ -153,6 +179,24 @@ class Storage(ABC):
     @abstractmethod
     def abandon_trials(self, study_id: int, trial_ids: Sequence[int], reason: str) -> list[Trial]:
         """Mark those of ``trial_ids`` that are still RUNNING as ABANDONED; return them."""
+
+    # -- intermediate reports -------------------------------------------------------------
+    @abstractmethod
+    def add_report(self, study_id: int, trial_id: int, step: int, value: float) -> Report:
+        """Store ``value`` at ``step`` for a RUNNING (or ABANDONED, like a late tell) trial,
+        atomically with the checks: the same ``(step, value)`` again returns the stored
+        report (a retried report is idempotent, even after the trial finished); another
+        value at a reported step, a step below the trial's last reported step, or a report
+        for a finished trial raise FailedPreconditionError; TrialNotFoundError for an
+        unknown trial. The caller checks that ``step`` is an int >= 0 and ``value`` finite.
+        """
+
+    @abstractmethod
+    def get_reports(
+        self, study_id: int, *, trial_id: int | None = None, since: int | None = None
+    ) -> list[Report]:
+        """Reports of the study (or of one trial), ordered by trial then step; ``since``
+        keeps those whose ``seq`` is greater (incremental reading)."""
 
     def ask_lock(self, study_id: int) -> AbstractContextManager[None]:
         """Held around an ask's read-propose-insert so that asks of one study from several

@@ -16,8 +16,8 @@ from bbo.exceptions import (
     TrialFinishedError,
     TrialNotFoundError,
 )
-from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
-from bbo.trial import Trial, TrialState
+from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult, check_report
+from bbo.trial import Report, Trial, TrialState
 
 
 class MemoryStorage(Storage):
@@ -29,6 +29,8 @@ class MemoryStorage(Storage):
         self._ids = itertools.count(1)
         self._studies: dict[str, StudyRecord] = {}
         self._trials: dict[int, list[Trial]] = {}
+        self._reports: dict[int, dict[int, dict[int, Report]]] = {}  # study, trial, step
+        self._seq = itertools.count(1)
 
     def get_or_create_study(self, name: str, spec: dict[str, Any]) -> tuple[StudyRecord, bool]:
         with self._lock:
@@ -60,6 +62,7 @@ class MemoryStorage(Storage):
             rec = self.get_study(name)
             del self._studies[name]
             del self._trials[rec.id]
+            self._reports.pop(rec.id, None)
 
     def _list(self, study_id: int) -> list[Trial]:
         try:
@@ -165,6 +168,27 @@ class MemoryStorage(Storage):
     def count_trials(self, study_id: int) -> int:
         with self._lock:
             return len(self._list(study_id))
+
+    def add_report(self, study_id: int, trial_id: int, step: int, value: float) -> Report:
+        with self._lock:
+            trial = self.get_trial(study_id, trial_id)
+            mine = self._reports.setdefault(study_id, {}).setdefault(trial_id, {})
+            last = mine[max(mine)] if mine else None
+            found = check_report(trial, last, mine.get(step), step, value)
+            if found is not None:
+                return found
+            mine[step] = Report(trial_id, step, float(value), time.time(), next(self._seq))
+            return mine[step]
+
+    def get_reports(
+        self, study_id: int, *, trial_id: int | None = None, since: int | None = None
+    ) -> list[Report]:
+        with self._lock:
+            self._list(study_id)  # StudyNotFoundError
+            by_trial = self._reports.get(study_id, {})
+            ids = sorted(by_trial) if trial_id is None else [trial_id]
+            out = [r for i in ids for _, r in sorted(by_trial.get(i, {}).items())]
+            return out if since is None else [r for r in out if r.seq > since]
 
     def heartbeat(self, study_id: int, trial_ids: Sequence[int], lease_expires_at: float) -> int:
         with self._lock:

@@ -55,18 +55,20 @@ from bbo.exceptions import (
     TrialNotFoundError,
 )
 from bbo.study.storage import filelock
-from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
+from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult, check_report
 from bbo.study.storage.sql_engine import SQLDatabase
 from bbo.study.storage.sql_schema import (
     FINISH,
     finish_row,
     new_trial_row,
+    report_from_row,
+    reports,
     studies,
     study_record,
     trial_from_row,
     trials,
 )
-from bbo.trial import Trial, TrialState
+from bbo.trial import Report, Trial, TrialState
 
 _ASK_LOCK = 0x62626F61  # pg_advisory_lock(key1 = "bboa", key2 = study id) around an ask
 
@@ -141,6 +143,7 @@ class SQLStorage(SQLDatabase, Storage):
             ).first()
             if row is None:
                 raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
+            conn.execute(sa.delete(reports).where(reports.c.study_id == row.id))
             conn.execute(sa.delete(trials).where(trials.c.study_id == row.id))
             conn.execute(sa.delete(studies).where(studies.c.id == row.id))
 
@@ -299,6 +302,55 @@ class SQLStorage(SQLDatabase, Storage):
     def count_trials(self, study_id: int) -> int:
         with self._read() as conn:
             return self._count(conn, study_id)
+
+    def add_report(self, study_id: int, trial_id: int, step: int, value: float) -> Report:
+        """Under the trial's row lock (the lock a tell takes): a report and a tell of one
+        trial never interleave, and two racing reports of one step store one row."""
+        mine = sa.and_(reports.c.study_id == study_id, reports.c.trial_number == trial_id)
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(trials)
+                .where(trials.c.study_id == study_id, trials.c.number == trial_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise TrialNotFoundError(f"no trial {trial_id!r} in this study")
+            last = conn.execute(
+                sa.select(reports).where(mine).order_by(reports.c.step.desc()).limit(1)
+            ).first()
+            same = conn.execute(sa.select(reports).where(mine, reports.c.step == step)).first()
+            found = check_report(
+                trial_from_row(row),
+                report_from_row(last) if last is not None else None,
+                report_from_row(same) if same is not None else None,
+                step,
+                value,
+            )
+            if found is not None:
+                return found
+            values = {
+                "study_id": study_id,
+                "trial_number": trial_id,
+                "step": step,
+                "value": float(value),
+                "reported_at": time.time(),
+            }
+            conn.execute(sa.insert(reports).values(**values))
+            stored = conn.execute(sa.select(reports).where(mine, reports.c.step == step)).one()
+        return report_from_row(stored)
+
+    def get_reports(
+        self, study_id: int, *, trial_id: int | None = None, since: int | None = None
+    ) -> list[Report]:
+        q = sa.select(reports).where(reports.c.study_id == study_id)
+        if trial_id is not None:
+            q = q.where(reports.c.trial_number == trial_id)
+        if since is not None:
+            q = q.where(reports.c.seq > since)
+        q = q.order_by(reports.c.trial_number, reports.c.step)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return [report_from_row(r) for r in rows]
 
     def heartbeat(self, study_id: int, trial_ids: Sequence[int], lease_expires_at: float) -> int:
         if not trial_ids:

@@ -136,8 +136,10 @@ class SQLDatabase:
         self._create_schema()
 
     def _create_schema(self) -> None:
-        """Create the tables if missing and record the schema version; a database written
-        by a newer bbo (a higher version) raises :class:`StorageError`. On PostgreSQL a
+        """Create the tables if missing and record the schema version; a database of an
+        older version is migrated (its missing tables created, the version raised: see
+        :data:`~.sql_schema.MIGRATIONS`); one written by a newer bbo (a higher version)
+        raises :class:`StorageError`. On PostgreSQL a
         transaction-scoped advisory lock lets replicas starting together on an empty
         database take turns (DDL is transactional there)."""
         try:
@@ -158,6 +160,12 @@ class SQLDatabase:
                     raise StorageError(
                         f"{self._shown} holds schema version {row[0]}, newer than this bbo "
                         f"({SCHEMA_VERSION}); upgrade bbo"
+                    )
+                elif int(row[0]) < SCHEMA_VERSION:  # create_all made the new tables above
+                    conn.execute(
+                        sa.update(meta_table)
+                        .where(meta_table.c.key == "schema_version")
+                        .values(value=str(SCHEMA_VERSION))
                     )
         except IntegrityError:
             pass  # another process created the schema at the same moment

@@ -7,6 +7,12 @@ Schema (created on first use; ``bbo_meta.schema_version`` guards future migratio
     trials(pk PK, study_id FK -> studies ON DELETE CASCADE, number, state, params JSON,
            metrics JSON, value, samples JSON, reason, attrs JSON, retry_of, client_id,
            lease_expires_at, created_at, finished_at, UNIQUE(study_id, number))
+    reports(seq PK, study_id FK -> studies ON DELETE CASCADE, trial_number, step, value,
+            reported_at, UNIQUE(study_id, trial_number, step))        -- since version 2
+
+Versions: 1 the first; 2 adds ``reports`` (intermediate values). Opening a database of an
+older version migrates it in place (:data:`MIGRATIONS`: create the new tables; nothing
+existing changes); a newer version is refused.
 
 A trial's ``number`` is its id within the study (``Trial.id``); ``pk`` is the row's own key.
 Times are UNIX seconds (double precision). The functions below are the only places that
@@ -21,9 +27,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bbo.study.storage.base import NewTrial, StudyRecord, TrialResult
-from bbo.trial import Trial, TrialState
+from bbo.trial import Report, Trial, TrialState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -68,6 +74,24 @@ trials = sa.Table(
     sa.Index("ix_trials_study_state", "study_id", "state"),
 )
 
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("trial_number", sa.Integer, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("reported_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("study_id", "trial_number", "step", name="uq_reports_trial_step"),
+)
+
+# version reached -> the tables it adds (created by ``metadata.create_all``, which skips
+# existing ones: the migration from an older version is creating what it lacks)
+MIGRATIONS: dict[int, tuple[str, ...]] = {2: ("reports",)}
+
 # executemany: one UPDATE statement for a group of tells, parameters keyed by column name
 # (the rows of :func:`finish_row`)
 FINISH = sa.update(trials).where(trials.c.pk == sa.bindparam("_pk"))
@@ -95,6 +119,11 @@ def trial_from_row(row: Any) -> Trial:
         created_at=row.created_at,
         finished_at=row.finished_at,
     )
+
+
+def report_from_row(row: Any) -> Report:
+    """A row of ``reports`` as a :class:`Report`."""
+    return Report(row.trial_number, row.step, row.value, row.reported_at, row.seq)
 
 
 def new_trial_row(study_id: int, number: int, t: NewTrial, now: float) -> dict[str, Any]:
@@ -137,11 +166,14 @@ def finish_row(pk: int, result: TrialResult, attrs: dict[str, Any], now: float) 
 
 __all__ = [
     "FINISH",
+    "MIGRATIONS",
     "SCHEMA_VERSION",
     "finish_row",
     "meta_table",
     "metadata",
     "new_trial_row",
+    "report_from_row",
+    "reports",
     "studies",
     "study_record",
     "trial_from_row",

@@ -1,0 +1,157 @@
+"""Asynchronous successive halving (ASHA, Li et al. 2020) and Hyperband (Li et al. 2018)
+as pruners, with Optuna's semantics (own code).
+
+Successive halving. Rung ``k`` sits at step ``r_k = min_resource * reduction_factor **
+(min_early_stopping_rate + k)``. When a trial's report crosses rung ``k`` (its previous
+report was below ``r_k``, this one is at or past it), its current value competes with the
+value every other trial carried into that rung (its first report at a step ``>= r_k``),
+whatever that trial's state. With ``n`` competitors (the trial included) sorted best
+first, the trial is promoted when it ranks among the best ``max(n // reduction_factor,
+1)``; otherwise it is pruned. With ``n <= bootstrap_count`` it is pruned too (wait for
+enough competitors before promoting anyone). No trial waits for the others: that is what
+makes it asynchronous.
+
+Hyperband runs ``n_brackets = floor(log_eta(max_resource / min_resource)) + 1`` successive
+halvings, bracket ``b`` with ``min_early_stopping_rate = b`` (bracket 0 prunes earliest).
+A trial belongs to one bracket, chosen from its id alone (a CRC-32 of the id, shared out in
+proportion to each bracket's budget ``ceil(n_brackets * eta**s / (s + 1))``, ``s =
+n_brackets - 1 - b``), and competes only with the trials of its bracket.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bbo.exceptions import InvalidArgumentError
+from bbo.pruners.base import Curve, Pruner, check_int
+
+
+def promotable(value: float, competing: Sequence[float], eta: int, direction: str) -> bool:
+    """Whether ``value`` ranks among the best ``max(len(competing) // eta, 1)`` of
+    ``competing`` (which includes it)."""
+    ranked = sorted(competing, reverse=direction == "maximize")  # best first
+    k = max(len(ranked) // eta, 1)
+    cut = ranked[k - 1]
+    return value <= cut if direction == "minimize" else value >= cut
+
+
+@dataclass(frozen=True)
+class SuccessiveHalvingPruner(Pruner):
+    """Asynchronous successive halving (``name: asha``); see the module docstring.
+    ``interval_steps`` plays no part: the rungs say where trials are judged."""
+
+    name: ClassVar[str] = "asha"
+    uses_interval: ClassVar[bool] = False
+
+    min_resource: int = 1
+    reduction_factor: int = 4
+    min_early_stopping_rate: int = 0
+    bootstrap_count: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "min_resource", check_int("min_resource", self.min_resource, 1))
+        rf = check_int("reduction_factor", self.reduction_factor, 2)
+        object.__setattr__(self, "reduction_factor", rf)
+        rate = check_int("min_early_stopping_rate", self.min_early_stopping_rate, 0)
+        object.__setattr__(self, "min_early_stopping_rate", rate)
+        boot = check_int("bootstrap_count", self.bootstrap_count, 0)
+        object.__setattr__(self, "bootstrap_count", boot)
+
+    def rung_step(self, k: int) -> int:
+        """``r_k = min_resource * reduction_factor ** (min_early_stopping_rate + k)``."""
+        return self.min_resource * self.reduction_factor ** (self.min_early_stopping_rate + k)
+
+    def decide(self, trial: Curve, others: Sequence[Curve], direction: str) -> bool:
+        step, value = trial.steps[-1], trial.values[-1]
+        before = trial.steps[-2] if len(trial.steps) > 1 else -1
+        k = 0
+        while (r := self.rung_step(k)) <= step:
+            if r > before:  # crossed by this report: judged now
+                carried = [
+                    v
+                    for o in others
+                    if (o.last_step or -1) >= r and (v := o.first_from(r)) is not None
+                ]
+                competing = [*carried, value]
+                if len(competing) <= self.bootstrap_count:
+                    return True
+                if not promotable(value, competing, self.reduction_factor, direction):
+                    return True
+            k += 1
+        return False
+
+
+@dataclass(frozen=True)
+class HyperbandPruner(Pruner):
+    """Hyperband over brackets of successive halving (``name: hyperband``); see the module
+    docstring. ``max_resource`` (the step a full run reaches) is required."""
+
+    name: ClassVar[str] = "hyperband"
+    uses_interval: ClassVar[bool] = False
+
+    min_resource: int = 1
+    max_resource: int | None = None
+    reduction_factor: int = 3
+    bootstrap_count: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "min_resource", check_int("min_resource", self.min_resource, 1))
+        if self.max_resource is None:
+            raise InvalidArgumentError(
+                "`pruner.max_resource` is required for hyperband: the step a full run reaches"
+            )
+        top = check_int("max_resource", self.max_resource, 1)
+        if top < self.min_resource:
+            raise InvalidArgumentError(
+                "`pruner.min_resource <= pruner.max_resource` must hold, got "
+                f"min_resource={self.min_resource}, max_resource={top}"
+            )
+        object.__setattr__(self, "max_resource", top)
+        rf = check_int("reduction_factor", self.reduction_factor, 2)
+        object.__setattr__(self, "reduction_factor", rf)
+        boot = check_int("bootstrap_count", self.bootstrap_count, 0)
+        object.__setattr__(self, "bootstrap_count", boot)
+
+    @property
+    def n_brackets(self) -> int:
+        """``floor(log_eta(max_resource / min_resource)) + 1``, in integers."""
+        n, top = 0, int(self.max_resource or 0)
+        while self.min_resource * self.reduction_factor ** (n + 1) <= top:
+            n += 1
+        return n + 1
+
+    def budgets(self) -> list[int]:
+        """Each bracket's share: ``ceil(n_brackets * eta**s / (s + 1))``, ``s =
+        n_brackets - 1 - b``."""
+        n = self.n_brackets
+        return [math.ceil(n * self.reduction_factor ** (n - 1 - b) / (n - b)) for b in range(n)]
+
+    def bracket(self, trial_id: int) -> int:
+        """The bracket of a trial, from its id alone."""
+        budgets = self.budgets()
+        left = zlib.crc32(str(trial_id).encode()) % sum(budgets)
+        for b, share in enumerate(budgets):
+            left -= share
+            if left < 0:
+                return b
+        return len(budgets) - 1  # not reached: the shares sum to the modulus
+
+    def decide(self, trial: Curve, others: Sequence[Curve], direction: str) -> bool:
+        b = self.bracket(trial.id)
+        halving = SuccessiveHalvingPruner(
+            min_resource=self.min_resource,
+            reduction_factor=self.reduction_factor,
+            min_early_stopping_rate=b,
+            bootstrap_count=self.bootstrap_count,
+        )
+        mine = [o for o in others if self.bracket(o.id) == b]
+        return halving.decide(trial, mine, direction)
+
+
+__all__ = ["HyperbandPruner", "SuccessiveHalvingPruner", "promotable"]

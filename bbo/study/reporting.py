@@ -1,0 +1,106 @@
+"""Intermediate values and pruning for :class:`bbo.Study`: ``report``, ``should_prune``,
+``reports`` (a mixin, so the study's module stays about ask and tell).
+
+A report stores the first objective's value at a step (an epoch, an iteration) of a
+RUNNING trial; the study's pruner (:mod:`bbo.pruners`), if it has one, then judges the
+trial from its reports and those of the other trials. The study only answers: stopping
+the evaluation and telling the trial ``pruned=True`` is the caller's (``bbo run`` does
+both). A gRPC ``Report`` calls :meth:`Reporting.report` as is.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING, Any
+
+from bbo.exceptions import InvalidArgumentError, InvalidValueError
+from bbo.study.tells import trial_id
+from bbo.trial import Report, Trial
+
+if TYPE_CHECKING:
+    from bbo.pruners import Pruner
+    from bbo.study.spec import StudySpec
+    from bbo.study.storage import Storage
+
+
+def check_report(value: Any, step: Any) -> tuple[float, int]:
+    """``(value, step)`` checked: a finite number and an integer ``>= 0``."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+        raise InvalidArgumentError(f"`step` must be an integer >= 0, got {step!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        item = getattr(value, "item", None)
+        if getattr(value, "ndim", None) != 0 or not callable(item):
+            raise InvalidValueError(f"a reported `value` must be a number, got {value!r}")
+        value = item()
+    v = float(value)
+    if not math.isfinite(v):
+        raise InvalidValueError(
+            f"a reported `value` must be finite, got {value!r} (tell failed=True for a "
+            "diverged run, or report a large finite number)"
+        )
+    return v, int(step)
+
+
+class Reporting:
+    """``report`` / ``should_prune`` of :class:`bbo.Study` over its storage and pruner."""
+
+    _storage: Storage
+    _study_id: int
+    spec: StudySpec
+    _custom_pruner: Pruner | None = None
+
+    @property
+    def pruner(self) -> Pruner | None:
+        """The pruner judging reports (from ``spec.pruner``, or the object given), or None."""
+        if self._custom_pruner is not None:
+            return self._custom_pruner
+        from bbo.pruners import make_pruner
+
+        return make_pruner(self.spec.pruner) if self.spec.pruner is not None else None
+
+    def report(self, trial: Trial | int, value: float, step: int) -> bool:
+        """Store ``value`` of the first objective at ``step`` for the RUNNING ``trial`` and
+        return whether the pruner says to stop it (False without a pruner).
+
+        Reporting the same ``(step, value)`` again is idempotent. Refused, with nothing
+        stored: a non-finite ``value`` or a ``step`` that is not an integer >= 0
+        (InvalidValueError / InvalidArgumentError); a report for a finished trial, a step
+        below the trial's last reported step, or another value at a reported step
+        (FailedPreconditionError); an unknown trial (TrialNotFoundError).
+        """
+        tid = trial_id(trial)
+        v, s = check_report(value, step)
+        self._storage.add_report(self._study_id, tid, s, v)
+        return self.should_prune(tid)
+
+    def should_prune(self, trial: Trial | int) -> bool:
+        """Whether the pruner says to stop ``trial`` after its last report (False without
+        a pruner, or before the trial's first report)."""
+        pruner = self.pruner
+        tid = trial_id(trial)
+        if pruner is None:
+            self._storage.get_trial(self._study_id, tid)  # TrialNotFoundError
+            return False
+        from bbo.pruners import Curve
+
+        points: dict[int, dict[int, float]] = {}
+        for r in self._storage.get_reports(self._study_id):
+            points.setdefault(r.trial, {})[r.step] = r.value
+        trials = self._storage.get_trials(self._study_id)
+        if not 0 <= tid < len(trials):
+            self._storage.get_trial(self._study_id, tid)  # raises TrialNotFoundError
+        curves = [Curve.of(t.id, t.state, points.get(t.id, {})) for t in trials]
+        direction = self.spec.objectives[0].direction
+        return pruner.should_prune(curves[tid], curves, direction)
+
+    def reports(
+        self, trial: Trial | int | None = None, *, since: int | None = None
+    ) -> list[Report]:
+        """The reports of one trial, or of every trial (ordered by trial, then step);
+        ``since``: only those whose ``seq`` is greater (incremental reading)."""
+        tid = None if trial is None else trial_id(trial)
+        return self._storage.get_reports(self._study_id, trial_id=tid, since=since)
+
+
+__all__ = ["Reporting", "check_report"]
