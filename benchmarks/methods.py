@@ -109,7 +109,8 @@ def bbo_names() -> list[str]:
 def parse_bbo(method: str) -> tuple[str, dict[str, Any]]:
     """``"bbo-<name>"`` or a variant ``"bbo-<name>[key=value;key=value]"`` (values in YAML,
     e.g. ``bbo-auto[sources=[de];explore=false]``, for ablations) -> the strategy name and its
-    options."""
+    options. A ``note=...`` item only labels the column (runs of two code versions side by
+    side) and is not an option."""
     import yaml
 
     body = method.removeprefix("bbo-")
@@ -122,6 +123,7 @@ def parse_bbo(method: str) -> tuple[str, dict[str, Any]]:
         if not eq:
             raise ValueError(f"method {method!r}: {item!r} is not key=value")
         options[key.strip()] = yaml.safe_load(value)
+    options.pop("note", None)
     return name, options
 
 

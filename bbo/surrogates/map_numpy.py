@@ -181,7 +181,9 @@ class StationaryMAP:
             inv2 = np.exp(-2.0 * logl)
             kc, gc = stationary_numpy(self.Xc, self.Xc, inv2, self.matern)
             gk, k = k * gc, k * kc
-        v = math.exp(z[nc + nk]) if self.nv else None
+        # clamped: a line search step to log v > 709 overflows math.exp (such a noise only
+        # tells L-BFGS-B that the step was far too long)
+        v = math.exp(min(z[nc + nk], 700.0)) if self.nv else None
         noise = np.full(self.n, v) if v is not None else self.fixed
         L = cholesky(k + np.diag(noise))
         res = self.y - z[-1]

@@ -125,3 +125,17 @@ def test_models_it_does_not_know_are_left_to_botorch():
     fitted, state = fit_gp(data, cat_dims=[], device=CPU, state=None)
     assert np.isfinite(state["params"]["covar_module.raw_lengthscale"]).all()
     assert fitted.covar_module.lengthscale.min() >= 0.025
+
+
+def test_a_line_search_step_to_a_huge_noise_is_a_bad_value_not_an_overflow():
+    """L-BFGS-B may try log noise far beyond any optimum (seen on BBOB f21): the objective
+    answers a finite, very bad value there instead of raising OverflowError."""
+    data = _data()
+    numpy_map = StationaryMAP.build(_gp(data, [], CPU, "product", "rbf"))
+    assert numpy_map is not None
+    z0, _ = numpy_map.start()
+    z = z0.copy()
+    z[data.X.shape[1]] = 800.0  # log noise variance: exp(800) overflows a float
+    loss, grad = numpy_map.loss_and_grad(z)
+    assert np.isfinite(loss) and loss > numpy_map.loss_and_grad(z0)[0] + 100
+    assert np.isfinite(grad).all()
