@@ -23,6 +23,7 @@ from bbo.exceptions import (
 )
 from bbo.space import Space
 from bbo.study.like import StudyLike
+from bbo.study.reporting import check_report
 from bbo.study.spec import StudySpec
 from bbo.study.tells import tell_result, trial_id
 from bbo.trial import (
@@ -147,8 +148,11 @@ class Client:
         name: str | None = None,
         strategy_options: dict[str, Any] | None = None,
         noisy: bool = False,
+        pruner: Mapping[str, Any] | str | None = None,
     ) -> RemoteStudy:
-        """Get-or-create the study ``name`` on the server (arguments as :class:`bbo.Study`)."""
+        """Get-or-create the study ``name`` on the server (arguments as :class:`bbo.Study`;
+        ``pruner`` is a name or a spec ``{"name": "asha", ...}``, or a :mod:`bbo.pruners`
+        object of a registered kind)."""
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidArgumentError(f"`name` must be a non-empty string, got {name!r}")
         spec = StudySpec.create(
@@ -159,6 +163,7 @@ class Client:
             strategy_options=strategy_options,
             seed=seed,
             noisy=noisy,
+            pruner=_pruner_spec(pruner),
         )
         msg = spec_to_pb(spec)
         name = name or f"study-{uuid.uuid4().hex[:12]}"
@@ -176,13 +181,25 @@ class Client:
         self.call("DeleteStudy", pb.DeleteStudyRequest(name=name))
 
 
+def _pruner_spec(pruner: Any) -> Mapping[str, Any] | str | None:
+    """A pruner argument as a spec the wire carries (a Pruner object by its ``to_dict``)."""
+    from bbo.pruners import Pruner
+
+    return pruner.to_dict() if isinstance(pruner, Pruner) else pruner
+
+
 class RemoteStudy(StudyLike):
-    """A study on a bbo server, with the ask/tell interface of :class:`bbo.Study`."""
+    """A study on a bbo server, with the ask/tell interface of :class:`bbo.Study`.
+
+    Trials that :meth:`ask` returns are bound to it, so ``trial.report(value, step)`` and
+    ``trial.should_prune()`` work as on a local study.
+    """
 
     def __init__(self, client: Client, msg: pb.Study) -> None:
         self.client = client
         self.name = msg.name
         self.spec = spec_from_pb(msg.spec)
+        self._last_report: dict[int, tuple[int, float]] = {}  # trial id -> (step, value)
 
     def __repr__(self) -> str:
         return f"RemoteStudy(name={self.name!r}, server={self.client.target!r})"
@@ -205,7 +222,7 @@ class RemoteStudy(StudyLike):
             client_id=client_id or f"py-{uuid.uuid4().hex}",
             lease_seconds=float(lease or 0.0),
         )
-        return [self._trial(t) for t in self.client.call("Ask", req).trials]
+        return [replace(self._trial(t), study=self) for t in self.client.call("Ask", req).trials]
 
     # -- tell ------------------------------------------------------------------------------------
     def tell(
@@ -218,11 +235,13 @@ class RemoteStudy(StudyLike):
         infeasible: bool = False,
         reason: str | None = None,
         request_id: str | None = None,
+        pruned: bool = False,
     ) -> Trial:
-        """As :meth:`bbo.Study.tell`; one ``request_id`` (generated) covers the retries."""
+        """As :meth:`bbo.Study.tell`; one ``request_id`` (generated) covers the retries.
+        ``pruned=True``: stopped early, PRUNED with its last reported value (the server's)."""
         tid = trial_id(trial)
         # the study's own checks, before a round trip: the same errors as the server's
-        result = tell_result(self.spec, value, samples, failed, infeasible, reason)
+        result = tell_result(self.spec, value, samples, failed, infeasible, reason, pruned=pruned)
         req = pb.TellRequest(
             study=self.name,
             trial_id=tid,
@@ -230,14 +249,46 @@ class RemoteStudy(StudyLike):
             failed=bool(failed),
             infeasible=bool(infeasible),
             reason=reason or "",
+            pruned=bool(pruned),
         )
         if result.samples is not None:
             req.samples.extend(result.samples)
         elif isinstance(value, Mapping):
             req.values.update(result.values)
-        elif result.value is not None:
+        elif result.value is not None and not pruned:
             req.value = result.value
-        return self._trial(self.client.call("Tell", req).trial)
+        told = self._trial(self.client.call("Tell", req).trial)
+        self._last_report.pop(tid, None)
+        return told
+
+    # -- intermediate values ---------------------------------------------------------------------
+    def report(
+        self, trial: Trial | int, value: float, step: int, *, request_id: str | None = None
+    ) -> bool:
+        """As :meth:`bbo.Study.report`: store ``value`` of the first objective at ``step``
+        for the RUNNING ``trial`` and return whether the study's pruner says to stop it.
+        The same ``(step, value)`` again is idempotent, so retries are safe."""
+        return self._report(trial_id(trial), *check_report(value, step), request_id)
+
+    def should_prune(self, trial: Trial | int) -> bool:
+        """The pruner's answer now for ``trial`` after the last report this client made of
+        it (sent again: a repeated report is idempotent and judged anew); False before this
+        client reported it."""
+        tid = trial_id(trial)
+        last = self._last_report.get(tid)
+        return False if last is None else self._report(tid, last[1], last[0], None)
+
+    def _report(self, tid: int, value: float, step: int, request_id: str | None) -> bool:
+        req = pb.ReportRequest(
+            study=self.name,
+            trial_id=tid,
+            step=step,
+            value=value,
+            request_id=request_id or uuid.uuid4().hex,
+        )
+        res = self.client.call("Report", req)
+        self._last_report[tid] = (step, value)
+        return bool(res.should_prune)
 
     # -- leases and reads ------------------------------------------------------------------------
     def heartbeat(self, trials: Sequence[Trial | int], lease: float | None = None) -> int:

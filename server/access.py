@@ -20,6 +20,7 @@ NEEDS = {
     "DeleteStudy": "writer",
     "Ask": "writer",
     "Tell": "writer",
+    "Report": "writer",
     "Heartbeat": "writer",
     "GetStudy": "reader",
     "ListStudies": "reader",

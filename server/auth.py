@@ -7,7 +7,7 @@ so load balancers can probe without a token.
 
 A line of the token file may scope its token: ``TOKEN ROLE PATTERNS``, the role being
 ``reader`` (GetStudy, ListStudies, ListTrials, GetBest), ``writer`` (also CreateStudy,
-DeleteStudy, Ask, Tell, Heartbeat) or ``admin`` (everything), and the patterns
+DeleteStudy, Ask, Tell, Report, Heartbeat) or ``admin`` (everything), and the patterns
 (comma-separated, ``fnmatch`` style: ``team-a/*``) the study names it may touch. A plain
 token (no role) is ``admin`` on ``*``, so existing token files keep working.
 """

@@ -22,7 +22,7 @@ from bbo.exceptions import InvalidArgumentError, InvalidSpaceError, InvalidValue
 from bbo.space import Space
 from bbo.space.params import MAX_INT_BOUND
 from bbo.study.spec import StudySpec
-from bbo.trial import Constraint, Objective, Trial, TrialState
+from bbo.trial import Constraint, Objective, Report, Trial, TrialState
 
 # ------------------------------------------------------------------------------------ scalars
 
@@ -135,6 +135,7 @@ def spec_to_pb(spec: StudySpec) -> pb.StudySpec:
         strategy_options=struct_to_pb(spec.strategy_options),
         seed=spec.seed,  # None (unset): the server draws one for a new study
         noisy=spec.noisy,
+        pruner=struct_to_pb(spec.pruner) if spec.pruner is not None else None,
     )
 
 
@@ -170,7 +171,27 @@ def spec_from_pb(s: pb.StudySpec) -> StudySpec:
         strategy_options=struct_from_pb(s.strategy_options),
         seed=s.seed if s.HasField("seed") else None,
         noisy=s.noisy,
+        pruner=pruner_from_pb(s),
     )
+
+
+def pruner_from_pb(s: pb.StudySpec) -> dict[str, Any] | None:
+    """The checked pruner spec of ``spec.pruner`` (every option filled in), or None when
+    it is unset or empty; InvalidArgumentError naming ``spec.pruner`` and the rule."""
+    if not s.HasField("pruner"):
+        return None
+    d = struct_from_pb(s.pruner, "spec.pruner")
+    if not d:
+        return None
+    from bbo.pruners import make_pruner, pruner_spec
+
+    try:
+        return pruner_spec(make_pruner(d))
+    except (InvalidArgumentError, TypeError, ValueError) as e:
+        msg = str(e)
+        if "`pruner." in msg:
+            raise InvalidArgumentError(msg.replace("`pruner.", "`spec.pruner.")) from None
+        raise InvalidArgumentError(f"`spec.pruner`: {msg}") from None
 
 
 # ------------------------------------------------------------------------------------- struct
@@ -265,3 +286,16 @@ def trial_from_pb(m: pb.Trial) -> Trial:
         created_at=m.created_at,
         finished_at=m.finished_at or None,
     )
+
+
+# ------------------------------------------------------------------------------------ reports
+
+
+def report_to_pb(r: Report) -> pb.TrialReport:
+    return pb.TrialReport(
+        trial_id=r.trial, step=r.step, value=r.value, reported_at=r.reported_at, seq=r.seq
+    )
+
+
+def report_from_pb(m: pb.TrialReport) -> Report:
+    return Report(m.trial_id, m.step, m.value, m.reported_at, m.seq)

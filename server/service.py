@@ -21,6 +21,7 @@ import grpc
 from bbo.server.access import Access
 from bbo.server.batching import Batcher
 from bbo.server.convert import (
+    report_to_pb,
     spec_from_pb,
     spec_to_pb,
     state_from_pb,
@@ -288,10 +289,26 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             infeasible=request.infeasible,
             reason=request.reason or None,
             request_id=request.request_id or None,
+            pruned=request.pruned,
         )
         entry = await self._entry(request.study, context, "Tell")
         trial = await entry.tells(tell)
         return pb.TellResponse(trial=trial_to_pb(trial))
+
+    @rpc
+    async def Report(self, request: pb.ReportRequest, context: Any) -> Any:
+        for field in ("trial_id", "step", "value"):
+            if not request.HasField(field):
+                raise InvalidArgumentError(
+                    f"`{field}` must be set (an unset field is not read as 0)"
+                )
+        self._text("request_id", request.request_id, required=False)
+        entry = await self._entry(request.study, context, "Report")
+        study = entry.study
+        stored, stop = await self._io(
+            study.record_report, request.trial_id, request.value, request.step
+        )
+        return pb.ReportResponse(should_prune=stop, report=report_to_pb(stored))
 
     @rpc
     async def Heartbeat(self, request: pb.HeartbeatRequest, context: Any) -> Any:

@@ -74,7 +74,17 @@ class StudyLike(Protocol):
         infeasible: bool = False,
         reason: str | None = None,
         request_id: str | None = None,
+        pruned: bool = False,
     ) -> Trial: ...
+
+    def report(self, trial: Trial | int, value: float, step: int) -> bool:
+        """Store ``value`` of the first objective at ``step`` for the RUNNING ``trial``;
+        True when the study's pruner says to stop it (then tell it ``pruned=True``)."""
+        ...
+
+    def should_prune(self, trial: Trial | int) -> bool:
+        """Whether the study's pruner says to stop ``trial`` after its last report."""
+        ...
 
     def heartbeat(self, trials: Sequence[Trial | int], lease: float) -> int: ...
 

@@ -5,7 +5,8 @@ A report stores the first objective's value at a step (an epoch, an iteration) o
 RUNNING trial; the study's pruner (:mod:`bbo.pruners`), if it has one, then judges the
 trial from its reports and those of the other trials. The study only answers: stopping
 the evaluation and telling the trial ``pruned=True`` is the caller's (``bbo run`` does
-both). A gRPC ``Report`` calls :meth:`Reporting.report` as is.
+both). A gRPC ``Report`` calls :meth:`Reporting.record_report` (``report`` with the stored
+report).
 """
 
 from __future__ import annotations
@@ -69,10 +70,15 @@ class Reporting:
         below the trial's last reported step, or another value at a reported step
         (FailedPreconditionError); an unknown trial (TrialNotFoundError).
         """
+        return self.record_report(trial, value, step)[1]
+
+    def record_report(self, trial: Trial | int, value: float, step: int) -> tuple[Report, bool]:
+        """:meth:`report`, answering also the stored report (for a retried report, the one
+        stored first): what a gRPC ``Report`` sends back."""
         tid = trial_id(trial)
         v, s = check_report(value, step)
-        self._storage.add_report(self._study_id, tid, s, v)
-        return self.should_prune(tid)
+        stored = self._storage.add_report(self._study_id, tid, s, v)
+        return stored, self.should_prune(tid)
 
     def should_prune(self, trial: Trial | int) -> bool:
         """Whether the pruner says to stop ``trial`` after its last report (False without

@@ -11,7 +11,7 @@ import bbo
 from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.exceptions import InvalidArgumentError, InvalidSpaceError, InvalidValueError
 from bbo.study.spec import StudySpec
-from bbo.trial import Constraint, Objective, Trial, TrialState
+from bbo.trial import Constraint, Objective, Report, Trial, TrialState
 
 SPACE = bbo.Space(
     {
@@ -43,6 +43,39 @@ def test_spec_round_trip():
     assert back.seed == 123 and back.objectives == spec.objectives
     msg.ClearField("seed")
     assert cv.spec_from_pb(msg).seed is None
+
+
+@pytest.mark.parametrize(
+    "pruner",
+    [
+        {"name": "median"},
+        {"name": "percentile", "percentile": 25.0, "n_warmup_steps": 2},
+        {"name": "patience", "patience": 3, "min_delta": 0.5},
+        {"name": "threshold", "lower": -1.0},
+        {"name": "asha", "min_resource": 1, "reduction_factor": 3},
+        {"name": "hyperband", "max_resource": 81},
+    ],
+)
+def test_the_pruner_round_trips_with_every_option(pruner):
+    spec = StudySpec.create(SPACE, pruner=pruner)
+    assert spec.pruner is not None and set(pruner) < set(spec.pruner)  # every option
+    msg = pb.StudySpec.FromString(cv.spec_to_pb(spec).SerializeToString())
+    assert cv.spec_from_pb(msg) == spec
+    assert not cv.spec_to_pb(StudySpec.create(SPACE)).HasField("pruner")
+
+
+def test_an_empty_or_none_pruner_is_no_pruner():
+    msg = cv.spec_to_pb(StudySpec.create(SPACE))
+    assert cv.spec_from_pb(msg).pruner is None
+    msg.pruner.update({})
+    assert cv.spec_from_pb(msg).pruner is None
+    msg.pruner.update({"name": "none"})
+    assert cv.spec_from_pb(msg).pruner is None
+
+
+def test_a_report_round_trips():
+    r = Report(trial=3, step=7, value=0.25, reported_at=1.5e9, seq=12)
+    assert cv.report_from_pb(pb.TrialReport.FromString(cv.report_to_pb(r).SerializeToString())) == r
 
 
 def test_defaults_of_an_almost_empty_spec():

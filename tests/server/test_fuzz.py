@@ -98,6 +98,15 @@ requests = st.one_of(
         failed=st.booleans(),
         infeasible=st.booleans(),
         reason=text,
+        pruned=st.booleans(),
+    ),
+    st.builds(
+        pb.ReportRequest,
+        study=studies,
+        trial_id=st.integers(-(2**63), 2**63 - 1) | st.integers(-2, 6),
+        step=st.integers(-(2**63), 2**63 - 1) | st.integers(-2, 6),
+        value=floats,
+        request_id=text,
     ),
     st.builds(
         pb.HeartbeatRequest,
@@ -138,6 +147,8 @@ requests = st.one_of(
                 st.builds(pb.Objective, name=text, direction=st.integers(0, 5)), max_size=2
             ),
             strategy=st.sampled_from(["", "random", "magic"]),
+            pruner=st.sampled_from([{}, {"name": "median"}, {"name": "asha", "x": 1}])
+            | st.dictionaries(text, floats, max_size=3),
         ),
     ),
 )
@@ -150,6 +161,7 @@ def test_hostile_messages_get_a_mapped_status(channel, request):
     method = {
         pb.AskRequest: "Ask",
         pb.TellRequest: "Tell",
+        pb.ReportRequest: "Report",
         pb.HeartbeatRequest: "Heartbeat",
         pb.ListTrialsRequest: "ListTrials",
         pb.GetBestRequest: "GetBest",

@@ -1,5 +1,6 @@
 """The wire contract is language-neutral: the Node.js simulator of examples/node-client
-(@grpc/grpc-js + @grpc/proto-loader reading proto/ directly) runs against a real server."""
+(@grpc/grpc-js + @grpc/proto-loader reading proto/ directly) runs against a real server,
+and so does its pruning example (Report per epoch, Tell pruned)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,42 @@ def test_node_simulator_against_the_server():
             env=env,
         )
         assert denied.returncode == 1 and "UNAUTHENTICATED" in denied.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.skipif(
+    not (NODE_DIR / "node_modules/@grpc/grpc-js").is_dir(),
+    reason="examples/node-client/node_modules is missing: run scripts/deps/node.sh",
+)
+def test_node_reports_per_epoch_and_stops_pruned_trials(tmp_path):
+    url = f"sqlite:///{tmp_path / 'node.db'}"
+    with ServerThread(url, ServerConfig(tokens=[TOKEN])) as srv:
+        run = subprocess.run(
+            ["node", str(NODE_DIR / "pruning.js"), srv.target, "node-pruning", "20"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "BBO_TOKEN": TOKEN},
+        )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["created"] is True and out["pruner"] == "asha"
+    assert out["pruned"] > 0 and out["pruned"] + out["completed"] == 20
+    assert out["epochs"] < out["full_budget_epochs"] / 3  # ASHA stops most runs early
+    assert out["codes"] == {
+        "nan": "INVALID_ARGUMENT",
+        "backwards": "FAILED_PRECONDITION",
+        "unknown_trial": "NOT_FOUND",
+        "finished": "FAILED_PRECONDITION",
+    }
+    study = bbo.Study.load("node-pruning", url)  # what Node reported is stored
+    reports = study.reports()
+    assert len(reports) == out["epochs"] + 1  # and the demo trial's one report
+    pruned = [t for t in study.trials if t.state == bbo.TrialState.PRUNED]
+    assert len(pruned) == out["pruned"]
+    for t in pruned:  # its value: its last report, the loss at the epoch it stopped
+        last = study.reports(t)[-1]
+        lr = t.params["lr"]
+        assert t.value == last.value == pytest.approx((lr - 0.3) ** 2 + 1 / last.step)
+    assert study.best.id == out["best"]["id"]
+    study.storage.close()

@@ -86,6 +86,18 @@ def valid_param(draw, pname: str) -> pb.Parameter:
     return pb.Parameter(name=pname, categorical_param=cat)
 
 
+pruners = st.sampled_from([
+    {}, {"name": "median"}, {"name": "asha", "reduction_factor": 3},
+    {"name": "hyperband", "max_resource": 27}, {"name": "percentile", "percentile": 25.0},
+    {"name": "patience", "patience": 2}, {"name": "threshold", "upper": 1.5},
+])  # fmt: skip
+bad_pruner = st.sampled_from([
+    {"name": "magic"}, {"name": "asha", "reduction_factor": 1}, {"name": "percentile"},
+    {"name": "median", "no_such_option": 1}, {"name": 3}, {"name": "median", "n_warmup_steps": -1},
+    {"reduction_factor": 3},
+])  # fmt: skip
+
+
 @st.composite
 def valid_spec(draw) -> pb.StudySpec:
     pnames = draw(st.lists(name, min_size=1, max_size=3, unique=True))
@@ -96,6 +108,7 @@ def valid_spec(draw) -> pb.StudySpec:
         objectives=[pb.Objective(name=o, direction=draw(directions)) for o in onames],
         strategy=draw(st.sampled_from(["", "random", "sobol"])),
         seed=draw(st.integers(0, 2**31)),
+        pruner=draw(pruners),
     )
 
 
@@ -103,10 +116,14 @@ def valid_spec(draw) -> pb.StudySpec:
 def invalid_spec(draw) -> pb.StudySpec:
     spec = draw(valid_spec())
     flaw = draw(st.sampled_from(
-        ["empty", "bounds", "nan", "int", "dup", "strategy", "direction", "op", "long", "unset"]
+        ["empty", "bounds", "nan", "int", "dup", "strategy", "direction", "op", "long", "unset",
+         "pruner"]
     ))  # fmt: skip
     p = spec.space[0]
-    if flaw == "empty":
+    if flaw == "pruner":
+        spec.pruner.Clear()
+        spec.pruner.update(draw(bad_pruner))
+    elif flaw == "empty":
         del spec.space[:]
     elif flaw == "bounds":
         spec.space[0].CopyFrom(_float(p.name, 1.0, draw(st.floats(-1e6, 1.0))))
@@ -256,7 +273,7 @@ def test_heartbeat(call, ids, secs, valid, bad_secs, bad_study, flaw):
     bad_size=st.integers(-(2**31), -1) | st.integers(LIMITS.max_page + 1, 2**31 - 1),
     bad_token=st.text(min_size=1, max_size=30).filter(lambda t: not t.isdigit())
     | st.integers(2**63, 10**40).map(str),
-    bad_state=st.integers(6, 2**31 - 1) | st.just(0),
+    bad_state=st.integers(7, 2**31 - 1) | st.just(0),  # 6: PRUNED
 )  # fmt: skip
 def test_list_trials(call, size, since, token, wanted, valid, flaw, bad_size, bad_token, bad_state):
     req = pb.ListTrialsRequest(study=STUDY, page_size=size, page_token=token, states=wanted)
@@ -283,3 +300,38 @@ def test_get_best(call, valid, bad_study):
         _ok(call, "GetBest", pb.GetBestRequest(study=STUDY))
     else:
         _refused(call, "GetBest", pb.GetBestRequest(study=bad_study))
+
+
+@PROPS
+@given(
+    steps=st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=4, unique=True),
+    values=st.lists(finite, min_size=4, max_size=4), valid=st.booleans(),
+    flaw=st.integers(0, 6), bad_value=nonfinite, bad_step=st.integers(-(2**63), -1),
+)  # fmt: skip
+def test_report(call, steps, values, valid, flaw, bad_value, bad_step):
+    (trial,) = _ok(call, "Ask", pb.AskRequest(study=STUDY)).trials
+    steps = sorted(steps)
+    for step, value in zip(steps, values):
+        req = pb.ReportRequest(study=STUDY, trial_id=trial.id, step=step, value=value)
+        assert _ok(call, "Report", req).report.step == step
+        assert _ok(call, "Report", req).report.value == value  # a retry
+    if valid:
+        _ok(call, "Tell", pb.TellRequest(study=STUDY, trial_id=trial.id, pruned=True))
+        return
+    last, value = steps[-1], values[len(steps) - 1]
+    req = pb.ReportRequest(study=STUDY, trial_id=trial.id, step=last, value=value)
+    if flaw == 0:
+        req.value = bad_value
+    elif flaw == 1:
+        req.step = bad_step
+    elif flaw == 2:
+        req.ClearField(("trial_id", "step", "value")[bad_step % 3])
+    elif flaw == 3:
+        req.study = "no-such-study"
+    elif flaw == 4:
+        req.value = value + 1.0  # another value at a reported step
+    elif flaw == 5 and last > 0:
+        req.step = last - 1  # backwards
+    else:
+        req.trial_id = trial.id + 10**6
+    _refused(call, "Report", req)

@@ -56,4 +56,5 @@ def test_every_message_reserves_room_and_numbers_are_unique():
         "Heartbeat",
         "ListTrials",
         "GetBest",
+        "Report",
     }

@@ -1,4 +1,5 @@
-"""The Study behaviour suite of tests/study/test_study.py, run against ``bbo.connect`` on an
+"""The Study behaviour suite of tests/study/test_study.py (and the Study-level tests of
+intermediate values in tests/study/test_reports.py), run against ``bbo.connect`` on an
 in-process server: the tests are imported, not copied, and ``bbo.Study(...)`` is routed to
 ``client.create_study(...)`` for them. Tests that need the local storage object (reopening a
 SQLite file, poking a lease into storage, ``add``/``abandon`` which the wire API does not
@@ -17,6 +18,7 @@ import pytest
 from bbo.client import Client
 
 import bbo
+from tests.study import test_reports as reports_suite
 from tests.study import test_study as suite
 
 REMOTE = [
@@ -37,6 +39,15 @@ REMOTE = [
 ]
 for _name in REMOTE:
     globals()[_name] = getattr(suite, _name)
+# intermediate values through the Report RPC and Tell `pruned` (reading reports back is not
+# on the wire: the tests that call study.reports() stay local)
+REMOTE_REPORTS = [
+    "test_pruned_without_reports_has_no_value_and_is_not_best",
+    "test_median_pruning_through_the_study_and_numpy_values",
+    "test_bad_pruner_arguments",
+]
+for _name in REMOTE_REPORTS:
+    globals()[_name] = getattr(reports_suite, _name)
 
 
 @pytest.fixture(autouse=True)

@@ -120,7 +120,7 @@ class Constraint(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., op: _Optional[_Union[ComparisonOp, str]] = ..., bound: _Optional[float] = ...) -> None: ...
 
 class StudySpec(_message.Message):
-    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy")
+    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy", "pruner")
     SPACE_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,7 @@ class StudySpec(_message.Message):
     STRATEGY_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     NOISY_FIELD_NUMBER: _ClassVar[int]
+    PRUNER_FIELD_NUMBER: _ClassVar[int]
     space: _containers.RepeatedCompositeFieldContainer[Parameter]
     objectives: _containers.RepeatedCompositeFieldContainer[Objective]
     constraints: _containers.RepeatedCompositeFieldContainer[Constraint]
@@ -135,7 +136,8 @@ class StudySpec(_message.Message):
     strategy_options: _struct_pb2.Struct
     seed: int
     noisy: bool
-    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ...) -> None: ...
+    pruner: _struct_pb2.Struct
+    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ..., pruner: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class Study(_message.Message):
     __slots__ = ("name", "spec", "created_at", "trial_count")
@@ -254,7 +256,7 @@ class AskResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class TellRequest(_message.Message):
-    __slots__ = ("study", "trial_id", "request_id", "value", "values", "samples", "failed", "infeasible", "reason")
+    __slots__ = ("study", "trial_id", "request_id", "value", "values", "samples", "failed", "infeasible", "reason", "pruned")
     class ValuesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +273,7 @@ class TellRequest(_message.Message):
     FAILED_FIELD_NUMBER: _ClassVar[int]
     INFEASIBLE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    PRUNED_FIELD_NUMBER: _ClassVar[int]
     study: str
     trial_id: int
     request_id: str
@@ -280,7 +283,8 @@ class TellRequest(_message.Message):
     failed: bool
     infeasible: bool
     reason: str
-    def __init__(self, study: _Optional[str] = ..., trial_id: _Optional[int] = ..., request_id: _Optional[str] = ..., value: _Optional[float] = ..., values: _Optional[_Mapping[str, float]] = ..., samples: _Optional[_Iterable[float]] = ..., failed: _Optional[bool] = ..., infeasible: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+    pruned: bool
+    def __init__(self, study: _Optional[str] = ..., trial_id: _Optional[int] = ..., request_id: _Optional[str] = ..., value: _Optional[float] = ..., values: _Optional[_Mapping[str, float]] = ..., samples: _Optional[_Iterable[float]] = ..., failed: _Optional[bool] = ..., infeasible: _Optional[bool] = ..., reason: _Optional[str] = ..., pruned: _Optional[bool] = ...) -> None: ...
 
 class TellResponse(_message.Message):
     __slots__ = ("trial",)
@@ -337,3 +341,39 @@ class GetBestResponse(_message.Message):
     TRIALS_FIELD_NUMBER: _ClassVar[int]
     trials: _containers.RepeatedCompositeFieldContainer[Trial]
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
+
+class ReportRequest(_message.Message):
+    __slots__ = ("study", "trial_id", "step", "value", "request_id")
+    STUDY_FIELD_NUMBER: _ClassVar[int]
+    TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    study: str
+    trial_id: int
+    step: int
+    value: float
+    request_id: str
+    def __init__(self, study: _Optional[str] = ..., trial_id: _Optional[int] = ..., step: _Optional[int] = ..., value: _Optional[float] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class TrialReport(_message.Message):
+    __slots__ = ("trial_id", "step", "value", "reported_at", "seq")
+    TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    trial_id: int
+    step: int
+    value: float
+    reported_at: float
+    seq: int
+    def __init__(self, trial_id: _Optional[int] = ..., step: _Optional[int] = ..., value: _Optional[float] = ..., reported_at: _Optional[float] = ..., seq: _Optional[int] = ...) -> None: ...
+
+class ReportResponse(_message.Message):
+    __slots__ = ("should_prune", "report")
+    SHOULD_PRUNE_FIELD_NUMBER: _ClassVar[int]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    should_prune: bool
+    report: TrialReport
+    def __init__(self, should_prune: _Optional[bool] = ..., report: _Optional[_Union[TrialReport, _Mapping]] = ...) -> None: ...

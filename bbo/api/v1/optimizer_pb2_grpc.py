@@ -79,6 +79,11 @@ class OptimizerStub:
                 request_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.GetBestRequest.SerializeToString,
                 response_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.GetBestResponse.FromString,
                 _registered_method=True)
+        self.Report = channel.unary_unary(
+                '/bbo.v1.Optimizer/Report',
+                request_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportRequest.SerializeToString,
+                response_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportResponse.FromString,
+                _registered_method=True)
 
 
 class OptimizerServicer:
@@ -145,6 +150,15 @@ class OptimizerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Report(self, request, context):
+        """Store an intermediate value of a RUNNING trial at a step (an epoch, an iteration) and
+        answer whether the study's pruner says to stop it (docs/pruning.md); the same report
+        again (a retry) stores nothing new and gets the stored report back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OptimizerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -192,6 +206,11 @@ def add_OptimizerServicer_to_server(servicer, server):
                     servicer.GetBest,
                     request_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.GetBestRequest.FromString,
                     response_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.GetBestResponse.SerializeToString,
+            ),
+            'Report': grpc.unary_unary_rpc_method_handler(
+                    servicer.Report,
+                    request_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportRequest.FromString,
+                    response_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -437,6 +456,33 @@ class Optimizer:
             '/bbo.v1.Optimizer/GetBest',
             bbo_dot_api_dot_v1_dot_optimizer__pb2.GetBestRequest.SerializeToString,
             bbo_dot_api_dot_v1_dot_optimizer__pb2.GetBestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Report(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bbo.v1.Optimizer/Report',
+            bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportRequest.SerializeToString,
+            bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportResponse.FromString,
             options,
             channel_credentials,
             insecure,
