@@ -14,6 +14,8 @@ acquisitions the botorch way (a smoothed feasibility factor per sample).
 | `qLogNEI`   | log of the noisy expected improvement of the batch, with pending points and  |
 |             | outcome constraints (Ament et al. 2023), maximized jointly; the default with |
 |             | constraints                                                                 |
+| `UCB`       | analytic ``mu + sqrt(beta) sigma`` for one point; batches and pending points |
+|             | by ``qUCB`` (:func:`ucb`)                                                   |
 | `qUCB`      | ``E[max_j mu_j + sqrt(beta pi / 2) |y_j - mu_j|]`` (MC upper confidence bound) |
 | `TS`        | Thompson sampling: the arg-max of joint posterior draws over a Sobol' pool   |
 | `PM`        | the posterior mean (pure exploitation, for a final recommendation)           |
@@ -27,13 +29,14 @@ the ``gp``, ``bnn`` and ``auto`` strategies); ``WLCB`` needs the generative mode
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction, qSimpleRegret, qUpperConfidenceBound
-from botorch.acquisition.analytic import LogExpectedImprovement
+from botorch.acquisition.analytic import LogExpectedImprovement, UpperConfidenceBound
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
@@ -51,6 +54,8 @@ from torch import Tensor
 
 from bbo.acquisition import logei
 from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, optimize, optimize_one
+from bbo.acquisition.ucb import UCBFunction
+from bbo.acquisition.ucb import ucb as ucb_numpy
 from bbo.acquisition.wlcb import WLCBConfig, wlcb
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
@@ -171,6 +176,34 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
         with torch.no_grad():
             best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
         return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)
+    return _believer(ctx, q, cache, lambda c, best: _CachedLogEI(ctx.model, best, c))
+
+
+def ucb(ctx: AcqContext, q: int) -> Tensor:
+    """Analytic UCB ``mu + sqrt(beta) sigma`` of the first output (``beta``: the strategy's
+    option) on the cached posterior, for one point without pending points. Batches and
+    pending points get ``qUCB`` (joint MC): a believed point barely shrinks the variance
+    where it is already below the noise, so a Kriging believer would repeat the point."""
+    _single(ctx, "UCB")
+    if ctx.n_constraints:
+        raise InvalidArgumentError("acquisition 'UCB' does not model outcome constraints")
+    cache = CachedGP.from_model(ctx.model)
+    if cache is None or q > 1 or ctx.X_pending is not None:
+        return q_ucb(ctx, q)
+    return _believer(ctx, q, cache, lambda c, best: _CachedUCB(ctx.model, ctx.beta, c))
+
+
+def _believer(
+    ctx: AcqContext,
+    q: int,
+    cache: CachedGP,
+    make: Callable[[CachedGP, Tensor], AcquisitionFunction],
+) -> Tensor:
+    """``q`` points by the greedy Kriging believer: the pending points, then each chosen
+    point, are observed at their posterior mean (:meth:`CachedGP.believe`), and the next
+    point maximizes ``make(cache, best_f)`` of the believed posterior, with ``best_f`` the
+    best posterior mean of the observed and believed points. Each point's optimizer is warm
+    started from the previous one's other local maxima."""
     with torch.no_grad():
         best_f = cache.mean(ctx.X_baseline).max()
         if ctx.X_pending is not None:
@@ -178,9 +211,14 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
             best_f = torch.maximum(best_f, cache.mean(ctx.X_pending).max())
     points, ends = [], None
     for i in range(q):
-        acqf = _CachedLogEI(ctx.model, best_f, cache)
         x, ctx.winner, ends = optimize_one(
-            acqf, ctx.space, ctx.bounds, ctx.config, ctx.seed + i, ctx.pools, warm=ends
+            make(cache, best_f),
+            ctx.space,
+            ctx.bounds,
+            ctx.config,
+            ctx.seed + i,
+            ctx.pools,
+            warm=ends,
         )
         points.append(x)
         if i + 1 < q:
@@ -228,6 +266,36 @@ class _CachedLogEI(LogExpectedImprovement):
         mean, var = self._cache.mean_var(X.squeeze(-2))
         sigma = var.clamp_min(min_var).sqrt().unsqueeze(-1) if compute_sigma else None
         return mean.unsqueeze(-1), sigma
+
+
+class _CachedUCB(UpperConfidenceBound):
+    """Analytic ``UpperConfidenceBound`` whose posterior moments come from a
+    :class:`CachedGP`; with a numpy mirror, value and gradient in numpy
+    (:class:`~bbo.acquisition.ucb.UCBFunction`), as :class:`_CachedLogEI`."""
+
+    def __init__(self, model: Model, beta: float, cache: CachedGP) -> None:
+        super().__init__(model, beta=beta)
+        self._cache = cache
+        self._beta = float(beta)
+
+    @property
+    def numpy_value_and_grad(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+        """As :attr:`_CachedLogEI.numpy_value_and_grad`, for UCB."""
+        post = self._cache.grad
+        if post is None:
+            return None
+        return lambda x: ucb_numpy(post, self._beta, x)
+
+    @t_batch_mode_transform(expected_q=1)  # type: ignore[arg-type]
+    def forward(self, X: Tensor) -> Tensor:
+        """``... x 1 x d`` -> ``...``."""
+        post = self._cache.grad
+        if post is None:
+            mean, var = self._cache.mean_var(X.reshape(-1, X.shape[-1]))
+            value = mean + math.sqrt(self._beta) * var.clamp_min(1e-12).sqrt()
+        else:
+            value = UCBFunction.apply(X.reshape(-1, X.shape[-1]), post, self._beta)
+        return value.reshape(X.shape[:-2])
 
 
 def q_log_nei(ctx: AcqContext, q: int) -> Tensor:
@@ -303,6 +371,7 @@ def q_log_nehvi(ctx: AcqContext, q: int) -> Tensor:
 
 ACQUISITIONS: dict[str, Proposer] = {
     "LogEI": log_ei,
+    "UCB": ucb,
     "qLogNEI": q_log_nei,
     "qUCB": q_ucb,
     "TS": thompson,
@@ -310,7 +379,15 @@ ACQUISITIONS: dict[str, Proposer] = {
     "qLogNEHVI": q_log_nehvi,
     "WLCB": wlcb,
 }
-MODEL_ACQUISITIONS: tuple[str, ...] = ("LogEI", "qLogNEI", "qUCB", "TS", "PM", "qLogNEHVI")
+MODEL_ACQUISITIONS: tuple[str, ...] = (
+    "LogEI",
+    "UCB",
+    "qLogNEI",
+    "qUCB",
+    "TS",
+    "PM",
+    "qLogNEHVI",
+)
 
 
 def get_acquisition(name: str) -> Proposer:

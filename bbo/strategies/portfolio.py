@@ -28,6 +28,10 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
      encoded range (a trust-region-like local search the global optimizer can miss);
    * ``cma``: draws from the distribution CMA-ES's rank-mu update estimates from the best
      quarter of the points (:func:`cma_candidates`): rotated, elongated valleys;
+   * ``quad`` (opt-in: ``sources: [de, local, cma, quad]``): the minimizer of a full
+     quadratic fitted to the best points and small moves around it
+     (:func:`bbo.strategies.metamodel.quad_candidates`, Nevergrad's ``MetaModel`` idea); in
+     the ablation of docs/benchmarks.md it did not pay on average;
    * ``llm``: ``points_per_call x max_calls`` proposals of a chat model per ask when the
      ``llm`` option (a mapping of the ``llm`` strategy's options, see docs/llm.md) is
      given; their prompts and raw answers are stored with the trial
@@ -56,12 +60,14 @@ from bbo.space import Space
 from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.evolution import de_candidates
 from bbo.strategies.gp import GPOptions, GPStrategy
+from bbo.strategies.metamodel import quad_candidates
 from bbo.strategies.options import check_int, option_error
 
 if TYPE_CHECKING:
     import torch
 
-SOURCES = ("de", "local", "cma")
+SOURCES = ("de", "local", "cma", "quad")
+DEFAULT_SOURCES = ("de", "local", "cma")
 LOCAL_STEPS = (0.02, 0.08, 0.2)
 CMA_SCALES = (0.25, 0.5, 1.0)
 IMPROVEMENT_TOL = 1e-3  # of the observed range: a smaller gain does not end a stagnation
@@ -186,16 +192,16 @@ def _llm_options(llm: Mapping[str, Any]) -> Any:
 @dataclass(frozen=True)
 class AutoOptions(GPOptions):
     """Options of ``auto``: ``pool_size`` (64 candidates per ask shared by the sources),
-    ``sources`` (a subset of :data:`SOURCES`), ``explore_after`` (0: off; None:
-    ``max(5, min(d, 20))``; see the module docstring), ``cmaes_after`` (5000 completed trials),
-    ``cmaes_dim`` (100 columns), ``llm`` (a mapping of the ``llm`` strategy's options: an
-    LLM proposer; off by default) and every option of ``gp``
-    (:class:`~bbo.strategies.gp.GPOptions`), flat."""
+    ``sources`` (a subset of :data:`SOURCES`; default :data:`DEFAULT_SOURCES`),
+    ``explore_after`` (0: off; None: ``max(5, min(d, 20))``; see the module docstring),
+    ``cmaes_after`` (5000 completed trials), ``cmaes_dim`` (100 columns), ``llm`` (a
+    mapping of the ``llm`` strategy's options: an LLM proposer; off by default) and every
+    option of ``gp`` (:class:`~bbo.strategies.gp.GPOptions`), flat."""
 
     strategy = "auto"
 
     pool_size: int = 64
-    sources: tuple[str, ...] = SOURCES
+    sources: tuple[str, ...] = DEFAULT_SOURCES
     explore_after: int | None = 0
     cmaes_after: int = 5000
     cmaes_dim: int = 100
@@ -309,6 +315,10 @@ class AutoStrategy:
             out["local"] = local_candidates(X, y, counts["local"], self.space, rng)
         if counts.get("cma") and len(X) >= 4:
             out["cma"] = cma_candidates(X, y, counts["cma"], rng)
+        if counts.get("quad"):
+            quad = quad_candidates(X, y, counts["quad"], self.space, rng)
+            if len(quad):
+                out["quad"] = quad
         if self._llm is not None:  # its own budget: points_per_call x max_calls per ask
             o = self._llm.options
             prop = self._llm.propose(

@@ -144,7 +144,7 @@ def test_several_objectives_use_nehvi():
     assert min(t.params["y"] for t in front) < 0.1  # y = 0 on the true front
 
 
-@pytest.mark.parametrize("acq", ["qLogNEI", "qUCB", "TS", "PM"])
+@pytest.mark.parametrize("acq", ["UCB", "qLogNEI", "qUCB", "TS", "PM"])
 def test_every_acquisition_proposes_valid_distinct_points(acq):
     study = run(gp_study(strategy_options={"acquisition": acq}), quad, 6)
     batch = study.ask(3)
@@ -156,7 +156,7 @@ def test_every_acquisition_proposes_valid_distinct_points(acq):
 @pytest.mark.parametrize(
     ("opts", "needle"),
     [
-        ({"acquisition": "EI"}, "`acquisition` must be one of ['LogEI', 'qLogNEI'"),
+        ({"acquisition": "EI"}, "`acquisition` must be one of ['LogEI', 'UCB', 'qLogNEI'"),
         ({"n_init": 0}, "`n_init` must be an integer >= 1"),
         ({"device": "cpu"}, "`device` is not a strategy option: it is a runtime setting"),
         ({"beta": -1}, "`beta` must be > 0"),

@@ -195,6 +195,18 @@ def test_auto_finds_the_quadratic_optimum_and_labels_sources():
     assert len({"de>gp:LogEI", "local>gp:LogEI", "cma>gp:LogEI"} & set(sources[5:])) >= 2
 
 
+def test_the_opt_in_quad_source_wins_asks_on_a_rotated_bowl():
+    def bowl(p):
+        u, v = p["x"] - 0.3, p["y"] - 0.7
+        return (u + v) ** 2 + 30 * (u - v) ** 2
+
+    opts = {**FAST, "sources": ["quad"]}
+    study = run(bbo.Study(SPACE2, seed=1, strategy_options=opts), bowl, 20)
+    sources = [t.attrs["source"] for t in study.trials]
+    assert set(sources[5:]) <= {"gp:LogEI", "quad>gp:LogEI"}
+    assert "quad>gp:LogEI" in sources  # once 7 points exist (6 coefficients + 1)
+
+
 def test_same_seed_same_suggestions_and_exact_resume(tmp_path):
     a = run(bbo.Study(SPACE2, seed=4, strategy_options=FAST), quad, 9)
     url = f"sqlite:///{tmp_path / 's.db'}"
