@@ -19,22 +19,37 @@ def plot(
         str | None,
         typer.Option(help="two parameters for the surrogate contour, e.g. x1,x2"),
     ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            help="only these plots (repeat, or separate with commas): history, parallel, "
+            "slices, pareto, contour, importance, learning-curves",
+        ),
+    ] = None,
 ) -> None:
     """Write PNG plots: history, parallel coordinates, slices, Pareto front, surrogate,
-    parameter importance (PED-ANOVA)."""
+    parameter importance (PED-ANOVA), learning curves (when trials reported values)."""
     from bbo.exceptions import BboError
-    from bbo.viz import write_plots
+    from bbo.viz import check_kinds, write_plots
 
+    kinds = None if kind is None else [k.strip() for ks in kind for k in ks.split(",") if k.strip()]
+    try:
+        check_kinds(kinds)
+    except BboError as e:
+        fail(f"--kind: {e}")
     study = open_existing(name, storage)
     pair = _pair(params)
     try:
-        files, skipped = write_plots(study, out, contour_params=pair)
+        files, skipped = write_plots(study, out, contour_params=pair, kinds=kinds)
     except BboError as e:
         fail(f"plot: {e}")
-    for kind, path in files.items():
-        typer.echo(f"{kind}: {path}")
-    for kind, why in skipped.items():
-        typer.echo(f"{kind}: skipped ({why})")
+    for k, path in files.items():
+        typer.echo(f"{k}: {path}")
+    for k, why in skipped.items():
+        typer.echo(f"{k}: skipped ({why})")
+    if kinds is not None and not files:
+        fail("plot: nothing drawn", code=1)
 
 
 def _pair(params: str | None) -> tuple[str, str] | None:

@@ -15,8 +15,9 @@ from bbo.exceptions import BboError, InvalidArgumentError
 if TYPE_CHECKING:
     from bbo.study import Study
 
-PLOTS = ("history", "parallel", "slices", "pareto", "contour", "importance")
+PLOTS = ("history", "parallel", "slices", "pareto", "contour", "importance", "learning-curves")
 """Plot kinds, in the order they are written (``<kind>.png``)."""
+NO_REPORTS = "no intermediate values reported (trial.report or progress lines; docs/pruning.md)"
 
 
 def _require_matplotlib() -> None:
@@ -26,51 +27,97 @@ def _require_matplotlib() -> None:
         raise InvalidArgumentError("plots need matplotlib: pip install 'bbo[plot]'") from None
 
 
-def figures(
-    study: Study, contour_params: Sequence[str] | None = None
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """``({kind: Figure}, {kind: why it was skipped})`` for every kind of :data:`PLOTS`.
+def check_kinds(kinds: Sequence[str] | None) -> tuple[str, ...]:
+    """The kinds of :data:`PLOTS` to draw, in its order (all for None);
+    InvalidArgumentError names an unknown one and lists the kinds."""
+    if kinds is None:
+        return PLOTS
+    bad = [k for k in kinds if k not in PLOTS]
+    if bad or not kinds:
+        raise InvalidArgumentError(
+            f"plot kind(s) {bad} unknown; kinds are {', '.join(PLOTS)}"
+            if bad
+            else f"name at least one plot kind of {', '.join(PLOTS)}"
+        )
+    return tuple(k for k in PLOTS if k in kinds)
 
-    A study with no completed trial has no plot; the Pareto front needs two objectives; the
-    contour needs two numeric parameters and three completed trials; the parameter
-    importance (of the first objective) needs :data:`bbo.viz.importance.MIN_TRIALS`.
+
+def figures(
+    study: Study,
+    contour_params: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``({kind: Figure}, {kind: why it was skipped})`` for the ``kinds`` of :data:`PLOTS`
+    (default all).
+
+    A study with no completed trial has no plot but its learning curves; the Pareto front
+    needs two objectives; the contour needs two numeric parameters and three completed
+    trials; the parameter importance (of the first objective) needs
+    :data:`bbo.viz.importance.MIN_TRIALS`. The learning curves need reports: without any
+    they are left out silently, or skipped (:data:`NO_REPORTS`) when ``kinds`` names them.
     """
     _require_matplotlib()
+    wanted = check_kinds(kinds)
+    figs: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    standard = [k for k in wanted if k != "learning-curves"]
+    if standard:
+        _standard(study, standard, contour_params, figs, skipped)
+    if "learning-curves" in wanted:
+        from bbo.viz.curves import CurveData
+        from bbo.viz.curves_plot import learning_curves
+
+        c = CurveData.of(study)
+        if c.n_trials:
+            figs["learning-curves"] = learning_curves(c)
+        elif kinds is not None:
+            skipped["learning-curves"] = NO_REPORTS
+    return figs, skipped
+
+
+def _standard(
+    study: Study,
+    kinds: Sequence[str],
+    contour_params: Sequence[str] | None,
+    figs: dict[str, Any],
+    skipped: dict[str, str],
+) -> None:
+    """The plots of the completed trials (every kind but the learning curves) into
+    ``figs`` / ``skipped``."""
     from bbo.viz import plots
     from bbo.viz.data import PlotData
 
     d = PlotData.of(study)
     if d.n == 0:
-        return {}, {k: "no completed trial yet" for k in PLOTS}
-    figs: dict[str, Any] = {}
-    skipped: dict[str, str] = {}
-    figs["history"] = plots.history(d)
-    figs["parallel"] = plots.parallel(d)
-    figs["slices"] = plots.slices(d)
-    if len(d.objectives) >= 2:
-        figs["pareto"] = plots.pareto(d)
-    else:
-        skipped["pareto"] = "single-objective study"
-    try:
-        figs["contour"] = plots.contour(d, contour_params)
-    except BboError as e:
-        if contour_params is not None:
-            raise
-        skipped["contour"] = str(e)
-    try:
-        figs["importance"] = plots.importance(d)
-    except BboError as e:
-        skipped["importance"] = str(e)
-    return figs, skipped
+        skipped.update({k: "no completed trial yet" for k in kinds})
+        return
+    for kind in kinds:
+        if kind == "pareto" and len(d.objectives) < 2:
+            skipped["pareto"] = "single-objective study"
+        elif kind in ("contour", "importance"):
+            try:
+                figs[kind] = (
+                    plots.contour(d, contour_params) if kind == "contour" else plots.importance(d)
+                )
+            except BboError as e:
+                if kind == "contour" and contour_params is not None:
+                    raise
+                skipped[kind] = str(e)
+        else:
+            figs[kind] = getattr(plots, kind)(d)
 
 
 def write_plots(
-    study: Study, out: Path, contour_params: Sequence[str] | None = None
+    study: Study,
+    out: Path,
+    contour_params: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> tuple[dict[str, Path], dict[str, str]]:
-    """Write ``<out>/<kind>.png`` for each plot; returns the files and the skipped kinds."""
+    """Write ``<out>/<kind>.png`` for each plot of ``kinds`` (default all); returns the
+    files and the skipped kinds."""
     import matplotlib.pyplot as plt
 
-    figs, skipped = figures(study, contour_params)
+    figs, skipped = figures(study, contour_params, kinds)
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     for kind, fig in figs.items():
@@ -81,4 +128,4 @@ def write_plots(
     return files, skipped
 
 
-__all__ = ["PLOTS", "figures", "write_plots"]
+__all__ = ["NO_REPORTS", "PLOTS", "check_kinds", "figures", "write_plots"]

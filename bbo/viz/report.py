@@ -28,6 +28,7 @@ _TITLES = {
     "pareto": "Pareto front",
     "contour": "Surrogate model (GP)",
     "importance": "Parameter importance (PED-ANOVA)",
+    "learning-curves": "Learning curves",
 }
 
 _CSS = """
@@ -163,6 +164,37 @@ def _failed_section(study: Study, trials: Sequence[Trial]) -> list[str]:
     return parts
 
 
+def _figure(kind: str, image: tuple[str, int]) -> str:
+    return (
+        f'<figure id="plot-{kind}"><img alt="{_e(_TITLES[kind])}" style="width: {image[1]}px" '
+        f'src="data:image/png;base64,{image[0]}"></figure>'
+    )
+
+
+def _curves_section(
+    study: Study, trials: Sequence[Trial], image: tuple[str, int] | None
+) -> list[str]:
+    """The "Learning curves" section: the plot and a line on the pruned trials (nothing for
+    a study without reports)."""
+    if image is None:
+        return []
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    last = {r.trial: r.step for r in study.reports()}  # in step order: the last one wins
+    steps = sorted(last[t.id] for t in pruned if t.id in last)
+    note = (
+        f"Each trial's reported {_e(study.objectives[0].name)} against the step; "
+        f"{len(pruned)} trial(s) pruned (dashed, a cross where they stopped)"
+    )
+    if steps:
+        note += f", at steps {steps[0]} to {steps[-1]} (median {steps[len(steps) // 2]})"
+    note += "; the best completed trial in red. <code>bbo export</code> writes every report."
+    return [
+        '<h2 id="learning-curves">Learning curves</h2>',
+        f'<p class="note">{note}</p>',
+        _figure("learning-curves", image),
+    ]
+
+
 def _count_cards(study: Study, trials: Sequence[Trial]) -> list[tuple[str, object, str, str]]:
     """``(label, value, css class, note)`` of the summary cards: trials by state, ABANDONED
     included, and the infeasible ones (told INFEASIBLE, or COMPLETED with a violated outcome
@@ -235,16 +267,15 @@ def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
         parts.append('<p class="note" id="best">No completed feasible trial yet.</p>')
     parts.append("<h2>Plots</h2>")
     for kind in PLOTS:
+        if kind == "learning-curves":
+            continue
         if kind in images:
-            parts.append(
-                f'<figure id="plot-{kind}"><img alt="{_e(_TITLES[kind])}" '
-                f'style="width: {images[kind][1]}px" '
-                f'src="data:image/png;base64,{images[kind][0]}"></figure>'
-            )
+            parts.append(_figure(kind, images[kind]))
         elif kind in skipped:
             parts.append(
                 f'<p class="note">{_e(_TITLES[kind])}: not drawn ({_e(skipped[kind])}).</p>'
             )
+    parts += _curves_section(study, trials, images.get("learning-curves"))
     parts += _failed_section(study, trials)
     shown = trials[:MAX_ROWS]
     parts.append(f"<h2>All trials ({len(trials)})</h2>")

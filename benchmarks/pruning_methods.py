@@ -1,0 +1,190 @@
+"""The methods of ``python -m benchmarks.pruning`` and one run of (method, problem, seed).
+
+A run asks trials one at a time and trains each step by step, reporting every step to the
+method's pruner, until the epochs spent reach the run's budget. The record keeps, per
+trial, the cumulative epochs after it and its final value (None when pruned), from which
+the best final (full-budget) value at any epoch budget is read (:func:`best_at`).
+
+=======================  ========================================================
+method                   what
+=======================  ========================================================
+``bbo-auto``             bbo ``auto``, every trial to ``max_step`` (no pruner)
+``bbo-auto+asha``        bbo ``auto`` + ``asha`` (reduction factor 3)
+``bbo-auto+hyperband``   bbo ``auto`` + ``hyperband`` (``max_resource = max_step``, 3)
+``bbo-auto+median``      bbo ``auto`` + ``median`` (defaults: 5 startup trials)
+``bbo-random+asha``      bbo ``random`` + ``asha`` (reduction factor 3)
+``optuna-tpe+hyperband`` Optuna TPE + ``HyperbandPruner`` (same resources, 3)
+``optuna-tpe+median``    Optuna TPE + ``MedianPruner`` (defaults: 5 startup trials)
+``optuna-tpe``           Optuna TPE, no pruner (not in the default list)
+=======================  ========================================================
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from benchmarks.pruning_problems import CurveProblem, make_curve_problem
+
+METHODS = (
+    "bbo-auto",
+    "bbo-auto+asha",
+    "bbo-auto+hyperband",
+    "bbo-auto+median",
+    "bbo-random+asha",
+    "optuna-tpe+hyperband",
+    "optuna-tpe+median",
+)
+EXTRA = ("optuna-tpe",)
+ETA = 3  # reduction factor of every successive-halving pruner here
+
+# one trial: ask -> params, report(value, step) -> stop?, finish(final value | None = pruned)
+Ask = Callable[[], tuple[Mapping[str, Any], Callable[[float, int], bool], Callable[..., None]]]
+
+
+def _bbo_pruner(name: str, max_step: int) -> dict[str, Any] | None:
+    if name == "asha":
+        return {"name": "asha", "min_resource": 1, "reduction_factor": ETA}
+    if name == "hyperband":
+        return {"name": "hyperband", "min_resource": 1, "max_resource": max_step,
+                "reduction_factor": ETA}  # fmt: skip
+    if name == "median":
+        return {"name": "median"}
+    raise ValueError(f"unknown pruner {name!r}")
+
+
+def _bbo(strategy: str, pruner: str | None, problem: CurveProblem, seed: int) -> Ask:
+    import bbo
+
+    spec = None if pruner is None else _bbo_pruner(pruner, problem.max_step)
+    study = bbo.Study(problem.space, strategy=strategy, pruner=spec, seed=seed)
+
+    def ask() -> tuple[Mapping[str, Any], Callable[[float, int], bool], Callable[..., None]]:
+        trial = study.ask()
+
+        def finish(value: float | None) -> None:
+            study.tell(trial, pruned=True) if value is None else study.tell(trial, value)
+
+        return trial.params, lambda v, s: trial.report(v, step=s), finish
+
+    return ask
+
+
+def _distributions(space: Any) -> dict[str, Any]:
+    """Optuna distributions of a space of Float and Int parameters."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    import bbo
+
+    out: dict[str, Any] = {}
+    for name, p in space.items():
+        cls = IntDistribution if isinstance(p, bbo.Int) else FloatDistribution
+        out[name] = cls(p.low, p.high, log=p.log)
+    return out
+
+
+def _optuna(pruner: str | None, problem: CurveProblem, seed: int) -> Ask:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pruners = {
+        None: optuna.pruners.NopPruner(),
+        "hyperband": optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=problem.max_step, reduction_factor=ETA
+        ),
+        "median": optuna.pruners.MedianPruner(),
+    }
+    study = optuna.create_study(
+        sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruners[pruner]
+    )
+    dists = _distributions(problem.space)
+
+    def ask() -> tuple[Mapping[str, Any], Callable[[float, int], bool], Callable[..., None]]:
+        trial = study.ask(dists)
+
+        def report(v: float, s: int) -> bool:
+            trial.report(v, s)
+            return bool(trial.should_prune())
+
+        def finish(value: float | None) -> None:
+            if value is None:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            else:
+                study.tell(trial, value)
+
+        return dict(trial.params), report, finish
+
+    return ask
+
+
+def make_method(method: str, problem: CurveProblem, seed: int) -> Ask:
+    """The ask function of ``method`` (see the module's table) on ``problem``."""
+    base, _, pruner = method.partition("+")
+    if base in ("bbo-auto", "bbo-random"):
+        return _bbo(base.removeprefix("bbo-"), pruner or None, problem, seed)
+    if base == "optuna-tpe":
+        return _optuna(pruner or None, problem, seed)
+    raise ValueError(f"unknown method {method!r}; choose from {[*METHODS, *EXTRA]}")
+
+
+def run_curves(ask: Ask, problem: CurveProblem, seed: int, budget: int) -> list[dict[str, Any]]:
+    """Trials until ``budget`` epochs are spent: ``[{"epochs": cumulative epochs after the
+    trial, "steps": its steps, "final": value at max_step or None (pruned)}]``."""
+    trials: list[dict[str, Any]] = []
+    spent = 0
+    while spent < budget:
+        params, report, finish = ask()
+        curve: Iterator[float] = problem.curve(params, seed)
+        value, final = math.nan, None
+        steps = 0
+        for step, value in enumerate(curve, start=1):
+            steps = step
+            if report(value, step) and step < problem.max_step:
+                break
+        else:
+            final = value
+        finish(final)
+        spent += steps
+        trials.append({"epochs": spent, "steps": steps, "final": final})
+    return trials
+
+
+def best_at(trials: Sequence[Mapping[str, Any]], epochs: float) -> float:
+    """The best final value among the trials that ran to ``max_step`` within ``epochs``
+    spent (inf before the first)."""
+    finals = [t["final"] for t in trials if t["epochs"] <= epochs and t["final"] is not None]
+    return min(finals, default=math.inf)
+
+
+def pruning_job(method: str, problem: str, seed: int, max_step: int, budget: int) -> dict[str, Any]:
+    """One run record: ``method``, ``problem``, ``seed``, ``max_step``, ``budget``,
+    ``optimum`` (None for real training), ``trials`` (see :func:`run_curves`), ``trace``
+    (best final value after each trial), ``wall_s``, ``error``."""
+    inst = make_curve_problem(problem, max_step)
+    record: dict[str, Any] = {
+        "method": method,
+        "problem": problem,
+        "seed": seed,
+        "max_step": max_step,
+        "budget": budget,
+        "optimum": inst.optimum,
+        "trials": [],
+        "trace": [],
+        "error": None,
+    }
+    start = time.perf_counter()
+    try:
+        trials = run_curves(make_method(method, inst, seed), inst, seed, budget)
+        record["trials"] = trials
+        record["trace"] = [best_at(trials, t["epochs"]) for t in trials]
+    except Exception as exc:  # a crashing method is a result, not the end of the benchmark
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["traceback"] = traceback.format_exc(limit=8)
+    record["wall_s"] = time.perf_counter() - start
+    return record
+
+
+__all__ = ["EXTRA", "METHODS", "best_at", "make_method", "pruning_job", "run_curves"]
