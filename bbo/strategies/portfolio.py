@@ -16,8 +16,9 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    the ablation of docs/benchmarks.md it did not pay for its evaluations.
 4. **Everything else: GP-BO with competing proposal sources.** The GP strategy
    (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual, except
-   that a single-point ask of one objective without constraints or pending points uses
-   ``UCB`` (``beta`` 2 here) rather than ``LogEI`` when ``acquisition`` is unset
+   that a single-point ask of one objective without constraints or pending points, on a
+   space of at most 20 columns, all continuous, uses ``UCB`` (``beta`` 2 here) rather than
+   ``LogEI`` when ``acquisition`` is unset
    (:meth:`AutoStrategy._acquisition`; docs/strategies.md gives the benchmark); for a
    single-point ask, candidate pools from other sources are scored by the same acquisition
    and, on continuous spaces, the best of them join the optimizer's restarts in the same
@@ -73,6 +74,9 @@ SOURCES = ("de", "local", "cma", "quad")
 DEFAULT_SOURCES = ("de", "local", "cma")
 LOCAL_STEPS = (0.02, 0.08, 0.2)
 CMA_SCALES = (0.25, 0.5, 1.0)
+# UCB (not LogEI) for single-point asks up to this many columns, all continuous: on
+# integer/categorical spaces and at 100-D LogEI did better (docs/benchmarks.md)
+UCB_MAX_DIM = 20
 IMPROVEMENT_TOL = 1e-3  # of the observed range: a smaller gain does not end a stagnation
 
 
@@ -305,9 +309,13 @@ class AutoStrategy:
 
     def _acquisition(self, history: History) -> str | None:
         """``UCB`` for a single-point ask of one objective without outcome constraints or
-        pending points when the ``acquisition`` option is unset; otherwise None (the GP's
-        own choice: LogEI's believer with pending points, qLogNEI with constraints)."""
+        pending points, on a space of at most :data:`UCB_MAX_DIM` continuous columns, when
+        the ``acquisition`` option is unset; otherwise None (the GP's own choice: LogEI, its
+        believer with pending points, qLogNEI with constraints)."""
+        space = self.space
         if self.options.acquisition is not None or history.constraints:
+            return None
+        if space.dim > UCB_MAX_DIM or space.discrete_dims or space.categorical_dims:
             return None
         return None if len(history.X_pending) else "UCB"
 

@@ -195,6 +195,26 @@ def test_auto_finds_the_quadratic_optimum_and_labels_sources():
     assert len({"de>gp:UCB", "local>gp:UCB", "cma>gp:UCB"} & set(sources[5:])) >= 2
 
 
+def test_ucb_only_on_small_continuous_spaces_and_logei_with_pending_points():
+    def last_acq(study):
+        return study.trials[-1].attrs["source"].split(":")[1]
+
+    cont = run(bbo.Study(SPACE2, seed=0, strategy_options=FAST), quad, 7)
+    assert last_acq(cont) == "UCB"
+    cont.ask()  # stays RUNNING: the next ask has a pending point
+    assert cont.ask().attrs["source"].split(":")[1] == "LogEI"
+    mixed = bbo.Space({"x": bbo.Float(0.0, 1.0), "c": bbo.Categorical(["a", "b", "c"])})
+    study = run(bbo.Study(mixed, seed=0, strategy_options=FAST), lambda p: p["x"], 7)
+    assert last_acq(study) == "LogEI"
+    wide = bbo.Space({f"x{i}": bbo.Float(0.0, 1.0) for i in range(21)})
+    study = run(bbo.Study(wide, seed=0, strategy_options={**FAST, "n_init": 3}), sum_x, 4)
+    assert last_acq(study) == "LogEI"
+
+
+def sum_x(p):
+    return sum(p.values())
+
+
 def test_the_opt_in_quad_source_wins_asks_on_a_rotated_bowl():
     def bowl(p):
         u, v = p["x"] - 0.3, p["y"] - 0.7
