@@ -10,7 +10,7 @@ incumbent ``f*``, with ``u = (mu - f*) / sigma``,
 ``log h`` is computed as botorch's ``_log_ei_helper`` does (accurate far into the tail:
 ``log phi(u) + log(1 - exp(w))``, ``w = log(|u| Phi(u) / phi(u))`` below ``u = -1``),
 ``rho`` as ``exp(log Phi(u) - log h(u))``. The posterior and its gradient come from a
-:class:`bbo.surrogates.cached.GradPosterior`; :class:`LogEIFunction` makes the pair a
+:class:`bbo.surrogates.cached.GradPosterior`; :class:`FromNumpy` makes the pair a
 torch autograd function, so that botorch's optimizers (which differentiate the acquisition
 with autograd) run it unchanged at a fraction of the cost of the same algebra as torch
 operations.
@@ -19,6 +19,7 @@ operations.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,17 +65,21 @@ def log_ei(
     return lh + np.log(sigma), grad
 
 
-class LogEIFunction(torch.autograd.Function):
-    """``log EI`` of :func:`log_ei` as a torch function of ``x`` (``b x d``, CPU): the value
-    ``b`` and, on the backward pass, the stored gradient."""
+class FromNumpy(torch.autograd.Function):
+    """A numpy acquisition ``f``: ``x`` (``b x d``) -> values ``b`` and gradients ``b x d``
+    (:func:`log_ei`, :func:`bbo.acquisition.ucb.ucb`) as a torch function of ``x`` (CPU):
+    the value, and on the backward pass the stored gradient. botorch's optimizers, which
+    differentiate the acquisition with autograd, then run it unchanged."""
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, post: GradPosterior, best_f: float) -> Tensor:
-        value, grad = log_ei(post, best_f, x.detach().numpy())
+    def forward(
+        ctx: Any, x: Tensor, f: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    ) -> Tensor:
+        value, grad = f(x.detach().numpy())
         ctx.save_for_backward(torch.from_numpy(grad).to(x.dtype))
         return torch.from_numpy(value).to(x.dtype)
 
     @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, None, None]:
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, None]:
         (grad,) = ctx.saved_tensors
-        return grad_output.unsqueeze(-1) * grad, None, None
+        return grad_output.unsqueeze(-1) * grad, None

@@ -54,7 +54,6 @@ from torch import Tensor
 
 from bbo.acquisition import logei
 from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, optimize, optimize_one
-from bbo.acquisition.ucb import UCBFunction
 from bbo.acquisition.ucb import ucb as ucb_numpy
 from bbo.acquisition.wlcb import WLCBConfig, wlcb
 from bbo.exceptions import InvalidArgumentError
@@ -233,7 +232,7 @@ class _CachedLogEI(LogExpectedImprovement):
     (the same values, without gpytorch's per-call overhead); where the cache has a numpy
     mirror (:class:`~bbo.surrogates.numpy_posterior.GradPosterior`: the product kernels of
     :mod:`bbo.surrogates.gp`, on the CPU) the value and its gradient are computed in numpy
-    (:class:`~bbo.acquisition.logei.LogEIFunction`)."""
+    (:class:`~bbo.acquisition.logei.FromNumpy`)."""
 
     def __init__(self, model: Model, best_f: Tensor, cache: CachedGP) -> None:
         super().__init__(model, best_f=best_f)
@@ -256,7 +255,9 @@ class _CachedLogEI(LogExpectedImprovement):
         post = self._cache.grad
         if post is None:
             return super().forward(X)
-        value = logei.LogEIFunction.apply(X.reshape(-1, X.shape[-1]), post, self._best)
+        value = logei.FromNumpy.apply(
+            X.reshape(-1, X.shape[-1]), lambda x: logei.log_ei(post, self._best, x)
+        )
         return value.reshape(X.shape[:-2])
 
     def _mean_and_sigma(
@@ -271,7 +272,7 @@ class _CachedLogEI(LogExpectedImprovement):
 class _CachedUCB(UpperConfidenceBound):
     """Analytic ``UpperConfidenceBound`` whose posterior moments come from a
     :class:`CachedGP`; with a numpy mirror, value and gradient in numpy
-    (:class:`~bbo.acquisition.ucb.UCBFunction`), as :class:`_CachedLogEI`."""
+    (:class:`~bbo.acquisition.logei.FromNumpy`), as :class:`_CachedLogEI`."""
 
     def __init__(self, model: Model, beta: float, cache: CachedGP) -> None:
         super().__init__(model, beta=beta)
@@ -294,7 +295,9 @@ class _CachedUCB(UpperConfidenceBound):
             mean, var = self._cache.mean_var(X.reshape(-1, X.shape[-1]))
             value = mean + math.sqrt(self._beta) * var.clamp_min(1e-12).sqrt()
         else:
-            value = UCBFunction.apply(X.reshape(-1, X.shape[-1]), post, self._beta)
+            value = logei.FromNumpy.apply(
+                X.reshape(-1, X.shape[-1]), lambda x: ucb_numpy(post, self._beta, x)
+            )
         return value.reshape(X.shape[:-2])
 
 
