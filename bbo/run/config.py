@@ -258,6 +258,17 @@ class ExecutorConfig(BaseModel):
         return self
 
 
+def _one_of(kind: str, v: str, names: tuple[str, ...]) -> str:
+    """``v`` if it is one of ``names``; otherwise the ``unknown_<kind>`` error with a hint."""
+    if v not in names:
+        raise PydanticCustomError(
+            f"unknown_{kind}",
+            "must be one of {valid}, got {got}{hint}",
+            {"valid": str(list(names)), "got": repr(v), "hint": did_you_mean(v, names)},
+        )
+    return v
+
+
 class StrategyConfig(BaseModel):
     """The proposal strategy: `name`, and any other key is passed as a strategy option."""
 
@@ -268,17 +279,7 @@ class StrategyConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in STRATEGY_NAMES:
-            raise PydanticCustomError(
-                "unknown_strategy",
-                "must be one of {valid}, got {got}{hint}",
-                {
-                    "valid": str(list(STRATEGY_NAMES)),
-                    "got": repr(v),
-                    "hint": did_you_mean(v, STRATEGY_NAMES),
-                },
-            )
-        return v
+        return _one_of("strategy", v, STRATEGY_NAMES)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -299,17 +300,7 @@ class PrunerConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in PRUNER_NAMES:
-            raise PydanticCustomError(
-                "unknown_pruner",
-                "must be one of {valid}, got {got}{hint}",
-                {
-                    "valid": str(list(PRUNER_NAMES)),
-                    "got": repr(v),
-                    "hint": did_you_mean(v, PRUNER_NAMES),
-                },
-            )
-        return v
+        return _one_of("pruner", v, PRUNER_NAMES)
 
     @model_validator(mode="after")
     def _options(self) -> PrunerConfig:
