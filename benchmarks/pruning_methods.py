@@ -17,6 +17,12 @@ method                   what
 ``optuna-tpe+median``    Optuna TPE + ``MedianPruner`` (defaults: 5 startup trials)
 ``optuna-tpe``           Optuna TPE, no pruner (not in the default list)
 =======================  ========================================================
+
+A bbo method with a pruner takes a suffix ``/last``, ``/offset``, ``/rung`` or
+``/exclude``
+(``bbo-auto+asha/rung``): how the strategy's model uses PRUNED trials
+(``bbo.strategies.History.pruned``; without a suffix the default, ``last``). The variants
+of ``bbo-auto`` with a pruner are in :data:`VARIANTS`, not in the default list.
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ METHODS = (
     "optuna-tpe+hyperband",
     "optuna-tpe+median",
 )
-EXTRA = ("optuna-tpe",)
+PRUNED_USES = ("last", "offset", "rung", "exclude")
+VARIANTS = tuple(f"{m}/{use}" for m in METHODS if m.startswith("bbo-auto+") for use in PRUNED_USES)
+EXTRA = ("optuna-tpe", *VARIANTS)
 ETA = 3  # reduction factor of every successive-halving pruner here
 
 # one trial: ask -> params, report(value, step) -> stop?, finish(final value | None = pruned)
@@ -56,11 +64,13 @@ def _bbo_pruner(name: str, max_step: int) -> dict[str, Any] | None:
     raise ValueError(f"unknown pruner {name!r}")
 
 
-def _bbo(strategy: str, pruner: str | None, problem: CurveProblem, seed: int) -> Ask:
+def _bbo(strategy: str, pruner: str | None, problem: CurveProblem, seed: int, use: str = "") -> Ask:
     import bbo
 
     spec = None if pruner is None else _bbo_pruner(pruner, problem.max_step)
     study = bbo.Study(problem.space, strategy=strategy, pruner=spec, seed=seed)
+    if use:
+        study._pruned_use = use  # History.pruned of this study's asks
 
     def ask() -> tuple[Mapping[str, Any], Callable[[float, int], bool], Callable[..., None]]:
         trial = study.ask()
@@ -122,9 +132,10 @@ def _optuna(pruner: str | None, problem: CurveProblem, seed: int) -> Ask:
 
 def make_method(method: str, problem: CurveProblem, seed: int) -> Ask:
     """The ask function of ``method`` (see the module's table) on ``problem``."""
-    base, _, pruner = method.partition("+")
-    if base in ("bbo-auto", "bbo-random"):
-        return _bbo(base.removeprefix("bbo-"), pruner or None, problem, seed)
+    name, _, use = method.partition("/")
+    base, _, pruner = name.partition("+")
+    if base in ("bbo-auto", "bbo-random") and (not use or (pruner and use in PRUNED_USES)):
+        return _bbo(base.removeprefix("bbo-"), pruner or None, problem, seed, use)
     if base == "optuna-tpe":
         return _optuna(pruner or None, problem, seed)
     raise ValueError(f"unknown method {method!r}; choose from {[*METHODS, *EXTRA]}")
@@ -187,4 +198,4 @@ def pruning_job(method: str, problem: str, seed: int, max_step: int, budget: int
     return record
 
 
-__all__ = ["EXTRA", "METHODS", "best_at", "make_method", "pruning_job", "run_curves"]
+__all__ = ["EXTRA", "METHODS", "VARIANTS", "best_at", "make_method", "pruning_job", "run_curves"]

@@ -46,6 +46,17 @@ class History:
     ``extra_pending`` are configurations already chosen earlier in the same ask (not yet
     stored); they count as pending. ``skipped`` counts suggestions drawn earlier in the same
     ask and rejected as duplicates, so that sequence designs move past them.
+
+    PRUNED trials (stopped early, their last report as value) are information, not
+    failures: ``pruned`` says how :attr:`completed` (the trials models learn from) uses
+    them, for a study with one objective and no outcome constraints (see
+    :func:`model_trials`): ``"offset"`` (the default) adds each one that has a value as an
+    observation of that value lowered by the improvement the COMPLETED trials made after
+    that step; ``"last"`` as the value itself; ``"rung"`` (BOHB) uses every trial's value
+    at the largest reported step that enough trials reached; ``"exclude"`` leaves them out.
+    ``offset`` and ``rung`` read ``reports`` (trial id -> ``{step: value}``, passed by the
+    study; without them ``offset`` is ``last``). A study without PRUNED trials sees its
+    COMPLETED trials whatever ``pruned`` says.
     """
 
     space: Space
@@ -54,6 +65,8 @@ class History:
     extra_pending: tuple[Mapping[str, Any], ...] = ()
     skipped: int = 0
     constraints: tuple[Constraint, ...] = ()
+    pruned: str = "offset"
+    reports: Mapping[int, Mapping[int, float]] = field(default_factory=dict)
 
     def with_pending(self, params: list[Mapping[str, Any]], skipped: int = 0) -> History:
         return replace(
@@ -71,7 +84,9 @@ class History:
 
     @cached_property
     def completed(self) -> list[Trial]:
-        return self._in(TrialState.COMPLETED)
+        """The trials models learn from, in id order: the COMPLETED trials, and the PRUNED
+        ones as ``pruned`` says (:func:`model_trials`); ``X``, ``Y`` and ``C`` are theirs."""
+        return model_trials(self)
 
     @cached_property
     def X(self) -> np.ndarray:
@@ -112,6 +127,98 @@ class History:
     def X_infeasible(self) -> np.ndarray:
         """``i x d``: INFEASIBLE trials."""
         return self.space.encode_many([t.params for t in self._in(TrialState.INFEASIBLE)])
+
+
+PRUNED_USES = ("last", "offset", "rung", "exclude")
+
+
+def model_trials(history: History) -> list[Trial]:
+    """:attr:`History.completed`: COMPLETED trials, plus PRUNED ones by ``history.pruned``.
+
+    * ``"exclude"``, a study with several objectives or outcome constraints (a PRUNED
+      trial's value holds the first objective only), or no PRUNED trial with a value: the
+      COMPLETED trials.
+    * ``"last"``: COMPLETED trials and every PRUNED trial with a value (its last report).
+      For a loss that decreases with the steps, that value is worse than the trial's
+      full-budget value would be: its region is discouraged, not ruled out.
+    * ``"offset"``: as ``"last"``, the value of a PRUNED trial lowered by the improvement
+      the COMPLETED trials made after the step where it stopped (their median, a crude
+      learning-curve extrapolation; without reports reaching that step, no change).
+    * ``"rung"`` (BOHB, Falkner et al. 2018): the largest step ``s`` below the longest
+      run's last step at which at least ``d + 2`` trials (``d`` columns of the index view)
+      have a value, each trial's value at ``s`` (its first report at or after ``s``) as an
+      observation; when no step has enough, or the COMPLETED trials alone are ``d + 2``,
+      the COMPLETED trials.
+    """
+    done = [t for t in history.trials if t.state == TrialState.COMPLETED]
+    use = history.pruned
+    if use not in PRUNED_USES:
+        raise InvalidArgumentError(f"`pruned` must be one of {list(PRUNED_USES)}, got {use!r}")
+    if use == "exclude" or len(history.objectives) != 1 or history.constraints:
+        return done
+    with_value = [
+        t
+        for t in history.trials
+        if t.state == TrialState.COMPLETED or (t.state == TrialState.PRUNED and t.value is not None)
+    ]
+    if len(with_value) == len(done):
+        return done  # no PRUNED trial with a value: as a study without pruning
+    if use == "last":
+        return with_value
+    if use == "offset":
+        return _offset(history, with_value)
+    return _at_rung(history, done, with_value)
+
+
+def _offset(history: History, finished: list[Trial]) -> list[Trial]:
+    """``"offset"`` (see :func:`model_trials`): a PRUNED trial whose last report is at step
+    ``s`` gets ``last - median(report_s - final)`` over the COMPLETED trials that reported
+    at or after ``s`` (their first report there), the improvement still to come; its last
+    value when no COMPLETED trial reported that far."""
+    name = history.objectives[0].name
+    curves = {t.id: sorted(history.reports.get(t.id, {}).items()) for t in finished}
+    gains: dict[int, float] = {}
+    out = []
+    for t in finished:
+        curve = curves[t.id]
+        if t.state == TrialState.COMPLETED or not curve or t.value is None:
+            out.append(t)
+            continue
+        s = curve[-1][0]
+        if s not in gains:
+            diffs = [
+                next(v for step, v in curves[c.id] if step >= s) - float(c.values[name])
+                for c in finished
+                if c.state == TrialState.COMPLETED and curves[c.id] and curves[c.id][-1][0] >= s
+            ]
+            gains[s] = float(np.median(diffs)) if diffs else 0.0
+        v = float(t.value) - gains[s]
+        out.append(replace(t, values={name: v}, value=v))
+    return out
+
+
+def _at_rung(history: History, done: list[Trial], finished: list[Trial]) -> list[Trial]:
+    """BOHB's model data (see :func:`model_trials`, ``"rung"``)."""
+    need = history.space.dim + 2
+    if len(done) >= need:
+        return done
+    curves = {t.id: sorted(history.reports.get(t.id, {}).items()) for t in finished}
+    top = max((c[-1][0] for c in curves.values() if c), default=None)
+    if top is None:
+        return done
+    last = {tid: c[-1][0] for tid, c in curves.items() if c}
+    steps = sorted({s for c in curves.values() for s, _ in c if s < top}, reverse=True)
+    for s in steps:
+        if sum(1 for v in last.values() if v >= s) < need:
+            continue
+        name = history.objectives[0].name
+        out = []
+        for t in finished:
+            v = next((v for step, v in curves[t.id] if step >= s), None)
+            if v is not None:
+                out.append(replace(t, values={name: v}, value=v))
+        return out
+    return done
 
 
 @runtime_checkable

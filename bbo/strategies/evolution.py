@@ -12,8 +12,10 @@ is a point they chose; its result is looked up in the study's history **by confi
   asked again: it reuses the known result, or waits for the running trial.
 
 Members are ranked by :meth:`Outcome.key`: feasible completed trials by their objective,
-then completed trials violating outcome constraints by their total violation, then FAILED
-and INFEASIBLE trials (worst).
+then completed trials violating outcome constraints by their total violation, then PRUNED
+trials by their last reported value (the pruner judged them worse than the trials it let
+run; their value is one of an unfinished run), then FAILED and INFEASIBLE trials (worst;
+a PRUNED trial that reported nothing ranks with them).
 
 The module also holds the pure proposal functions a portfolio can use as candidate sources
 without running a strategy: :func:`de_candidates` (mutations of the incumbents).
@@ -34,14 +36,16 @@ from bbo.trial import TrialState
 
 Key = tuple[tuple[str, Any], ...]
 
-FEASIBLE, VIOLATING, FAILED = 0, 1, 2
+FEASIBLE, VIOLATING, FAILED, PRUNED = 0, 1, 2, 3  # tier codes (stored in state_dict)
+_RANK = {FEASIBLE: 0, VIOLATING: 1, PRUNED: 2, FAILED: 3}  # PRUNED ranks before FAILED
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the history knows about one configuration: ``tier`` (FEASIBLE, VIOLATING or
-    FAILED) and ``value`` (the minimized objective, or the total constraint violation
-    ``sum max(slack, 0)`` for VIOLATING, 0 for FAILED)."""
+    """What the history knows about one configuration: ``tier`` (FEASIBLE, VIOLATING,
+    PRUNED or FAILED) and ``value`` (the minimized objective, its last reported value for
+    PRUNED, the total constraint violation ``sum max(slack, 0)`` for VIOLATING, 0 for
+    FAILED)."""
 
     tier: int
     value: float
@@ -49,7 +53,7 @@ class Outcome:
     @property
     def key(self) -> tuple[int, float]:
         """Sort key: lower is better."""
-        return (self.tier, self.value)
+        return (_RANK[self.tier], self.value)
 
     def to_list(self) -> list[float]:
         return [self.tier, self.value]
@@ -67,8 +71,10 @@ class Ledger:
     (``cache`` keeps the keys of trial ids across asks).
 
     Several COMPLETED trials of one configuration average their values; a configuration
-    with only FAILED or INFEASIBLE trials is FAILED. RUNNING trials, ABANDONED ones (the
-    study retries them) and ``history.extra_pending`` are pending.
+    without any is PRUNED (the best last value of its PRUNED trials) when it was pruned
+    after a report, else FAILED when it has FAILED, INFEASIBLE or PRUNED trials. RUNNING
+    trials, ABANDONED ones (the study retries them) and ``history.extra_pending`` are
+    pending.
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class Ledger:
         obj, cons = history.objectives[0], history.constraints
         self._sums: dict[Key, list[float]] = {}  # key -> [sum of y, sum of violation, count]
         self._failed: set[Key] = set()
+        self._pruned: dict[Key, float] = {}  # key -> best last value of its PRUNED trials
         self._pending: set[Key] = {params_key(p) for p in history.extra_pending}
         for t in history.trials:  # one pass, no arrays: this runs on every ask
             key = keys.get(t.id)
@@ -97,7 +104,10 @@ class Ledger:
                     self._sums[key] = [y, v, 1.0]
                 else:
                     s[0], s[1], s[2] = s[0] + y, s[1] + v, s[2] + 1.0
-            elif t.state in (TrialState.FAILED, TrialState.INFEASIBLE):
+            elif t.state == TrialState.PRUNED and t.value is not None:
+                y = obj.sign * t.value
+                self._pruned[key] = min(y, self._pruned.get(key, y))
+            elif t.state in (TrialState.FAILED, TrialState.INFEASIBLE, TrialState.PRUNED):
                 self._failed.add(key)
             else:  # RUNNING, or ABANDONED (the study retries it)
                 self._pending.add(key)
@@ -108,11 +118,16 @@ class Ledger:
         if s is not None:
             y, viol, n = s
             return Outcome(VIOLATING, viol / n) if viol > 0 else Outcome(FEASIBLE, y / n)
+        p = self._pruned.get(key)
+        if p is not None:
+            return Outcome(PRUNED, p)
         return WORST if key in self._failed else None
 
     def known(self, key: Key) -> bool:
         """True when the configuration has a result or is pending: asking it is useless."""
-        return key in self._sums or key in self._failed or key in self._pending
+        return (
+            key in self._sums or key in self._pruned or key in self._failed or key in self._pending
+        )
 
     def add_pending(self, key: Key) -> None:
         self._pending.add(key)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidValueError
 from bbo.study.tells import trial_id
-from bbo.trial import Report, Trial
+from bbo.trial import Report, Trial, TrialState
 
 if TYPE_CHECKING:
     from bbo.pruners import Pruner
@@ -50,6 +51,12 @@ class Reporting:
     _study_id: int
     spec: StudySpec
     _custom_pruner: Pruner | None = None
+    _curves: dict[int, dict[int, float]]  # reports read so far (_model_reports)
+    _curves_seq: int | None
+    # how the strategies' models use PRUNED trials (History.pruned): "last", "offset",
+    # "rung" or "exclude"; None: by the pruner (:meth:`_model_use`). A class attribute the
+    # pruning benchmark varies, not a stored setting
+    _pruned_use: str | None = None
 
     @property
     def pruner(self) -> Pruner | None:
@@ -107,6 +114,33 @@ class Reporting:
         ``since``: only those whose ``seq`` is greater (incremental reading)."""
         tid = None if trial is None else trial_id(trial)
         return self._storage.get_reports(self._study_id, trial_id=tid, since=since)
+
+    def _model_use(self) -> str:
+        """How the strategies' models use PRUNED trials (``History.pruned``, see
+        :func:`bbo.strategies.base.model_trials`): ``"rung"`` (BOHB) under a ``hyperband``
+        pruner, whose full-budget bracket soon gives enough COMPLETED trials;
+        ``"offset"`` under any other (or none), whose pruned trials are most of the study.
+        Chosen by ``python -m benchmarks.pruning`` (docs/benchmarks.md#pruning)."""
+        if self._pruned_use is not None:
+            return self._pruned_use
+        pruner = self.pruner
+        return "rung" if pruner is not None and pruner.name == "hyperband" else "offset"
+
+    def _model_reports(self, trials: Sequence[Trial]) -> dict[int, dict[int, float]]:
+        """Trial id -> ``{step: value}`` for the strategies' ``History`` (what
+        ``pruned="rung"`` and ``"offset"`` need): read only under those uses and once a
+        trial was PRUNED."""
+        if self._model_use() not in ("rung", "offset"):
+            return {}
+        if not any(t.state == TrialState.PRUNED for t in trials):
+            return {}
+        # a stored report never changes: read only those newer than the last read
+        seq = self._curves_seq
+        for r in self._storage.get_reports(self._study_id, since=seq):
+            self._curves.setdefault(r.trial, {})[r.step] = r.value
+            seq = r.seq if seq is None else max(seq, r.seq)
+        self._curves_seq = seq
+        return self._curves
 
 
 __all__ = ["Reporting", "check_report"]

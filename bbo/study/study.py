@@ -177,6 +177,8 @@ class Study(Reporting, Leasing, StudyLike):
         self.worker = worker or this_worker()
         self._built: Distinct | None = None  # the strategy, built at the first ask
         self._cache = TrialCache()  # an ask reads only new and not-yet-final trials
+        self._curves: dict[int, dict[int, float]] = {}  # reports read so far (_model_reports)
+        self._curves_seq: int | None = None
         self._recommended: tuple[tuple[int, int], Trial | None] | None = None  # cache
 
     @property
@@ -348,6 +350,8 @@ class Study(Reporting, Leasing, StudyLike):
             tuple(trials),
             tuple(t.params for t in new),
             constraints=self.constraints,
+            pruned=self._model_use(),
+            reports=self._model_reports(trials),
         )
         for s in self._distinct.suggest(count - len(new), history):
             new.append(NewTrial(s.params, attrs={**base, "source": s.source, **s.info}))

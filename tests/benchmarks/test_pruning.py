@@ -152,3 +152,26 @@ def test_bad_arguments_are_refused():
     assert (args.max_step, args.trials, args.seeds) == (27, 20, 5)
     full = pruning.parse_args(["--full"])
     assert (full.max_step, full.seeds) == (81, 10) and "optuna-tpe" in full.methods
+
+
+def test_model_use_variants_of_pruned_auto():
+    """``bbo-auto+asha/rung``: the study's models use PRUNED trials as ``rung`` says; the
+    verdicts name every variant; a bad suffix is refused."""
+    from benchmarks.pruning_methods import VARIANTS, make_method
+
+    assert "bbo-auto+hyperband/offset" in VARIANTS and "bbo-auto+asha/exclude" in VARIANTS
+    prob = make_curve_problem("lc-pow", 3)
+    trials = run_curves(make_method("bbo-auto+asha/rung", prob, 0), prob, 0, budget=12)
+    assert trials and trials[-1]["epochs"] >= 12
+    assert pruning.parse_args(["--methods", "bbo-auto+median/offset"]).methods == [
+        "bbo-auto+median/offset"
+    ]
+    with pytest.raises(SystemExit):
+        pruning.parse_args(["--methods", "bbo-auto+asha/sometimes"])
+    with pytest.raises(ValueError, match="unknown method"):
+        make_method("bbo-random/rung", prob, 0)
+    res = _results()
+    for r in res["runs"][2:]:
+        r["method"] = "bbo-auto+asha/rung"
+    res["methods"] = ["bbo-auto", "bbo-auto+asha/rung"]
+    assert "bbo-auto+asha/rung: reaches full-budget" in pruning.pruning_report(res)
