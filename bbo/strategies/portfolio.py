@@ -15,11 +15,7 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    another basin as often as the model deems it may hold the optimum. Off by default: in
    the ablation of docs/benchmarks.md it did not pay for its evaluations.
 4. **Everything else: GP-BO with competing proposal sources.** The GP strategy
-   (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual, except
-   that a single-point ask of one objective without constraints or pending points, on a
-   space of at most 20 columns, all continuous, uses ``UCB`` (``beta`` 2 here) rather than
-   ``LogEI`` when ``acquisition`` is unset
-   (:meth:`AutoStrategy._acquisition`; docs/strategies.md gives the benchmark); for a
+   (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual; for a
    single-point ask, candidate pools from other sources are scored by the same acquisition
    and, on continuous spaces, the best of them join the optimizer's restarts in the same
    L-BFGS run (:func:`bbo.acquisition.optimize.optimize_one`). The point of highest
@@ -48,7 +44,7 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    optimizer's own point always competes.
 
 Several objectives skip the pools (qLogNEHVI alone). Every suggestion's ``source`` names who
-proposed it: ``sobol``, ``gp:UCB``, ``de>gp:UCB``, ``cmaes`` …, visible in the trial's
+proposed it: ``sobol``, ``gp:LogEI``, ``de>gp:LogEI``, ``cmaes`` …, visible in the trial's
 ``attrs["source"]`` (``bbo show``, exports).
 """
 
@@ -74,9 +70,6 @@ SOURCES = ("de", "local", "cma", "quad")
 DEFAULT_SOURCES = ("de", "local", "cma")
 LOCAL_STEPS = (0.02, 0.08, 0.2)
 CMA_SCALES = (0.25, 0.5, 1.0)
-# UCB (not LogEI) for single-point asks up to this many columns, all continuous: on
-# integer/categorical spaces and at 100-D LogEI did better (docs/benchmarks.md)
-UCB_MAX_DIM = 20
 IMPROVEMENT_TOL = 1e-3  # of the observed range: a smaller gain does not end a stagnation
 
 
@@ -209,7 +202,6 @@ class AutoOptions(GPOptions):
 
     pool_size: int = 64
     sources: tuple[str, ...] = DEFAULT_SOURCES
-    beta: float = 2.0  # UCB's: mean + sqrt(2) sd (gp's default, 4.0, is qUCB's)
     explore_after: int | None = 0
     cmaes_after: int = 5000
     cmaes_dim: int = 100
@@ -298,26 +290,13 @@ class AutoStrategy:
         if k and stuck > 0 and stuck % k == 0:
             out = self.gp.propose(n, history, acquisition="TS")
             return [Suggestion(s.params, f"explore>{s.source}", s.info) for s in out]
-        acq = self._acquisition(history)
         if not self.pool_size or not self.sources:
-            return self.gp.propose(n, history, acquisition=acq)
+            return self.gp.suggest(n, history)
         calls: list[dict[str, Any]] = []
-        out = self.gp.propose(n, history, self.pools(history, calls), acquisition=acq)
+        out = self.gp.propose(n, history, self.pools(history, calls))
         if calls:  # the prompts and raw answers of this ask's LLM calls, for audit
             out = [Suggestion(s.params, s.source, {**s.info, "llm_calls": calls}) for s in out]
         return out
-
-    def _acquisition(self, history: History) -> str | None:
-        """``UCB`` for a single-point ask of one objective without outcome constraints or
-        pending points, on a space of at most :data:`UCB_MAX_DIM` continuous columns, when
-        the ``acquisition`` option is unset; otherwise None (the GP's own choice: LogEI, its
-        believer with pending points, qLogNEI with constraints)."""
-        space = self.space
-        if self.options.acquisition is not None or history.constraints:
-            return None
-        if space.dim > UCB_MAX_DIM or space.discrete_dims or space.categorical_dims:
-            return None
-        return None if len(history.X_pending) else "UCB"
 
     def pools(
         self, history: History, llm_calls: list[dict[str, Any]] | None = None
