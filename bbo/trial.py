@@ -165,9 +165,11 @@ def check_finite(name: str, v: object) -> float:
 
 def _is_bool(v: object) -> bool:
     """A Python or a numpy bool (numpy's is no ``bool`` subclass). Told values are checked
-    without importing numpy: until something imported it, no value can be a numpy bool."""
-    numpy = sys.modules.get("numpy")
-    return isinstance(v, bool) or (numpy is not None and isinstance(v, numpy.bool_))
+    without importing numpy: until something imported it, no value can be a numpy bool.
+    ``getattr``: another thread may be importing numpy right now (a server's), and a
+    partially initialized module has no ``bool_`` yet, nor any value of that type."""
+    np_bool = getattr(sys.modules.get("numpy"), "bool_", None)
+    return isinstance(v, bool) or (np_bool is not None and isinstance(v, np_bool))
 
 
 def replicate_noise(trials: Sequence[Trial]) -> np.ndarray | None:

@@ -37,6 +37,19 @@ def test_tell_takes_replicates_as_arrays_and_refuses_non_scalars():
         study.tell(study.ask(), np.bool_(True))
 
 
+def test_bool_check_survives_a_numpy_import_in_progress(monkeypatch):
+    """A server thread may check a told value while another thread imports numpy: the
+    half-initialized module in sys.modules has no ``bool_`` yet (seen as INTERNAL in the
+    16-client kill/restart test)."""
+    import sys
+    import types
+
+    from bbo.trial import _is_bool
+
+    monkeypatch.setitem(sys.modules, "numpy", types.ModuleType("numpy"))
+    assert _is_bool(True) and not _is_bool(1.0) and not _is_bool(0)
+
+
 def test_trial_repr_is_short():
     study = bbo.Study(SPACE, strategy="random", seed=0)
     t = study.ask()
