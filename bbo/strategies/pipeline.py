@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -313,6 +313,13 @@ class ImputedData:
         return keep, bounds
 
 
+def _restrict(data: TrainData, box: np.ndarray) -> TrainData:
+    """``data`` with its search bounds intersected with the ``2 x d`` ``box``."""
+    lo = np.maximum(data.bounds[0], box[0])
+    hi = np.maximum(lo, np.minimum(data.bounds[1], box[1]))
+    return replace(data, bounds=np.stack([lo, hi]))
+
+
 class BOStrategy:
     """The pipeline of the module docstring, configured by its steps: ``data`` (a
     :class:`DataBuilder`), ``factory`` (a :class:`ModelFactory`), ``acquisition`` (a name of
@@ -361,11 +368,14 @@ class BOStrategy:
         history: History,
         pools: dict[str, np.ndarray] | None = None,
         acquisition: str | None = None,
+        region: Callable[[Model, TrainData], np.ndarray] | None = None,
     ) -> list[Suggestion]:
         """:meth:`suggest`, where for a single point the named candidate sets ``pools``
         (``k x d`` in the encoded cube) compete with the acquisition optimizer's point; the
         suggestion's source is ``"<pool>><name>:<acquisition>"`` when a candidate wins.
-        ``acquisition`` overrides the strategy's choice for this ask."""
+        ``acquisition`` overrides the strategy's choice for this ask; ``region`` maps the fitted
+        model and the data to a ``2 x d`` box (a trust region) that restricts the search,
+        intersected with the data step's bounds."""
         data = self.data(history)
         if history.n_seen < self.n_init or data is None:
             return self._sobol.suggest(n, history)
@@ -382,6 +392,8 @@ class BOStrategy:
                     model, self._state = self.factory.fit(
                         data, device=self.device, seed=seed, state=state, refit=refit or not state
                     )
+                    if region is not None:
+                        data = _restrict(data, region(model, data))
                     Xc, winner = self._maximize(model, acq, n, data, pending, seed, pools or {})
             except (NotPSDError, torch.linalg.LinAlgError) as err:
                 log.warning("%s ask at n=%d failed numerically: %s", self.name, len(data.X), err)

@@ -14,13 +14,16 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    over the whole box (source ``explore>gp:TS``): one posterior draw's arg-max goes to
    another basin as often as the model deems it may hold the optimum. Off by default: in
    the ablation of docs/benchmarks.md it did not pay for its evaluations.
-4. **Everything else: GP-BO with competing proposal sources.** The GP strategy
-   (:mod:`bbo.strategies.gp`) fits its model and maximizes its acquisition as usual; for a
-   single-point ask, candidate pools from other sources are scored by the same acquisition
-   and, on continuous spaces, the best of them join the optimizer's restarts in the same
-   L-BFGS run (:func:`bbo.acquisition.optimize.optimize_one`). The point of highest
-   acquisition wins, so a source only ever gets an evaluation when the surrogate prefers
-   its point (the LLAMBO-style use of proposers). Sources:
+4. **Everything else: GP-BO with competing proposal sources, in a trust region.** The GP
+   strategy (:mod:`bbo.strategies.gp`) fits its model on every trial and maximizes its
+   acquisition as usual, except that a single-point ask on a space of Float parameters only
+   searches TuRBO's box around the best point (:mod:`bbo.strategies.trust`, ``trust_region:
+   true``; the side is recorded in ``attrs["trust_region"]``). For a single-point ask,
+   candidate pools from other sources are scored by the same acquisition and, on continuous
+   spaces, the best of them join the optimizer's restarts in the same L-BFGS run
+   (:func:`bbo.acquisition.optimize.optimize_one`). The point of highest acquisition wins,
+   so a source only ever gets an evaluation when the surrogate prefers its point (the
+   LLAMBO-style use of proposers). Sources:
 
    * ``de``: DE/current-to-pbest/1/bin mutations of the incumbents
      (:func:`bbo.strategies.evolution.de_candidates`);
@@ -50,7 +53,7 @@ proposed it: ``sobol``, ``gp:LogEI``, ``de>gp:LogEI``, ``cmaes`` …, visible in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,9 +65,13 @@ from bbo.strategies.evolution import de_candidates
 from bbo.strategies.gp import GPOptions, GPStrategy
 from bbo.strategies.metamodel import quad_candidates
 from bbo.strategies.options import check_int, option_error
+from bbo.strategies.trust import center, region_bounds, region_length
 
 if TYPE_CHECKING:
     import torch
+    from botorch.models.model import Model
+
+    from bbo.strategies.pipeline import TrainData
 
 SOURCES = ("de", "local", "cma", "quad")
 DEFAULT_SOURCES = ("de", "local", "cma")
@@ -193,6 +200,8 @@ def _llm_options(llm: Mapping[str, Any]) -> Any:
 class AutoOptions(GPOptions):
     """Options of ``auto``: ``pool_size`` (64 candidates per ask shared by the sources),
     ``sources`` (a subset of :data:`SOURCES`; default :data:`DEFAULT_SOURCES`),
+    ``trust_region`` (True: single-point asks on a continuous space search TuRBO's box
+    around the incumbent),
     ``explore_after`` (0: off; None: ``max(5, min(d, 20))``; see the module docstring),
     ``cmaes_after`` (5000 completed trials), ``cmaes_dim`` (100 columns), ``llm`` (a
     mapping of the ``llm`` strategy's options: an LLM proposer; off by default) and every
@@ -205,6 +214,7 @@ class AutoOptions(GPOptions):
     explore_after: int | None = 0
     cmaes_after: int = 5000
     cmaes_dim: int = 100
+    trust_region: bool = True
     llm: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
@@ -213,6 +223,8 @@ class AutoOptions(GPOptions):
             check_int(owner, name, getattr(self, name), low=0)
         if self.explore_after is not None:
             check_int(owner, "explore_after", self.explore_after, low=0)
+        if not isinstance(self.trust_region, bool):
+            raise option_error(owner, "trust_region", "must be true or false", self.trust_region)
         sources = self.sources
         if not isinstance(sources, (list, tuple)) or [s for s in sources if s not in SOURCES]:
             raise option_error(owner, "sources", f"must be a list of {list(SOURCES)}", sources)
@@ -248,6 +260,10 @@ class AutoStrategy:
         self.sources = opts.sources
         self.cmaes_after = opts.cmaes_after
         self.cmaes_dim = opts.cmaes_dim
+        # on spaces with discrete columns the incumbent's continuous values go with its
+        # discrete ones, and a box around them held the search back (docs/strategies.md)
+        discrete = space.discrete_dims or space.categorical_dims
+        self.trust_region = opts.trust_region and not discrete
         auto_k = max(5, min(space.dim, 20))  # explore_after: null
         self.explore_after = auto_k if opts.explore_after is None else opts.explore_after
         self.gp = GPStrategy(space, seed=seed, device=device, options=opts)
@@ -290,13 +306,26 @@ class AutoStrategy:
         if k and stuck > 0 and stuck % k == 0:
             out = self.gp.propose(n, history, acquisition="TS")
             return [Suggestion(s.params, f"explore>{s.source}", s.info) for s in out]
-        if not self.pool_size or not self.sources:
-            return self.gp.suggest(n, history)
+        region, info = None, dict[str, Any]()
+        if self.trust_region:
+            region, length = self.region(history)
+            info["trust_region"] = round(length, 6)
         calls: list[dict[str, Any]] = []
-        out = self.gp.propose(n, history, self.pools(history, calls))
+        pools = self.pools(history, calls) if self.pool_size and self.sources else None
+        out = self.gp.propose(n, history, pools, region=region)
         if calls:  # the prompts and raw answers of this ask's LLM calls, for audit
-            out = [Suggestion(s.params, s.source, {**s.info, "llm_calls": calls}) for s in out]
-        return out
+            info["llm_calls"] = calls
+        return [Suggestion(s.params, s.source, {**s.info, **info}) for s in out]
+
+    def region(self, history: History) -> tuple[Callable[[Model, TrainData], np.ndarray], float]:
+        """The trust region of this ask (:mod:`bbo.strategies.trust`): (fitted model, data)
+        -> TuRBO's ``2 x d`` box around the centre (:func:`~bbo.strategies.trust.center`),
+        and its side, from the completed trials in id order."""
+        y = ranked_values(history)
+        ids = np.array([t.id for t in history.completed])
+        y_in_order = y[np.argsort(ids, kind="stable")]
+        length = region_length(y_in_order, min(self.gp.n_init, len(y)), self.space.dim)
+        return lambda model, data: region_bounds(center(model, data), length, self.space), length
 
     def pools(
         self, history: History, llm_calls: list[dict[str, Any]] | None = None
