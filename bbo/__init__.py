@@ -29,6 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bbo.client import connect
     from bbo.space import Categorical, Float, Int, Ordinal, Space
+    from bbo.statistics import Statistic
     from bbo.study import Objective, Study, Trial, TrialState
 
 __version__ = "0.1.0"
@@ -46,6 +47,7 @@ __all__ = [
     "Objective",
     "Ordinal",
     "Space",
+    "Statistic",
     "Study",
     "StudyConflictError",
     "StudyNotFoundError",
@@ -65,6 +67,7 @@ _LAZY = {
     "Int": "bbo.space",
     "Ordinal": "bbo.space",
     "Space": "bbo.space",
+    "Statistic": "bbo.statistics",
     "Objective": "bbo.study",
     "Study": "bbo.study",
     "Trial": "bbo.study",

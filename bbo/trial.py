@@ -7,11 +7,12 @@ import numbers
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidValueError
+from bbo.statistics import MEAN, PARAMS, Statistic
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,12 +52,16 @@ _FINISHED = frozenset(
 
 @dataclass(frozen=True)
 class Objective:
-    """A metric to optimize: ``name`` in the told values, and its ``direction``."""
+    """A metric to optimize: ``name`` in the told values, its ``direction``, and the
+    ``statistic`` of its replicate samples that is optimized (:mod:`bbo.statistics`; a
+    name like ``"cvar(0.95)"``, a mapping or a Statistic; default the mean)."""
 
     name: str
     direction: str = "minimize"
+    statistic: Statistic = MEAN
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "statistic", Statistic.parse(self.statistic))
         if self.direction not in ("minimize", "maximize"):
             raise InvalidArgumentError(
                 f"objective {self.name!r}: `direction` must be 'minimize' or 'maximize', "
@@ -73,44 +78,80 @@ class Objective:
         return 1.0 if self.direction == "minimize" else -1.0
 
 
-_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(<=|>=)\s*(\S+)\s*$")
+_METRIC = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+_CONSTRAINT = re.compile(
+    rf"^\s*(?:([A-Za-z_][A-Za-z0-9_]*)\(\s*({_METRIC})\s*(?:,\s*([^()]*?)\s*)?\)|({_METRIC}))"
+    r"\s*(<=|>=)\s*(\S+)\s*$"
+)
 
 
 @dataclass(frozen=True)
 class Constraint:
-    """An outcome constraint ``metric <= bound`` or ``metric >= bound``.
+    """An outcome constraint ``metric <= bound`` or ``metric >= bound``, on the
+    ``statistic`` of the metric's replicate samples (default the mean): ``p95(latency) <=
+    10``, ``cvar(latency, 0.9) <= 12``, ``exceed(temp, 80) <= 0.05``.
 
     ``slack(v)`` is ``v - bound`` for ``<=`` and ``bound - v`` for ``>=``: feasible when
-    ``slack <= 0`` (the botorch convention for outcome constraints).
+    ``slack <= 0`` (the botorch convention for outcome constraints). The statistic's side
+    is the one the operator makes bad: the upper tail for ``<=``, the lower for ``>=``.
     """
 
     metric: str
     op: str
     bound: float
+    statistic: Statistic = MEAN
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "statistic", Statistic.parse(self.statistic))
         if self.op not in ("<=", ">="):
             raise InvalidArgumentError(f"constraint op must be '<=' or '>=', got {self.op!r}")
         check_finite(f"bound of constraint on {self.metric!r}", self.bound)
 
+    @property
+    def sign(self) -> float:
+        """``+1`` for ``<=`` (large values are bad), ``-1`` for ``>=``."""
+        return 1.0 if self.op == "<=" else -1.0
+
     @classmethod
     def parse(cls, text: str) -> Constraint:
-        """``"latency <= 20"`` -> Constraint("latency", "<=", 20.0)."""
+        """``"latency <= 20"`` -> Constraint("latency", "<=", 20.0); ``"p95(latency) <=
+        20"``, ``"cvar(latency, 0.9) <= 20"``: a statistic of the replicates (its
+        parameter after the metric)."""
         m = _CONSTRAINT.match(text) if isinstance(text, str) else None
         if m is None:
             raise InvalidArgumentError(
-                f"a constraint reads 'METRIC <= BOUND' or 'METRIC >= BOUND', got {text!r}"
+                f"a constraint reads 'METRIC <= BOUND' or 'METRIC >= BOUND', got {text!r} "
+                "(on a statistic of replicates: 'p95(METRIC) <= BOUND', "
+                "'cvar(METRIC, ALPHA) <= BOUND')"
             )
         try:
-            bound = float(m.group(3))
+            bound = float(m.group(6))
         except ValueError:
             raise InvalidArgumentError(
-                f"constraint {text!r}: the bound must be a number, got {m.group(3)!r}"
+                f"constraint {text!r}: the bound must be a number, got {m.group(6)!r}"
             ) from None
-        return cls(m.group(1), m.group(2), bound)
+        if m.group(4) is not None:
+            return cls(m.group(4), m.group(5), bound)
+        name, arg = m.group(1), m.group(3)
+        key = PARAMS.get(name)
+        if arg is None and key:
+            raise InvalidArgumentError(
+                f"constraint {text!r}: statistic {name!r} needs `{key}`: write "
+                f"{name}({m.group(2)}, {key.upper()}) {m.group(5)} {m.group(6)}"
+            )
+        stat = name if arg is None or name not in PARAMS else f"{name}({arg})"
+        try:
+            statistic = Statistic.parse(stat)
+        except InvalidArgumentError as e:
+            raise InvalidArgumentError(f"constraint {text!r}: {e}") from None
+        return cls(m.group(2), m.group(5), bound, statistic)
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.bound!r}"
+        s = self.statistic
+        if s.is_mean:
+            return f"{self.metric} {self.op} {self.bound!r}"
+        arg = "" if s.param is None else f", {s.param!r}"
+        return f"{s.name}({self.metric}{arg}) {self.op} {self.bound!r}"
 
     def slack(self, value: float) -> float:
         return value - self.bound if self.op == "<=" else self.bound - value
@@ -128,9 +169,37 @@ def parse_constraints(constraints: Sequence[str | Constraint] | None) -> tuple[C
 
 def parse_objectives(
     direction: str | Mapping[str, str] | Sequence[Objective],
+    statistic: Any = None,
 ) -> tuple[Objective, ...]:
     """``"minimize"`` -> one objective named ``value``; ``{"loss": "minimize", ...}`` -> named
-    objectives in the given order."""
+    objectives in the given order. ``statistic`` (:func:`parse_statistics`): of every
+    objective, or ``{objective: statistic}``."""
+    objectives = _parse_objectives(direction)
+    if statistic is None:
+        return objectives
+    stats = parse_statistics(statistic, [o.name for o in objectives])
+    return tuple(replace(o, statistic=stats.get(o.name, o.statistic)) for o in objectives)
+
+
+def parse_statistics(statistic: Any, names: Sequence[str]) -> dict[str, Statistic]:
+    """The ``statistic`` argument of a study: one statistic (a name like ``"cvar(0.95)"``,
+    a Statistic, or a mapping with a ``name`` key) for every objective, or a mapping
+    ``{objective: statistic}`` (objectives left out keep the mean)."""
+    if isinstance(statistic, Mapping) and "name" not in statistic:
+        unknown = sorted(set(statistic) - set(names))
+        if unknown:
+            raise InvalidArgumentError(
+                f"`statistic` names objectives {unknown} that the study does not have "
+                f"(objectives: {list(names)})"
+            )
+        return {str(k): Statistic.parse(v) for k, v in statistic.items()}
+    one = Statistic.parse(statistic)
+    return dict.fromkeys(names, one)
+
+
+def _parse_objectives(
+    direction: str | Mapping[str, str] | Sequence[Objective],
+) -> tuple[Objective, ...]:
     if isinstance(direction, str):
         return (Objective("value", direction),)
     if isinstance(direction, Mapping):
@@ -172,15 +241,27 @@ def _is_bool(v: object) -> bool:
     return isinstance(v, bool) or (np_bool is not None and isinstance(v, np_bool))
 
 
-def replicate_noise(trials: Sequence[Trial]) -> np.ndarray | None:
-    """``n x 1`` squared standard errors of the trials' replicate means,
-    ``var(samples, ddof=1) / len(samples)``, when every trial has >= 2 replicates; else
-    None (the noise must be inferred)."""
-    if not all(t.samples is not None and len(t.samples) >= 2 for t in trials):
+def replicate_noise(
+    trials: Sequence[Trial], objective: Objective | None = None
+) -> np.ndarray | None:
+    """``n x 1`` squared standard errors of the trials' values, when every trial has >= 2
+    replicates; else None (the noise must be inferred). For the mean (``objective`` None or
+    a mean objective) ``var(samples, ddof=1) / len(samples)``; for another statistic its
+    bootstrap ``se**2`` (:func:`bbo.statistics.noise_variance`, seeded by the trial id)."""
+    name = objective.name if objective is not None else ""
+    reps = [t.replicates(name) if objective is not None else t.samples for t in trials]
+    if not all(r is not None and len(r) >= 2 for r in reps):
         return None
     import numpy as np
 
-    return np.array([[np.var(t.samples, ddof=1) / len(t.samples)] for t in trials])  # type: ignore[arg-type]
+    if objective is None or objective.statistic.is_mean:
+        return np.array([[np.var(r, ddof=1) / len(r)] for r in reps])  # type: ignore[arg-type]
+    from bbo.statistics import noise_variance
+
+    stat, sign = objective.statistic, objective.sign
+    return np.array(
+        [[noise_variance(r, stat, sign, seed=t.id)] for t, r in zip(trials, reps)]  # type: ignore[arg-type]
+    )
 
 
 @dataclass(frozen=True)
@@ -204,7 +285,9 @@ class Trial:
     ``id`` numbers the trials of a study from 0 in creation order. ``values`` holds every
     told metric; ``value`` is the (first) objective's value, ``None`` until COMPLETED (or
     PRUNED after a report: then the last reported value). For replicate tells,
-    ``samples`` holds the replicates and ``value`` their mean.
+    ``samples`` holds the replicates and ``value`` their mean (or the objective's
+    statistic, :mod:`bbo.statistics`); replicates told per metric (``samples={metric:
+    [...]}``) are in ``metric_samples`` instead (:meth:`replicates`).
 
     ``study``: the study that :meth:`bbo.Study.ask` got this trial from (None for a trial
     read back from storage); :meth:`report` and :meth:`should_prune` go through it. It
@@ -224,6 +307,7 @@ class Trial:
     lease_expires_at: float | None = None
     created_at: float = 0.0
     finished_at: float | None = None
+    metric_samples: dict[str, tuple[float, ...]] | None = None
     study: Any = field(default=None, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -268,4 +352,12 @@ class Trial:
             self.state == other.state
             and self.values == other.values
             and self.samples == other.samples
+            and self.metric_samples == other.metric_samples
         )
+
+    def replicates(self, metric: str) -> tuple[float, ...] | None:
+        """The replicate samples told for ``metric``: from ``metric_samples``, or ``samples``
+        (the single objective's, told as a list); None when ``metric`` has none."""
+        if self.metric_samples is not None:
+            return self.metric_samples.get(metric)
+        return self.samples

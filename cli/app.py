@@ -19,6 +19,7 @@ from . import inspect as _inspect
 from . import plots as _plots
 from . import shell as _shell
 from .common import EXIT_INTERRUPTED, EXIT_INVALID
+from .dashboard import dashboard
 from .delete import delete
 from .run import run
 from .serve import serve
@@ -36,6 +37,7 @@ __all__ = ["EXIT_INTERRUPTED", "EXIT_INVALID", "app", "main"]
 app.command()(run)
 app.command()(_shell.ask)
 app.command()(_shell.tell)
+app.command()(_shell.enqueue)
 app.command()(_inspect.studies)
 app.command()(_inspect.show)
 app.command()(_inspect.trials)
@@ -44,6 +46,7 @@ app.command()(delete)
 app.command()(_plots.plot)
 app.command()(_plots.report)
 app.command()(serve)
+app.command()(dashboard)
 
 
 @app.command()

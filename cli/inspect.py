@@ -130,11 +130,41 @@ def show(name: NameArg, storage: StorageOption = None) -> None:
         kind = d.pop("type")
         space.add_row(pname, kind, ", ".join(f"{k}={v}" for k, v in d.items()))
     console.print(space)
-    objs = ", ".join(f"{o.direction} {o.name}" for o in study.objectives)
+    objs = ", ".join(
+        f"{o.direction} {o.name}" + ("" if o.statistic.is_mean else f" ({o.statistic})")
+        for o in study.objectives
+    )
     cons = ", ".join(str(c) for c in study.constraints)
     console.print(f"objectives: {objs}" + (f"; constraints: {cons}" if cons else ""))
     console.print(f"strategy: {study.spec.strategy}, seed {study.seed}")
+    queued = study.queued_count
+    if queued:
+        console.print(f"queued: {queued} point(s), asked before any suggestion")
+    if study.spec.prior_studies:
+        priors = ", ".join(
+            f"{n} ({k} of {c} completed trials usable)"
+            for n, (k, c) in study.prior_summary().items()
+        )
+        console.print(f"prior studies: {priors or 'none left'}", markup=False)
     print_summary(console, study, sources=True)
+    _print_estimate(console, study)
+
+
+def _print_estimate(console: Any, study: Any) -> None:
+    """The best trial's statistic with its bootstrap interval (a statistic other than the
+    mean of replicates, one objective)."""
+    from bbo.run.tables import has_statistic
+
+    best: Any = study.best if has_statistic(study) else None
+    est = study.estimate(best) if best is not None else None
+    if est is None:
+        return
+    console.print(
+        f"best {study.objectives[0].statistic}: {_fmt(est.value)} (trial {best.id}, "
+        f"{len(best.samples)} replicates; bootstrap se {_fmt(est.se)}, "
+        f"{est.level:.0%} interval [{_fmt(est.low)}, {_fmt(est.high)}])",
+        markup=False,
+    )
 
 
 def trials(

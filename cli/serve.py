@@ -3,7 +3,7 @@
 # no `from __future__ import annotations`: typer reads these signatures at every start (app.py)
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,6 +50,14 @@ def serve(
     ] = 4 * 1024 * 1024,
     log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
     device: DeviceOption = None,
+    dashboard: Annotated[
+        int | None,
+        typer.Option(
+            "--dashboard",
+            help="also serve the web dashboard (bbo dashboard) on this port of --host, "
+            "with the same storage and tokens; 0 picks a free port",
+        ),
+    ] = None,
 ) -> None:
     """Serve studies over gRPC until SIGTERM or Ctrl-C (in-flight calls finish first).
 
@@ -91,7 +99,36 @@ def serve(
             max_message_bytes=max_message_bytes,
             device=check_device(device),
         )
-        asyncio.run(run_server(storage, config, ready=f"bbo serve: listening on {host}:{{port}}"))
+        st: Any = storage
+        if dashboard is not None:  # one storage object for both: memory:// is shared too
+            st = _start_dashboard(storage, host, dashboard, config.tokens, insecure)
+        asyncio.run(run_server(st, config, ready=f"bbo serve: listening on {host}:{{port}}"))
     except BboError as e:
         typer.echo(f"bbo serve: {e}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _start_dashboard(storage: str, host: str, port: int, tokens: Any, insecure: bool) -> Any:
+    """Open ``storage`` and serve the dashboard of it in a thread of this process; returns
+    the storage object for the gRPC server."""
+    try:
+        from bbo.dashboard.serve import serve_in_thread, shown_url
+    except ImportError as e:
+        from bbo.exceptions import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"--dashboard needs starlette, uvicorn and plotly: pip install 'bbo[dashboard]' ({e})"
+        ) from None
+    from bbo.study.storage import open_storage
+
+    st = open_storage(storage)
+    try:
+        url = serve_in_thread(st, host, port, tokens=tokens, insecure=insecure)
+    except OSError as e:
+        from bbo.exceptions import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"--dashboard: cannot listen on {host}:{port} ({e.strerror or e})"
+        ) from None
+    typer.echo(f"bbo serve: dashboard of {shown_url(st.url)} on {url}")
+    return st

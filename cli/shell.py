@@ -2,6 +2,7 @@
 
     eval "$(bbo ask --study demo --storage sqlite:///demo.db --format shell)"
     bbo tell --study demo --storage sqlite:///demo.db --trial "$trial" --value "$(./f "$x")"
+    bbo enqueue --study demo --storage sqlite:///demo.db --json '{"x": 1.5}'  # asked first
 
 The study must exist (``bbo run`` or ``bbo.Study(..., storage=URL, name=...)`` created it).
 Asked trials stay RUNNING until told; they are not tied to the short-lived ``bbo ask``
@@ -15,6 +16,7 @@ import math
 import re
 import shlex
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -175,3 +177,67 @@ def tell(
     from bbo.run.tables import trial_dict  # not via .display: tell prints no rich output
 
     typer.echo(_json({"study": s.name, **trial_dict(t)}))
+
+
+def _points_file(path: Path) -> Any:
+    """The points of ``--file``: a JSON or YAML list of mappings (or one mapping)."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        fail(f"--file {path}: cannot read: {e.strerror or e}")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            fail(f"--file {path}: not valid YAML ({e})")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        fail(f"--file {path}: not valid JSON ({e.msg} at line {e.lineno})")
+
+
+def enqueue(
+    study: StudyOption,
+    storage: StorageOption = None,
+    json_text: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            help='one point {"x": 1.5, "act": "relu"} or a list of them',
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", help="a JSON or YAML file holding a list of points", show_default=False
+        ),
+    ] = None,
+    skip_if_exists: Annotated[
+        bool,
+        typer.Option(
+            "--skip-if-exists", help="leave out points equal to a trial or a queued point"
+        ),
+    ] = False,
+) -> None:
+    """Queue points to evaluate before any suggestion: the next asks return them first."""
+    if (json_text is None) == (file is None):
+        fail("enqueue: give exactly one of --json TEXT or --file FILE")
+    if json_text is not None:
+        try:
+            points = json.loads(json_text)
+        except json.JSONDecodeError as e:
+            fail(f"--json: not valid JSON ({e.msg} at column {e.colno}): {json_text!r}")
+    else:
+        assert file is not None
+        points = _points_file(file)
+    if isinstance(points, list) and not points:
+        fail("enqueue: no points given (an empty list)")
+    s = open_existing(study, storage)
+    try:
+        added = s.enqueue(points, skip_if_exists=skip_if_exists)
+    except BboError as e:
+        fail(str(e) if str(e).startswith("enqueue:") else f"enqueue: {e}")
+    typer.echo(_json({"study": s.name, "added": added, "queued": s.queued_count}))

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
-from bbo.server.convert import STATE_TO_PB, spec_from_pb, spec_to_pb, trial_from_pb
+from bbo.server.convert import (
+    STATE_TO_PB,
+    point_to_pb,
+    spec_from_pb,
+    spec_to_pb,
+    struct_to_pb,
+    trial_from_pb,
+)
 from bbo.server.errors import error_from_rpc
 
 from bbo.api.v1 import optimizer_pb2 as pb
@@ -23,6 +30,7 @@ from bbo.exceptions import (
 )
 from bbo.space import Space
 from bbo.study.like import StudyLike
+from bbo.study.queue import as_points, check_points
 from bbo.study.reporting import check_report
 from bbo.study.spec import StudySpec
 from bbo.study.tells import tell_result, trial_id
@@ -149,6 +157,8 @@ class Client:
         strategy_options: dict[str, Any] | None = None,
         noisy: bool = False,
         pruner: Mapping[str, Any] | str | None = None,
+        statistic: Any = None,
+        prior_studies: Sequence[str] | None = None,
     ) -> RemoteStudy:
         """Get-or-create the study ``name`` on the server (arguments as :class:`bbo.Study`;
         ``pruner`` is a name or a spec ``{"name": "asha", ...}``, or a :mod:`bbo.pruners`
@@ -164,6 +174,8 @@ class Client:
             seed=seed,
             noisy=noisy,
             pruner=_pruner_spec(pruner),
+            statistic=statistic,
+            prior_studies=prior_studies,
         )
         msg = spec_to_pb(spec)
         name = name or f"study-{uuid.uuid4().hex[:12]}"
@@ -230,7 +242,7 @@ class RemoteStudy(StudyLike):
         trial: Trial | int,
         value: float | Mapping[str, float] | None = None,
         *,
-        samples: Sequence[float] | None = None,
+        samples: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
         failed: bool = False,
         infeasible: bool = False,
         reason: str | None = None,
@@ -253,6 +265,9 @@ class RemoteStudy(StudyLike):
         )
         if result.samples is not None:
             req.samples.extend(result.samples)
+        elif result.metric_samples is not None:
+            for name, reps in result.metric_samples.items():
+                req.metric_samples[name].values.extend(reps)
         elif isinstance(value, Mapping):
             req.values.update(result.values)
         elif result.value is not None and not pruned:
@@ -289,6 +304,33 @@ class RemoteStudy(StudyLike):
         res = self.client.call("Report", req)
         self._last_report[tid] = (step, value)
         return bool(res.should_prune)
+
+    # -- queued points ---------------------------------------------------------------------------
+    def enqueue(
+        self,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        skip_if_exists: bool = False,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> int:
+        """As :meth:`bbo.Study.enqueue`: the points are checked against the space here and
+        again by the server; returns how many were queued. A call retried after a lost
+        answer may queue its points twice unless ``skip_if_exists`` is set."""
+        points = check_points(self.space, as_points(params))
+        req = pb.EnqueueRequest(
+            study=self.name,
+            points=[point_to_pb(p) for p in points],
+            skip_if_exists=bool(skip_if_exists),
+        )
+        if attrs is not None:
+            req.attrs.CopyFrom(struct_to_pb(attrs))
+        return int(self.client.call("Enqueue", req).added)
+
+    @property
+    def queued_count(self) -> int:
+        """How many queued points wait for an ask (from the server, now)."""
+        res = self.client.call("GetStudy", pb.GetStudyRequest(name=self.name))
+        return int(res.queued_count)
 
     # -- leases and reads ------------------------------------------------------------------------
     def heartbeat(self, trials: Sequence[Trial | int], lease: float | None = None) -> int:

@@ -22,6 +22,7 @@ NEEDS = {
     "Tell": "writer",
     "Report": "writer",
     "Heartbeat": "writer",
+    "Enqueue": "writer",
     "GetStudy": "reader",
     "ListStudies": "reader",
     "ListTrials": "reader",

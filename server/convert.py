@@ -21,6 +21,7 @@ from bbo.api.v1 import optimizer_pb2 as pb
 from bbo.exceptions import InvalidArgumentError, InvalidSpaceError, InvalidValueError
 from bbo.space import Space
 from bbo.space.params import MAX_INT_BOUND
+from bbo.statistics import MEAN, Statistic
 from bbo.study.spec import StudySpec
 from bbo.trial import Constraint, Objective, Report, Trial, TrialState
 
@@ -126,16 +127,25 @@ def spec_to_pb(spec: StudySpec) -> pb.StudySpec:
     return pb.StudySpec(
         space=space_to_pb(spec.space),
         objectives=[
-            pb.Objective(name=o.name, direction=_DIRECTION[o.direction]) for o in spec.objectives
+            pb.Objective(
+                name=o.name,
+                direction=_DIRECTION[o.direction],
+                statistic=statistic_to_pb(o.statistic),
+            )
+            for o in spec.objectives
         ],
         constraints=[
-            pb.Constraint(metric=c.metric, op=_OP[c.op], bound=c.bound) for c in spec.constraints
+            pb.Constraint(
+                metric=c.metric, op=_OP[c.op], bound=c.bound, statistic=statistic_to_pb(c.statistic)
+            )
+            for c in spec.constraints
         ],
         strategy=spec.strategy,
         strategy_options=struct_to_pb(spec.strategy_options),
         seed=spec.seed,  # None (unset): the server draws one for a new study
         noisy=spec.noisy,
         pruner=struct_to_pb(spec.pruner) if spec.pruner is not None else None,
+        prior_studies=list(spec.prior_studies),
     )
 
 
@@ -154,7 +164,8 @@ def spec_from_pb(s: pb.StudySpec) -> StudySpec:
                 f"`spec.objectives[{i}].direction` must be MINIMIZE or MAXIMIZE, got {o.direction}"
             )
         direction = "maximize" if o.direction == pb.DIRECTION_MAXIMIZE else "minimize"
-        objectives.append(Objective(o.name, direction))
+        stat = statistic_from_pb(o.statistic, f"spec.objectives[{i}].statistic")
+        objectives.append(Objective(o.name, direction, stat))
     constraints = []
     ops = {v: k for k, v in _OP.items()}
     for i, c in enumerate(s.constraints):
@@ -162,7 +173,8 @@ def spec_from_pb(s: pb.StudySpec) -> StudySpec:
             raise InvalidArgumentError(
                 f"`spec.constraints[{i}].op` must be LESS_EQUAL or GREATER_EQUAL, got {c.op}"
             )
-        constraints.append(Constraint(c.metric, ops[c.op], c.bound))
+        stat = statistic_from_pb(c.statistic, f"spec.constraints[{i}].statistic")
+        constraints.append(Constraint(c.metric, ops[c.op], c.bound, stat))
     return StudySpec.create(
         space_from_pb(s.space),
         objectives or "minimize",
@@ -172,7 +184,24 @@ def spec_from_pb(s: pb.StudySpec) -> StudySpec:
         seed=s.seed if s.HasField("seed") else None,
         noisy=s.noisy,
         pruner=pruner_from_pb(s),
+        prior_studies=list(s.prior_studies),
     )
+
+
+def statistic_to_pb(s: Statistic) -> pb.Statistic | None:
+    """None (unset) for the mean: a mean study's message is what it was before."""
+    return None if s.is_mean else pb.Statistic(name=s.name, param=s.param)
+
+
+def statistic_from_pb(m: pb.Statistic, where: str) -> Statistic:
+    """The checked statistic of a message (unset or an empty name: the mean);
+    InvalidArgumentError naming ``where`` and the rule."""
+    if not m.name:
+        return MEAN
+    try:
+        return Statistic(m.name, m.param if m.HasField("param") else None)
+    except InvalidArgumentError as e:
+        raise InvalidArgumentError(f"`{where}`: {e}") from None
 
 
 def pruner_from_pb(s: pb.StudySpec) -> dict[str, Any] | None:
@@ -256,6 +285,7 @@ def trial_to_pb(t: Trial) -> pb.Trial:
         state=STATE_TO_PB[t.state],
         values=t.values,
         samples=list(t.samples or ()),
+        metric_samples={k: pb.Replicates(values=v) for k, v in (t.metric_samples or {}).items()},
         reason=t.reason or "",
         attrs=struct_to_pb(t.attrs),
         client_id=t.client_id or "",
@@ -278,6 +308,9 @@ def trial_from_pb(m: pb.Trial) -> Trial:
         values=dict(m.values),
         value=m.value if m.HasField("value") else None,
         samples=tuple(m.samples) if m.samples else None,
+        metric_samples=(
+            {k: tuple(v.values) for k, v in m.metric_samples.items()} if m.metric_samples else None
+        ),
         reason=m.reason or None,
         attrs=struct_from_pb(m.attrs, "trial.attrs"),
         retry_of=m.retry_of if m.HasField("retry_of") else None,
@@ -286,6 +319,18 @@ def trial_from_pb(m: pb.Trial) -> Trial:
         created_at=m.created_at,
         finished_at=m.finished_at or None,
     )
+
+
+# ------------------------------------------------------------------------------ queued points
+
+
+def point_to_pb(params: Mapping[str, Any]) -> pb.Point:
+    return pb.Point(params={k: scalar_to_pb(v) for k, v in params.items()})
+
+
+def point_from_pb(m: pb.Point, where: str) -> dict[str, Any]:
+    """The params of a Point (checked against the space by the study that queues it)."""
+    return {k: scalar_from_pb(v, f"{where}.params[{k!r}]") for k, v in m.params.items()}
 
 
 # ------------------------------------------------------------------------------------ reports

@@ -30,6 +30,7 @@ class Limits:
     max_metrics: int = 256  # metrics per Tell
     max_page: int = 10_000  # trials per ListTrials page
     max_ids: int = 10_000  # trial ids per Heartbeat
+    max_points: int = 10_000  # points per Enqueue
     default_lease: float = 300.0  # seconds, when an Ask or Heartbeat gives none
     max_lease: float = 7 * 86400.0
     max_text: int = 4096  # characters of names, client ids, request ids, reasons, choices
@@ -60,6 +61,8 @@ class Limits:
         for i, c in enumerate(spec.constraints):
             self.text(f"spec.constraints[{i}].metric", c.metric, required=False)
         self.text("spec.strategy", spec.strategy, required=False)
+        for i, name in enumerate(spec.prior_studies):
+            self.text(f"spec.prior_studies[{i}]", name, required=False)
 
 
 def page_token(token: str) -> int:

@@ -21,10 +21,12 @@ import grpc
 from bbo.server.access import Access
 from bbo.server.batching import Batcher
 from bbo.server.convert import (
+    point_from_pb,
     report_to_pb,
     spec_from_pb,
     spec_to_pb,
     state_from_pb,
+    struct_from_pb,
     trial_to_pb,
 )
 from bbo.server.errors import status_of
@@ -159,7 +161,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             )
         return seconds
 
-    def _study_pb(self, rec: StudyRecord, count: int) -> pb.Study:
+    def _study_pb(self, rec: StudyRecord, count: int, queued: int = 0) -> pb.Study:
         """The Study message; FailedPreconditionError when the stored definition cannot be
         encoded (a study made outside the server, e.g. an Int bound beyond the wire's)."""
         try:
@@ -170,7 +172,13 @@ class OptimizerService(pb_grpc.OptimizerServicer):
                 f"({type(e).__name__}: {e}); delete it, or recreate it with bounds the wire "
                 "can carry"
             ) from None
-        return pb.Study(name=rec.name, spec=spec, created_at=rec.created_at, trial_count=count)
+        return pb.Study(
+            name=rec.name,
+            spec=spec,
+            created_at=rec.created_at,
+            trial_count=count,
+            queued_count=queued,
+        )
 
     def _listed(self, rec: StudyRecord, count: int) -> pb.Study:
         """A study of ListStudies: one whose definition cannot be encoded is listed with
@@ -195,13 +203,18 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             entry.study = study  # a changed strategy or seed applies from the next batch
         rec = await self._io(self.storage.get_study, request.name)
         count = await self._io(self.storage.count_trials, rec.id)
-        return pb.CreateStudyResponse(study=self._study_pb(rec, count), created=study.created)
+        queued = len(await self._io(self.storage.get_queue, rec.id))
+        return pb.CreateStudyResponse(
+            study=self._study_pb(rec, count, queued), created=study.created
+        )
 
     @rpc
     async def GetStudy(self, request: pb.GetStudyRequest, context: Any) -> Any:
         self._allow(context, "GetStudy", request.name, "name")
         rec = await self._io(self.storage.get_study, request.name)
-        return self._study_pb(rec, await self._io(self.storage.count_trials, rec.id))
+        count = await self._io(self.storage.count_trials, rec.id)
+        queued = len(await self._io(self.storage.get_queue, rec.id))
+        return self._study_pb(rec, count, queued)
 
     @rpc
     async def ListStudies(self, request: pb.ListStudiesRequest, context: Any) -> Any:
@@ -264,6 +277,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             raise ResourceExhaustedError(
                 f"`values` must hold at most {lim.max_metrics} metrics, got {len(request.values)}"
             )
+        per_metric = _metric_samples(request, lim)
         if not request.HasField("trial_id"):
             raise InvalidArgumentError(
                 "`trial_id` must be set (trial ids start at 0: an unset id is not trial 0)"
@@ -284,7 +298,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         tell = TellRequest(
             request.trial_id,
             value,
-            samples=list(request.samples) if request.samples else None,
+            samples=list(request.samples) if request.samples else per_metric,
             failed=request.failed,
             infeasible=request.infeasible,
             reason=request.reason or None,
@@ -341,6 +355,30 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         )
 
     @rpc
+    async def Enqueue(self, request: pb.EnqueueRequest, context: Any) -> Any:
+        n = len(request.points)
+        if n == 0:
+            raise InvalidArgumentError("`points` must hold at least one point, got none")
+        if n > self.limits.max_points:
+            raise ResourceExhaustedError(
+                f"`points` must hold at most {self.limits.max_points} points, got {n}"
+            )
+        points = [point_from_pb(p, f"points[{i}]") for i, p in enumerate(request.points)]
+        for i, p in enumerate(points):
+            for k, v in p.items():
+                self._text(f"points[{i}].params key", k)
+                if isinstance(v, str):
+                    self._text(f"points[{i}].params[{k!r}]", v, required=False)
+        attrs = struct_from_pb(request.attrs, "attrs") if request.HasField("attrs") else None
+        entry = await self._entry(request.study, context, "Enqueue")
+        study = entry.study
+        added = await self._io(
+            study.enqueue, points, skip_if_exists=request.skip_if_exists, attrs=attrs
+        )
+        queued = await self._io(lambda: study.queued_count)
+        return pb.EnqueueResponse(added=added, queued_count=queued)
+
+    @rpc
     async def GetBest(self, request: pb.GetBestRequest, context: Any) -> Any:
         entry = await self._entry(request.study, context, "GetBest")
         best = await self._io(lambda: entry.study.best)
@@ -373,3 +411,26 @@ def _decoding(impl: Callable[..., Awaitable[Any]], request_type: Any) -> Callabl
         return await impl(request, context)
 
     return handle
+
+
+def _metric_samples(request: pb.TellRequest, lim: Limits) -> dict[str, list[float]] | None:
+    """``metric_samples`` of a Tell as ``{metric: replicates}`` (None when unset), within
+    the server's limits; with ``samples`` too, INVALID_ARGUMENT."""
+    if not request.metric_samples:
+        return None
+    if request.samples:
+        raise InvalidArgumentError("tell exactly one of `samples` and `metric_samples`")
+    if len(request.metric_samples) > lim.max_metrics:
+        raise ResourceExhaustedError(
+            f"`metric_samples` must hold at most {lim.max_metrics} metrics, got "
+            f"{len(request.metric_samples)}"
+        )
+    out = {}
+    for name, reps in request.metric_samples.items():
+        if len(reps.values) > lim.max_samples:
+            raise ResourceExhaustedError(
+                f"`metric_samples[{name!r}]` must hold at most {lim.max_samples} replicates "
+                f"(server limit --max-samples), got {len(reps.values)}"
+            )
+        out[name] = list(reps.values)
+    return out

@@ -2,8 +2,8 @@
 
 (1) core: space, surrogates, acquisition, strategies, the trial value types, exceptions,
 runtime settings; (2) study: study/storage, the run engine, plots and reports, testing
-helpers; (3) transport: server/, cli/, client/. Every import is checked, lazy ones inside
-functions included, so a forbidden arrow cannot hide behind a deferred import.
+helpers; (3) transport: server/, cli/, client/, dashboard/. Every import is checked, lazy
+ones inside functions included, so a forbidden arrow cannot hide behind a deferred import.
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # source folder -> package it is installed as (pyproject's package-dir)
-PACKAGES = {"bbo": "bbo", "server": "bbo.server", "cli": "bbo.cli", "client": "bbo.client"}
+PACKAGES = {
+    "bbo": "bbo",
+    "server": "bbo.server",
+    "cli": "bbo.cli",
+    "client": "bbo.client",
+    "dashboard": "bbo.dashboard",
+}
 
 CORE = (
     "bbo.space",
@@ -25,6 +31,7 @@ CORE = (
     "bbo.acquisition",
     "bbo.strategies",
     "bbo.trial",
+    "bbo.statistics",
     "bbo.exceptions",
     "bbo.runtime",
     "bbo.torch_utils",
@@ -32,7 +39,7 @@ CORE = (
     "bbo.pruners",
 )
 STUDY = ("bbo.study", "bbo.run", "bbo.viz", "bbo.testing")
-TRANSPORT = ("bbo.server", "bbo.cli", "bbo.client", "bbo.api")
+TRANSPORT = ("bbo.server", "bbo.cli", "bbo.client", "bbo.dashboard", "bbo.api")
 OUTER_LIBS = ("grpc", "typer", "google.protobuf")
 
 FORBIDDEN = {
@@ -128,7 +135,8 @@ pkg.__path__ = list(importlib.util.find_spec("bbo").submodule_search_locations)
 sys.modules["bbo"] = pkg
 importlib.import_module({package!r})
 outer = sorted(k for k in sys.modules if k.startswith(("bbo.study", "bbo.server", "bbo.cli",
-                                                       "bbo.client", "bbo.run", "grpc")))
+                                                       "bbo.client", "bbo.dashboard", "bbo.run",
+                                                       "grpc")))
 assert not outer, outer
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

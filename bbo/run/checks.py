@@ -169,11 +169,12 @@ def result_problem(spec: StudySpec, res: Result) -> str | None:
         "the metric names of the study are the keys of `objective.direction` (default: one "
         "objective named 'value') and the metrics of `objective.constraints`"
     )
-    if isinstance(res.value, Mapping):
-        missing = [m for m in spec.metrics if m not in res.value]
+    told = res.value if isinstance(res.value, Mapping) else res.samples
+    if isinstance(told, Mapping):
+        missing = [m for m in spec.metrics if m not in told]
         if missing:
             return (
-                f"the objective returned metrics {sorted(res.value)}, which lack {missing} "
+                f"the objective returned metrics {sorted(told)}, which lack {missing} "
                 f"of the study ({study}); {hint}"
             )
         return None

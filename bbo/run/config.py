@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -32,15 +33,14 @@ from pydantic_core import PydanticCustomError
 from bbo.exceptions import BboError, InvalidSpaceError
 from bbo.pruners import ALIASES, PRUNERS, make_pruner
 from bbo.run.config_file import did_you_mean, format_errors, load_config
+from bbo.run.config_objective import FORBID as _FORBID
+from bbo.run.config_objective import ExternalConfig, ObjectiveConfig
 from bbo.space import Space, param_from_dict
 from bbo.strategies import STRATEGY_NAMES
-from bbo.study.spec import StudySpec
+from bbo.study.spec import StudySpec, prior_names
 from bbo.study.storage import as_storage_url
-from bbo.trial import parse_constraints, parse_objectives
 
-Direction = Literal["minimize", "maximize"]
 Choice = bool | int | float | str
-_FORBID = ConfigDict(extra="forbid")
 
 
 def _space_rule(e: InvalidSpaceError) -> PydanticCustomError:
@@ -94,121 +94,6 @@ class OrdinalParam(_ParamBase):
 ParamConfig = Annotated[
     FloatParam | IntParam | CategoricalParam | OrdinalParam, Field(discriminator="type")
 ]
-
-
-class ExternalConfig(BaseModel):
-    """``objective.external``: ``bbo run`` serves the study over gRPC (``bbo serve``'s
-    server) and waits, showing progress, while outside workers ask and tell
-    (``bbo.connect(host:port)``, or any gRPC client of ``bbo.v1``)."""
-
-    model_config = _FORBID
-
-    host: str = Field("127.0.0.1", description="address to listen on")
-    port: int = Field(
-        50051, ge=0, le=65535, description="TCP port; 0 picks a free one (printed at start)"
-    )
-    token_env: str | None = Field(
-        None,
-        description="environment variable holding the accepted bearer token(s), "
-        "comma-separated; a non-loopback `host` needs one",
-    )
-    lease: float = Field(
-        300.0,
-        gt=0,
-        description="seconds an asked trial stays RUNNING without a heartbeat or tell; then "
-        "its point is offered again",
-    )
-
-
-class ObjectiveConfig(BaseModel):
-    """How one trial is evaluated: a command line, a Python function, or outside workers."""
-
-    model_config = _FORBID
-
-    direction: Direction | dict[str, Direction] = Field(
-        "minimize",
-        description="`minimize`, `maximize`, or a mapping {metric: direction} for named or "
-        "several objectives",
-    )
-    constraints: list[str] = Field(
-        default_factory=list,
-        description="outcome constraints on told metrics, e.g. ['latency <= 20', "
-        "'accuracy >= 0.9']; a trial is feasible when all hold",
-    )
-    noisy: bool = Field(
-        False,
-        description="the objective is observed with noise (a stochastic simulator, a training "
-        "run): the study recommends the evaluated point of best predicted value (GP posterior "
-        "mean), not the luckiest observation",
-    )
-    command: list[str] | None = Field(
-        None,
-        min_length=1,
-        description="argv template; `{name}` is replaced by str(value) of parameter `name` "
-        "(str.format: `{x:.3f}` formats, literal braces are doubled `{{ }}`). "
-        "A leading `python`/`python3` runs the interpreter running bbo (sys.executable). The "
-        "last non-empty stdout line must be a number, a JSON object of metrics, or "
-        '{"samples": [...]}. Exactly one of `command`, `python` and `external`.',
-    )
-    python: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
-        description="`package.module:function`, called as function(**params) in worker "
-        "processes; returns a number, a dict of metrics or {'samples': [...]}. The yaml "
-        "file's directory and `cwd` are put on sys.path.",
-    )
-    external: ExternalConfig | None = Field(
-        None,
-        description="serve the study over gRPC and wait for outside workers to ask and tell "
-        "(`external: {}` for the defaults). Exactly one of `command`, `python` and `external`.",
-    )
-    timeout: float | None = Field(
-        None, gt=0, description="seconds per evaluation; a slower one is killed and FAILED"
-    )
-    retries: int = Field(
-        0,
-        ge=0,
-        description="re-run a crashed evaluation (non-zero exit, exception, time-out, no "
-        "result) up to this many more times before the trial is told FAILED",
-    )
-    env: dict[str, str] = Field(
-        default_factory=dict, description="extra environment variables for the evaluations"
-    )
-    cwd: str | None = Field(
-        None,
-        description="working directory of the evaluations; a relative path is relative to "
-        "the yaml file's directory. Default: the directory bbo is started from.",
-    )
-
-    @field_validator("direction", mode="before")
-    @classmethod
-    def _direction(cls, v: Any) -> Any:
-        """One clear error instead of one per union member."""
-        try:
-            parse_objectives(v)
-        except BboError as e:
-            raise PydanticCustomError("direction", "{rule}", {"rule": str(e)}) from None
-        return v
-
-    @field_validator("constraints")
-    @classmethod
-    def _constraints(cls, v: list[str]) -> list[str]:
-        try:
-            parse_constraints(v)
-        except BboError as e:
-            raise PydanticCustomError("constraint", "{rule}", {"rule": str(e)}) from None
-        return v
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> ObjectiveConfig:
-        given = [k for k in ("command", "python", "external") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise PydanticCustomError(
-                "objective_kind",
-                "exactly one of `command`, `python` and `external` must be given, got {got}",
-                {"got": ", ".join(f"`{k}`" for k in given) if given else "none"},
-            )
-        return self
 
 
 class ResourcesConfig(BaseModel):
@@ -351,11 +236,57 @@ class StudyConfig(BaseModel):
         "unset: never stop for failures. A rerun resumes.",
     )
     seed: int | None = Field(None, description="random seed; unset keeps the stored one")
+    prior_studies: list[str] = Field(
+        default_factory=list,
+        description="names of earlier studies in the same storage whose completed trials "
+        "inform the model (warm start: matched parameters, the same objective metric; see "
+        "docs/warm-start.md); each must exist when the study opens. Unset keeps the stored "
+        "ones",
+    )
+    initial_points: list[dict[str, Choice]] = Field(
+        default_factory=list,
+        description="configurations to evaluate first, in order, before any suggestion: a "
+        "list of mappings {parameter: value} naming every parameter (e.g. a known good "
+        "default). Queued when the study opens; a point already evaluated or queued is not "
+        "queued again, so a resumed run does not repeat them",
+    )
     storage: str | None = Field(
         None,
         description="storage URL (or a bare FILE.db path); default sqlite:///<name>.db. "
         "Relative SQLite paths resolve against the directory of the study file.",
     )
+
+    @field_validator("prior_studies")
+    @classmethod
+    def _prior_names(cls, v: list[str]) -> list[str]:
+        try:
+            prior_names(v)
+        except BboError as e:
+            raise PydanticCustomError("prior_studies", "{rule}", {"rule": str(e)}) from None
+        return v
+
+    @field_validator("initial_points")
+    @classmethod
+    def _points_in_space(
+        cls, v: list[dict[str, Choice]], info: ValidationInfo
+    ) -> list[dict[str, Choice]]:
+        """Each point names every parameter with a value in its domain (checked against
+        the space, which is validated before: a broken space is reported alone)."""
+        params = info.data.get("space")
+        if not params:
+            return v
+        try:
+            space = Space.from_dict({n: p.model_dump() for n, p in params.items()})
+        except InvalidSpaceError:
+            return v
+        for i, point in enumerate(v):
+            try:
+                space.validate(point)
+            except BboError as e:
+                raise PydanticCustomError(
+                    "initial_point", "point {i}: {rule}", {"i": i, "rule": str(e)}
+                ) from None
+        return v
 
     @field_validator("executor", mode="before")
     @classmethod
@@ -394,6 +325,8 @@ class StudyConfig(BaseModel):
             seed=self.seed,
             noisy=self.objective.noisy,
             pruner=self.pruner.spec() if self.pruner is not None else None,
+            statistic=self.objective.statistic_spec(),
+            prior_studies=self.prior_studies,
         )
 
     def build_space(self) -> Space:

@@ -41,7 +41,7 @@ class Result:
     the trial's ``finished_at`` however late the runner gets to it."""
 
     value: float | dict[str, float] | None = None
-    samples: list[float] | None = None
+    samples: list[float] | dict[str, list[float]] | None = None
     failed: bool = False
     reason: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
@@ -72,14 +72,31 @@ def _number(v: object) -> float | None:
         return None
 
 
+def _metric_samples(raw: Mapping[Any, Any], ret: object, who: str) -> Result:
+    """``{"samples": {metric: [numbers]}}``: replicates per metric."""
+    out: dict[str, list[float]] = {}
+    for k, v in raw.items():
+        nums = [_number(s) for s in v] if isinstance(v, (list, tuple)) else [None]
+        if not nums or any(x is None for x in nums):
+            return Result.failure(
+                f"{who} returned {ret!r}: `samples[{k!r}]` must be a non-empty list of numbers",
+                config_error=True,
+            )
+        out[str(k)] = [float(x) for x in nums if x is not None]
+    return Result(samples=out)
+
+
 def interpret(ret: object, who: str = "the function") -> Result:
     """A returned / printed result -> Result: a number, a mapping of metrics, or a mapping
-    ``{"samples": [numbers]}``. Non-finite numbers pass through (the study refuses them)."""
+    ``{"samples": [numbers]}`` (or ``{"samples": {metric: [numbers]}}``: replicates per
+    metric). Non-finite numbers pass through (the study refuses them)."""
     expected = "expected a number, a mapping of metrics or {'samples': [...]}"
     num = _number(ret)
     if num is not None:
         return Result(value=num)
     if isinstance(ret, Mapping):
+        if "samples" in ret and isinstance(ret["samples"], Mapping) and len(ret) == 1:
+            return _metric_samples(ret["samples"], ret, who)
         if "samples" in ret:
             raw = ret["samples"]
             samples = [_number(s) for s in raw] if isinstance(raw, (list, tuple)) else [None]

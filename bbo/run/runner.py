@@ -97,8 +97,13 @@ class RunResult:
 
 def open_study(config: StudyConfig, device: str | None = None) -> Study:
     """Create or reopen the study of ``config`` (StudyConflictError if its space changed);
-    ``device``: the process's runtime setting (``bbo run --device``)."""
-    return Study.open(config.spec(), config.storage_url, name=config.name, device=device)
+    ``device``: the process's runtime setting (``bbo run --device``). Its
+    ``initial_points`` are queued unless already a trial or queued (a resumed run does not
+    queue them twice)."""
+    study = Study.open(config.spec(), config.storage_url, name=config.name, device=device)
+    if config.initial_points:
+        study.enqueue(config.initial_points, skip_if_exists=True)
+    return study
 
 
 def objective_cwd(config: StudyConfig, yaml_dir: Path) -> Path:

@@ -1,8 +1,10 @@
 """Trials as tables: flat records for ``bbo trials`` / ``bbo export`` (CSV, JSON, Parquet).
 
 Flat columns, in this order: ``trial``, ``state``, ``value`` (the first objective),
-``values.<metric>`` for every told metric (file exports drop the column that repeats
-another: :func:`compact`), ``params.<name>`` for every parameter,
+``value_se``, ``value_low``, ``value_high`` (the bootstrap standard error and 95%
+interval of an objective statistic other than the mean, :mod:`bbo.statistics`; not there
+for a mean objective), ``values.<metric>`` for every told metric (file exports drop the
+column that repeats another: :func:`compact`), ``params.<name>`` for every parameter,
 ``samples`` (replicates), ``source`` (which proposer), ``reason``, ``error_tail`` (a
 failed trial's last lines of stderr, or the traceback of a ``python:`` objective),
 ``retry_of``, ``created_at``, ``finished_at`` (ISO 8601 local time with its UTC offset) and
@@ -62,6 +64,24 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
 
 
+UNCERTAINTY = ("value_se", "value_low", "value_high")
+
+
+def has_statistic(study: Study) -> bool:
+    """The (single) objective is a statistic other than the mean of replicates: its
+    bootstrap uncertainty gets columns."""
+    return len(study.objectives) == 1 and not study.objectives[0].statistic.is_mean
+
+
+def uncertainty(study: Study, t: Trial) -> dict[str, float | None]:
+    """``value_se``, ``value_low``, ``value_high`` of ``t`` (:meth:`bbo.Study.estimate`);
+    None for a trial without replicates."""
+    est = study.estimate(t) if t.state == TrialState.COMPLETED else None
+    if est is None:
+        return dict.fromkeys(UNCERTAINTY)
+    return {"value_se": est.se, "value_low": est.low, "value_high": est.high}
+
+
 def columns(study: Study, trials: Sequence[Trial]) -> list[str]:
     metrics = [o.name for o in study.objectives] + [c.metric for c in study.constraints]
     for t in trials:
@@ -70,6 +90,7 @@ def columns(study: Study, trials: Sequence[Trial]) -> list[str]:
         "trial",
         "state",
         "value",
+        *(UNCERTAINTY if has_statistic(study) else ()),
         *(f"values.{m}" for m in metrics),
         *(f"params.{p}" for p in study.space),
         "samples",
@@ -92,7 +113,7 @@ def trial_dict(t: Trial, reports: Sequence[Report] | None = None) -> dict[str, A
         "params": t.params,
         "value": t.value,
         "values": t.values,
-        "samples": list(t.samples) if t.samples is not None else None,
+        "samples": _samples(t),
         "reason": t.reason,
         "error_tail": error_tail(t),
         "source": t.attrs.get("source"),
@@ -105,12 +126,19 @@ def trial_dict(t: Trial, reports: Sequence[Report] | None = None) -> dict[str, A
     return out
 
 
+def _samples(t: Trial) -> list[float] | dict[str, list[float]] | None:
+    """The told replicates: a list, or ``{metric: [...]}`` when told per metric."""
+    if t.metric_samples is not None:
+        return {k: list(v) for k, v in t.metric_samples.items()}
+    return list(t.samples) if t.samples is not None else None
+
+
 def record(t: Trial) -> dict[str, Any]:
     """One trial as a flat mapping (columns missing from it are empty)."""
     r: dict[str, Any] = {"trial": t.id, "state": t.state.value, "value": t.value}
     r.update({f"values.{m}": v for m, v in t.values.items()})
     r.update({f"params.{p}": v for p, v in t.params.items()})
-    r["samples"] = list(t.samples) if t.samples is not None else None
+    r["samples"] = _samples(t)
     r["source"] = t.attrs.get("source")
     r["reason"] = t.reason
     r["error_tail"] = error_tail(t)
@@ -125,6 +153,9 @@ def records(study: Study, trials: Sequence[Trial] | None = None) -> tuple[list[s
     """``(columns, rows)`` of ``trials`` (default: every trial of ``study``)."""
     trials = study.trials if trials is None else list(trials)
     cols, rows = columns(study, trials), [record(t) for t in trials]
+    if has_statistic(study):
+        for t, r in zip(trials, rows):
+            r.update(uncertainty(study, t))
     objectives = {f"values.{o.name}" for o in study.objectives}
     for c in cols:
         if not c.startswith("values.") or c in objectives:
@@ -180,6 +211,9 @@ def write_parquet(path: Path, cols: list[str], rows: list[dict]) -> None:
             data[c] = [None if v is None else str(v) for v in vals]
     types = {"retry_of": pa.int64(), "reason": pa.string(), "error_tail": pa.string()}
     types.update({"source": pa.string(), "samples": pa.list_(pa.float64())})
+    if any(isinstance(v, dict) for v in data.get("samples", [])):  # told per metric: JSON
+        data["samples"] = [None if v is None else json.dumps(v) for v in data["samples"]]
+        types["samples"] = pa.string()
     arrays = {c: pa.array(v, type=types.get(c)) for c, v in data.items()}
     pq.write_table(pa.table(arrays), path)
 
@@ -198,6 +232,9 @@ def export(study: Study, path: Path) -> int:
         by_trial.setdefault(r.trial, []).append(r)
     if fmt == "json":
         data = [trial_dict(t, by_trial.get(t.id, [])) for t in trials]
+        if has_statistic(study):
+            for t, d in zip(trials, data):
+                d.update(uncertainty(study, t))
         path.write_text(json.dumps(data, indent=1))
         return len(trials)
     cols, rows = records(study, trials)

@@ -57,6 +57,11 @@ class History:
     ``offset`` and ``rung`` read ``reports`` (trial id -> ``{step: value}``, passed by the
     study; without them ``offset`` is ``last``). A study without PRUNED trials sees its
     COMPLETED trials whatever ``pruned`` says.
+
+    ``prior``: COMPLETED trials of earlier studies (the study's ``prior_studies``), their
+    params matched to this space and their values carrying this study's objective metrics,
+    read by the study: knowledge a model may start from (:mod:`bbo.strategies.transfer`).
+    They are not trials of this study: never pending, not in :attr:`n_seen`, not in ``X``.
     """
 
     space: Space
@@ -67,6 +72,7 @@ class History:
     constraints: tuple[Constraint, ...] = ()
     pruned: str = "offset"
     reports: Mapping[int, Mapping[int, float]] = field(default_factory=dict)
+    prior: tuple[Trial, ...] = ()
 
     def with_pending(self, params: list[Mapping[str, Any]], skipped: int = 0) -> History:
         return replace(
@@ -111,6 +117,20 @@ class History:
             [[c.slack(t.values[c.metric]) for c in self.constraints] for t in self.completed],
             dtype=float,
         ).reshape(len(self.completed), len(self.constraints))
+
+    @cached_property
+    def X_prior(self) -> np.ndarray:
+        """``p x d`` index view of the :attr:`prior` trials."""
+        return self.space.encode_many([t.params for t in self.prior])
+
+    @cached_property
+    def Y_prior(self) -> np.ndarray:
+        """``p x m`` objective values of the :attr:`prior` trials, sign-flipped as :attr:`Y`
+        (this study's directions: a prior study's values are of the same metrics)."""
+        return np.array(
+            [[o.sign * t.values[o.name] for o in self.objectives] for t in self.prior],
+            dtype=float,
+        ).reshape(len(self.prior), len(self.objectives))
 
     @cached_property
     def X_pending(self) -> np.ndarray:

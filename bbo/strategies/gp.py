@@ -40,10 +40,11 @@ one would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
+from botorch.models import SingleTaskGP
 from botorch.models.model import Model
 
 from bbo.acquisition import MODEL_ACQUISITIONS, OptimizerConfig
@@ -60,7 +61,8 @@ from bbo.strategies.pipeline import (
     default_acquisition,
     default_n_init,
 )
-from bbo.surrogates.gp import KERNELS, MIXED_KERNELS, fit_gp
+from bbo.strategies.transfer import PriorData, PriorMeanModel, align, prior_gp, prior_mean_at
+from bbo.surrogates.gp import KERNELS, MIXED_KERNELS, fit_gp, hyperparameters
 
 __all__ = [
     "REFIT_GROWTH",
@@ -131,6 +133,7 @@ class GPFactory:
     space: Space
     mixed_kernel: str = "product"
     kernel: str = "rbf"
+    uses_prior = True  # trials of earlier studies are its prior mean (:mod:`.transfer`)
 
     def fit(
         self,
@@ -141,6 +144,8 @@ class GPFactory:
         state: dict[str, Any],
         refit: bool,
     ) -> tuple[Model, dict[str, Any]]:
+        if data.prior is not None:
+            return self._fit_with_prior(data, data.prior, device, state, refit)
         return fit_gp(
             data.gp_data(),
             cat_dims=sorted(self.space.categorical_dims),
@@ -150,6 +155,36 @@ class GPFactory:
             mixed_kernel=self.mixed_kernel,
             kernel=self.kernel,
         )
+
+    def _fit_with_prior(
+        self,
+        data: TrainData,
+        prior: PriorData,
+        device: torch.device,
+        state: dict[str, Any],
+        refit: bool,
+    ) -> tuple[Model, dict[str, Any]]:
+        """The residual GP on ``y - (a m_p(X) + b)`` under the prior GP's mean
+        (:mod:`bbo.strategies.transfer`); ``a`` and ``b`` are kept in the state."""
+        cat_dims = sorted(self.space.categorical_dims)
+        kw = {"mixed_kernel": self.mixed_kernel, "kernel": self.kernel}
+        gp_prior = self.prior_model(prior, device)
+        m = prior_mean_at(gp_prior, data.X, device)
+        a, b = align(m, data.Y[:, 0])
+        residual = replace(data, Y=data.Y - (a * m + b)[:, None], prior=None)
+        # the first residual fit starts from the prior GP's hyperparameters
+        state = state or {"params": hyperparameters(gp_prior)}
+        model, new_state = fit_gp(
+            residual.gp_data(), cat_dims=cat_dims, device=device, state=state, refit=refit, **kw
+        )
+        if a == 0.0:  # the data found the prior useless: the plain GP (a constant aside)
+            return model, {**new_state, "prior_ab": [a, b]}
+        return PriorMeanModel(model, gp_prior, a, b), {**new_state, "prior_ab": [a, b]}
+
+    def prior_model(self, prior: PriorData, device: torch.device) -> SingleTaskGP:
+        """The GP of the prior trials (:func:`~bbo.strategies.transfer.prior_gp`)."""
+        kw = {"mixed_kernel": self.mixed_kernel, "kernel": self.kernel}
+        return prior_gp(prior, sorted(self.space.categorical_dims), device, **kw)
 
     def default_acquisition(self, q: int, m: int, k: int, p: int) -> str:
         """The pipeline's choice, except that batches and asks with pending points of one

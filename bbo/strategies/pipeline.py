@@ -50,6 +50,14 @@ from bbo.runtime import resolve_device
 from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
 from bbo.strategies.sobol import SobolSearch
+from bbo.strategies.transfer import (
+    PRIOR_DESIGN,
+    PRIOR_WARP_DESIGN,
+    PriorData,
+    prior_data,
+    prior_design,
+    usable,
+)
 from bbo.surrogates.gp import GPData
 from bbo.torch_utils import seeded, thread_policy
 from bbo.trial import replicate_noise
@@ -95,6 +103,7 @@ class TrainData:
     Yvar: np.ndarray | None = None
     local: bool = False
     sets: list[np.ndarray] | None = None
+    prior: PriorData | None = None  # trials of earlier studies (:mod:`.transfer`)
 
     def gp_data(self) -> GPData:
         return GPData(self.X, self.Y, self.Yvar)
@@ -243,7 +252,7 @@ def known_noise(history: History) -> np.ndarray | None:
     (one objective, no constraints); else None (noise is inferred)."""
     if history.C.shape[1] or history.Y.shape[1] != 1:
         return None
-    return replicate_noise(history.completed)
+    return replicate_noise(history.completed, history.objectives[0])
 
 
 @dataclass(frozen=True)
@@ -283,7 +292,8 @@ class ImputedData:
         if warp is not None and Yvar is None:
             U = warp(U)
         Y = np.concatenate([U, C], axis=1)
-        return TrainData(X, Y, U.shape[1], bounds, Yvar, local)
+        prior = prior_data(history, warp if Yvar is None else None)
+        return TrainData(X, Y, U.shape[1], bounds, Yvar, local, prior=prior)
 
     def _warp(self, history: History, U: np.ndarray) -> Callable[[np.ndarray], np.ndarray] | None:
         """The output warp of this ask (``n x m -> n x m``; None: none). ``"auto"``:
@@ -294,9 +304,12 @@ class ImputedData:
             return None
         if self.warp != "auto":
             return WARPS["bilog" if self.warp is True else str(self.warp)]
-        ids = np.array([t.id for t in history.completed])
-        design = np.argsort(ids, kind="stable")[: self.n_design]
-        heavy = heavy_tailed(U[design])
+        if usable(history):  # decided on the prior's first trials, for both (.transfer)
+            heavy = heavy_tailed(-history.Y_prior[:PRIOR_WARP_DESIGN])
+        else:
+            ids = np.array([t.id for t in history.completed])
+            design = np.argsort(ids, kind="stable")[: self.n_design]
+            heavy = heavy_tailed(U[design])
         return lambda V: power_warp(V, heavy)
 
     def trust_region(self, X: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -356,6 +369,11 @@ class BOStrategy:
     def state_dict(self) -> dict[str, Any]:
         return self._state
 
+    def _prior_model(self, prior: PriorData) -> Model:
+        """The factory's GP of the prior trials (:mod:`bbo.strategies.transfer`)."""
+        fit: Callable[[PriorData, torch.device], Model] = self.factory.prior_model  # type: ignore[attr-defined]
+        return fit(prior, self.device)
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._state = dict(state)
 
@@ -377,7 +395,11 @@ class BOStrategy:
         model and the data to a ``2 x d`` box (a trust region) that restricts the search,
         intersected with the data step's bounds."""
         data = self.data(history)
-        if history.n_seen < self.n_init or data is None:
+        prior = getattr(self.factory, "uses_prior", False) and usable(history)
+        n_init = min(self.n_init, PRIOR_DESIGN) if prior else self.n_init
+        if history.n_seen < n_init or data is None:
+            if prior:
+                return prior_design(n, history, self._sobol, self._prior_model, self.device)
             return self._sobol.suggest(n, history)
         seed = ask_seed(self.seed, history.n_seen)
         m, k = data.n_objectives, data.Y.shape[1] - data.n_objectives

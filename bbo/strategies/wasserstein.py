@@ -21,6 +21,11 @@ The strategy is the BO pipeline of :mod:`bbo.strategies.pipeline` with its own d
    known noise, and the networks learn the law around its posterior mean: with 5-25 points
    a network is a poor prior for the mean, the GP's smoothness prior a good one (see
    docs/wasserstein.md). The GP's posterior variance joins the members' spread ``s(x)``.
+   For an objective statistic other than the mean (:mod:`bbo.statistics`) the model is
+   seen through it (:mod:`bbo.surrogates.law_statistic`): each member's predicted law
+   becomes its statistic (a CVaR, a quantile ... of the predicted law), so below ``Gbar``
+   and ``G_m`` stand for those and the bonus is the members' disagreement about the
+   statistic, in its units.
 4. **Acquisition** (a Wasserstein lower confidence bound, here in utilities, maximized)::
 
        a(x) = mean(Gbar(x)) + kappa * s(x),   s(x) = sqrt(mean_m W_2^2(G_m(x), Gbar(x)))
@@ -63,7 +68,7 @@ draws, so those run on it unchanged (pending points as botorch handles them).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -74,10 +79,12 @@ from bbo.acquisition import ACQUISITIONS, OptimizerConfig, WLCBConfig
 from bbo.acquisition.wlcb import BONUSES, wlcb_score
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
-from bbo.strategies.base import History, strategy_options
+from bbo.statistics import MEAN, Statistic
+from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.options import Options, check_choice, check_int, option_error
 from bbo.strategies.pipeline import BOStrategy, TrainData
 from bbo.surrogates.gp import GPData, fit_gp
+from bbo.surrogates.law_statistic import StatisticGenerativeModel
 from bbo.surrogates.wasserstein import GeneratorConfig, fit_generator
 from bbo.trial import TrialState
 
@@ -173,7 +180,8 @@ class ReplicateData:
         bad: list[Mapping[str, Any]] = []
         for t in history.trials:
             if t.state == TrialState.COMPLETED and t.feasible(history.constraints):
-                ys = t.samples if t.samples is not None else (t.values[obj.name],)
+                reps = t.replicates(obj.name)
+                ys = reps if reps is not None else (t.values[obj.name],)
                 good.append((t.params, -obj.sign * np.asarray(ys, dtype=float)))
             elif t.state in (TrialState.COMPLETED, TrialState.FAILED, TrialState.INFEASIBLE):
                 bad.append(t.params)
@@ -205,6 +213,8 @@ class GeneratorFactory:
     space: Space
     config: GeneratorConfig
     location: str = "gp"
+    statistic: Statistic = MEAN  # of the objective: the model is seen through it
+    sign: float = 1.0
 
     def fit(
         self,
@@ -230,6 +240,8 @@ class GeneratorFactory:
         model = fit_generator(
             t(data.X), [t(s) for s in data.sets], config=self.config, seed=seed, location=loc
         )
+        if not self.statistic.is_mean:
+            model = StatisticGenerativeModel(model, self.statistic, self.sign)
         return model, {}
 
     def default_acquisition(self, q: int, m: int, k: int, p: int) -> str:
@@ -255,17 +267,29 @@ class WassersteinStrategy(BOStrategy):
     ) -> None:
         self.options = opts = strategy_options(WassersteinOptions, options, kwargs)
         self.replicates = ReplicateData(space)
+        self.generator = GeneratorFactory(space, opts.generator(), opts.location)
         super().__init__(
             self.name,
             space,
             seed=seed,
             data=self.replicates,
-            factory=GeneratorFactory(space, opts.generator(), opts.location),
+            factory=self.generator,
             acquisition=opts.acquisition,
             n_init=opts.n_init,
             acq_settings=opts.acq_settings(),
             device=device,
         )
+
+    def suggest(self, n: int, history: History) -> list[Suggestion]:
+        """:meth:`BOStrategy.suggest`, the model seen through the objective's statistic
+        (:class:`~bbo.surrogates.law_statistic.StatisticGenerativeModel`) when it is not
+        the mean."""
+        if len(history.objectives) == 1:
+            o = history.objectives[0]
+            g = self.generator
+            if (o.statistic, o.sign) != (g.statistic, g.sign):
+                self.generator = self.factory = replace(g, statistic=o.statistic, sign=o.sign)
+        return super().suggest(n, history)
 
     def observations(self, history: History) -> tuple[np.ndarray, list[np.ndarray]]:
         """:meth:`ReplicateData.observations`."""

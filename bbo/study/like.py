@@ -10,12 +10,16 @@ Both classes derive from it: the overloads of ``ask``, the definition's properti
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, overload, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, overload, runtime_checkable
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
 from bbo.study.spec import StudySpec
+from bbo.study.tells import trial_id
 from bbo.trial import Constraint, Objective, Trial, TrialState
+
+if TYPE_CHECKING:
+    from bbo.statistics import Estimate
 
 
 @runtime_checkable
@@ -69,13 +73,31 @@ class StudyLike(Protocol):
         trial: Trial | int,
         value: float | Mapping[str, float] | None = None,
         *,
-        samples: Sequence[float] | None = None,
+        samples: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
         failed: bool = False,
         infeasible: bool = False,
         reason: str | None = None,
         request_id: str | None = None,
         pruned: bool = False,
     ) -> Trial: ...
+
+    def enqueue(
+        self,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        skip_if_exists: bool = False,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Queue one point or a list of points to be evaluated before any suggestion (the
+        next asks return them first, in order; ``attrs["source"] == "enqueued"``); every
+        point is checked against the space first. ``skip_if_exists`` leaves out points equal
+        to a trial or a queued point. Returns how many were queued (:mod:`bbo.study.queue`)."""
+        ...
+
+    @property
+    def queued_count(self) -> int:
+        """How many queued points wait for an ask."""
+        ...
 
     def report(self, trial: Trial | int, value: float, step: int) -> bool:
         """Store ``value`` of the first objective at ``step`` for the RUNNING ``trial``;
@@ -119,10 +141,39 @@ class StudyLike(Protocol):
             raise InvalidArgumentError(f"study {self.name!r} has no feasible completed trial yet")
         return best
 
+    def estimate(
+        self, trial: Trial | int | None = None, metric: str | None = None
+    ) -> Estimate | None:
+        """The statistic of ``trial``'s replicates of ``metric`` (default: the first
+        objective; a constraint's metric gives its statistic; default trial: :attr:`best`)
+        with its bootstrap standard error and 95% interval (:func:`bbo.statistics.bootstrap`,
+        seeded by the trial id: the same numbers every time); None when the trial has no
+        replicates of it (or is not COMPLETED)."""
+        if trial is None:
+            trial = self.best_trial
+        elif not isinstance(trial, Trial) or trial.state == TrialState.RUNNING:
+            trial = self.trial(trial_id(trial))  # an asked trial: its stored result
+        from bbo.statistics import MEAN, bootstrap
+
+        o = self.objectives[0]
+        stat, sign = o.statistic, o.sign
+        if metric is not None and metric != o.name:
+            stat, sign = MEAN, 1.0
+            for c in self.constraints:
+                stat, sign = (c.statistic, c.sign) if c.metric == metric else (stat, sign)
+            for ob in self.objectives:
+                stat, sign = (ob.statistic, ob.sign) if ob.name == metric else (stat, sign)
+        reps = trial.replicates(metric or o.name)
+        if reps is None or trial.state != TrialState.COMPLETED:
+            return None
+        return bootstrap(reps, stat, sign, seed=trial.id)
+
     def trials_dataframe(self) -> Any:
         """Every trial as a pandas DataFrame, one row per trial, with the columns of
         ``bbo trials``/``bbo export`` (``trial``, ``state``, ``value``, ``values.<metric>``,
-        ``params.<name>``, ``samples``, ``source``, ``reason``, ...). Needs pandas."""
+        ``params.<name>``, ``samples``, ``source``, ``reason``, ...; for an objective
+        statistic other than the mean ``value_se``, ``value_low``, ``value_high``: its
+        bootstrap uncertainty). Needs pandas."""
         try:
             import pandas as pd
         except ImportError:

@@ -27,7 +27,11 @@ MIN_POINTS = 3  # below this a model says nothing the observations do not
 
 def replicated(trials: Sequence[Trial]) -> bool:
     """Whether replicate samples (two or more for one point) were told: noise is known."""
-    return any(t.samples is not None and len(t.samples) >= 2 for t in trials)
+    for t in trials:
+        told = [t.samples] if t.samples is not None else list((t.metric_samples or {}).values())
+        if any(len(r) >= 2 for r in told):
+            return True
+    return False
 
 
 def best_observed(done: Sequence[Trial], objective: Objective) -> Trial | None:
@@ -50,7 +54,7 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
 
     X = space.encode_many([t.params for t in done])
     U = np.array([[-objective.sign * t.values[objective.name]] for t in done])  # utilities
-    Yvar = replicate_noise(done)
+    Yvar = replicate_noise(done, objective)
     cpu = torch.device("cpu")
     with seeded(0, cpu):
         model, _ = fit_gp(

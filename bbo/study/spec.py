@@ -9,6 +9,7 @@ from typing import Any
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
+from bbo.statistics import Statistic
 from bbo.trial import Constraint, Objective, parse_constraints, parse_objectives
 
 MAX_SEED = 2**63 - 1  # the proto's int64
@@ -31,6 +32,8 @@ class StudySpec:
     (:attr:`bbo.Study.best`); it may change on resume. ``pruner``: the spec of the pruner
     that judges reported intermediate values (``{"name": "asha", ...}`` with every option,
     :mod:`bbo.pruners`), None for none; it may change on resume (None keeps the stored one).
+    ``prior_studies``: names of earlier studies in the same storage whose completed trials
+    inform the model (:mod:`bbo.study.prior`); empty on resume keeps the stored ones.
     """
 
     space: Space
@@ -41,6 +44,7 @@ class StudySpec:
     seed: int | None = None
     noisy: bool = False
     pruner: dict[str, Any] | None = None
+    prior_studies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.space, Space):
@@ -68,6 +72,7 @@ class StudySpec:
             )
         if not isinstance(self.noisy, bool):
             raise InvalidArgumentError(f"`noisy` must be true or false, got {self.noisy!r}")
+        object.__setattr__(self, "prior_studies", prior_names(self.prior_studies))
         if self.pruner is not None:
             from bbo.pruners import make_pruner, pruner_spec
 
@@ -85,22 +90,27 @@ class StudySpec:
         seed: int | None = None,
         noisy: bool = False,
         pruner: Mapping[str, Any] | str | None = None,
+        statistic: Any = None,
+        prior_studies: Sequence[str] | None = None,
     ) -> StudySpec:
         """The spec of :class:`bbo.Study`'s keyword arguments, checked: the space, the
         directions and the constraints. The strategy's options are checked by
         :meth:`check_strategy` (which imports the strategy's module), when the study opens
-        or where a boundary wants the error early (study.yaml)."""
+        or where a boundary wants the error early (study.yaml). ``statistic``: what is
+        optimized of each objective's replicate samples (:func:`bbo.trial.parse_statistics`,
+        :mod:`bbo.statistics`); None keeps the objectives' own (the mean)."""
         if isinstance(space, Mapping):
             space = Space(space)
         return cls(
             space=space,
-            objectives=parse_objectives(direction),
+            objectives=parse_objectives(direction, statistic),
             constraints=parse_constraints(constraints),
             strategy=strategy,
             strategy_options=dict(strategy_options or {}),
             seed=seed,
             noisy=noisy,
             pruner={"name": pruner} if isinstance(pruner, str) else pruner,  # type: ignore[arg-type]
+            prior_studies=prior_studies or (),  # type: ignore[arg-type]
         )
 
     def check_strategy(self) -> None:
@@ -121,13 +131,14 @@ class StudySpec:
     def to_dict(self) -> dict[str, Any]:
         return {
             "space": self.space.to_dict(),
-            "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
+            "objectives": [_objective_dict(o) for o in self.objectives],
             "constraints": [str(c) for c in self.constraints],
             "strategy": self.strategy,
             "strategy_options": dict(self.strategy_options),
             "seed": self.seed,
             "noisy": self.noisy,
             **({"pruner": dict(self.pruner)} if self.pruner is not None else {}),
+            **({"prior_studies": list(self.prior_studies)} if self.prior_studies else {}),
         }
 
     @classmethod
@@ -140,13 +151,17 @@ class StudySpec:
         seed = d.get("seed")
         return cls(
             space=Space.from_dict(d["space"]),
-            objectives=tuple(Objective(o["name"], o["direction"]) for o in d["objectives"]),
+            objectives=tuple(
+                Objective(o["name"], o["direction"], Statistic.parse(o.get("statistic")))
+                for o in d["objectives"]
+            ),
             constraints=tuple(Constraint.parse(c) for c in d.get("constraints", [])),
             strategy=d.get("strategy", "auto"),
             strategy_options=options,
             seed=int(seed) if seed is not None else None,
             noisy=bool(d.get("noisy", False)),
             pruner=d.get("pruner"),
+            prior_studies=tuple(d.get("prior_studies", ())),
         )
 
     def identity(self) -> dict[str, Any]:
@@ -166,8 +181,8 @@ class StudySpec:
             )
         if self.objectives != given.objectives:
             diff.append(
-                f"objectives {[(o.name, o.direction) for o in self.objectives]} vs "
-                f"{[(o.name, o.direction) for o in given.objectives]}"
+                f"objectives {[_objective_text(o) for o in self.objectives]} vs "
+                f"{[_objective_text(o) for o in given.objectives]}"
             )
         return (
             f"study {name!r} already exists with a different definition (stored vs given: "
@@ -178,6 +193,33 @@ class StudySpec:
     def metrics(self) -> list[str]:
         """Metrics every COMPLETED tell must carry: objectives, then constraints."""
         return [o.name for o in self.objectives] + [c.metric for c in self.constraints]
+
+
+def _objective_dict(o: Objective) -> dict[str, Any]:
+    """The stored form; a mean objective's is what it was before statistics existed."""
+    d: dict[str, Any] = {"name": o.name, "direction": o.direction}
+    if not o.statistic.is_mean:
+        d["statistic"] = o.statistic.to_dict()
+    return d
+
+
+def _objective_text(o: Objective) -> tuple[str, ...]:
+    return (o.name, o.direction) if o.statistic.is_mean else (o.name, o.direction, str(o.statistic))
+
+
+def prior_names(names: Any) -> tuple[str, ...]:
+    """``prior_studies`` checked: a list of distinct non-empty study names, as a tuple."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise InvalidArgumentError(f"`prior_studies` must be a list of study names, got {names!r}")
+    for n in names:
+        if not isinstance(n, str) or not n:
+            raise InvalidArgumentError(
+                f"`prior_studies` must hold non-empty study names, got {n!r}"
+            )
+    twice = sorted({n for n in names if list(names).count(n) > 1})
+    if twice:
+        raise InvalidArgumentError(f"`prior_studies` must name each study once, got {twice} twice")
+    return tuple(names)
 
 
 def _check_json(where: str, value: Any) -> None:

@@ -27,16 +27,19 @@ from bbo.study.asks import AskRequest
 from bbo.study.cache import TrialCache
 from bbo.study.leases import Leasing
 from bbo.study.like import StudyLike
+from bbo.study.prior import Priors, check_priors
+from bbo.study.queue import Queueing, take
 from bbo.study.recommend import best_observed, recommended, replicated
 from bbo.study.reporting import Reporting
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, Storage, open_storage, sole_study
-from bbo.study.tells import TellRequest, tell_group, tell_result, trial_id
+from bbo.study.tells import TellRequest, tell_group, trial_id
 from bbo.study.workers import this_worker
 from bbo.trial import Constraint, Objective, Trial, TrialState
 
 if TYPE_CHECKING:
     from bbo.pruners import Pruner
+    from bbo.statistics import Statistic
     from bbo.strategies import Options, Strategy
     from bbo.study.suggest import Distinct
 
@@ -45,7 +48,7 @@ _ASK_ATTEMPTS = 8  # optimistic-concurrency retries when another writer adds tri
 __all__ = ["AskRequest", "Study", "TellRequest"]
 
 
-class Study(Reporting, Leasing, StudyLike):
+class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
     """An optimization study: ``ask`` for configurations, ``tell`` their results.
 
     ``direction`` is ``"minimize"``, ``"maximize"`` or a mapping ``{metric: direction}``
@@ -64,6 +67,10 @@ class Study(Reporting, Leasing, StudyLike):
     process that hands trials to others and exits passes its own name. ``pruner`` (a
     :mod:`bbo.pruners` object, a name, or ``{"name": "asha", ...}``) judges what
     :meth:`report` stores; it is stored with the study (None keeps a stored one).
+    ``statistic`` (``"cvar(0.95)"``, ``{"name": "cvar", "alpha": 0.95}``; default the mean)
+    is what is optimized of each tell's replicate ``samples=`` (docs/statistics.md).
+    ``prior_studies``: earlier studies of the same storage whose completed trials inform
+    the model (:mod:`bbo.study.prior`, docs/warm-start.md; None keeps the stored ones).
     """
 
     def __init__(
@@ -81,6 +88,8 @@ class Study(Reporting, Leasing, StudyLike):
         worker: str | None = None,
         noisy: bool = False,
         pruner: Pruner | Mapping[str, Any] | str | None = None,
+        statistic: Statistic | str | Mapping[str, Any] | None = None,
+        prior_studies: Sequence[str] | None = None,
     ) -> None:
         from bbo.pruners import PRUNERS, make_pruner
 
@@ -96,6 +105,8 @@ class Study(Reporting, Leasing, StudyLike):
             seed=seed,
             noisy=noisy,
             pruner=judge.to_dict() if stored and judge is not None else None,
+            statistic=statistic,
+            prior_studies=prior_studies,
         )
         self._open(spec, storage, name, device, worker)
 
@@ -161,6 +172,8 @@ class Study(Reporting, Leasing, StudyLike):
         given = spec.seed
         if given is None:
             spec = spec.with_seed(secrets.randbelow(2**31))
+        if not from_storage:
+            check_priors(self._storage, self.name, spec)
         record, self.created = self._storage.get_or_create_study(self.name, spec.to_dict())
         if not self.created:
             stored = StudySpec.from_dict(record.spec)
@@ -170,6 +183,8 @@ class Study(Reporting, Leasing, StudyLike):
                 spec = replace(spec, seed=stored.seed)
             if spec.pruner is None and stored.pruner is not None:
                 spec = replace(spec, pruner=stored.pruner)
+            if not spec.prior_studies:
+                spec = replace(spec, prior_studies=stored.prior_studies)
             if spec.to_dict() != stored.to_dict():
                 self._storage.update_study_spec(record.id, spec.to_dict())
         self._study_id = record.id
@@ -331,8 +346,8 @@ class Study(Reporting, Leasing, StudyLike):
         self, count: int, trials: list[Trial], open_: Sequence[Trial] = ()
     ) -> tuple[list[Trial], list[NewTrial]]:
         """Choose ``count`` new trials knowing ``trials`` (every trial of the study):
-        abandoned points first, then the strategy's suggestions. Returns ``trials`` and the
-        trials to create."""
+        abandoned points first, then queued points (:mod:`bbo.study.queue`), then the
+        strategy's suggestions. Returns ``trials`` and the trials to create."""
         from bbo.strategies import History
 
         base = {"worker": self.worker}
@@ -344,6 +359,7 @@ class Study(Reporting, Leasing, StudyLike):
             for t in open_
             if t.state == TrialState.ABANDONED and t.id not in retried
         ][:count]
+        new += take(self._storage.get_queue(self._study_id), count - len(new), base)
         history = History(
             self.space,
             self.objectives,
@@ -352,6 +368,7 @@ class Study(Reporting, Leasing, StudyLike):
             constraints=self.constraints,
             pruned=self._model_use(),
             reports=self._model_reports(trials),
+            prior=self._prior_trials(),
         )
         for s in self._distinct.suggest(count - len(new), history):
             new.append(NewTrial(s.params, attrs={**base, "source": s.source, **s.info}))
@@ -369,6 +386,8 @@ class Study(Reporting, Leasing, StudyLike):
                     self._study_id, new, expected_count=seen, strategy_state=state
                 )
             except ConcurrentUpdateError:
+                if any(t.queued is not None for t in new):
+                    return None  # a queued point may be gone: propose again
                 latest = self._storage.get_trials(self._study_id, since=seen - 1)
                 keys = {params_key(t.params) for t in latest}
                 retries = {t.retry_of for t in latest if t.retry_of is not None}
@@ -383,7 +402,7 @@ class Study(Reporting, Leasing, StudyLike):
         trial: Trial | int,
         value: float | Mapping[str, float] | None = None,
         *,
-        samples: Sequence[float] | None = None,
+        samples: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
         failed: bool = False,
         infeasible: bool = False,
         reason: str | None = None,
@@ -417,29 +436,3 @@ class Study(Reporting, Leasing, StudyLike):
         of concurrent Tells). ``result[i]`` is the stored trial, or the error that
         :meth:`tell` would raise, for ``requests[i]``; one bad tell fails alone."""
         return tell_group(self._storage, self._study_id, self.spec, requests)
-
-    def add(
-        self,
-        params: Mapping[str, Any],
-        value: float | Mapping[str, float] | None = None,
-        *,
-        samples: Sequence[float] | None = None,
-        failed: bool = False,
-        infeasible: bool = False,
-        reason: str | None = None,
-        attrs: Mapping[str, Any] | None = None,
-    ) -> Trial:
-        """Add an evaluation made outside the study (warm start); params must be in the space."""
-        valid = self.space.validate(params)
-        r = tell_result(self.spec, value, samples, failed, infeasible, reason, attrs)
-        new = NewTrial(
-            params=valid,
-            state=r.state,
-            values=r.values,
-            value=r.value,
-            samples=r.samples,
-            reason=r.reason,
-            attrs={"source": "user", **r.attrs},
-        )
-        (created,) = self._storage.create_trials(self._study_id, [new])
-        return created

@@ -1,8 +1,10 @@
 """Tell requests and the result each one stores: checked against the study's definition.
 
 A tell carries exactly one of a value (a number, or a mapping of every objective and
-constraint metric plus any others), replicate ``samples`` of a single stochastic
-objective (their mean becomes the value), ``failed=True``, ``infeasible=True`` or
+constraint metric plus any others), replicate ``samples`` (a list for a single
+objective, or ``{metric: [...]}``: :mod:`bbo.study.replicates`; their mean, or the
+statistic of the objective or constraint, becomes the value, and the raw samples are
+stored too), ``failed=True``, ``infeasible=True`` or
 ``pruned=True`` (stopped early: the trial's last reported value, if any, becomes its
 value); and optionally ``finished_at``, the unix time the evaluation ended (default: when
 stored).
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bbo.exceptions import BboError, InvalidArgumentError, InvalidValueError, TrialFinishedError
+from bbo.study.replicates import check_replicates, replicate_values, told_replicates
 from bbo.study.spec import StudySpec
 from bbo.study.storage import Storage, TrialResult
 from bbo.trial import Trial, TrialState, check_finite
@@ -28,7 +31,7 @@ class TellRequest:
 
     trial: Trial | int
     value: float | Mapping[str, float] | None = None
-    samples: Sequence[float] | None = None
+    samples: Sequence[float] | Mapping[str, Sequence[float]] | None = None
     failed: bool = False
     infeasible: bool = False
     reason: str | None = None
@@ -41,7 +44,7 @@ class TellRequest:
 def tell_result(
     spec: StudySpec,
     value: float | Mapping[str, float] | None,
-    samples: Sequence[float] | None = None,
+    samples: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     failed: bool = False,
     infeasible: bool = False,
     reason: str | None = None,
@@ -79,14 +82,17 @@ def tell_result(
         return TrialResult(
             TrialState.INFEASIBLE, reason=reason, attrs=extra, finished_at=finished_at
         )
-    reps = _replicates(spec, samples) if samples is not None else None
-    values = _values(spec, value, reps)
+    told = told_replicates(spec, samples) if samples is not None else None
+    check_replicates(spec, told)
+    values = replicate_values(spec, told) if told is not None else _values(spec, value)
     first = spec.objectives[0].name
+    per_metric = isinstance(samples, Mapping)
     return TrialResult(
         TrialState.COMPLETED,
         values=values,
         value=values[first],
-        samples=reps,
+        samples=told[first] if told is not None and not per_metric else None,
+        metric_samples=told if per_metric else None,
         reason=reason,
         attrs=extra,
         finished_at=finished_at,
@@ -104,33 +110,10 @@ def _time(when: float | None) -> float | None:
     return float(when)
 
 
-def _replicates(spec: StudySpec, samples: Sequence[float]) -> tuple[float, ...]:
+def _values(spec: StudySpec, value: float | Mapping[str, float] | None) -> dict[str, float]:
+    """Every told metric: a checked mapping, or a single number."""
     first = spec.objectives[0].name
-    if len(spec.objectives) != 1:
-        raise InvalidValueError(
-            "`samples=` are replicates of the single objective; this study has "
-            f"{len(spec.objectives)} objectives: tell a mapping of metrics instead"
-        )
-    array: Any = samples
-    if getattr(array, "ndim", None) == 1 and callable(getattr(array, "tolist", None)):
-        samples = array.tolist()  # a numpy array or a torch tensor of replicates
-    if isinstance(samples, (str, bytes, Mapping)) or not isinstance(samples, Sequence):
-        raise InvalidValueError(f"`samples` must be a list of numbers, got {samples!r}")
-    if len(samples) == 0:
-        raise InvalidValueError("`samples` must hold at least one replicate")
-    return tuple(check_finite(f"{first}[{i}]", v) for i, v in enumerate(samples))
-
-
-def _values(
-    spec: StudySpec, value: float | Mapping[str, float] | None, reps: tuple[float, ...] | None
-) -> dict[str, float]:
-    """Every told metric: the replicates' mean, a checked mapping, or a single number."""
-    first = spec.objectives[0].name
-    if reps is not None:
-        import numpy as np  # not for a plain value: `bbo tell` runs without numpy
-
-        values = {first: float(np.mean(reps))}
-    elif isinstance(value, Mapping):
+    if isinstance(value, Mapping):
         values = {}
         for k, v in value.items():
             if not isinstance(k, str) or not k:

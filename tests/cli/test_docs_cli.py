@@ -21,7 +21,7 @@ from bbo.run.schema_doc import schema_markdown
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
     ROOT / "README.md",
-    *(ROOT / "docs" / p for p in ("cli.md", "getting-started.md", "pruning.md")),
+    *(ROOT / "docs" / p for p in ("cli.md", "getting-started.md", "pruning.md", "warm-start.md")),
 ]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 

@@ -196,3 +196,16 @@ def test_any_trial_round_trips(id, params, state, values, value, samples, reason
     back = cv.trial_from_pb(pb.Trial.FromString(cv.trial_to_pb(t).SerializeToString()))
     assert back == t
     assert all(type(back.params[k]) is type(v) for k, v in params.items())
+
+
+def test_prior_studies_and_points_round_trip():
+    spec = StudySpec.create({"x": bbo.Float(0.0, 1.0)}, prior_studies=["a", "b"])
+    msg = cv.spec_to_pb(spec)
+    assert list(msg.prior_studies) == ["a", "b"]
+    assert cv.spec_from_pb(msg).prior_studies == ("a", "b")
+    assert cv.spec_from_pb(pb.StudySpec(space=msg.space)).prior_studies == ()
+    point = {"x": 0.5, "n": 3, "c": "relu", "b": True}
+    assert cv.point_from_pb(cv.point_to_pb(point), "points[0]") == point
+    with pytest.raises(InvalidValueError) as err:
+        cv.point_from_pb(pb.Point(params={"x": pb.Scalar()}), "points[2]")
+    assert "`points[2].params['x']`: a Scalar must set one of its values" in str(err.value)

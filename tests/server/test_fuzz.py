@@ -123,6 +123,18 @@ requests = st.one_of(
     ),
     st.builds(pb.GetBestRequest, study=studies),
     st.builds(
+        pb.EnqueueRequest,
+        study=studies,
+        points=st.lists(
+            st.builds(
+                pb.Point,
+                params=st.dictionaries(st.sampled_from(["x", "c"]) | text, scalars, max_size=3),
+            ),
+            max_size=3,
+        ),
+        skip_if_exists=st.booleans(),
+    ),
+    st.builds(
         pb.CreateStudyRequest,
         name=text,
         spec=st.builds(
@@ -166,6 +178,7 @@ def test_hostile_messages_get_a_mapped_status(channel, request):
         pb.ListTrialsRequest: "ListTrials",
         pb.GetBestRequest: "GetBest",
         pb.CreateStudyRequest: "CreateStudy",
+        pb.EnqueueRequest: "Enqueue",
     }[type(request)]
     code = _call(channel, method, request.SerializeToString())
     assert code in MAPPED, (code, request)

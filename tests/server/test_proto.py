@@ -57,4 +57,5 @@ def test_every_message_reserves_room_and_numbers_are_unique():
         "ListTrials",
         "GetBest",
         "Report",
+        "Enqueue",
     }

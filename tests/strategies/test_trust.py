@@ -19,9 +19,7 @@ from bbo.strategies.trust import (
 )
 from bbo.surrogates.gp import GPData, fit_gp
 
-SPACE = bbo.Space(
-    {"x": bbo.Float(0.0, 1.0), "k": bbo.Int(1, 5), "c": bbo.Categorical(["a", "b"])}
-)
+SPACE = bbo.Space({"x": bbo.Float(0.0, 1.0), "k": bbo.Int(1, 5), "c": bbo.Categorical(["a", "b"])})
 
 
 def test_the_side_starts_at_l_init_while_only_the_design_exists():
@@ -31,7 +29,7 @@ def test_the_side_starts_at_l_init_while_only_the_design_exists():
 
 def test_three_successes_double_the_side_up_to_l_max():
     design = [10.0, 9.0]
-    y = np.array(design + [8.0, 7.0, 6.0])  # three improvements after the design
+    y = np.array([*design, 8.0, 7.0, 6.0])  # three improvements after the design
     assert region_length(y, 2, 2) == pytest.approx(2 * L_INIT)
     y = np.array(design + list(np.arange(8.0, -10.0, -1.0)))  # 18 improvements
     assert region_length(y, 2, 2) == L_MAX

@@ -101,26 +101,38 @@ class Parameter(_message.Message):
     ordinal_param: OrdinalParam
     def __init__(self, name: _Optional[str] = ..., float_param: _Optional[_Union[FloatParam, _Mapping]] = ..., int_param: _Optional[_Union[IntParam, _Mapping]] = ..., categorical_param: _Optional[_Union[CategoricalParam, _Mapping]] = ..., ordinal_param: _Optional[_Union[OrdinalParam, _Mapping]] = ...) -> None: ...
 
+class Statistic(_message.Message):
+    __slots__ = ("name", "param")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARAM_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    param: float
+    def __init__(self, name: _Optional[str] = ..., param: _Optional[float] = ...) -> None: ...
+
 class Objective(_message.Message):
-    __slots__ = ("name", "direction")
+    __slots__ = ("name", "direction", "statistic")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    STATISTIC_FIELD_NUMBER: _ClassVar[int]
     name: str
     direction: Direction
-    def __init__(self, name: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ...) -> None: ...
+    statistic: Statistic
+    def __init__(self, name: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., statistic: _Optional[_Union[Statistic, _Mapping]] = ...) -> None: ...
 
 class Constraint(_message.Message):
-    __slots__ = ("metric", "op", "bound")
+    __slots__ = ("metric", "op", "bound", "statistic")
     METRIC_FIELD_NUMBER: _ClassVar[int]
     OP_FIELD_NUMBER: _ClassVar[int]
     BOUND_FIELD_NUMBER: _ClassVar[int]
+    STATISTIC_FIELD_NUMBER: _ClassVar[int]
     metric: str
     op: ComparisonOp
     bound: float
-    def __init__(self, metric: _Optional[str] = ..., op: _Optional[_Union[ComparisonOp, str]] = ..., bound: _Optional[float] = ...) -> None: ...
+    statistic: Statistic
+    def __init__(self, metric: _Optional[str] = ..., op: _Optional[_Union[ComparisonOp, str]] = ..., bound: _Optional[float] = ..., statistic: _Optional[_Union[Statistic, _Mapping]] = ...) -> None: ...
 
 class StudySpec(_message.Message):
-    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy", "pruner")
+    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy", "pruner", "prior_studies")
     SPACE_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +141,7 @@ class StudySpec(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     NOISY_FIELD_NUMBER: _ClassVar[int]
     PRUNER_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_STUDIES_FIELD_NUMBER: _ClassVar[int]
     space: _containers.RepeatedCompositeFieldContainer[Parameter]
     objectives: _containers.RepeatedCompositeFieldContainer[Objective]
     constraints: _containers.RepeatedCompositeFieldContainer[Constraint]
@@ -137,22 +150,25 @@ class StudySpec(_message.Message):
     seed: int
     noisy: bool
     pruner: _struct_pb2.Struct
-    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ..., pruner: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    prior_studies: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ..., pruner: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., prior_studies: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Study(_message.Message):
-    __slots__ = ("name", "spec", "created_at", "trial_count")
+    __slots__ = ("name", "spec", "created_at", "trial_count", "queued_count")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     TRIAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_COUNT_FIELD_NUMBER: _ClassVar[int]
     name: str
     spec: StudySpec
     created_at: float
     trial_count: int
-    def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[StudySpec, _Mapping]] = ..., created_at: _Optional[float] = ..., trial_count: _Optional[int] = ...) -> None: ...
+    queued_count: int
+    def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[StudySpec, _Mapping]] = ..., created_at: _Optional[float] = ..., trial_count: _Optional[int] = ..., queued_count: _Optional[int] = ...) -> None: ...
 
 class Trial(_message.Message):
-    __slots__ = ("id", "params", "state", "values", "value", "samples", "reason", "attrs", "retry_of", "client_id", "lease_expires_at", "created_at", "finished_at")
+    __slots__ = ("id", "params", "state", "values", "value", "samples", "reason", "attrs", "retry_of", "client_id", "lease_expires_at", "created_at", "finished_at", "metric_samples")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -167,6 +183,13 @@ class Trial(_message.Message):
         key: str
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class MetricSamplesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: Replicates
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[Replicates, _Mapping]] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +203,7 @@ class Trial(_message.Message):
     LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    METRIC_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     id: int
     params: _containers.MessageMap[str, Scalar]
     state: TrialState
@@ -193,7 +217,14 @@ class Trial(_message.Message):
     lease_expires_at: float
     created_at: float
     finished_at: float
-    def __init__(self, id: _Optional[int] = ..., params: _Optional[_Mapping[str, Scalar]] = ..., state: _Optional[_Union[TrialState, str]] = ..., values: _Optional[_Mapping[str, float]] = ..., value: _Optional[float] = ..., samples: _Optional[_Iterable[float]] = ..., reason: _Optional[str] = ..., attrs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry_of: _Optional[int] = ..., client_id: _Optional[str] = ..., lease_expires_at: _Optional[float] = ..., created_at: _Optional[float] = ..., finished_at: _Optional[float] = ...) -> None: ...
+    metric_samples: _containers.MessageMap[str, Replicates]
+    def __init__(self, id: _Optional[int] = ..., params: _Optional[_Mapping[str, Scalar]] = ..., state: _Optional[_Union[TrialState, str]] = ..., values: _Optional[_Mapping[str, float]] = ..., value: _Optional[float] = ..., samples: _Optional[_Iterable[float]] = ..., reason: _Optional[str] = ..., attrs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry_of: _Optional[int] = ..., client_id: _Optional[str] = ..., lease_expires_at: _Optional[float] = ..., created_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., metric_samples: _Optional[_Mapping[str, Replicates]] = ...) -> None: ...
+
+class Replicates(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class CreateStudyRequest(_message.Message):
     __slots__ = ("name", "spec")
@@ -256,7 +287,7 @@ class AskResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class TellRequest(_message.Message):
-    __slots__ = ("study", "trial_id", "request_id", "value", "values", "samples", "failed", "infeasible", "reason", "pruned")
+    __slots__ = ("study", "trial_id", "request_id", "value", "values", "samples", "failed", "infeasible", "reason", "pruned", "metric_samples")
     class ValuesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -264,6 +295,13 @@ class TellRequest(_message.Message):
         key: str
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class MetricSamplesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: Replicates
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[Replicates, _Mapping]] = ...) -> None: ...
     STUDY_FIELD_NUMBER: _ClassVar[int]
     TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -274,6 +312,7 @@ class TellRequest(_message.Message):
     INFEASIBLE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     PRUNED_FIELD_NUMBER: _ClassVar[int]
+    METRIC_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     study: str
     trial_id: int
     request_id: str
@@ -284,7 +323,8 @@ class TellRequest(_message.Message):
     infeasible: bool
     reason: str
     pruned: bool
-    def __init__(self, study: _Optional[str] = ..., trial_id: _Optional[int] = ..., request_id: _Optional[str] = ..., value: _Optional[float] = ..., values: _Optional[_Mapping[str, float]] = ..., samples: _Optional[_Iterable[float]] = ..., failed: _Optional[bool] = ..., infeasible: _Optional[bool] = ..., reason: _Optional[str] = ..., pruned: _Optional[bool] = ...) -> None: ...
+    metric_samples: _containers.MessageMap[str, Replicates]
+    def __init__(self, study: _Optional[str] = ..., trial_id: _Optional[int] = ..., request_id: _Optional[str] = ..., value: _Optional[float] = ..., values: _Optional[_Mapping[str, float]] = ..., samples: _Optional[_Iterable[float]] = ..., failed: _Optional[bool] = ..., infeasible: _Optional[bool] = ..., reason: _Optional[str] = ..., pruned: _Optional[bool] = ..., metric_samples: _Optional[_Mapping[str, Replicates]] = ...) -> None: ...
 
 class TellResponse(_message.Message):
     __slots__ = ("trial",)
@@ -377,3 +417,36 @@ class ReportResponse(_message.Message):
     should_prune: bool
     report: TrialReport
     def __init__(self, should_prune: _Optional[bool] = ..., report: _Optional[_Union[TrialReport, _Mapping]] = ...) -> None: ...
+
+class Point(_message.Message):
+    __slots__ = ("params",)
+    class ParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: Scalar
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[Scalar, _Mapping]] = ...) -> None: ...
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    params: _containers.MessageMap[str, Scalar]
+    def __init__(self, params: _Optional[_Mapping[str, Scalar]] = ...) -> None: ...
+
+class EnqueueRequest(_message.Message):
+    __slots__ = ("study", "points", "skip_if_exists", "attrs")
+    STUDY_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_IF_EXISTS_FIELD_NUMBER: _ClassVar[int]
+    ATTRS_FIELD_NUMBER: _ClassVar[int]
+    study: str
+    points: _containers.RepeatedCompositeFieldContainer[Point]
+    skip_if_exists: bool
+    attrs: _struct_pb2.Struct
+    def __init__(self, study: _Optional[str] = ..., points: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., skip_if_exists: _Optional[bool] = ..., attrs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class EnqueueResponse(_message.Message):
+    __slots__ = ("added", "queued_count")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    added: int
+    queued_count: int
+    def __init__(self, added: _Optional[int] = ..., queued_count: _Optional[int] = ...) -> None: ...

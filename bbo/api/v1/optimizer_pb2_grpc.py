@@ -84,6 +84,11 @@ class OptimizerStub:
                 request_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportRequest.SerializeToString,
                 response_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportResponse.FromString,
                 _registered_method=True)
+        self.Enqueue = channel.unary_unary(
+                '/bbo.v1.Optimizer/Enqueue',
+                request_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueRequest.SerializeToString,
+                response_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueResponse.FromString,
+                _registered_method=True)
 
 
 class OptimizerServicer:
@@ -159,6 +164,15 @@ class OptimizerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Enqueue(self, request, context):
+        """Queue points to be evaluated before any suggestion: the next Asks return them first, in
+        order (attrs.source "enqueued"). Every point is checked against the space before any is
+        stored; the queue is durable (it survives a server restart).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OptimizerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -211,6 +225,11 @@ def add_OptimizerServicer_to_server(servicer, server):
                     servicer.Report,
                     request_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportRequest.FromString,
                     response_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportResponse.SerializeToString,
+            ),
+            'Enqueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.Enqueue,
+                    request_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueRequest.FromString,
+                    response_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -483,6 +502,33 @@ class Optimizer:
             '/bbo.v1.Optimizer/Report',
             bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportRequest.SerializeToString,
             bbo_dot_api_dot_v1_dot_optimizer__pb2.ReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Enqueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bbo.v1.Optimizer/Enqueue',
+            bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueRequest.SerializeToString,
+            bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 
 from bbo.exceptions import InvalidArgumentError, StorageError, StudyNotFoundError
-from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult
+from bbo.study.storage.base import NewTrial, QueuedPoint, Storage, StudyRecord, TrialResult
 from bbo.study.storage.memory import MemoryStorage
 
 
@@ -77,6 +77,7 @@ __all__ = [
     "DB_SUFFIXES",
     "MemoryStorage",
     "NewTrial",
+    "QueuedPoint",
     "Storage",
     "StudyRecord",
     "TrialResult",

@@ -39,9 +39,22 @@ class NewTrial:
     samples: tuple[float, ...] | None = None
     reason: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    metric_samples: dict[str, tuple[float, ...]] | None = None  # replicates told per metric
     retry_of: int | None = None
     client_id: str | None = None
     lease_expires_at: float | None = None
+    queued: int | None = None  # the id of the queued point it evaluates (taken off the queue)
+
+
+@dataclass(frozen=True)
+class QueuedPoint:
+    """A configuration waiting in a study's queue (:meth:`Storage.enqueue`): the next asks
+    hand queued points out first, in ``id`` order, before any suggestion."""
+
+    id: int
+    params: dict[str, Any]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class TrialResult:
     reason: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
     finished_at: float | None = None  # unix time the evaluation ended; None: when stored
+    metric_samples: dict[str, tuple[float, ...]] | None = None  # replicates told per metric
 
 
 def check_report(
@@ -105,7 +119,8 @@ class Storage(ABC):
 
     @abstractmethod
     def delete_study(self, name: str) -> None:
-        """Delete the study, its trials and their reports; StudyNotFoundError if absent."""
+        """Delete the study, its trials, their reports and its queued points;
+        StudyNotFoundError if absent."""
 
     # -- trials ----------------------------------------------------------------------------
     @abstractmethod
@@ -122,8 +137,23 @@ class Storage(ABC):
         With ``expected_count``, raise ConcurrentUpdateError unless the study holds exactly
         that many trials (another writer got in between the caller's read and this write).
         ``strategy_state`` (JSON-ready), when given, replaces the study's stored strategy
-        state in the same transaction, so state and trials never disagree.
+        state in the same transaction, so state and trials never disagree. A new trial
+        whose ``queued`` names a queued point takes that point off the queue in the same
+        transaction; when the point is no longer queued (another ask took it), nothing is
+        written and ConcurrentUpdateError is raised, so a point is evaluated once.
         """
+
+    # -- queued points --------------------------------------------------------------------
+    @abstractmethod
+    def enqueue(
+        self, study_id: int, points: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> list[QueuedPoint]:
+        """Append ``(params, attrs)`` points (checked by the caller) to the study's queue in
+        one transaction; the stored points, with increasing ids."""
+
+    @abstractmethod
+    def get_queue(self, study_id: int) -> list[QueuedPoint]:
+        """The study's queued points in id order (StudyNotFoundError for an unknown study)."""
 
     @abstractmethod
     def get_study_by_id(self, study_id: int) -> StudyRecord:

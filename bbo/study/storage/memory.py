@@ -16,7 +16,14 @@ from bbo.exceptions import (
     TrialFinishedError,
     TrialNotFoundError,
 )
-from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult, check_report
+from bbo.study.storage.base import (
+    NewTrial,
+    QueuedPoint,
+    Storage,
+    StudyRecord,
+    TrialResult,
+    check_report,
+)
 from bbo.trial import Report, Trial, TrialState
 
 
@@ -31,6 +38,8 @@ class MemoryStorage(Storage):
         self._trials: dict[int, list[Trial]] = {}
         self._reports: dict[int, dict[int, dict[int, Report]]] = {}  # study, trial, step
         self._seq = itertools.count(1)
+        self._queue: dict[int, list[QueuedPoint]] = {}  # study id -> queued points
+        self._queue_ids = itertools.count(1)
 
     def get_or_create_study(self, name: str, spec: dict[str, Any]) -> tuple[StudyRecord, bool]:
         with self._lock:
@@ -63,6 +72,7 @@ class MemoryStorage(Storage):
             del self._studies[name]
             del self._trials[rec.id]
             self._reports.pop(rec.id, None)
+            self._queue.pop(rec.id, None)
 
     def _list(self, study_id: int) -> list[Trial]:
         try:
@@ -91,6 +101,14 @@ class MemoryStorage(Storage):
                 raise ConcurrentUpdateError(
                     f"study changed: expected {expected_count} trials, found {len(trials)}"
                 )
+            queue = self._queue.get(study_id, [])
+            taken = {t.queued for t in new if t.queued is not None}
+            gone = taken - {q.id for q in queue}
+            if gone:
+                raise ConcurrentUpdateError(
+                    f"queued point(s) {sorted(gone)} were taken by another ask meanwhile"
+                )
+            self._queue[study_id] = [q for q in queue if q.id not in taken]
             now = time.time()
             out = []
             for t in new:
@@ -101,6 +119,7 @@ class MemoryStorage(Storage):
                     values=dict(t.values),
                     value=t.value,
                     samples=t.samples,
+                    metric_samples=t.metric_samples,
                     reason=t.reason,
                     attrs=copy.deepcopy(t.attrs),
                     retry_of=t.retry_of,
@@ -116,12 +135,34 @@ class MemoryStorage(Storage):
                 self._studies[rec.name] = replace(rec, strategy_state=copy.deepcopy(strategy_state))
             return out
 
+    def enqueue(
+        self, study_id: int, points: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> list[QueuedPoint]:
+        with self._lock:
+            self._list(study_id)  # StudyNotFoundError
+            now = time.time()
+            new = [
+                QueuedPoint(next(self._queue_ids), copy.deepcopy(p), copy.deepcopy(a), now)
+                for p, a in points
+            ]
+            self._queue.setdefault(study_id, []).extend(new)
+            return new
+
+    def get_queue(self, study_id: int) -> list[QueuedPoint]:
+        with self._lock:
+            self._list(study_id)  # StudyNotFoundError
+            return list(self._queue.get(study_id, []))
+
     def finish_trial(self, study_id: int, trial_id: int, result: TrialResult) -> Trial:
         with self._lock:
             current = self.get_trial(study_id, trial_id)
             if current.state.finished:
                 proposed = replace(
-                    current, state=result.state, values=result.values, samples=result.samples
+                    current,
+                    state=result.state,
+                    values=result.values,
+                    samples=result.samples,
+                    metric_samples=result.metric_samples,
                 )
                 if current.same_result(proposed):
                     return current
@@ -134,6 +175,7 @@ class MemoryStorage(Storage):
                 values=dict(result.values),
                 value=result.value,
                 samples=result.samples,
+                metric_samples=result.metric_samples,
                 reason=result.reason,
                 attrs={**current.attrs, **copy.deepcopy(result.attrs)},
                 lease_expires_at=None,

@@ -2,7 +2,8 @@
 
 The tables and the conversion of their rows are in :mod:`bbo.study.storage.sql_schema`;
 engines, transactions and the mapping of driver errors in
-:mod:`bbo.study.storage.sql_engine`; this module holds :class:`SQLStorage`, the
+:mod:`bbo.study.storage.sql_engine`; queued points in :mod:`bbo.study.storage.sql_queue`;
+this module holds :class:`SQLStorage`, the
 :class:`~bbo.study.storage.base.Storage` operations, and their locking.
 
 Concurrency: on SQLite every transaction starts with ``BEGIN IMMEDIATE`` (one writer at a
@@ -55,12 +56,19 @@ from bbo.exceptions import (
     TrialNotFoundError,
 )
 from bbo.study.storage import filelock
-from bbo.study.storage.base import NewTrial, Storage, StudyRecord, TrialResult, check_report
-from bbo.study.storage.sql_engine import SQLDatabase
+from bbo.study.storage.base import (
+    NewTrial,
+    Storage,
+    StudyRecord,
+    TrialResult,
+    check_report,
+)
+from bbo.study.storage.sql_queue import SQLQueue
 from bbo.study.storage.sql_schema import (
     FINISH,
     finish_row,
     new_trial_row,
+    queue,
     report_from_row,
     reports,
     studies,
@@ -73,7 +81,7 @@ from bbo.trial import Report, Trial, TrialState
 _ASK_LOCK = 0x62626F61  # pg_advisory_lock(key1 = "bboa", key2 = study id) around an ask
 
 
-class SQLStorage(SQLDatabase, Storage):
+class SQLStorage(SQLQueue, Storage):
     """Storage on any SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://...``); the engine,
     transactions and error mapping come from :class:`SQLDatabase`."""
 
@@ -144,17 +152,11 @@ class SQLStorage(SQLDatabase, Storage):
             if row is None:
                 raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
             conn.execute(sa.delete(reports).where(reports.c.study_id == row.id))
+            conn.execute(sa.delete(queue).where(queue.c.study_id == row.id))
             conn.execute(sa.delete(trials).where(trials.c.study_id == row.id))
             conn.execute(sa.delete(studies).where(studies.c.id == row.id))
 
     # -- trials ----------------------------------------------------------------------------
-    def _lock_study(self, conn: Connection, study_id: int) -> None:
-        found = conn.execute(
-            sa.select(studies.c.id).where(studies.c.id == study_id).with_for_update()
-        ).first()
-        if found is None:
-            raise StudyNotFoundError(f"no study with id {study_id}")
-
     @staticmethod
     def _count(conn: Connection, study_id: int) -> int:
         return int(
@@ -180,6 +182,7 @@ class SQLStorage(SQLDatabase, Storage):
                     raise ConcurrentUpdateError(
                         f"study changed: expected {expected_count} trials, found {count}"
                     )
+                self._dequeue(conn, study_id, [t.queued for t in new if t.queued is not None])
                 rows = [new_trial_row(study_id, count + i, t, now) for i, t in enumerate(new)]
                 out: Sequence[Any] = []
                 if rows and self._returning:  # PostgreSQL: one round trip less under the lock
@@ -238,10 +241,11 @@ class SQLStorage(SQLDatabase, Storage):
                     continue
                 pk, cur = current[trial_id]
                 if cur.state.finished:
-                    same = (cur.state, cur.values, cur.samples) == (
+                    same = (cur.state, cur.values, cur.samples, cur.metric_samples) == (
                         result.state,
                         result.values,
                         result.samples,
+                        result.metric_samples,
                     )
                     out.append(
                         pk
@@ -256,6 +260,7 @@ class SQLStorage(SQLDatabase, Storage):
                     state=result.state,
                     values=dict(result.values),
                     samples=result.samples,
+                    metric_samples=result.metric_samples,
                     attrs={**cur.attrs, **result.attrs},
                 )
                 current[trial_id] = (pk, done)  # a second tell of it in this group compares

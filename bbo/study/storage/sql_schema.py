@@ -9,8 +9,11 @@ Schema (created on first use; ``bbo_meta.schema_version`` guards future migratio
            lease_expires_at, created_at, finished_at, UNIQUE(study_id, number))
     reports(seq PK, study_id FK -> studies ON DELETE CASCADE, trial_number, step, value,
             reported_at, UNIQUE(study_id, trial_number, step))        -- since version 2
+    queue(id PK, study_id FK -> studies ON DELETE CASCADE, params JSON, attrs JSON,
+          created_at)                                              -- since version 3
 
-Versions: 1 the first; 2 adds ``reports`` (intermediate values). Opening a database of an
+Versions: 1 the first; 2 adds ``reports`` (intermediate values); 3 adds ``queue`` (points
+queued by ``Study.enqueue``, handed out by the next asks). Opening a database of an
 older version migrates it in place (:data:`MIGRATIONS`: create the new tables; nothing
 existing changes); a newer version is refused.
 
@@ -26,10 +29,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bbo.study.storage.base import NewTrial, StudyRecord, TrialResult
+from bbo.study.storage.base import NewTrial, QueuedPoint, StudyRecord, TrialResult
 from bbo.trial import Report, Trial, TrialState
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -88,9 +91,22 @@ reports = sa.Table(
     sa.UniqueConstraint("study_id", "trial_number", "step", name="uq_reports_trial_step"),
 )
 
+queue = sa.Table(
+    "queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("attrs", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Index("ix_queue_study", "study_id", "id"),
+)
+
 # version reached -> the tables it adds (created by ``metadata.create_all``, which skips
 # existing ones: the migration from an older version is creating what it lacks)
-MIGRATIONS: dict[int, tuple[str, ...]] = {2: ("reports",)}
+MIGRATIONS: dict[int, tuple[str, ...]] = {2: ("reports",), 3: ("queue",)}
 
 # executemany: one UPDATE statement for a group of tells, parameters keyed by column name
 # (the rows of :func:`finish_row`)
@@ -102,6 +118,16 @@ def study_record(row: Any) -> StudyRecord:
     return StudyRecord(row.id, row.name, row.spec, row.created_at, row.strategy_state)
 
 
+def samples_json(
+    samples: tuple[float, ...] | None, metric_samples: dict[str, tuple[float, ...]] | None
+) -> list[float] | dict[str, list[float]] | None:
+    """The ``samples`` column: a list (the single objective's replicates), or an object
+    ``{metric: [...]}`` for replicates told per metric (``Trial.metric_samples``)."""
+    if metric_samples is not None:
+        return {k: list(v) for k, v in metric_samples.items()}
+    return list(samples) if samples is not None else None
+
+
 def trial_from_row(row: Any) -> Trial:
     """A row of ``trials`` as a :class:`Trial` (``id`` is the row's ``number``)."""
     return Trial(
@@ -110,7 +136,10 @@ def trial_from_row(row: Any) -> Trial:
         state=TrialState(row.state),
         values=row.metrics,
         value=row.value,
-        samples=tuple(row.samples) if row.samples is not None else None,
+        samples=tuple(row.samples) if isinstance(row.samples, list) else None,
+        metric_samples=(
+            {k: tuple(v) for k, v in row.samples.items()} if isinstance(row.samples, dict) else None
+        ),
         reason=row.reason,
         attrs=row.attrs,
         retry_of=row.retry_of,
@@ -119,6 +148,11 @@ def trial_from_row(row: Any) -> Trial:
         created_at=row.created_at,
         finished_at=row.finished_at,
     )
+
+
+def queued_from_row(row: Any) -> QueuedPoint:
+    """A row of ``queue`` as a :class:`QueuedPoint`."""
+    return QueuedPoint(row.id, row.params, row.attrs, row.created_at)
 
 
 def report_from_row(row: Any) -> Report:
@@ -136,7 +170,7 @@ def new_trial_row(study_id: int, number: int, t: NewTrial, now: float) -> dict[s
         "params": t.params,
         "metrics": t.values,
         "value": t.value,
-        "samples": list(t.samples) if t.samples is not None else None,
+        "samples": samples_json(t.samples, t.metric_samples),
         "reason": t.reason,
         "attrs": t.attrs,
         "retry_of": t.retry_of,
@@ -156,7 +190,7 @@ def finish_row(pk: int, result: TrialResult, attrs: dict[str, Any], now: float) 
         "state": result.state.value,
         "metrics": result.values,
         "value": result.value,
-        "samples": list(result.samples) if result.samples is not None else None,
+        "samples": samples_json(result.samples, result.metric_samples),
         "reason": result.reason,
         "attrs": attrs,
         "lease_expires_at": None,
@@ -172,6 +206,8 @@ __all__ = [
     "meta_table",
     "metadata",
     "new_trial_row",
+    "queue",
+    "queued_from_row",
     "report_from_row",
     "reports",
     "studies",

@@ -1,0 +1,197 @@
+"""``python -m benchmarks.surrogates --statistic cvar`` (or ``quantile``, ``exceed``,
+``mean_std``): optimizing a risk statistic of a stochastic response (issue 20).
+
+Problems (:mod:`benchmarks.risk_problems`) have a response law whose shape changes over
+the space (skewed, bimodal, heteroscedastic), so the design of best mean is not the design
+of best statistic. Each evaluation returns ``--replicates`` samples, told with
+``tell(trial, samples=...)``. Methods:
+
+* ``gp-stat``: ``gp`` on a study with the statistic: the value is the per-point empirical
+  statistic, the known noise its bootstrap standard error;
+* ``gp-mean``: ``gp`` on a mean study (the wrong objective: a baseline);
+* ``wasserstein``: the ``wasserstein`` strategy on a study with the statistic;
+* ``random``: uniform random points (the floor).
+
+Regret after ``n`` evaluations, in the *true* statistic (from 20,000 common draws of the
+known law) minus its true optimum, at two incumbents:
+
+* ``rec``: the study's recommendation, ``study.best`` (on replicates, the evaluated point of
+  best GP posterior mean of the study's value, with the values' known noise): what a user
+  gets. For ``gp-mean`` that is its own objective, the mean: the cost of optimizing the
+  wrong statistic;
+* ``emp``: the evaluated point of best *empirical statistic* of its replicates (the same
+  rule for every method; a tail statistic from few replicates favours the luckiest draw).
+
+CPU seconds per model-based ask are this process's ``time.process_time()``
+(single-threaded workers; other load on the machine inflates them a little).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import harness
+from benchmarks.report import _fmt, _grid
+
+# method -> (strategy, options, whether the study carries the statistic)
+METHODS: dict[str, tuple[str, dict[str, Any], bool]] = {
+    "gp-stat": ("gp", {}, True),
+    "gp-mean": ("gp", {}, False),
+    "wasserstein": ("wasserstein", {}, True),
+    "random": ("random", {}, True),
+}
+DEFAULTS: dict[str, Any] = {"seeds": 5, "budget": 20, "replicates": 20}
+
+
+def run_one(
+    method: str, problem: str, statistic: str, seed: int, budget: int, replicates: int
+) -> dict[str, Any]:
+    """One run; returns its record (regret trace, CPU seconds per ask)."""
+    import bbo
+    from benchmarks.risk_problems import PROBLEMS, STATISTICS
+
+    prob = PROBLEMS[problem]
+    stat = STATISTICS[statistic](prob)
+    strategy, options, with_stat = METHODS[method]
+    rec: dict[str, Any] = {
+        "method": method,
+        "problem": problem,
+        "statistic": str(stat),
+        "seed": seed,
+        "budget": budget,
+        "replicates": replicates,
+        "trace": [],
+        "trace_emp": [],
+        "ask_cpu_s": [],
+        "error": None,
+    }
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        study = bbo.Study(
+            prob.space,
+            strategy=strategy,
+            seed=seed,
+            strategy_options=options,
+            statistic=stat if with_stat else None,
+        )
+        fstar = prob.fstar(stat)
+        rng = np.random.default_rng([seed, 2020])
+        best, regret = math.inf, math.inf
+        for _ in range(budget):
+            c0 = time.process_time()
+            trial = study.ask()
+            dc = time.process_time() - c0
+            if trial.attrs.get("source") not in ("sobol", "random", "random-fill"):
+                rec["ask_cpu_s"].append(dc)
+            x = prob.point(trial.params)
+            samples = prob.sample(x, replicates, rng)
+            study.tell(trial, samples=[float(s) for s in samples])
+            observed = stat.compute(samples)
+            if observed < best:
+                best = observed
+                regret = float(prob.true(x[None, :], stat)[0]) - fstar
+            rec["trace_emp"].append(max(regret, 0.0))
+            inc = prob.point(study.best.params)
+            rec["trace"].append(max(float(prob.true(inc[None, :], stat)[0]) - fstar, 0.0))
+    except Exception as exc:  # a crashing method is a result, not the end of the benchmark
+        rec["error"] = f"{type(exc).__name__}: {exc}"
+        rec["traceback"] = traceback.format_exc(limit=8)
+    rec["wall_s"] = time.perf_counter() - start
+    rec["cpu_s"] = time.process_time() - cpu
+    return rec
+
+
+def report(results: dict[str, Any], markdown: bool = False) -> str:
+    """Per problem: each method's median [quartiles] final regret and at half the budget,
+    its CPU seconds per model-based ask, and failed runs."""
+    runs = results["runs"]
+    half = results["budget"] // 2
+    end = results["budget"]
+    head = ["problem", "method", f"rec@{half}", f"rec@{end}", f"emp@{end}", "cpu s/ask", "errors"]
+    rows = []
+    for p in results["problems"]:
+        for m in results["methods"]:
+            mine = [r for r in runs if r["problem"] == p and r["method"] == m]
+            ok = [r for r in mine if r["error"] is None and r["trace"]]
+            cells = [p, m]
+            for key, at in (("trace", half), ("trace", end), ("trace_emp", end)):
+                vals = sorted(r[key][min(at, len(r[key])) - 1] for r in ok)
+                cells.append(_quart(vals))
+            asks = [c for r in ok for c in r["ask_cpu_s"]]
+            cells.append(_fmt(statistics.mean(asks)) if asks else "-")
+            cells.append(str(len(mine) - len(ok)))
+            rows.append(cells)
+    title = (
+        f"statistic {results['statistic']}: regret in the true statistic, median [q1, q3] "
+        f"over {len(results['seeds'])} seeds, {results['replicates']} replicates per point"
+    )
+    return f"{title}\n\n{_grid(head, rows, markdown)}"
+
+
+def _quart(vals: list[float]) -> str:
+    if not vals:
+        return "-"
+    q = np.quantile(vals, [0.25, 0.5, 0.75])
+    return f"{_fmt(q[1])} [{_fmt(q[0])}, {_fmt(q[2])}]"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from benchmarks.risk_problems import PROBLEMS, STATISTICS
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.surrogates", description=__doc__)
+    p.add_argument("--statistic", required=True, choices=sorted(STATISTICS))
+    p.add_argument("--problems", type=harness.csv, default=list(PROBLEMS))
+    p.add_argument("--methods", type=harness.csv, default=list(METHODS))
+    p.add_argument("--seeds", type=int, default=DEFAULTS["seeds"])
+    p.add_argument("--budget", type=int, default=DEFAULTS["budget"])
+    p.add_argument("--replicates", type=int, default=DEFAULTS["replicates"])
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--out", type=Path, default=harness.RESULTS)
+    args = p.parse_args(argv)
+    for name, known in (("problems", PROBLEMS), ("methods", METHODS)):
+        bad = [v for v in getattr(args, name) if v not in known]
+        if bad:
+            p.error(f"--{name}: unknown {bad}; choose from {list(known)}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    jobs = [
+        (m, p, args.statistic, s, args.budget, args.replicates)
+        for p in args.problems
+        for m in args.methods
+        for s in range(args.seeds)
+    ]
+    start = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = args.out / f"risk-{time.strftime('%Y%m%d-%H%M%S')}.partial.jsonl"
+    print(f"{len(jobs)} runs; finished runs are appended to {log}", file=sys.stderr)
+    runs = harness.run_jobs(run_one, jobs, args.jobs, log)
+    results: dict[str, Any] = {
+        "kind": "risk",
+        **harness.meta(args),
+        "statistic": args.statistic,
+        "methods": args.methods,
+        "problems": args.problems,
+        "seeds": list(range(args.seeds)),
+        "budget": args.budget,
+        "replicates": args.replicates,
+        "wall_s": time.perf_counter() - start,
+        "runs": sorted(runs, key=lambda r: (r["problem"], r["method"], r["seed"])),
+    }
+    print(report(results))
+    path = harness.save(args.out, f"risk-{args.statistic}", results, report(results, True))
+    log.unlink(missing_ok=True)
+    print(f"saved {path} and {path.with_suffix('.md')}")
+    return results
