@@ -130,6 +130,9 @@ def show(name: NameArg, storage: StorageOption = None) -> None:
         kind = d.pop("type")
         space.add_row(pname, kind, ", ".join(f"{k}={v}" for k, v in d.items()))
     console.print(space)
+    if study.space.constraints:
+        texts = "; ".join(study.space.constraint_texts)
+        console.print(f"parameter constraints: {texts}", markup=False)
     objs = ", ".join(
         f"{o.direction} {o.name}" + ("" if o.statistic.is_mean else f" ({o.statistic})")
         for o in study.objectives

@@ -159,6 +159,7 @@ class Client:
         pruner: Mapping[str, Any] | str | None = None,
         statistic: Any = None,
         prior_studies: Sequence[str] | None = None,
+        parameter_constraints: Sequence[str] | None = None,
     ) -> RemoteStudy:
         """Get-or-create the study ``name`` on the server (arguments as :class:`bbo.Study`;
         ``pruner`` is a name or a spec ``{"name": "asha", ...}``, or a :mod:`bbo.pruners`
@@ -176,6 +177,7 @@ class Client:
             pruner=_pruner_spec(pruner),
             statistic=statistic,
             prior_studies=prior_studies,
+            parameter_constraints=parameter_constraints,
         )
         msg = spec_to_pb(spec)
         name = name or f"study-{uuid.uuid4().hex[:12]}"

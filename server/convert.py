@@ -146,6 +146,7 @@ def spec_to_pb(spec: StudySpec) -> pb.StudySpec:
         noisy=spec.noisy,
         pruner=struct_to_pb(spec.pruner) if spec.pruner is not None else None,
         prior_studies=list(spec.prior_studies),
+        parameter_constraints=list(spec.space.constraint_texts),
     )
 
 
@@ -175,8 +176,14 @@ def spec_from_pb(s: pb.StudySpec) -> StudySpec:
             )
         stat = statistic_from_pb(c.statistic, f"spec.constraints[{i}].statistic")
         constraints.append(Constraint(c.metric, ops[c.op], c.bound, stat))
+    space = space_from_pb(s.space)
+    if s.parameter_constraints:
+        try:
+            space = space.with_constraints(list(s.parameter_constraints))
+        except InvalidSpaceError as e:
+            raise InvalidSpaceError(f"`spec.parameter_constraints`: {e}") from None
     return StudySpec.create(
-        space_from_pb(s.space),
+        space,
         objectives or "minimize",
         constraints=constraints,
         strategy=s.strategy or "auto",

@@ -46,8 +46,8 @@ class Limits:
 
     def spec_strings(self, spec: pb.StudySpec) -> None:
         """Every string of a StudySpec message: parameter names and string choices,
-        objective names, constraint metrics and the strategy name (``strategy_options``
-        is JSON, bounded by the message size)."""
+        objective names, constraint metrics, parameter constraints and the strategy name
+        (``strategy_options`` is JSON, bounded by the message size)."""
         for i, p in enumerate(spec.space):
             self.text(f"spec.space[{i}].name", p.name, required=False)
             kind = p.WhichOneof("kind")
@@ -63,6 +63,8 @@ class Limits:
         self.text("spec.strategy", spec.strategy, required=False)
         for i, name in enumerate(spec.prior_studies):
             self.text(f"spec.prior_studies[{i}]", name, required=False)
+        for i, text in enumerate(spec.parameter_constraints):
+            self.text(f"spec.parameter_constraints[{i}]", text, required=False)
 
 
 def page_token(token: str) -> int:

@@ -84,7 +84,24 @@ def optimize(
     """Maximize ``acqf`` over ``bounds`` (``2 x d``); returns ``q x d`` candidates.
     Discrete columns are always searched over all their levels. The continuous optimizer's
     raw samples are seeded by ``seed``; the mixed one draws from the global RNG (see the
-    module docstring)."""
+    module docstring). On a space with parameter constraints, each infeasible row is then
+    repaired (:func:`bbo.acquisition.feasible.feasible_rows`)."""
+    if space.constraints:
+        from bbo.acquisition.feasible import feasible_rows
+
+        return feasible_rows(space, _optimize(acqf, space, bounds, q, config, seed), seed)
+    return _optimize(acqf, space, bounds, q, config, seed)
+
+
+def _optimize(
+    acqf: AcquisitionFunction,
+    space: Space,
+    bounds: torch.Tensor,
+    q: int,
+    config: OptimizerConfig,
+    seed: int,
+) -> torch.Tensor:
+    """:func:`optimize` without the parameter constraints."""
     discrete, cats = space.levels()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # restarts that stop early are expected
@@ -160,7 +177,12 @@ def optimize_one(
     quarter of the raw samples, all run for a quarter of ``maxiter``: they start at or near
     a local maximum. Returns the point of highest acquisition value, the name of the pool it
     came from (None: the optimizer's own restarts or raw samples) and the distinct end
-    points of the other restarts (:class:`Maximum`)."""
+    points of the other restarts (:class:`Maximum`). On a space with parameter constraints,
+    :func:`bbo.acquisition.feasible.optimize_one_feasible` (feasible starts and result)."""
+    if space.constraints:
+        from bbo.acquisition.feasible import optimize_one_feasible
+
+        return optimize_one_feasible(acqf, space, bounds, config, seed, pools, warm)
     names = [n for n, P in pools.items() if len(P)]
     discrete, cats = space.levels()
     d = bounds.shape[-1]

@@ -243,6 +243,14 @@ class StudyConfig(BaseModel):
         "docs/warm-start.md); each must exist when the study opens. Unset keeps the stored "
         "ones",
     )
+    parameter_constraints: list[str] = Field(
+        default_factory=list,
+        description="linear constraints on the float and int parameters that every "
+        "suggestion satisfies, e.g. ['x1 + 2*x2 <= 10', 'lr - 0.5*wd >= 0']: numbers times "
+        "parameters added or subtracted, a constant on either side, `<=` or `>=`; in the "
+        "parameters' own values (also for log-scaled ones). Refused when they cannot all "
+        "hold; part of the study's identity (see docs/concepts.md)",
+    )
     initial_points: list[dict[str, Choice]] = Field(
         default_factory=list,
         description="configurations to evaluate first, in order, before any suggestion: a "
@@ -276,12 +284,15 @@ class StudyConfig(BaseModel):
         if not params:
             return v
         try:
-            space = Space.from_dict({n: p.model_dump() for n, p in params.items()})
+            space = Space.from_dict(
+                {n: p.model_dump() for n, p in params.items()},
+                info.data.get("parameter_constraints") or (),
+            )
         except InvalidSpaceError:
             return v
         for i, point in enumerate(v):
             try:
-                space.validate(point)
+                space.check_feasible(point)
             except BboError as e:
                 raise PydanticCustomError(
                     "initial_point", "point {i}: {rule}", {"i": i, "rule": str(e)}
@@ -296,9 +307,15 @@ class StudyConfig(BaseModel):
     @model_validator(mode="after")
     def _cross_checks(self) -> StudyConfig:
         try:
-            space = self.build_space()
+            space = Space.from_dict({n: p.model_dump() for n, p in self.space.items()})
         except InvalidSpaceError as e:
             raise PydanticCustomError("space_rule", "space: {rule}", {"rule": str(e)}) from None
+        try:
+            space = self.build_space()
+        except InvalidSpaceError as e:
+            raise PydanticCustomError(
+                "parameter_constraints", "parameter_constraints: {rule}", {"rule": str(e)}
+            ) from None
         for arg in self.objective.command or []:
             for name in _placeholders(arg):
                 if name not in space:
@@ -330,7 +347,10 @@ class StudyConfig(BaseModel):
         )
 
     def build_space(self) -> Space:
-        return Space.from_dict({n: p.model_dump() for n, p in self.space.items()})
+        """The space with its parameter constraints."""
+        return Space.from_dict(
+            {n: p.model_dump() for n, p in self.space.items()}, self.parameter_constraints
+        )
 
     @property
     def storage_url(self) -> str:

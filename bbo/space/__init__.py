@@ -1,5 +1,6 @@
 """Search spaces: parameter types, validation and the unit-cube encoder."""
 
+from bbo.space.linear import LinearConstraint
 from bbo.space.params import (
     Categorical,
     Float,
@@ -16,6 +17,7 @@ __all__ = [
     "Categorical",
     "Float",
     "Int",
+    "LinearConstraint",
     "Ordinal",
     "Param",
     "Space",

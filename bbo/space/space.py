@@ -14,6 +14,14 @@ Two encoded views of a configuration, both ``float64`` numpy arrays:
   a continuous optimizer decode too.
 
 Decoding always yields a valid configuration of native Python values; encoding validates.
+
+Linear parameter constraints (``Space(params, constraints=["x1 + 2*x2 <= 10"])``,
+:mod:`bbo.space.linear`) restrict the space to a polytope in **user units**: they are part
+of the space (its equality, its study's identity), checked to be satisfiable when the space
+is built (:func:`bbo.space.feasible.check_feasible`), and :meth:`Space.feasible` tells
+whether a configuration satisfies them. :meth:`Space.validate`, :meth:`Space.decode` and the
+encoder ignore them (a decoded point may be infeasible; strategies and the study reject or
+:meth:`Space.repair` such points); :meth:`Space.sample` draws only feasible points.
 numpy is imported by the methods that build or read arrays, not with the module: a space is
 defined, validated and serialized (``bbo show``, ``bbo tell``) without it.
 """
@@ -21,10 +29,11 @@ defined, validated and serialized (``bbo show``, ``bbo tell``) without it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidParamsError, InvalidSpaceError
+from bbo.space.linear import LinearConstraint, parse_linear_all
 from bbo.space.params import Categorical, Param, Scalar, bin_centre, param_from_dict
 
 if TYPE_CHECKING:
@@ -38,9 +47,16 @@ class Space(Mapping[str, Param]):
     """An ordered mapping ``name -> Param``.
 
     >>> space = Space({"x": Float(-5.0, 10.0), "act": Categorical(["relu", "tanh"])})
+
+    ``constraints``: linear parameter constraints such as ``"x1 + 2*x2 <= 10"`` over Float
+    and Int parameters (see the module docstring); refused when they cannot all hold.
     """
 
-    def __init__(self, params: Mapping[str, Param]) -> None:
+    def __init__(
+        self,
+        params: Mapping[str, Param],
+        constraints: Sequence[str | LinearConstraint] = (),
+    ) -> None:
         if not isinstance(params, Mapping):
             raise InvalidSpaceError(f"a space is a mapping name -> parameter, got {params!r}")
         if len(params) == 0:
@@ -66,6 +82,11 @@ class Space(Mapping[str, Param]):
             self._slices.append(slice(start, start + width))
             start += width
         self._onehot_dim = start
+        self._constraints = parse_linear_all(constraints, self._params)
+        if self._constraints:
+            from bbo.space.feasible import check_feasible
+
+            check_feasible(self)
 
     # -- mapping protocol ------------------------------------------------------------
     def __getitem__(self, name: str) -> Param:
@@ -78,15 +99,57 @@ class Space(Mapping[str, Param]):
         return len(self._names)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Space) and list(self._params.items()) == list(
-            other._params.items()
+        return (
+            isinstance(other, Space)
+            and list(self._params.items()) == list(other._params.items())
+            and self.constraint_texts == other.constraint_texts
         )
 
     def __hash__(self) -> int:
-        return hash(tuple(self._params.items()))
+        return hash((tuple(self._params.items()), self.constraint_texts))
 
     def __repr__(self) -> str:
+        if self._constraints:
+            return f"Space({self._params!r}, constraints={list(self.constraint_texts)!r})"
         return f"Space({self._params!r})"
+
+    # -- linear parameter constraints ---------------------------------------------------
+    @property
+    def constraints(self) -> tuple[LinearConstraint, ...]:
+        """The linear parameter constraints, parsed (:class:`LinearConstraint`)."""
+        return self._constraints
+
+    @property
+    def constraint_texts(self) -> tuple[str, ...]:
+        """The constraints as written (their stored form)."""
+        return tuple(c.text for c in self._constraints)
+
+    def with_constraints(self, constraints: Sequence[str | LinearConstraint]) -> Space:
+        """This space's parameters with ``constraints`` (replacing its own)."""
+        return Space(self._params, constraints)
+
+    def feasible(self, params: Mapping[str, Any]) -> bool:
+        """Whether a (valid) configuration satisfies every parameter constraint exactly."""
+        return all(c.satisfied(params) for c in self._constraints)
+
+    def check_feasible(self, params: Mapping[str, Any]) -> dict[str, Scalar]:
+        """:meth:`validate`, then the parameter constraints: InvalidParamsError naming the
+        first one ``params`` breaks. The check of a point a user gives (enqueue, add)."""
+        valid = self.validate(params)
+        if self._constraints:
+            from bbo.space.feasible import check_params
+
+            check_params(self, valid)
+        return valid
+
+    def repair(self, params: Mapping[str, Any]) -> dict[str, Scalar] | None:
+        """``params`` when feasible, else the nearest feasible configuration (in range-scaled
+        user units, :func:`bbo.space.feasible.repair`), None when none is found."""
+        if not self._constraints or self.feasible(params):
+            return dict(params)
+        from bbo.space.feasible import repair
+
+        return repair(self, params)
 
     # -- shape information -------------------------------------------------------------
     @property
@@ -255,12 +318,18 @@ class Space(Mapping[str, Param]):
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, n: int, rng: np.random.Generator | int) -> list[dict[str, Scalar]]:
-        """``n`` independent uniform draws (uniform in the index view)."""
+        """``n`` independent uniform draws (uniform in the index view), restricted to the
+        parameter constraints by rejection (InvalidArgumentError when the feasible fraction
+        is too small, :func:`bbo.space.feasible.sample_feasible`)."""
         import numpy as np
 
         if not isinstance(n, int) or n < 0:
             raise InvalidArgumentError(f"`n >= 0` must hold, got n={n!r}")
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        if self._constraints:
+            from bbo.space.feasible import sample_feasible
+
+            return self.decode_many(sample_feasible(self, n, gen))
         return self.decode_many(gen.random((n, self.dim)))
 
     # -- serialization -----------------------------------------------------------------------
@@ -269,7 +338,9 @@ class Space(Mapping[str, Param]):
         return {n: p.to_dict() for n, p in self._params.items()}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Space:
+    def from_dict(
+        cls, d: Mapping[str, Any], constraints: Sequence[str | LinearConstraint] = ()
+    ) -> Space:
         if not isinstance(d, Mapping):
             raise InvalidSpaceError(f"a space is a mapping name -> parameter, got {d!r}")
         params = {}
@@ -278,7 +349,7 @@ class Space(Mapping[str, Param]):
                 params[name] = param_from_dict(spec)
             except InvalidSpaceError as e:
                 raise InvalidSpaceError(f"parameter {name!r}: {e}") from None
-        return cls(params)
+        return cls(params, constraints)
 
 
 def params_key(params: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:

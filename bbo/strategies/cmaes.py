@@ -360,7 +360,10 @@ class CMAESStrategy:
         cma = self._cma()
         rng = np.random.default_rng([self.seed, st["run"], cma.gen, len(st["members"])])
         x = cma.sample(rng, self.continuous)
-        return x, self.space.decode(cma.to_eval(x, self.lattice))
+        params = self.space.decode(cma.to_eval(x, self.lattice))
+        if self.space.constraints:  # repaired, the sample x kept (as the box's to_eval)
+            params = self.space.repair(params) or params
+        return x, params
 
     def _advance(self, ledger: Ledger) -> None:
         """Update (and restart) while the current generation has ``lambda`` results."""

@@ -167,6 +167,10 @@ class DEStrategy:
                 u = np.asarray(member.pop("u"))
             u = self.lattice.snap(u[None, :])[0]
             params = self.space.decode(u)
+            if self.space.constraints and not self.space.feasible(params):
+                fixed = self.space.repair(params)  # Lamarckian: the member becomes feasible
+                if fixed is not None:
+                    params, u = fixed, self.space.encode(fixed)
             member.update(u=as_floats(u), params=params, new=not ledger.known(params_key(params)))
             if member["new"]:
                 break

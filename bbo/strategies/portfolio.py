@@ -18,12 +18,13 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    strategy (:mod:`bbo.strategies.gp`) fits its model on every trial and maximizes its
    acquisition as usual, except that a single-point ask on a space of Float parameters only
    searches TuRBO's box around the best point (:mod:`bbo.strategies.trust`, ``trust_region:
-   true``; the side is recorded in ``attrs["trust_region"]``). For a single-point ask,
-   candidate pools from other sources are scored by the same acquisition and, on continuous
-   spaces, the best of them join the optimizer's restarts in the same L-BFGS run
-   (:func:`bbo.acquisition.optimize.optimize_one`). The point of highest acquisition wins,
-   so a source only ever gets an evaluation when the surrogate prefers its point (the
-   LLAMBO-style use of proposers). Sources:
+   true``; the side is recorded in ``attrs["trust_region"]``), but every ``global_every``-th
+   trial (3) searches the whole box (TREGO's alternation of global and local steps). For a
+   single-point ask, candidate pools from other sources are scored by the same acquisition
+   and, on continuous spaces, the best of them join the optimizer's restarts in the same
+   L-BFGS run (:func:`bbo.acquisition.optimize.optimize_one`). The point of highest
+   acquisition wins, so a source only ever gets an evaluation when the surrogate prefers its
+   point (the LLAMBO-style use of proposers). Sources:
 
    * ``de``: DE/current-to-pbest/1/bin mutations of the incumbents
      (:func:`bbo.strategies.evolution.de_candidates`);
@@ -201,7 +202,8 @@ class AutoOptions(GPOptions):
     """Options of ``auto``: ``pool_size`` (64 candidates per ask shared by the sources),
     ``sources`` (a subset of :data:`SOURCES`; default :data:`DEFAULT_SOURCES`),
     ``trust_region`` (True: single-point asks on a continuous space search TuRBO's box
-    around the incumbent),
+    around the incumbent), ``global_every`` (3: every third such ask searches the whole box;
+    0: never),
     ``explore_after`` (0: off; None: ``max(5, min(d, 20))``; see the module docstring),
     ``cmaes_after`` (5000 completed trials), ``cmaes_dim`` (100 columns), ``llm`` (a
     mapping of the ``llm`` strategy's options: an LLM proposer; off by default) and every
@@ -215,6 +217,7 @@ class AutoOptions(GPOptions):
     cmaes_after: int = 5000
     cmaes_dim: int = 100
     trust_region: bool = True
+    global_every: int = 3
     llm: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
@@ -223,6 +226,7 @@ class AutoOptions(GPOptions):
             check_int(owner, name, getattr(self, name), low=0)
         if self.explore_after is not None:
             check_int(owner, "explore_after", self.explore_after, low=0)
+        check_int(owner, "global_every", self.global_every, low=0)
         if not isinstance(self.trust_region, bool):
             raise option_error(owner, "trust_region", "must be true or false", self.trust_region)
         sources = self.sources
@@ -307,7 +311,8 @@ class AutoStrategy:
             out = self.gp.propose(n, history, acquisition="TS")
             return [Suggestion(s.params, f"explore>{s.source}", s.info) for s in out]
         region, info = None, dict[str, Any]()
-        if self.trust_region:
+        every = self.options.global_every  # TREGO: a global step between local ones
+        if self.trust_region and not (every and history.n_seen % every == 0):
             region, length = self.region(history)
             info["trust_region"] = round(length, 6)
         calls: list[dict[str, Any]] = []

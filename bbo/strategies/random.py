@@ -22,6 +22,8 @@ class RandomSearch(StatelessStrategy):
 
     The generator is seeded from ``(seed, history.n_seen)``, so the ``k``-th suggestion of
     a study depends only on the seed and ``k``: a resumed study continues the same stream.
+    With parameter constraints the draws are rejection-sampled into the feasible set
+    (:meth:`bbo.space.Space.sample`; an error when it is too small a fraction of the box).
     """
 
     name = "random"
@@ -29,6 +31,8 @@ class RandomSearch(StatelessStrategy):
 
     def suggest(self, n: int, history: History) -> list[Suggestion]:
         rng = np.random.default_rng([self.seed, history.n_seen])
+        if self.space.constraints:
+            return [Suggestion(p, self.name) for p in self.space.sample(n, rng)]
         return [
             Suggestion(p, self.name)
             for p in self.space.decode_many(rng.random((n, self.space.dim)))

@@ -35,7 +35,7 @@ def check_points(space: Space, points: Sequence[Mapping[str, Any]]) -> list[dict
     out = []
     for i, p in enumerate(points):
         try:
-            out.append(space.validate(p))
+            out.append(space.check_feasible(p))
         except InvalidParamsError as e:
             where = f"point {i}: " if len(points) > 1 else ""
             raise InvalidParamsError(f"enqueue: {where}{e}") from None
@@ -122,7 +122,7 @@ class Queueing:
     ) -> Trial:
         """Add an evaluation made outside the study (warm start): a finished trial of
         source ``"user"``; params must be in the space."""
-        valid = self.spec.space.validate(params)
+        valid = self.spec.space.check_feasible(params)
         r = tell_result(self.spec, value, samples, failed, infeasible, reason, attrs)
         new = NewTrial(
             params=valid,

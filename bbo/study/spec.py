@@ -34,6 +34,10 @@ class StudySpec:
     :mod:`bbo.pruners`), None for none; it may change on resume (None keeps the stored one).
     ``prior_studies``: names of earlier studies in the same storage whose completed trials
     inform the model (:mod:`bbo.study.prior`); empty on resume keeps the stored ones.
+    The linear parameter constraints (``"x1 + 2*x2 <= 10"``) belong to the space
+    (:attr:`Space.constraints`), so every strategy sees them; they are stored as the list
+    ``parameter_constraints`` beside ``space`` (absent when there are none) and are part of
+    the study's identity.
     """
 
     space: Space
@@ -92,15 +96,23 @@ class StudySpec:
         pruner: Mapping[str, Any] | str | None = None,
         statistic: Any = None,
         prior_studies: Sequence[str] | None = None,
+        parameter_constraints: Sequence[str] | None = None,
     ) -> StudySpec:
         """The spec of :class:`bbo.Study`'s keyword arguments, checked: the space, the
         directions and the constraints. The strategy's options are checked by
         :meth:`check_strategy` (which imports the strategy's module), when the study opens
         or where a boundary wants the error early (study.yaml). ``statistic``: what is
         optimized of each objective's replicate samples (:func:`bbo.trial.parse_statistics`,
-        :mod:`bbo.statistics`); None keeps the objectives' own (the mean)."""
-        if isinstance(space, Mapping):
+        :mod:`bbo.statistics`); None keeps the objectives' own (the mean).
+        ``parameter_constraints``: linear constraints on the parameters, added to the
+        space's own (:class:`bbo.Space` ``constraints=``)."""
+        if not isinstance(space, Space) and isinstance(space, Mapping):
             space = Space(space)
+        if parameter_constraints:
+            if isinstance(parameter_constraints, str):
+                parameter_constraints = [parameter_constraints]
+            given = [c for c in parameter_constraints if c not in space.constraint_texts]
+            space = space.with_constraints([*space.constraint_texts, *given])
         return cls(
             space=space,
             objectives=parse_objectives(direction, statistic),
@@ -131,6 +143,11 @@ class StudySpec:
     def to_dict(self) -> dict[str, Any]:
         return {
             "space": self.space.to_dict(),
+            **(
+                {"parameter_constraints": list(self.space.constraint_texts)}
+                if self.space.constraints
+                else {}
+            ),
             "objectives": [_objective_dict(o) for o in self.objectives],
             "constraints": [str(c) for c in self.constraints],
             "strategy": self.strategy,
@@ -150,7 +167,7 @@ class StudySpec:
         }
         seed = d.get("seed")
         return cls(
-            space=Space.from_dict(d["space"]),
+            space=Space.from_dict(d["space"], d.get("parameter_constraints") or ()),
             objectives=tuple(
                 Objective(o["name"], o["direction"], Statistic.parse(o.get("statistic")))
                 for o in d["objectives"]
@@ -167,13 +184,19 @@ class StudySpec:
     def identity(self) -> dict[str, Any]:
         """The part that must match when a study is reopened."""
         d = self.to_dict()
-        return {k: d[k] for k in ("space", "objectives", "constraints")}
+        keys = ("space", "parameter_constraints", "objectives", "constraints")
+        return {k: d[k] for k in keys if k in d}
 
     def conflict(self, name: str, given: StudySpec) -> str:
         """Why the stored spec (``self``) of study ``name`` is not the ``given`` one."""
         diff = []
-        if self.space != given.space:
+        if self.space.to_dict() != given.space.to_dict():
             diff.append(f"space {self.space.to_dict()} vs {given.space.to_dict()}")
+        if self.space.constraint_texts != given.space.constraint_texts:
+            diff.append(
+                f"parameter_constraints {list(self.space.constraint_texts)} vs "
+                f"{list(given.space.constraint_texts)}"
+            )
         if self.constraints != given.constraints:
             diff.append(
                 f"constraints {[str(c) for c in self.constraints]} vs "

@@ -71,6 +71,9 @@ class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
     is what is optimized of each tell's replicate ``samples=`` (docs/statistics.md).
     ``prior_studies``: earlier studies of the same storage whose completed trials inform
     the model (:mod:`bbo.study.prior`, docs/warm-start.md; None keeps the stored ones).
+    ``parameter_constraints``: linear constraints on Float/Int parameters such as
+    ``"x1 + 2*x2 <= 10"`` (the same as ``bbo.Space(..., constraints=[...])``, docs/concepts.md):
+    every suggestion satisfies them, and enqueued or added points must.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
         pruner: Pruner | Mapping[str, Any] | str | None = None,
         statistic: Statistic | str | Mapping[str, Any] | None = None,
         prior_studies: Sequence[str] | None = None,
+        parameter_constraints: Sequence[str] | None = None,
     ) -> None:
         from bbo.pruners import PRUNERS, make_pruner
 
@@ -107,6 +111,7 @@ class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
             pruner=judge.to_dict() if stored and judge is not None else None,
             statistic=statistic,
             prior_studies=prior_studies,
+            parameter_constraints=parameter_constraints,
         )
         self._open(spec, storage, name, device, worker)
 

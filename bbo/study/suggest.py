@@ -49,9 +49,10 @@ class Distinct:
         return self._seen
 
     def suggest(self, count: int, history: History) -> list[Suggestion]:
-        """``count`` suggestions distinct from each other and from every stored trial;
-        after :data:`SUGGEST_ROUNDS` strategy calls, random points fill the rest (a nearly
-        exhausted finite space)."""
+        """``count`` suggestions distinct from each other and from every stored trial, and
+        satisfying the space's parameter constraints (an infeasible one is repaired,
+        :meth:`Space.repair`, or skipped); after :data:`SUGGEST_ROUNDS` strategy calls,
+        random points fill the rest (a nearly exhausted finite space)."""
         stored = self.stored_keys(history.trials)  # read only: no O(n) copy per ask
         seen = {params_key(p) for p in history.extra_pending}  # and what this ask adds
         chosen: list[Suggestion] = []
@@ -63,6 +64,14 @@ class Distinct:
             skipped = 0
             for s in self.strategy.suggest(count - len(chosen), h):
                 params = self.space.validate(s.params)
+                if self.space.constraints and not self.space.feasible(params):
+                    # the safety net of the parameter constraints: strategies aim inside
+                    # them, and a point that is still out is repaired or skipped
+                    fixed = self.space.repair(params)
+                    if fixed is None:
+                        skipped += 1
+                        continue
+                    params = self.space.validate(fixed)
                 key = params_key(params)
                 if key in stored or key in seen or len(chosen) + len(fresh) == count:
                     skipped += 1

@@ -106,7 +106,8 @@ def _bowl(p):
 
 def test_auto_asks_inside_the_trust_region_and_records_its_side():
     space = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
-    study = bbo.Study(space, seed=0, strategy_options={"num_restarts": 4, "raw_samples": 128})
+    opts = {"num_restarts": 4, "raw_samples": 128, "global_every": 0}
+    study = bbo.Study(space, seed=0, strategy_options=opts)
     for _ in range(5):  # the Sobol' design
         t = study.ask()
         study.tell(t, _bowl(t.params))
@@ -120,6 +121,16 @@ def test_auto_asks_inside_the_trust_region_and_records_its_side():
         assert gap.min() <= side / 2 + 1e-9
         study.tell(t, 10.0)
     assert study.trials[-1].attrs["trust_region"] == pytest.approx(L_INIT / 4)
+
+
+def test_every_third_ask_searches_the_whole_box():
+    space = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
+    study = bbo.Study(space, seed=0, strategy_options={"num_restarts": 4, "raw_samples": 128})
+    for _ in range(11):
+        t = study.ask()
+        study.tell(t, _bowl(t.params))
+    model_asks = study.trials[5:]  # trial k was asked with k trials seen
+    assert [("trust_region" in t.attrs) for t in model_asks] == [k % 3 != 0 for k in range(5, 11)]
 
 
 def test_trust_region_false_searches_the_whole_box():

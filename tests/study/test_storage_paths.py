@@ -34,3 +34,25 @@ def test_unnamed_study_resumes_the_only_study_of_the_storage(tmp_path):
     with pytest.raises(InvalidArgumentError, match=r"holds 2 studies \[.*'other'\]: pass `name=`"):
         bbo.Study(SPACE, storage=url)
     assert bbo.Study(SPACE).name != first.name  # in memory: always a new study
+
+
+def test_wal_mode_waits_for_a_lock_that_sqlite_refuses_at_once(tmp_path):
+    """Switching a new file to WAL needs an exclusive lock; a connection with no busy timeout
+    is refused at once while another holds it. ``_wal`` retries until the holder is done."""
+    import sqlite3
+    import threading
+
+    from bbo.study.storage.sql_engine import _wal
+
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("PRAGMA journal_mode=WAL")
+    threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+    _wal(other.cursor(), wait=10.0)
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    other.close()
+    holder.close()

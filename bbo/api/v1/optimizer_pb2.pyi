@@ -132,7 +132,7 @@ class Constraint(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., op: _Optional[_Union[ComparisonOp, str]] = ..., bound: _Optional[float] = ..., statistic: _Optional[_Union[Statistic, _Mapping]] = ...) -> None: ...
 
 class StudySpec(_message.Message):
-    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy", "pruner", "prior_studies")
+    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy", "pruner", "prior_studies", "parameter_constraints")
     SPACE_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +142,7 @@ class StudySpec(_message.Message):
     NOISY_FIELD_NUMBER: _ClassVar[int]
     PRUNER_FIELD_NUMBER: _ClassVar[int]
     PRIOR_STUDIES_FIELD_NUMBER: _ClassVar[int]
+    PARAMETER_CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
     space: _containers.RepeatedCompositeFieldContainer[Parameter]
     objectives: _containers.RepeatedCompositeFieldContainer[Objective]
     constraints: _containers.RepeatedCompositeFieldContainer[Constraint]
@@ -151,7 +152,8 @@ class StudySpec(_message.Message):
     noisy: bool
     pruner: _struct_pb2.Struct
     prior_studies: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ..., pruner: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., prior_studies: _Optional[_Iterable[str]] = ...) -> None: ...
+    parameter_constraints: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ..., pruner: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., prior_studies: _Optional[_Iterable[str]] = ..., parameter_constraints: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Study(_message.Message):
     __slots__ = ("name", "spec", "created_at", "trial_count", "queued_count")

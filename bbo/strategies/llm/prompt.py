@@ -109,6 +109,11 @@ def build_messages(
         "",
         "Parameters:",
         *(describe_param(n, space[n], normalize) for n in space.names),
+        *(
+            ["Every point must satisfy (in parameter values):", *space.constraint_texts]
+            if space.constraints
+            else []
+        ),
         "",
     ]
     if shown:
@@ -261,7 +266,8 @@ def _coerce(p: Param, v: Any, normalize: bool) -> tuple[Scalar, bool]:
 def parse_points(text: str, space: Space, normalize: bool) -> Parsed:
     """Configurations from an answer. The answer may be ``{"points": [...]}``, a bare list
     of objects, or one object. LLMError(``malformed``) when no JSON or no object is found;
-    single bad points are dropped and counted in ``invalid``."""
+    single bad points (invalid values, or breaking a parameter constraint of the space) are
+    dropped and counted in ``invalid``."""
     data = extract_json(text)
     if isinstance(data, dict) and isinstance(data.get("points"), list):
         items = data["points"]
@@ -290,7 +296,7 @@ def parse_points(text: str, space: Space, normalize: bool) -> Parsed:
                 except ValueError as e:
                     raise ValueError(f"{name}: {e}") from None
                 clipped |= c
-            out.configs.append(space.validate(config))
+            out.configs.append(space.check_feasible(config))  # parameter constraints too
             out.clipped += clipped
         except ValueError as e:
             out.invalid += 1

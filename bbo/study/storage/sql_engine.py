@@ -39,6 +39,26 @@ _PING_AFTER_IDLE_S = 1.0  # PostgreSQL: check a pooled connection idle for longe
 _RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock"}
 
 
+def _wal(cur: Any, wait: float = 60.0) -> None:
+    """Put the SQLite file in WAL mode (persistent: a file already in it needs no lock).
+    Switching needs an exclusive lock that SQLite may refuse at once, without its busy
+    handler, while other processes open the same new file (seen with four workers starting
+    together on a loaded machine): retried with backoff for up to ``wait`` seconds."""
+    import sqlite3
+
+    deadline, pause = time.monotonic() + wait, 0.01
+    while True:
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.5)
+
+
 def make_engine(url: str) -> Engine:
     """The engine for the storage URL ``url`` (see the module docstring); a malformed URL,
     an in-memory SQLite database or a missing driver raise :class:`StorageError`."""
@@ -67,7 +87,7 @@ def make_engine(url: str) -> Engine:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            _wal(cur)
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
