@@ -13,9 +13,28 @@ k(x) * (E - 1)``, with ``Z ~ N(0, 1)``, ``U ~ U(0, 1)``, ``E ~ Exp(1)`` independ
 * ``hetero-2d`` (heteroscedastic Gaussian): a bowl at ``(0.2, 0.2)`` whose noise
   ``s(x)`` is large there and shrinks towards ``(0.7, 0.7)``.
 
-The *true* statistic of a point is computed from ``M`` common random draws (fixed seed,
-the same draws for every point, so comparisons between points are smooth), and its optimum
-``f*`` by a grid search refined with Nelder-Mead from the best grid points.
+The paper's test functions (:mod:`bbo.testing.stochastic`: three-hump camel, Ackley, Lévi,
+Himmelblau, Rosenbrock 2-D and 8-D, Styblinski-Tang, on the same moved boxes) give the
+location ``m(x) = log(1 + f(x))`` of laws whose shape is driven by the position ``u`` in the
+unit cube; ``u*`` is ``f``'s argmin, where the shape is worst, so the mean's optimum is a
+bad design for the statistic. A jump is *centred* (``m`` minus ``J p``), so the mean is
+``log(1 + f)`` and the mean-optimal design is ``u*`` itself:
+
+* ``camel-skew``: right skew ``k = 0.03 + 0.4 bump(u*, 0.1)``: the risk optimum is one of
+  the camel's two side minima (mean ``log(1.2986)``, no skew there);
+* ``ackley-hetero``: Gaussian noise ``s = 0.05 + 0.8 bump(u*, 0.1)``;
+* ``levi-bimodal``: a second mode ``J = 1.5`` above with weight ``p = 0.45 bump(u*, 0.15)``;
+* ``himmelblau-skew``: four equal minima of ``f``; a tilt ``0.1 u_1`` makes the mean prefer
+  ``(-3.78, -3.28)``, whose skew ``k = 0.03 + 0.5 bump(0.3)`` sends the risk elsewhere;
+* ``rosenbrock2-hetero`` / ``rosenbrock8-hetero``: ``s = 0.05 + 0.6 bump(u*, 0.25 or
+  0.35)``: the risk optimum moves down the curved valley;
+* ``tang-bimodal``: a mode ``J = 2`` above with weight ``p = 0.5 bump(u*, 0.1)``.
+
+(``bump(c, w) = exp(-|u - c|^2 / w^2)``.) The *true* statistic of a point is computed from
+``M`` common random draws (fixed seed, the same draws for every point, so comparisons
+between points are smooth), and its optimum ``f*`` by a search over a grid (``d <= 2``) or
+Sobol' points (``d > 2``, plus ``u*``) refined with Nelder-Mead (``d <= 2``) or L-BFGS-B
+from the best five.
 """
 
 from __future__ import annotations
@@ -56,15 +75,119 @@ def _hetero(x: np.ndarray) -> tuple[np.ndarray, ...]:
     return m, s, z, z, z
 
 
+# the paper's functions, vectorized over rows (``b x d`` -> ``b``), as in bbo.testing.stochastic
+def _camel(x: np.ndarray) -> np.ndarray:
+    a, b = x[..., 0], x[..., 1]
+    return 2 * a**2 - 1.05 * a**4 + a**6 / 6 + a * b + b**2
+
+
+def _ackley(x: np.ndarray) -> np.ndarray:
+    r = np.sqrt(np.mean(x**2, axis=-1))
+    return -20 * np.exp(-0.2 * r) - np.exp(np.mean(np.cos(2 * np.pi * x), axis=-1)) + 20 + np.e
+
+
+def _levi(x: np.ndarray) -> np.ndarray:
+    a, b = x[..., 0], x[..., 1]
+    s = np.sin
+    return (
+        s(3 * np.pi * a) ** 2
+        + (a - 1) ** 2 * (1 + s(3 * np.pi * b) ** 2)
+        + (b - 1) ** 2 * (1 + s(2 * np.pi * b) ** 2)
+    )
+
+
+def _himmelblau(x: np.ndarray) -> np.ndarray:
+    a, b = x[..., 0], x[..., 1]
+    return (a**2 + b - 11) ** 2 + (a + b**2 - 7) ** 2
+
+
+def _rosenbrock(x: np.ndarray) -> np.ndarray:
+    return np.sum(100 * (x[..., 1:] - x[..., :-1] ** 2) ** 2 + (1 - x[..., :-1]) ** 2, axis=-1)
+
+
+def _tang(x: np.ndarray) -> np.ndarray:
+    from bbo.testing.stochastic import ST_MIN_PER_DIM
+
+    return 0.5 * np.sum(x**4 - 16 * x**2 + 5 * x, axis=-1) - x.shape[-1] * ST_MIN_PER_DIM
+
+
+_PAPER: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
+    "camel": ("three-hump-camel", _camel),
+    "ackley": ("ackley", _ackley),
+    "levi": ("levi-bimodal", _levi),
+    "himmelblau": ("himmelblau", _himmelblau),
+    "rosenbrock2": ("rosenbrock2", _rosenbrock),
+    "rosenbrock8": ("rosenbrock8", _rosenbrock),
+    "tang": ("styblinski-tang", _tang),
+}
+HIMMELBLAU_MEAN_MIN = (-3.779310, -3.283186)  # the minimum of f the tilt makes the mean's
+
+
+class _Paper:
+    """``u`` in the unit cube -> ``log(1 + f(x))`` on the paper problem's (moved) box, and
+    ``u*``, the unit position of ``f``'s argmin."""
+
+    def __init__(self, key: str) -> None:
+        from bbo.testing.stochastic import PROBLEMS as STOCHASTIC
+
+        name, self.f = _PAPER[key]
+        prob = STOCHASTIC[name]
+        self.lo = np.array([p.low for p in prob.space.values()])  # type: ignore[attr-defined]
+        self.hi = np.array([p.high for p in prob.space.values()])  # type: ignore[attr-defined]
+        self.ustar = self.unit(np.array(prob.argmin))
+
+    def unit(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.lo) / (self.hi - self.lo)
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        return np.log1p(np.maximum(self.f(self.lo + u * (self.hi - self.lo)), 0.0))
+
+
+def _shaped(
+    name: str,
+    key: str,
+    threshold: float,
+    s: tuple[float, float, float] = (0.03, 0.0, 0.1),
+    p: tuple[float, float] = (0.0, 0.1),
+    jump: float = 0.0,
+    k: tuple[float, float, float] = (0.0, 0.0, 0.1),
+    tilt: float = 0.0,
+    centre: tuple[float, ...] | None = None,
+) -> RiskProblem:
+    """The problem ``name``: a law on the paper function ``key``: noise ``s = s0 + s1
+    bump(c, s2)``, weight ``p0 bump(c, p1)`` of a centred jump ``jump``, skew ``k = k0 +
+    k1 bump(c, k2)``, ``c = u*`` (or ``centre``, in the function's coordinates); ``tilt *
+    u_1`` is added to the mean; ``threshold`` for ``exceed``."""
+    paper = _Paper(key)
+    c = paper.ustar if centre is None else paper.unit(np.array(centre))
+
+    def law(u: np.ndarray) -> tuple[np.ndarray, ...]:
+        pu = p[0] * _bump(u, tuple(c), p[1])
+        m = paper(u) + tilt * u[..., 0] - jump * pu
+        return (
+            m,
+            s[0] + s[1] * _bump(u, tuple(c), s[2]),
+            pu,
+            np.full_like(m, jump),
+            k[0] + k[1] * _bump(u, tuple(c), k[2]),
+        )
+
+    return RiskProblem(name, len(c), law, threshold, start=tuple(float(v) for v in c))
+
+
 @dataclass
 class RiskProblem:
-    """``law(x) -> (m, s, p, J, k)`` on ``[0, 1]^dim``; ``threshold`` for ``exceed``."""
+    """``law(x) -> (m, s, p, J, k)`` on ``[0, 1]^dim``; ``threshold`` for ``exceed``;
+    ``start``: an extra start of the search for the optimum (the mean's argmin, if known)."""
 
     name: str
     dim: int
     law: Callable[[np.ndarray], tuple[np.ndarray, ...]]
     threshold: float
-    _fstar: dict[tuple[str, float | None], float] = field(default_factory=dict, repr=False)
+    start: tuple[float, ...] | None = None
+    _opt: dict[tuple[str, float | None], tuple[float, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def space(self) -> dict[str, object]:
@@ -102,38 +225,70 @@ class RiskProblem:
             out.append(stat.compute_many(self._draw(chunk, *self._common)))
         return np.concatenate(out)
 
-    def fstar(self, stat: Statistic) -> float:
-        """The true statistic's minimum over ``[0, 1]^dim`` (grid + Nelder-Mead)."""
+    def _candidates(self) -> np.ndarray:
+        if self.dim <= 2:
+            g = np.linspace(0.0, 1.0, 201 if self.dim == 1 else 81)
+            return np.stack(np.meshgrid(*[g] * self.dim, indexing="ij"), -1).reshape(-1, self.dim)
+        from scipy.stats import qmc
+
+        return qmc.Sobol(self.dim, seed=20).random(4096)
+
+    def optimum(self, stat: Statistic) -> tuple[float, np.ndarray]:
+        """The true statistic's minimum over ``[0, 1]^dim`` and a point attaining it: the
+        best five of a grid or Sobol' points (and ``start``), refined locally."""
         key = (stat.name, stat.param)
-        if key not in self._fstar:
+        if key not in self._opt:
             from scipy.optimize import minimize
 
-            g = np.linspace(0.0, 1.0, 201 if self.dim == 1 else 41)
-            X = np.stack(np.meshgrid(*[g] * self.dim, indexing="ij"), -1).reshape(-1, self.dim)
+            X = self._candidates()
+            if self.start is not None:
+                X = np.vstack([X, np.array(self.start)[None, :]])
             vals = self.true(X, stat)
-            best = float(vals.min())
-            for i in np.argsort(vals)[:3]:
-                res = minimize(
-                    lambda x: float(self.true(np.clip(x, 0, 1)[None, :], stat)[0]),
-                    X[i],
-                    method="Nelder-Mead",
-                    options={"xatol": 1e-4, "fatol": 1e-6},
-                )
-                best = min(best, float(res.fun))
-            self._fstar[key] = best
-        return self._fstar[key]
+            i0 = int(np.argmin(vals))
+            best, arg = float(vals[i0]), X[i0]
+
+            def f(x: np.ndarray) -> float:
+                return float(self.true(np.clip(x, 0, 1)[None, :], stat)[0])
+
+            for i in np.argsort(vals)[:5]:
+                if self.dim <= 2:
+                    opts = {"xatol": 1e-5, "fatol": 1e-7}
+                    res = minimize(f, X[i], method="Nelder-Mead", options=opts)
+                else:
+                    res = minimize(f, X[i], method="L-BFGS-B", bounds=[(0, 1)] * self.dim)
+                if float(res.fun) < best:
+                    best, arg = float(res.fun), np.clip(res.x, 0, 1)
+            self._opt[key] = (best, arg)
+        return self._opt[key]
+
+    def fstar(self, stat: Statistic) -> float:
+        """The true statistic's minimum over ``[0, 1]^dim``."""
+        return self.optimum(stat)[0]
 
     def argmin(self, stat: Statistic) -> np.ndarray:
-        """The grid point of best true statistic (for the report)."""
-        g = np.linspace(0.0, 1.0, 101 if self.dim == 1 else 41)
-        X = np.stack(np.meshgrid(*[g] * self.dim, indexing="ij"), -1).reshape(-1, self.dim)
-        return X[int(np.argmin(self.true(X, stat)))]
+        """A point of best true statistic."""
+        return self.optimum(stat)[1]
 
 
 PROBLEMS: dict[str, RiskProblem] = {
     "skew-1d": RiskProblem("skew-1d", 1, _skew, threshold=0.45),
     "bimodal-2d": RiskProblem("bimodal-2d", 2, _bimodal, threshold=0.6),
     "hetero-2d": RiskProblem("hetero-2d", 2, _hetero, threshold=0.35),
+    # the paper's functions (module docstring)
+    "camel-skew": _shaped("camel-skew", "camel", 0.5, k=(0.03, 0.4, 0.1)),
+    "ackley-hetero": _shaped("ackley-hetero", "ackley", 2.0, s=(0.05, 1.2, 0.06)),
+    "levi-bimodal": _shaped("levi-bimodal", "levi", 1.0, p=(0.15, 0.05), jump=1.5),
+    "himmelblau-skew": _shaped(
+        "himmelblau-skew",
+        "himmelblau",
+        0.5,
+        k=(0.03, 0.5, 0.3),
+        tilt=0.1,
+        centre=HIMMELBLAU_MEAN_MIN,
+    ),
+    "rosenbrock2-hetero": _shaped("rosenbrock2-hetero", "rosenbrock2", 0.5, s=(0.05, 0.6, 0.25)),
+    "rosenbrock8-hetero": _shaped("rosenbrock8-hetero", "rosenbrock8", 2.0, s=(0.05, 1.0, 0.3)),
+    "tang-bimodal": _shaped("tang-bimodal", "tang", 2.0, p=(0.2, 0.15), jump=4.0),
 }
 
 # --statistic NAME -> the statistic of each problem (exceed: the problem's threshold)
