@@ -24,7 +24,17 @@ def branin(p: dict) -> float:
 
 
 def test_calls_stay_fast_while_a_gp_ask_computes(server, client):
-    local = bbo.Study(SPACE, strategy="gp", seed=0, storage=server.service.storage, name="gp-resp")
+    # a deliberately heavy acquisition optimization: the ask must outlast several calls
+    # however fast the machine (a default q=3 ask on 13 points takes ~0.04 s when idle)
+    heavy = {"acquisition": "qLogNEI", "raw_samples": 4096, "num_restarts": 32}
+    local = bbo.Study(
+        SPACE,
+        strategy="gp",
+        seed=0,
+        storage=server.service.storage,
+        name="gp-resp",
+        strategy_options=heavy,
+    )
     s = client.get_study("gp-resp")
     held = s.ask(lease=60.0)  # a worker's trial to heartbeat (initial design: no GP yet)
     for p in SPACE.sample(12, np.random.default_rng(0)):
