@@ -12,7 +12,10 @@ The rule here is a pure function of the completed trials in id order, so a resum
 computes the same box: a trial *succeeds* when it improves the best value so far by more
 than ``IMPROVEMENT_TOL`` of the observed range. ``L`` starts at :data:`L_INIT` after the
 initial design; when it falls below :data:`L_MIN` the region is reset to :data:`L_INIT`
-around the incumbent (TuRBO restarts with a new design; here the model keeps its data).
+(TuRBO restarts with a new design; here the model keeps its data). The box is centred at
+the observed point of best posterior mean (:func:`center`), not at the best observation,
+which with noise is often a lucky draw. ``auto`` searches the whole box every third trial
+(:mod:`bbo.strategies.portfolio`, ``global_every``).
 """
 
 from __future__ import annotations
