@@ -53,15 +53,14 @@ from bbo.strategies.base import strategy_options
 from bbo.strategies.options import Options, check_choice, check_int, option_error
 from bbo.strategies.pipeline import (
     REFIT_GROWTH,
-    WARP_CHOICES,
     BOStrategy,
     ImputedData,
     TrainData,
-    bilog_warp,
     default_acquisition,
     default_n_init,
 )
 from bbo.strategies.transfer import PriorData, PriorMeanModel, align, prior_gp, prior_mean_at
+from bbo.strategies.warps import WARP_CHOICES, bilog_warp
 from bbo.surrogates.gp import KERNELS, MIXED_KERNELS, fit_gp, hyperparameters
 
 __all__ = [

@@ -53,6 +53,7 @@ from gpytorch.distributions import MultivariateNormal
 
 from bbo.space import params_key
 from bbo.strategies.base import History, Suggestion
+from bbo.strategies.warps import heavy_tailed, power_warp
 
 if TYPE_CHECKING:
     from botorch.models import SingleTaskGP
@@ -110,8 +111,6 @@ def prior_design(
     of the prior GP (``prior_model``), among the prior trials' points and
     :data:`CANDIDATES` Sobol' points (source ``"prior"``), unless it is already a trial or
     pending; then the Sobol' points."""
-    from bbo.strategies.pipeline import heavy_tailed, power_warp
-
     heavy = heavy_tailed(-history.Y_prior[:PRIOR_WARP_DESIGN])  # warp "auto", as the model's
     data = prior_data(history, lambda V: power_warp(V, heavy))
     if data is None:

@@ -251,7 +251,7 @@ def test_bilog_warp_keeps_order_and_compresses_the_bad_tail():
 
 
 def test_the_power_warp_keeps_order_and_spreads_the_good_end():
-    from bbo.strategies.pipeline import WARPS, bilog_warp, power_warp
+    from bbo.strategies.warps import WARPS, bilog_warp, power_warp
 
     rng = np.random.default_rng(0)
     U = -np.exp(rng.normal(0.0, 3.0, (40, 2)))  # costs spanning decades (Rosenbrock-like)
@@ -271,7 +271,7 @@ def test_the_power_warp_keeps_order_and_spreads_the_good_end():
 
 
 def test_warp_auto_powers_only_the_columns_heavy_tailed_over_the_design():
-    from bbo.strategies.pipeline import bilog_warp, heavy_tailed, power_warp
+    from bbo.strategies.warps import bilog_warp, heavy_tailed, power_warp
 
     rng = np.random.default_rng(0)
     heavy = -np.exp(rng.normal(0.0, 3.0, 10))  # costs spanning decades: lambda ~ -0.6
