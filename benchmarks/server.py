@@ -9,6 +9,9 @@ Scenarios:
 
 * ``random``, 1 and 32 concurrent clients, on the in-memory storage and on a SQLite file;
   and 32 clients of the Python client library (``bbo.connect``, blocking calls in threads);
+* ``random`` on SQLite, 32 clients, in a study that already holds 10,000 trials, one whose
+  first 5 trials were ABANDONED (their leases ran out), and one with both: throughput must
+  not fall as a study grows or when some trials never finish;
 * ``gp`` after a history of n = 100 evaluations, 8 concurrent clients (their Asks are
   coalesced into q-batches: the mean batch size is reported);
 * the ceiling: a bare Python ``grpc.aio`` echo server (no work), two calls per round trip,
@@ -188,16 +191,34 @@ def drive(kind: str, target: str, study: str, clients: int, rounds: int) -> dict
 
 
 # -- scenarios -----------------------------------------------------------------------------------
-def _prepare(target: str, name: str, strategy: str, history: int = 0, storage: str = "") -> None:
-    """Create the study; a history of random evaluations is added straight into the storage
-    (not timed), then one warm-up round trip loads the study (and its imports) server-side."""
+def _prepare(
+    target: str,
+    name: str,
+    strategy: str,
+    history: int = 0,
+    storage: str = "",
+    abandoned: int = 0,
+) -> None:
+    """Create the study; ``abandoned`` trials asked with a lease that expires at once come
+    first, then a history of ``history`` random evaluations, added straight into the storage
+    in one transaction (not timed); then one warm-up round trip loads the study (and its
+    imports) server-side, and finds the expired leases."""
     import bbo
+    from bbo.study.storage.base import NewTrial
+    from bbo.trial import TrialState
 
     space = bbo.Space({"x": bbo.Float(-5.0, 10.0), "y": bbo.Float(0.0, 15.0)})
-    if history:
+    if history or abandoned:
         local = bbo.Study(space, strategy=strategy, seed=0, storage=storage, name=name)
-        for p in space.sample(history, np.random.default_rng(0)):
-            local.add(p, _objective(p))
+        for _ in range(abandoned):
+            local.ask(client_id="gone", lease=1e-3)
+        new = [
+            NewTrial(p, TrialState.COMPLETED, value=_objective(p), attrs={"source": "user"})
+            for p in space.sample(history, np.random.default_rng(0))
+        ]
+        if new:
+            local.storage.create_trials(local.storage.get_study(name).id, new)
+        time.sleep(0.01)  # the leases are over
     with bbo.connect(target) as c:
         s = c.create_study(space, name=name, strategy=strategy, seed=0)
         s.tell(s.ask(), 1.0)
@@ -243,7 +264,17 @@ def run(rounds: int, gp_rounds: int) -> list[dict[str, Any]]:
                     _prepare(target, "random-client", "random")
                     r = drive("client", target, "random-client", 32, sizes(32))
                     rows.append({"scenario": "random, memory, bbo.connect", "clients": 32, **r})
-                if label == "SQLite":
+                if label == "SQLite":  # throughput must not fall as the study grows
+                    for history, abandoned in ((10_000, 0), (0, 5), (10_000, 5)):
+                        name = f"random-{history}-{abandoned}"
+                        _prepare(target, name, "random", history, storage, abandoned)
+                        r = drive("raw", target, name, 32, sizes(32))
+                        what = " and ".join(
+                            f"{k:,} {w}"
+                            for k, w in ((history, "trials"), (abandoned, "ABANDONED first"))
+                            if k
+                        )
+                        rows.append({"scenario": f"random, {label}, {what}", "clients": 32, **r})
                     _prepare(target, "gp", "gp", 100, storage)
                     r = drive("raw", target, "gp", 8, gp_rounds)
                     batch = _batch_sizes(target, "gp", 100)  # ids > 100: the timed asks

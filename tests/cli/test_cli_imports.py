@@ -1,7 +1,7 @@
 """Commands that compute no suggestion from a model never import torch (issue 14, item 8),
-those that suggest nothing never import numpy, and those that print no table never import
-rich: each runs in a fresh process, as the ``bbo`` executable does, and Python's
-import-time report says what was imported. (How long they take is ``python -m
+those that suggest nothing never import numpy or pydantic, and those that print no table
+never import rich: each runs in a fresh process, as the ``bbo`` executable does, and
+Python's import-time report says what was imported. (How long they take is ``python -m
 benchmarks.cli``.)"""
 
 from __future__ import annotations
@@ -55,9 +55,12 @@ def test_everyday_commands_never_import_torch(url, tmp_path, args):
     ],
     ids=lambda a: a[0],
 )
-def test_commands_that_suggest_nothing_never_import_numpy(url, tmp_path, args):
+@pytest.mark.parametrize("module", ["numpy", "pydantic"])
+def test_commands_that_suggest_nothing_never_import_numpy_or_pydantic(
+    url, tmp_path, args, module
+):  # pydantic: typer 0.29 builds a TypeAdapter per option (pyproject keeps typer < 0.29)
     cli = [sys.executable, "-m", "bbo.cli.app"]
-    assert not imports([*cli, *args, "--storage", url], tmp_path, "numpy")
+    assert not imports([*cli, *args, "--storage", url], tmp_path, module)
 
 
 @pytest.mark.parametrize(
@@ -79,5 +82,6 @@ def test_the_import_report_does_see_torch(tmp_path, code):  # the checks above c
     assert imports_torch([sys.executable, "-c", code], tmp_path)  # torch imported by bbo too
 
 
-def test_the_import_report_does_see_rich(tmp_path):
-    assert imports([sys.executable, "-c", "import rich.table"], tmp_path, "rich")
+@pytest.mark.parametrize("module", ["rich", "pydantic"])
+def test_the_import_report_does_see_rich_and_pydantic(tmp_path, module):
+    assert imports([sys.executable, "-c", f"import {module}"], tmp_path, module)
