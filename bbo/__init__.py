@@ -28,7 +28,7 @@ from bbo.lazy import lazy_names
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bbo.client import connect
-    from bbo.space import Categorical, Float, Int, Ordinal, Space
+    from bbo.space import Categorical, Float, Int, Ordinal, Prior, Space
     from bbo.statistics import Statistic
     from bbo.study import Objective, Study, Trial, TrialState
 
@@ -46,6 +46,7 @@ __all__ = [
     "NotFoundError",
     "Objective",
     "Ordinal",
+    "Prior",
     "Space",
     "Statistic",
     "Study",
@@ -66,6 +67,7 @@ _LAZY = {
     "Float": "bbo.space",
     "Int": "bbo.space",
     "Ordinal": "bbo.space",
+    "Prior": "bbo.space",
     "Space": "bbo.space",
     "Statistic": "bbo.statistics",
     "Objective": "bbo.study",

@@ -18,6 +18,7 @@ import typer
 from . import inspect as _inspect
 from . import plots as _plots
 from . import shell as _shell
+from . import space as _space
 from .common import EXIT_INTERRUPTED, EXIT_INVALID
 from .dashboard import dashboard
 from .delete import delete
@@ -47,6 +48,7 @@ app.command()(_plots.plot)
 app.command()(_plots.report)
 app.command()(serve)
 app.command()(dashboard)
+app.add_typer(_space.app, name="space")
 
 
 @app.command()

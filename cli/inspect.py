@@ -149,6 +149,10 @@ def show(name: NameArg, storage: StorageOption = None) -> None:
             for n, (k, c) in study.prior_summary().items()
         )
         console.print(f"prior studies: {priors or 'none left'}", markup=False)
+    for i, e in enumerate(study.space_edits, 1):  # bbo space edit
+        console.print(
+            f"space edit {i} ({_when(e.created_at)}): {'; '.join(e.changes)}", markup=False
+        )
     print_summary(console, study, sources=True)
     _print_estimate(console, study)
 

@@ -33,6 +33,7 @@ from bbo.study.like import StudyLike
 from bbo.study.queue import as_points, check_points
 from bbo.study.reporting import check_report
 from bbo.study.spec import StudySpec
+from bbo.study.storage import SpaceEdit
 from bbo.study.tells import tell_result, trial_id
 from bbo.trial import (
     Constraint,
@@ -333,6 +334,27 @@ class RemoteStudy(StudyLike):
         """How many queued points wait for an ask (from the server, now)."""
         res = self.client.call("GetStudy", pb.GetStudyRequest(name=self.name))
         return int(res.queued_count)
+
+    # -- space edits -----------------------------------------------------------------------------
+    def edit_space(
+        self,
+        space: Space | Mapping[str, Any],
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        parameter_constraints: Sequence[str] | None = None,
+    ) -> SpaceEdit | None:
+        """As :meth:`bbo.Study.edit_space` (the ``EditSpace`` RPC): the stored edit without
+        its old and new space (:attr:`spec` holds the new one), or None when the study
+        already had ``space``; a retry after a lost answer is thus harmless."""
+        from bbo.server.edits import edit_request, space_edit_from_pb
+
+        from bbo.study.edits import as_space
+
+        new = as_space(space, parameter_constraints, self.spec.space)
+        req = edit_request(self.name, new, defaults or {})
+        res = self.client.call("EditSpace", req)
+        self.spec = spec_from_pb(res.study.spec)
+        return space_edit_from_pb(res.edit) if res.edited else None
 
     # -- leases and reads ------------------------------------------------------------------------
     def heartbeat(self, trials: Sequence[Trial | int], lease: float | None = None) -> int:

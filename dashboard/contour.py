@@ -108,7 +108,9 @@ def contour(view: StudyView) -> tuple[JSON | None, str | None]:
     others = [n for n in names if n not in (a, b)]
     sub = f"GP fitted to {fit.n} of {d.n} completed trial(s)"
     if others and k is not None:
-        sub += "; " + ", ".join(f"{n}={fit.trials[k].params[n]!s:.6}" for n in others)
+        sub += "; " + ", ".join(
+            f"{n}={fit.trials[k].params[n]!s:.6}" for n in others if n in fit.trials[k].params
+        )
         sub += " (best trial)"
     layout = _layout(f"Surrogate of {d.label()} over {a}, {b}: {d.name}", sub, height=430)
     layout["grid"] = {"rows": 1, "columns": 2, "pattern": "independent"}

@@ -19,12 +19,13 @@ import bisect
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
 from bbo.space import Space
 from bbo.study.cache import TrialCache
+from bbo.study.edits import current_params, fill_of
 from bbo.study.spec import StudySpec
 from bbo.study.storage import Storage, StudyRecord
 from bbo.trial import Constraint, Objective, Report, Trial
@@ -91,6 +92,15 @@ class StudyView:
     @property
     def constraints(self) -> tuple[Constraint, ...]:
         return self.spec.constraints
+
+    def as_current(self, trials: Sequence[Trial]) -> list[Trial]:
+        """``trials`` read under the study's space as this view read it (an edited space:
+        added parameters take their declared value, :meth:`bbo.Study.as_current`)."""
+        edits = self.storage.get_space_edits(self.record.id)
+        if not edits:
+            return list(trials)
+        fill = fill_of(edits)
+        return [replace(t, params=current_params(t.params, self.space, fill)) for t in trials]
 
     def refresh(self, force: bool = False) -> int:
         """Read what changed since the last read (unless one was made in the last

@@ -23,6 +23,7 @@ NEEDS = {
     "Report": "writer",
     "Heartbeat": "writer",
     "Enqueue": "writer",
+    "EditSpace": "writer",
     "GetStudy": "reader",
     "ListStudies": "reader",
     "ListTrials": "reader",

@@ -15,6 +15,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bbo.server.conditions import when_from_pb, when_to_pb
+from bbo.server.prior import prior_from_pb, prior_to_pb
 from google.protobuf import json_format, struct_pb2
 
 from bbo.api.v1 import optimizer_pb2 as pb
@@ -73,6 +75,10 @@ def space_to_pb(space: Space) -> list[pb.Parameter]:
         else:
             values = [scalar_to_pb(c) for c in d["values"]]
             out.append(pb.Parameter(name=name, ordinal_param=pb.OrdinalParam(values=values)))
+        if d.get("prior") is not None:  # a belief about the optimum (server/prior.py)
+            out[-1].prior.CopyFrom(prior_to_pb(d["prior"]))
+        if d.get("when"):  # a conditional parameter (server/conditions.py)
+            out[-1].when.extend(when_to_pb(d["when"]))
     return out
 
 
@@ -115,6 +121,10 @@ def space_from_pb(params: Iterable[pb.Parameter]) -> Space:
             d[p.name] = {"type": "ordinal", "values": vs}
         else:
             raise InvalidSpaceError(f"`{where}` must set one of float/int/categorical/ordinal")
+        if p.HasField("prior"):
+            d[p.name]["prior"] = prior_from_pb(p.prior, where)
+        if len(p.when):
+            d[p.name]["when"] = when_from_pb(p.when, where)
     if not d:
         raise InvalidSpaceError("`spec.space` must hold at least one parameter")
     return Space.from_dict(d)

@@ -99,3 +99,26 @@ def trial_bytes(spec: StudySpec, client_id: str) -> int:
         created_at=1.5,
     )
     return trial.ByteSize() + TRIAL_SLACK
+
+
+def metric_samples(request: pb.TellRequest, lim: Limits) -> dict[str, list[float]] | None:
+    """``metric_samples`` of a Tell as ``{metric: replicates}`` (None when unset), within
+    the server's limits; with ``samples`` too, INVALID_ARGUMENT."""
+    if not request.metric_samples:
+        return None
+    if request.samples:
+        raise InvalidArgumentError("tell exactly one of `samples` and `metric_samples`")
+    if len(request.metric_samples) > lim.max_metrics:
+        raise ResourceExhaustedError(
+            f"`metric_samples` must hold at most {lim.max_metrics} metrics, got "
+            f"{len(request.metric_samples)}"
+        )
+    out = {}
+    for name, reps in request.metric_samples.items():
+        if len(reps.values) > lim.max_samples:
+            raise ResourceExhaustedError(
+                f"`metric_samples[{name!r}]` must hold at most {lim.max_samples} replicates "
+                f"(server limit --max-samples), got {len(reps.values)}"
+            )
+        out[name] = list(reps.values)
+    return out

@@ -29,8 +29,9 @@ from bbo.server.convert import (
     struct_from_pb,
     trial_to_pb,
 )
+from bbo.server.edits import edit_from_request, space_edit_to_pb
 from bbo.server.errors import status_of
-from bbo.server.limits import Limits, page_token, trial_bytes
+from bbo.server.limits import Limits, metric_samples, page_token, trial_bytes
 from google.protobuf.message import DecodeError
 
 from bbo.api.v1 import optimizer_pb2 as pb
@@ -277,7 +278,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             raise ResourceExhaustedError(
                 f"`values` must hold at most {lim.max_metrics} metrics, got {len(request.values)}"
             )
-        per_metric = _metric_samples(request, lim)
+        per_metric = metric_samples(request, lim)
         if not request.HasField("trial_id"):
             raise InvalidArgumentError(
                 "`trial_id` must be set (trial ids start at 0: an unset id is not trial 0)"
@@ -379,6 +380,30 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         return pb.EnqueueResponse(added=added, queued_count=queued)
 
     @rpc
+    async def EditSpace(self, request: pb.EditSpaceRequest, context: Any) -> Any:
+        self._allow(context, "EditSpace", request.study)
+        self.limits.spec_strings(
+            pb.StudySpec(space=request.space, parameter_constraints=request.parameter_constraints)
+        )
+        space, defaults = edit_from_request(request)
+        # edited on a study of its own; the loaded one is replaced (its asks may be running)
+        study = await self._io(
+            Study.load, request.study, self.storage, device=self.device, worker=REMOTE
+        )
+        edit = await self._io(study.edit_space, space, defaults=defaults)
+        entry = self._studies.get(request.study)
+        if entry is not None:
+            entry.study = study
+        rec = await self._io(self.storage.get_study, request.study)
+        count = await self._io(self.storage.count_trials, rec.id)
+        queued = len(await self._io(self.storage.get_queue, rec.id))
+        return pb.EditSpaceResponse(
+            edited=edit is not None,
+            study=self._study_pb(rec, count, queued),
+            edit=space_edit_to_pb(edit) if edit is not None else None,
+        )
+
+    @rpc
     async def GetBest(self, request: pb.GetBestRequest, context: Any) -> Any:
         entry = await self._entry(request.study, context, "GetBest")
         best = await self._io(lambda: entry.study.best)
@@ -411,26 +436,3 @@ def _decoding(impl: Callable[..., Awaitable[Any]], request_type: Any) -> Callabl
         return await impl(request, context)
 
     return handle
-
-
-def _metric_samples(request: pb.TellRequest, lim: Limits) -> dict[str, list[float]] | None:
-    """``metric_samples`` of a Tell as ``{metric: replicates}`` (None when unset), within
-    the server's limits; with ``samples`` too, INVALID_ARGUMENT."""
-    if not request.metric_samples:
-        return None
-    if request.samples:
-        raise InvalidArgumentError("tell exactly one of `samples` and `metric_samples`")
-    if len(request.metric_samples) > lim.max_metrics:
-        raise ResourceExhaustedError(
-            f"`metric_samples` must hold at most {lim.max_metrics} metrics, got "
-            f"{len(request.metric_samples)}"
-        )
-    out = {}
-    for name, reps in request.metric_samples.items():
-        if len(reps.values) > lim.max_samples:
-            raise ResourceExhaustedError(
-                f"`metric_samples[{name!r}]` must hold at most {lim.max_samples} replicates "
-                f"(server limit --max-samples), got {len(reps.values)}"
-            )
-        out[name] = list(reps.values)
-    return out

@@ -37,6 +37,7 @@ from botorch.optim.batched_lbfgs_b import fmin_l_bfgs_b_batched
 from botorch.optim.initializers import gen_batch_initial_conditions
 from torch.quasirandom import SobolEngine
 
+from bbo.acquisition.conditional import imputed
 from bbo.space import Space
 from bbo.torch_utils import generator
 
@@ -85,7 +86,9 @@ def optimize(
     Discrete columns are always searched over all their levels. The continuous optimizer's
     raw samples are seeded by ``seed``; the mixed one draws from the global RNG (see the
     module docstring). On a space with parameter constraints, each infeasible row is then
-    repaired (:func:`bbo.acquisition.feasible.feasible_rows`)."""
+    repaired (:func:`bbo.acquisition.feasible.feasible_rows`). On a space with conditional
+    parameters ``acqf`` is evaluated at imputed points (:mod:`bbo.acquisition.conditional`)."""
+    acqf = imputed(acqf, space)
     if space.constraints:
         from bbo.acquisition.feasible import feasible_rows
 
@@ -178,7 +181,9 @@ def optimize_one(
     a local maximum. Returns the point of highest acquisition value, the name of the pool it
     came from (None: the optimizer's own restarts or raw samples) and the distinct end
     points of the other restarts (:class:`Maximum`). On a space with parameter constraints,
-    :func:`bbo.acquisition.feasible.optimize_one_feasible` (feasible starts and result)."""
+    :func:`bbo.acquisition.feasible.optimize_one_feasible` (feasible starts and result). On a
+    space with conditional parameters, ``acqf`` of imputed points (as :func:`optimize`)."""
+    acqf = imputed(acqf, space)
     if space.constraints:
         from bbo.acquisition.feasible import optimize_one_feasible
 

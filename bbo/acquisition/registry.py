@@ -54,6 +54,7 @@ from torch import Tensor
 
 from bbo.acquisition import logei
 from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, optimize, optimize_one
+from bbo.acquisition.prior import DEFAULT_BETA, weighted
 from bbo.acquisition.ucb import ucb as ucb_numpy
 from bbo.acquisition.wlcb import WLCBConfig, wlcb
 from bbo.exceptions import InvalidArgumentError
@@ -67,7 +68,9 @@ class AcqContext:
     objective utilities; ``X_pending`` ``p x d`` or None; ``bounds`` ``2 x d``; ``pools``
     named ``k x d`` candidate sets that compete with the optimizer for single-point asks;
     ``sets`` the sorted replicate utilities of each row of ``X_baseline`` (1-D tensors, for
-    ``WLCB``, whose settings are ``wlcb``). ``seed`` seeds every draw of the proposer."""
+    ``WLCB``, whose settings are ``wlcb``). ``seed`` seeds every draw of the proposer.
+    ``prior_beta``: piBO's ``beta`` for the parameters' priors (:mod:`bbo.acquisition.prior`;
+    the log-scale acquisitions are weighted by ``(beta / n) log pi``, ``n = len(X_baseline)``)."""
 
     model: Model
     space: Space
@@ -85,6 +88,12 @@ class AcqContext:
     sets: list[Tensor] | None = None
     wlcb: WLCBConfig = field(default_factory=WLCBConfig)
     winner: str | None = None  # set by a proposer: the pool whose candidate was chosen
+    prior_beta: float = DEFAULT_BETA
+
+    def with_prior(self, acqf: AcquisitionFunction) -> AcquisitionFunction:
+        """A log-scale ``acqf`` weighted by the space's prior (piBO,
+        :func:`bbo.acquisition.prior.weighted`); ``acqf`` when no parameter has one."""
+        return weighted(acqf, self.space, len(self.X_baseline), self.prior_beta)
 
     def sampler(self) -> MCSampler:
         """Quasi-MC normal base samples for Gaussian posteriors; for an ensemble model
@@ -174,8 +183,10 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
             return q_log_nei(ctx, q)
         with torch.no_grad():
             best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
-        return _optimize(ctx, LogExpectedImprovement(ctx.model, best_f=best_f), q)
-    return _believer(ctx, q, cache, lambda c, best: _CachedLogEI(ctx.model, best, c))
+        return _optimize(ctx, ctx.with_prior(LogExpectedImprovement(ctx.model, best_f=best_f)), q)
+    return _believer(
+        ctx, q, cache, lambda c, best: ctx.with_prior(_CachedLogEI(ctx.model, best, c))
+    )
 
 
 def ucb(ctx: AcqContext, q: int) -> Tensor:
@@ -312,7 +323,7 @@ def q_log_nei(ctx: AcqContext, q: int) -> Tensor:
         X_pending=ctx.X_pending,
         prune_baseline=True,
     )
-    return _optimize(ctx, acqf, q)
+    return _optimize(ctx, ctx.with_prior(acqf), q)
 
 
 def q_ucb(ctx: AcqContext, q: int) -> Tensor:
@@ -369,7 +380,7 @@ def q_log_nehvi(ctx: AcqContext, q: int) -> Tensor:
         prune_baseline=True,
         cache_root=False,
     )
-    return _optimize(ctx, acqf, q)
+    return _optimize(ctx, ctx.with_prior(acqf), q)
 
 
 ACQUISITIONS: dict[str, Proposer] = {

@@ -59,6 +59,36 @@ class _ParamBase(BaseModel):
         return self
 
 
+class PriorConfig(BaseModel):
+    """A belief about where the optimum lies (docs/concepts.md, :mod:`bbo.space.prior`):
+    ``{mean, sd}`` for float and int (``sd`` in decades for ``log: true``), ``{choice,
+    weight}`` or ``{probs}`` for categorical and ordinal."""
+
+    model_config = _FORBID
+
+    mean: float | None = Field(None, description="believed optimum, inside [low, high]")
+    sd: float | None = Field(
+        None, description="> 0; in the parameter's units, in decades (log10) for `log: true`"
+    )
+    choice: Choice | None = Field(None, description="the preferred choice")
+    weight: float | None = Field(
+        None, description="probability of `choice`, in (0, 1); default 0.5 (2/3 of two)"
+    )
+    probs: list[float] | None = Field(
+        None, description="one probability > 0 per choice, in order, summing to 1"
+    )
+
+
+PRIOR_DESCRIPTION = "prior belief about the optimum; weights the search early on, then fades"
+When = dict[str, list[Choice]] | None
+WHEN_FIELD = Field(
+    None,
+    description="conditional parameter: active only when each named parameter (int, "
+    "categorical or ordinal) takes one of the listed values, e.g. `{optimizer: [sgd]}`; "
+    "left out of a trial otherwise (docs/concepts.md)",
+)
+
+
 class FloatParam(_ParamBase):
     """A real number in ``[low, high]``."""
 
@@ -66,6 +96,8 @@ class FloatParam(_ParamBase):
     low: float = Field(description="lower bound (included)")
     high: float = Field(description="upper bound (included); `low < high` must hold")
     log: bool = Field(False, description="search log(value) uniformly; needs `low > 0`")
+    prior: PriorConfig | None = Field(None, description=PRIOR_DESCRIPTION)
+    when: When = WHEN_FIELD
 
 
 class IntParam(_ParamBase):
@@ -75,6 +107,8 @@ class IntParam(_ParamBase):
     low: int = Field(description="lower bound (included)")
     high: int = Field(description="upper bound (included); `low < high` must hold")
     log: bool = Field(False, description="log-uniform search; needs `low > 0`")
+    prior: PriorConfig | None = Field(None, description=PRIOR_DESCRIPTION)
+    when: When = WHEN_FIELD
 
 
 class CategoricalParam(_ParamBase):
@@ -82,6 +116,8 @@ class CategoricalParam(_ParamBase):
 
     type: Literal["categorical"]
     choices: list[Choice] = Field(description="non-empty list of unique values")
+    prior: PriorConfig | None = Field(None, description=PRIOR_DESCRIPTION)
+    when: When = WHEN_FIELD
 
 
 class OrdinalParam(_ParamBase):
@@ -89,6 +125,8 @@ class OrdinalParam(_ParamBase):
 
     type: Literal["ordinal"]
     values: list[Choice] = Field(description="non-empty list of unique values, in order")
+    prior: PriorConfig | None = Field(None, description=PRIOR_DESCRIPTION)
+    when: When = WHEN_FIELD
 
 
 ParamConfig = Annotated[

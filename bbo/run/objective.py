@@ -79,7 +79,8 @@ class CommandEvaluator(Evaluator):
         self._lock = threading.Lock()
 
     def argv(self, params: dict[str, Any]) -> list[str]:
-        argv = [arg.format(**params) for arg in self.command]
+        # an inactive conditional parameter (absent) fills its placeholder with ""
+        argv = [arg.format_map(_Blank(params)) for arg in self.command]
         if argv[0] in _PYTHONS:
             argv[0] = sys.executable
         return argv
@@ -268,3 +269,11 @@ __all__ = [
     "progress",
     "tail",
 ]
+
+
+class _Blank(dict[str, Any]):
+    """Trial params whose missing names (inactive conditional parameters) read as ``""``;
+    study.yaml's placeholders are checked against the space when it is loaded."""
+
+    def __missing__(self, key: str) -> str:
+        return ""

@@ -10,6 +10,7 @@ from bbo.space.params import (
     bin_centre,
     param_from_dict,
 )
+from bbo.space.prior import Prior
 from bbo.space.space import MAX_LEVELS, Space, params_key
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "LinearConstraint",
     "Ordinal",
     "Param",
+    "Prior",
     "Space",
     "bin_centre",
     "param_from_dict",

@@ -19,11 +19,13 @@ with the rule and the values that broke it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from bbo.exceptions import InvalidParamsError, InvalidSpaceError
+from bbo.space.conditions import Condition, parse_when, when_to_dict
+from bbo.space.prior import Prior, as_prior, check_choice_prior, check_range_prior
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,6 +91,13 @@ class Param:
             return None
         return sorted({self.encode(self.decode(bin_centre(i, k))) for i in range(k)})
 
+    def _init_when(self, when: Mapping[str, Any] | None) -> None:
+        object.__setattr__(self, "when", parse_when(when))
+
+    def _when_dict(self) -> dict[str, Any]:
+        when = getattr(self, "when", ())
+        return {"when": when_to_dict(when)} if when else {}
+
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -100,6 +109,17 @@ class _Range(Param):
     low: float
     high: float
     log: bool = False
+    prior: Prior | None = None  # a belief about the optimum (:mod:`bbo.space.prior`)
+    when: tuple[Condition, ...] = ()  # active only when ... (:mod:`bbo.space.conditions`)
+
+    def _init_prior(self, kind: str, prior: Prior | dict[str, Any] | None) -> None:
+        p = as_prior(prior)
+        if p is not None:
+            check_range_prior(kind, p, self.low, self.high)
+        object.__setattr__(self, "prior", p)
+
+    def _prior_dict(self) -> dict[str, Any]:
+        return {"prior": self.prior.to_dict()} if self.prior is not None else {}
 
     def edges(self) -> tuple[float, float]:
         """The ends of the encoded interval in values: ``u = 0`` and ``u = 1`` map to them
@@ -149,11 +169,20 @@ class Float(_Range):
 
     type_name: ClassVar[str] = "float"
 
-    def __init__(self, low: float, high: float, log: bool = False) -> None:
+    def __init__(
+        self,
+        low: float,
+        high: float,
+        log: bool = False,
+        prior: Prior | dict[str, Any] | None = None,
+        when: Mapping[str, Any] | None = None,
+    ) -> None:
         object.__setattr__(self, "low", _check_number("low", low))
         object.__setattr__(self, "high", _check_number("high", high))
         object.__setattr__(self, "log", bool(log))
         self._check_bounds("Float")
+        self._init_prior("Float", prior)
+        self._init_when(when)
 
     @property
     def cardinality(self) -> int | None:
@@ -173,7 +202,8 @@ class Float(_Range):
         return min(max(self._from_unit(u), self.low), self.high)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "float", "low": self.low, "high": self.high, "log": self.log}
+        d = {"type": "float", "low": self.low, "high": self.high, "log": self.log}
+        return {**d, **self._prior_dict(), **self._when_dict()}
 
 
 #: Int bounds are exact as doubles (integers are searched as real numbers): beyond 2**53 a
@@ -190,7 +220,14 @@ class Int(_Range):
     low: int
     high: int
 
-    def __init__(self, low: int, high: int, log: bool = False) -> None:
+    def __init__(
+        self,
+        low: int,
+        high: int,
+        log: bool = False,
+        prior: Prior | dict[str, Any] | None = None,
+        when: Mapping[str, Any] | None = None,
+    ) -> None:
         for name, v in (("low", low), ("high", high)):
             f = _check_number(name, v)
             if f != int(f):
@@ -203,6 +240,8 @@ class Int(_Range):
             object.__setattr__(self, name, int(f))
         object.__setattr__(self, "log", bool(log))
         self._check_bounds("Int")
+        self._init_prior("Int", prior)
+        self._init_when(when)
 
     def edges(self) -> tuple[float, float]:
         return self.low - 0.5, self.high + 0.5
@@ -235,7 +274,8 @@ class Int(_Range):
         return int(min(max(v, self.low), self.high))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "int", "low": self.low, "high": self.high, "log": self.log}
+        d = {"type": "int", "low": self.low, "high": self.high, "log": self.log}
+        return {**d, **self._prior_dict(), **self._when_dict()}
 
 
 def _choice_key(v: Scalar) -> tuple[str, Scalar]:
@@ -252,6 +292,17 @@ class _Choice(Param):
     """Shared logic of Categorical and Ordinal: a finite list of scalars."""
 
     options: tuple[Scalar, ...]
+    prior: Prior | None = None  # a belief about the optimum (:mod:`bbo.space.prior`)
+    when: tuple[Condition, ...] = ()  # active only when ... (:mod:`bbo.space.conditions`)
+
+    def _init_prior(self, kind: str, prior: Prior | dict[str, Any] | None) -> None:
+        p = as_prior(prior)
+        if p is not None:
+            check_choice_prior(kind, p, self.options, self.index)
+        object.__setattr__(self, "prior", p)
+
+    def _prior_dict(self) -> dict[str, Any]:
+        return {"prior": self.prior.to_dict()} if self.prior is not None else {}
 
     def _init_options(self, kind: str, field: str, options: Sequence[Scalar]) -> None:
         if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
@@ -309,15 +360,27 @@ class Categorical(_Choice):
 
     type_name: ClassVar[str] = "categorical"
 
-    def __init__(self, choices: Sequence[Scalar]) -> None:
+    def __init__(
+        self,
+        choices: Sequence[Scalar],
+        prior: Prior | dict[str, Any] | None = None,
+        when: Mapping[str, Any] | None = None,
+    ) -> None:
         self._init_options("Categorical", "choices", choices)
+        self._init_prior("Categorical", prior)
+        self._init_when(when)
 
     @property
     def choices(self) -> tuple[Scalar, ...]:
         return self.options
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "categorical", "choices": list(self.options)}
+        return {
+            "type": "categorical",
+            "choices": list(self.options),
+            **self._prior_dict(),
+            **self._when_dict(),
+        }
 
 
 @dataclass(frozen=True, init=False)
@@ -327,15 +390,27 @@ class Ordinal(_Choice):
 
     type_name: ClassVar[str] = "ordinal"
 
-    def __init__(self, values: Sequence[Scalar]) -> None:
+    def __init__(
+        self,
+        values: Sequence[Scalar],
+        prior: Prior | dict[str, Any] | None = None,
+        when: Mapping[str, Any] | None = None,
+    ) -> None:
         self._init_options("Ordinal", "values", values)
+        self._init_prior("Ordinal", prior)
+        self._init_when(when)
 
     @property
     def values(self) -> tuple[Scalar, ...]:
         return self.options
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "ordinal", "values": list(self.options)}
+        return {
+            "type": "ordinal",
+            "values": list(self.options),
+            **self._prior_dict(),
+            **self._when_dict(),
+        }
 
 
 PARAM_TYPES: dict[str, type[Param]] = {
@@ -355,17 +430,17 @@ def param_from_dict(d: dict[str, Any]) -> Param:
         raise InvalidSpaceError(f"`type` must be one of {sorted(PARAM_TYPES)}, got {kind!r}")
     rest = {k: v for k, v in d.items() if k != "type"}
     allowed = {
-        "float": {"low", "high", "log"},
-        "int": {"low", "high", "log"},
-        "categorical": {"choices"},
-        "ordinal": {"values"},
+        "float": {"low", "high", "log", "prior", "when"},
+        "int": {"low", "high", "log", "prior", "when"},
+        "categorical": {"choices", "prior", "when"},
+        "ordinal": {"values", "prior", "when"},
     }[kind]
     unknown = sorted(set(rest) - allowed)
     if unknown:
         raise InvalidSpaceError(
             f"{kind} parameter: unknown field(s) {unknown}; allowed: {sorted(allowed)}"
         )
-    missing = sorted(k for k in allowed - {"log"} if k not in rest)
+    missing = sorted(k for k in allowed - {"log", "prior", "when"} if k not in rest)
     if missing:
         raise InvalidSpaceError(f"{kind} parameter: missing field(s) {missing}")
     return PARAM_TYPES[kind](**rest)

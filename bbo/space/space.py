@@ -22,6 +22,11 @@ is built (:func:`bbo.space.feasible.check_feasible`), and :meth:`Space.feasible`
 whether a configuration satisfies them. :meth:`Space.validate`, :meth:`Space.decode` and the
 encoder ignore them (a decoded point may be infeasible; strategies and the study reject or
 :meth:`Space.repair` such points); :meth:`Space.sample` draws only feasible points.
+Conditional parameters (``Float(0, 1, when={"optimizer": ["sgd"]})``,
+:mod:`bbo.space.conditions`): a configuration holds only its active parameters
+(:meth:`Space.validate`); the encoded views keep every column, an inactive one at a fixed
+value (:meth:`Space.impute`), and :meth:`Space.decode` drops the parameters its decoded
+parents leave inactive.
 numpy is imported by the methods that build or read arrays, not with the module: a space is
 defined, validated and serialized (``bbo show``, ``bbo tell``) without it.
 """
@@ -33,6 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidParamsError, InvalidSpaceError
+from bbo.space.conditions import Conditions
 from bbo.space.linear import LinearConstraint, parse_linear_all
 from bbo.space.params import Categorical, Param, Scalar, bin_centre, param_from_dict
 
@@ -82,7 +88,9 @@ class Space(Mapping[str, Param]):
             self._slices.append(slice(start, start + width))
             start += width
         self._onehot_dim = start
+        self._conditions = Conditions(self._params)  # `when`: bbo.space.conditions
         self._constraints = parse_linear_all(constraints, self._params)
+        self._conditions.check_linear(self._constraints)
         if self._constraints:
             from bbo.space.feasible import check_feasible
 
@@ -151,6 +159,18 @@ class Space(Mapping[str, Param]):
 
         return repair(self, params)
 
+    # -- conditional parameters (bbo.space.conditions) -----------------------------------
+    @property
+    def conditions(self) -> Conditions:
+        """The parameters' ``when`` conditions, checked and ordered (false when none)."""
+        return self._conditions
+
+    def impute(self, X: Any) -> Any:
+        """``... x d`` encoded points (numpy or torch) with each column its configuration
+        leaves inactive set to the fixed value a model sees there (:meth:`encode` writes
+        the same); ``X`` itself on a space without conditions."""
+        return self._conditions.impute(X) if self._conditions else X
+
     # -- shape information -------------------------------------------------------------
     @property
     def names(self) -> tuple[str, ...]:
@@ -218,6 +238,8 @@ class Space(Mapping[str, Param]):
     @property
     def cardinality(self) -> int | None:
         """Number of distinct configurations, or ``None`` if any parameter is continuous."""
+        if self._conditions:
+            return self._conditions.count()
         total = 1
         for p in self._params.values():
             if p.cardinality is None:
@@ -235,6 +257,8 @@ class Space(Mapping[str, Param]):
             raise InvalidParamsError(
                 f"unknown parameter(s) {unknown}; the space has {list(self._names)}"
             )
+        if self._conditions:  # exactly the active parameters
+            return self._conditions.validate(params)
         missing = [n for n in self._names if n not in params]
         if missing:
             raise InvalidParamsError(f"missing parameter(s) {missing}")
@@ -260,6 +284,15 @@ class Space(Mapping[str, Param]):
         import numpy as np
 
         valid = self.validate(params)
+        if self._conditions:  # an inactive column holds its fixed value
+            fill = self._conditions.fill
+            return np.array(
+                [
+                    self._params[n].encode(valid[n]) if n in valid else fill[j]
+                    for j, n in enumerate(self._names)
+                ],
+                dtype=float,
+            )
         return np.array([self._params[n].encode(valid[n]) for n in self._names], dtype=float)
 
     def encode_many(self, configs: list[Mapping[str, Any]]) -> np.ndarray:
@@ -279,7 +312,8 @@ class Space(Mapping[str, Param]):
             raise InvalidParamsError(f"expected an array of shape ({self.dim},), got {x.shape}")
         if not np.all(np.isfinite(x)):
             raise InvalidParamsError(f"encoded point must be finite, got {x.tolist()}")
-        return {n: self._params[n].decode(float(u)) for n, u in zip(self._names, x)}
+        out = {n: self._params[n].decode(float(u)) for n, u in zip(self._names, x)}
+        return self._conditions.prune(out) if self._conditions else out
 
     def decode_many(self, X: np.ndarray) -> list[dict[str, Scalar]]:
         """``(n, d)`` array -> ``n`` configurations."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
+from bbo.space.outside import encode_stored
 from bbo.strategies.options import Options as OptionsBase
 from bbo.trial import Constraint, Objective, Trial, TrialState
 
@@ -62,6 +63,10 @@ class History:
     params matched to this space and their values carrying this study's objective metrics,
     read by the study: knowledge a model may start from (:mod:`bbo.strategies.transfer`).
     They are not trials of this study: never pending, not in :attr:`n_seen`, not in ``X``.
+
+    After an edit of the study's space (:mod:`bbo.study.edits`) the study passes its trials
+    read under the current space; a value outside a since narrowed range is encoded beyond
+    ``[0, 1]`` in ``X`` (:func:`bbo.space.outside.encode_stored`).
     """
 
     space: Space
@@ -97,7 +102,7 @@ class History:
     @cached_property
     def X(self) -> np.ndarray:
         """``n x d`` index view of the COMPLETED trials."""
-        return self.space.encode_many([t.params for t in self.completed])
+        return encode_stored(self.space, [t.params for t in self.completed])
 
     @cached_property
     def Y(self) -> np.ndarray:
@@ -136,17 +141,17 @@ class History:
     def X_pending(self) -> np.ndarray:
         """``p x d``: RUNNING trials and extra pending configurations."""
         running = [t.params for t in self._in(TrialState.RUNNING)]
-        return self.space.encode_many([*running, *self.extra_pending])
+        return encode_stored(self.space, [*running, *self.extra_pending])
 
     @cached_property
     def X_failed(self) -> np.ndarray:
         """``f x d``: FAILED trials (crashed evaluations)."""
-        return self.space.encode_many([t.params for t in self._in(TrialState.FAILED)])
+        return encode_stored(self.space, [t.params for t in self._in(TrialState.FAILED)])
 
     @cached_property
     def X_infeasible(self) -> np.ndarray:
         """``i x d``: INFEASIBLE trials."""
-        return self.space.encode_many([t.params for t in self._in(TrialState.INFEASIBLE)])
+        return encode_stored(self.space, [t.params for t in self._in(TrialState.INFEASIBLE)])
 
 
 PRUNED_USES = ("last", "offset", "rung", "exclude")

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bbo.space import Space, params_key
+from bbo.space.prior import space_prior
 from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.evolution import FAILED, Lattice, Ledger, Outcome, as_floats
 from bbo.strategies.options import (
@@ -328,12 +329,13 @@ class CMAESStrategy:
     def _start(self, history: History) -> np.ndarray:
         """First mean: the best completed point if the study has one (feasible first; a
         warm start from added trials, or the incumbent when a portfolio hands over), else
-        the centre of the cube."""
+        the mode of the parameters' priors if they have some, else the centre of the cube."""
         if len(history.completed):
             violation = np.maximum(history.C, 0.0).sum(1)
             best = np.lexsort((history.Y[:, 0], violation))[0]
             return history.X[int(best)]
-        return np.full(self.space.dim, 0.5)
+        prior = space_prior(self.space)  # the parameters' priors (bbo.space.prior)
+        return prior.mode() if prior is not None else np.full(self.space.dim, 0.5)
 
     def _new_run(self, run: int, mean: np.ndarray) -> dict[str, Any]:
         lam = self.popsize * 2 ** min(run, _MAX_IPOP)

@@ -51,6 +51,7 @@ from bbo.strategies.evolution import (
     latin_hypercube,
 )
 from bbo.strategies.options import Options, check_int, check_number
+from bbo.strategies.prior_sobol import prior_rows
 
 if TYPE_CHECKING:
     import torch
@@ -161,6 +162,8 @@ class DEStrategy:
                 lhs_rng = np.random.default_rng([self.seed, st["run"], 2**32])
                 u = latin_hypercube(self.popsize, self.space.dim, lhs_rng)[k % self.popsize]
                 u = u if k < self.popsize else rng.random(self.space.dim)
+                if st["run"] == 0:  # half the first population under the priors, if any
+                    u = prior_rows(self.space, u[None, :], k)[0][0]
                 member = {"target": k % self.popsize, "F": None, "CR": None}
             else:
                 member = self._trial(k % self.popsize, rng)

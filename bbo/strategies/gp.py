@@ -48,6 +48,7 @@ from botorch.models import SingleTaskGP
 from botorch.models.model import Model
 
 from bbo.acquisition import MODEL_ACQUISITIONS, OptimizerConfig
+from bbo.acquisition.prior import DEFAULT_BETA
 from bbo.space import Space
 from bbo.strategies.base import strategy_options
 from bbo.strategies.options import Options, check_choice, check_int, option_error
@@ -81,7 +82,8 @@ class GPOptions(Options):
     ``n_init`` (None: ``max(5, d + 1)``), ``max_exact``, ``num_restarts``, ``raw_samples``,
     ``mc_samples``, ``beta`` (qUCB), ``warp``, ``mixed_kernel`` (``"product"`` or
     ``"additive"``) and ``kernel`` (of the continuous columns: ``"rbf"`` or ``"matern52"``;
-    see :mod:`bbo.surrogates.gp`). Errors name :attr:`strategy`."""
+    see :mod:`bbo.surrogates.gp`), ``prior_beta`` (piBO's confidence in the parameters'
+    priors, 10; 0 ignores them: :mod:`bbo.acquisition.prior`). Errors name :attr:`strategy`."""
 
     strategy = "gp"
 
@@ -95,6 +97,7 @@ class GPOptions(Options):
     warp: bool | str = "auto"
     mixed_kernel: str = "product"
     kernel: str = "rbf"
+    prior_beta: float = DEFAULT_BETA
 
     def __post_init__(self) -> None:
         owner = self.strategy
@@ -108,6 +111,10 @@ class GPOptions(Options):
         if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b < float("inf"):
             raise option_error(owner, "beta", "must be > 0", b)
         object.__setattr__(self, "beta", float(b))
+        pb = self.prior_beta
+        if isinstance(pb, bool) or not isinstance(pb, (int, float)) or not 0 <= pb < float("inf"):
+            raise option_error(owner, "prior_beta", "must be >= 0 and finite", pb)
+        object.__setattr__(self, "prior_beta", float(pb))
         if not isinstance(self.warp, bool):
             check_choice(owner, "warp", self.warp, WARP_CHOICES)
         check_choice(owner, "mixed_kernel", self.mixed_kernel, MIXED_KERNELS)
@@ -119,6 +126,7 @@ class GPOptions(Options):
             "config": OptimizerConfig(num_restarts=self.num_restarts, raw_samples=self.raw_samples),
             "mc_samples": self.mc_samples,
             "beta": self.beta,
+            "prior_beta": self.prior_beta,
         }
 
 

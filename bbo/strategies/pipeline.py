@@ -4,7 +4,8 @@ Each ask runs the same steps; the strategies differ only in the objects plugged 
 
 1. **Initial design.** While fewer than ``n_init`` trials exist (``max(5, d + 1)`` by
    default, :func:`default_n_init`), or while the data step has fewer than two observations,
-   suggestions come from the scrambled Sobol' sequence.
+   suggestions come from the scrambled Sobol' sequence (every other one drawn under the
+   parameters' priors when they have some: :mod:`bbo.strategies.prior_sobol`).
 2. **Data** (a :class:`DataBuilder`): the :class:`TrainData` of this ask, ``X`` (``n x d``
    in the encoded cube), ``Y`` (``n x t``: ``m`` objective utilities, higher is better,
    then ``k`` constraint slacks), optional known noise, the search bounds and, for a
@@ -48,7 +49,7 @@ from bbo.acquisition import AcqContext, get_acquisition
 from bbo.runtime import resolve_device
 from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
-from bbo.strategies.sobol import SobolSearch
+from bbo.strategies.prior_sobol import initial_design
 from bbo.strategies.transfer import (
     PRIOR_DESIGN,
     PRIOR_WARP_DESIGN,
@@ -262,7 +263,7 @@ class BOStrategy:
         self.n_init = n_init or default_n_init(space.dim)
         self.acq_settings = dict(acq_settings)
         self.device = resolve_device(device)
-        self._sobol = SobolSearch(space, seed=seed)
+        self._sobol = initial_design(space, seed)  # Sobol', half under the priors if any
         self._state: dict[str, Any] = {}
 
     def state_dict(self) -> dict[str, Any]:

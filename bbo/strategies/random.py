@@ -8,6 +8,7 @@ import numpy as np
 
 from bbo.strategies.base import History, StatelessStrategy, Suggestion
 from bbo.strategies.options import Options
+from bbo.strategies.prior_sobol import PRIOR_SOURCE, prior_rows
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class RandomSearch(StatelessStrategy):
     a study depends only on the seed and ``k``: a resumed study continues the same stream.
     With parameter constraints the draws are rejection-sampled into the feasible set
     (:meth:`bbo.space.Space.sample`; an error when it is too small a fraction of the box).
+    When parameters have priors (:mod:`bbo.space.prior`), every other draw is from the
+    prior (source ``prior``, :func:`bbo.strategies.prior_sobol.prior_rows`).
     """
 
     name = "random"
@@ -33,7 +36,8 @@ class RandomSearch(StatelessStrategy):
         rng = np.random.default_rng([self.seed, history.n_seen])
         if self.space.constraints:
             return [Suggestion(p, self.name) for p in self.space.sample(n, rng)]
+        X, shaped = prior_rows(self.space, rng.random((n, self.space.dim)), history.n_seen)
         return [
-            Suggestion(p, self.name)
-            for p in self.space.decode_many(rng.random((n, self.space.dim)))
+            Suggestion(p, PRIOR_SOURCE if s else self.name)
+            for p, s in zip(self.space.decode_many(X), shaped)
         ]

@@ -75,6 +75,6 @@ class SobolSearch(StatelessStrategy):
     def _short(self, params: dict[str, Any]) -> dict[str, Any]:
         out = dict(params)
         for k, p in self.space.items():
-            if isinstance(p, Float):
+            if isinstance(p, Float) and k in out:  # an inactive parameter is absent
                 out[k] = min(max(float(f"{float(out[k]):.{DIGITS}g}"), p.low), p.high)
         return out

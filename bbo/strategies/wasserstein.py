@@ -79,6 +79,7 @@ from bbo.acquisition import ACQUISITIONS, OptimizerConfig, WLCBConfig
 from bbo.acquisition.wlcb import BONUSES, wlcb_score
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
+from bbo.space.outside import encode_stored
 from bbo.statistics import MEAN, Statistic
 from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.options import Options, check_choice, check_int, option_error
@@ -189,7 +190,7 @@ class ReplicateData:
             return np.zeros((0, self.space.dim)), []
         worst = min(float(u.min()) for _, u in good)
         sets = [u for _, u in good] + [np.array([worst])] * len(bad)
-        X = self.space.encode_many([p for p, _ in good] + bad)
+        X = encode_stored(self.space, [p for p, _ in good] + bad)
         return X, sets
 
     def __call__(self, history: History) -> TrainData | None:

@@ -66,8 +66,8 @@ def matched(t: Trial, space: Space, metrics: list[str]) -> Trial | None:
     """``t`` with its params matched to ``space`` (the module docstring's rules), or None
     when it is unusable."""
     params = {n: t.params[n] for n in space.names if n in t.params}
-    if len(params) != len(space.names):
-        return None
+    if len(params) != len(space.names) and not space.conditions:
+        return None  # (a conditional space's validate below names what must be there)
     try:
         valid = space.validate(params)
     except InvalidParamsError:

@@ -16,7 +16,8 @@ queue them twice. It is decided under the study's ask lock.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidParamsError
@@ -24,7 +25,7 @@ from bbo.space import Space, params_key
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, QueuedPoint, Storage
 from bbo.study.tells import tell_result
-from bbo.trial import Trial
+from bbo.trial import Trial, TrialState
 
 SOURCE = "enqueued"  # attrs["source"] of a trial that evaluates a queued point
 
@@ -70,6 +71,25 @@ class Queueing:
     _storage: Storage
     _study_id: int
     spec: StudySpec
+
+    _current_point: Callable[[Mapping[str, Any]], dict[str, Any] | None]  # SpaceEditing's
+
+    def _first_points(
+        self, open_: Sequence[Trial], retried: set[int], count: int, base: dict[str, Any]
+    ) -> list[NewTrial]:
+        """Up to ``count`` trials to create before any suggestion: the ABANDONED trials of
+        ``open_`` not yet retried (``retried``: the ids a retry re-evaluates), then queued
+        points, each read under the current space (an abandoned point outside an edited
+        space is not offered again: :mod:`bbo.study.edits`); ``base``: their attrs."""
+        new = [
+            NewTrial(params=p, attrs={**base, "source": "retry"}, retry_of=t.id)
+            for t in open_
+            if t.state == TrialState.ABANDONED and t.id not in retried
+            for p in [self._current_point(t.params)]  # None: outside an edited space
+            if p is not None
+        ][:count]
+        queued = take(self._storage.get_queue(self._study_id), count - len(new), base)
+        return new + [replace(t, params=self._current_point(t.params) or t.params) for t in queued]
 
     def enqueue(
         self,

@@ -49,10 +49,11 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
     import numpy as np
     import torch
 
+    from bbo.space.outside import encode_stored
     from bbo.surrogates.gp import GPData, fit_gp
     from bbo.torch_utils import seeded
 
-    X = space.encode_many([t.params for t in done])
+    X = encode_stored(space, [t.params for t in done])
     U = np.array([[-objective.sign * t.values[objective.name]] for t in done])  # utilities
     Yvar = replicate_noise(done, objective)
     cpu = torch.device("cpu")

@@ -25,10 +25,11 @@ from bbo.space import Space, params_key
 from bbo.study import asks
 from bbo.study.asks import AskRequest
 from bbo.study.cache import TrialCache
+from bbo.study.edits import SpaceEditing, edited_hint
 from bbo.study.leases import Leasing
 from bbo.study.like import StudyLike
 from bbo.study.prior import Priors, check_priors
-from bbo.study.queue import Queueing, take
+from bbo.study.queue import Queueing
 from bbo.study.recommend import best_observed, recommended, replicated
 from bbo.study.reporting import Reporting
 from bbo.study.spec import StudySpec
@@ -48,7 +49,7 @@ _ASK_ATTEMPTS = 8  # optimistic-concurrency retries when another writer adds tri
 __all__ = ["AskRequest", "Study", "TellRequest"]
 
 
-class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
+class Study(Reporting, Leasing, Queueing, Priors, SpaceEditing, StudyLike):
     """An optimization study: ``ask`` for configurations, ``tell`` their results.
 
     ``direction`` is ``"minimize"``, ``"maximize"`` or a mapping ``{metric: direction}``
@@ -74,6 +75,7 @@ class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
     ``parameter_constraints``: linear constraints on Float/Int parameters such as
     ``"x1 + 2*x2 <= 10"`` (the same as ``bbo.Space(..., constraints=[...])``, docs/concepts.md):
     every suggestion satisfies them, and enqueued or added points must.
+    :meth:`edit_space` changes the space of a running study (:mod:`bbo.study.edits`).
     """
 
     def __init__(
@@ -183,7 +185,8 @@ class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
         if not self.created:
             stored = StudySpec.from_dict(record.spec)
             if stored.identity() != spec.identity():
-                raise StudyConflictError(stored.conflict(self.name, spec))
+                hint = edited_hint(self._storage.get_space_edits(record.id))
+                raise StudyConflictError(stored.conflict(self.name, spec) + hint)
             if given is None:
                 spec = replace(spec, seed=stored.seed)
             if spec.pruner is None and stored.pruner is not None:
@@ -258,7 +261,9 @@ class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
             return self._observed(done)
         key = (len(done), done[-1].id if done else -1)
         if self._recommended is None or self._recommended[0] != key:
-            self._recommended = (key, recommended(done, self.objectives[0], self.space))
+            rec = recommended(self.as_current(done), self.objectives[0], self.space)
+            stored = next((t for t in done if rec is not None and t.id == rec.id), None)
+            self._recommended = (key, stored)
         return self._recommended[1]
 
     @property
@@ -356,19 +361,14 @@ class Study(Reporting, Leasing, Queueing, Priors, StudyLike):
         from bbo.strategies import History
 
         base = {"worker": self.worker}
-        state = self._storage.get_study_by_id(self._study_id).strategy_state
-        self._strategy.load_state_dict(state or {})
-        retried = self._cache.retried  # every trial that a retry re-evaluates
-        new = [
-            NewTrial(params=t.params, attrs={**base, "source": "retry"}, retry_of=t.id)
-            for t in open_
-            if t.state == TrialState.ABANDONED and t.id not in retried
-        ][:count]
-        new += take(self._storage.get_queue(self._study_id), count - len(new), base)
+        record = self._storage.get_study_by_id(self._study_id)
+        self._follow_edits(record)  # a space edited by another process applies from now
+        self._strategy.load_state_dict(record.strategy_state or {})
+        new = self._first_points(open_, self._cache.retried, count, base)
         history = History(
             self.space,
             self.objectives,
-            tuple(trials),
+            tuple(self.as_current(trials)),  # under the current space (bbo.study.edits)
             tuple(t.params for t in new),
             constraints=self.constraints,
             pruned=self._model_use(),

@@ -161,7 +161,9 @@ def contour(d: PlotData, pair: Sequence[str] | None = None) -> Figure:
         others = [n for n in names if n not in (a, b)]
         sub = f"GP fitted to {d.n} completed trial(s)"
         if others and k is not None:
-            sub += "; " + ", ".join(f"{n}={_short(d.trials[k].params[n])}" for n in others)
+            sub += "; " + ", ".join(
+                f"{n}={_short(d.trials[k].params[n])}" for n in others if n in d.trials[k].params
+            )
             sub += " (best trial)"
         title(fig, f"Surrogate of {d.label()} over {a}, {b}: {d.name}", sub)
     return fig

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bbo.space import Space
+from bbo.space.outside import encode_stored
 from bbo.study import Objective, Study, Trial, TrialState
 
 
@@ -33,9 +34,10 @@ class PlotData:
     @classmethod
     def of(cls, study: Study) -> PlotData:
         done = [t for t in study.trials if t.state == TrialState.COMPLETED]
+        done = study.as_current(done)  # params under the current space (an edited one)
         objs = study.objectives
         Y = np.array([[t.values[o.name] for o in objs] for t in done], dtype=float)
-        X = study.space.encode_many([t.params for t in done]) if done else np.zeros((0, 0))
+        X = encode_stored(study.space, [t.params for t in done]) if done else np.zeros((0, 0))
         failed = [
             t.id for t in study.trials if t.state in (TrialState.FAILED, TrialState.INFEASIBLE)
         ]
@@ -76,8 +78,8 @@ class PlotData:
         return int(np.argmin(y))
 
     def values_of(self, name: str) -> list[object]:
-        """The ``name`` parameter of every completed trial."""
-        return [t.params[name] for t in self.trials]
+        """The ``name`` parameter of every completed trial (None where it is inactive)."""
+        return [t.params.get(name) for t in self.trials]
 
 
 __all__ = ["PlotData"]

@@ -192,12 +192,14 @@ def slices(d: PlotData) -> Figure:
             p = d.space[n]
             vals = d.values_of(n)
             if isinstance(p, (Categorical, Ordinal)):
-                x = np.array([p.options.index(v) for v in vals], dtype=float)
+                x = np.array(  # an inactive conditional parameter: not drawn
+                    [np.nan if v is None else p.options.index(v) for v in vals], dtype=float
+                )
                 x = x + rng.uniform(-0.12, 0.12, len(x))
                 ax.set_xticks(range(len(p.options)), [str(o) for o in p.options])
                 ax.set_xlim(-0.5, len(p.options) - 0.5)
             else:
-                x = np.array(vals, dtype=float)
+                x = np.array([np.nan if v is None else v for v in vals], dtype=float)
                 if isinstance(p, (Float, Int)) and p.log:
                     readable_log(ax.xaxis, p.low, p.high, isinstance(p, Int))
             sc = ax.scatter(x, y, c=d.ids, cmap="cividis", s=20, alpha=0.85, lw=0)

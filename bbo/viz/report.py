@@ -136,6 +136,45 @@ def _trial_table(study: Study, trials: Sequence[Trial], best_ids: set[int], tid:
     return "".join(out)
 
 
+def _space_section(study: Study) -> list[str]:
+    """The space table (parameter, type, domain, active when) of a space with conditional
+    parameters (:mod:`bbo.space.conditions`); nothing for a flat space."""
+    from bbo.space.conditions import describe
+
+    conds = study.space.conditions
+    if not conds:
+        return []
+    rows = ['<h2>Search space</h2><table id="space"><thead><tr>']
+    rows += [f'<th class="l">{h}</th>' for h in ("parameter", "type", "domain", "active when")]
+    rows.append("</tr></thead><tbody>")
+    for name, p in study.space.items():
+        d = {k: v for k, v in p.to_dict().items() if k != "when"}
+        kind = d.pop("type")
+        domain = ", ".join(f"{k}={v}" for k, v in d.items())
+        when = describe(conds.when[name]) if name in conds.when else "always"
+        cells = [name, kind, domain, when]
+        rows.append("<tr>" + "".join(f'<td class="l">{_e(c)}</td>' for c in cells) + "</tr>")
+    rows.append("</tbody></table>")
+    return rows
+
+
+def _edits_section(study: Study) -> list[str]:
+    """The history of the study's space edits (:mod:`bbo.study.edits`); nothing when its
+    space was never edited."""
+    edits = getattr(study, "space_edits", [])
+    if not edits:
+        return []
+    rows = ['<h2>Space edits</h2><table id="space-edits"><thead><tr>']
+    rows += [f'<th class="l">{h}</th>' for h in ("edit", "when", "changes")]
+    rows.append("</tr></thead><tbody>")
+    for i, e in enumerate(edits, 1):
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created_at))
+        cells = [str(i), when, "; ".join(e.changes)]
+        rows.append("<tr>" + "".join(f'<td class="l">{_e(c)}</td>' for c in cells) + "</tr>")
+    rows.append("</tbody></table>")
+    return rows
+
+
 def _failed_section(study: Study, trials: Sequence[Trial]) -> list[str]:
     """The last :data:`MAX_FAILED` failed trials: reason, params and the last lines of their
     stderr (or Python traceback)."""
@@ -260,6 +299,8 @@ def render(study: Study, contour_params: Sequence[str] | None = None) -> str:
             f'<div class="v">{v}</div>{sub}</div>'
         )
     parts.append("</div>")
+    parts += _space_section(study)
+    parts += _edits_section(study)
     parts.append(f"<h2>{'Best trial' if single else 'Pareto set'}</h2>")
     if best:
         parts.append(_trial_table(study, best, set(), "best"))

@@ -215,3 +215,20 @@ def test_trials_failed_shows_the_traceback_of_a_python_objective(tmp_path, write
     assert out[1].startswith("trial 0 FAILED: objectives:explode raised ValueError")
     assert out[-2] == "    |     raise ValueError(f'cannot evaluate x={x}')"
     assert out[-1].startswith("    | ValueError: cannot evaluate x=")
+
+
+# -- issue 18: priors on the optimum are shown -----------------------------------------------
+def test_show_lists_the_priors(tmp_path, invoke):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    space = bbo.Space(
+        {
+            "lr": bbo.Float(1e-5, 1e-1, log=True, prior=bbo.Prior(mean=1e-3, sd=0.5)),
+            "act": bbo.Categorical(["relu", "tanh"], prior={"probs": [0.25, 0.75]}),
+        }
+    )
+    bbo.Study(space, strategy="random", seed=0, storage=url, name="pri")
+    result = invoke("show", "pri", "--storage", url)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "prior={'mean': 0.001, 'sd': 0.5}" in out
+    assert "prior={'probs': [0.25, 0.75]}" in out

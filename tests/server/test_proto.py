@@ -58,4 +58,5 @@ def test_every_message_reserves_room_and_numbers_are_unique():
         "GetBest",
         "Report",
         "Enqueue",
+        "EditSpace",
     }

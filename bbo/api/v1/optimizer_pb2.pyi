@@ -88,18 +88,44 @@ class OrdinalParam(_message.Message):
     def __init__(self, values: _Optional[_Iterable[_Union[Scalar, _Mapping]]] = ...) -> None: ...
 
 class Parameter(_message.Message):
-    __slots__ = ("name", "float_param", "int_param", "categorical_param", "ordinal_param")
+    __slots__ = ("name", "float_param", "int_param", "categorical_param", "ordinal_param", "prior", "when")
     NAME_FIELD_NUMBER: _ClassVar[int]
     FLOAT_PARAM_FIELD_NUMBER: _ClassVar[int]
     INT_PARAM_FIELD_NUMBER: _ClassVar[int]
     CATEGORICAL_PARAM_FIELD_NUMBER: _ClassVar[int]
     ORDINAL_PARAM_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_FIELD_NUMBER: _ClassVar[int]
+    WHEN_FIELD_NUMBER: _ClassVar[int]
     name: str
     float_param: FloatParam
     int_param: IntParam
     categorical_param: CategoricalParam
     ordinal_param: OrdinalParam
-    def __init__(self, name: _Optional[str] = ..., float_param: _Optional[_Union[FloatParam, _Mapping]] = ..., int_param: _Optional[_Union[IntParam, _Mapping]] = ..., categorical_param: _Optional[_Union[CategoricalParam, _Mapping]] = ..., ordinal_param: _Optional[_Union[OrdinalParam, _Mapping]] = ...) -> None: ...
+    prior: ParameterPrior
+    when: _containers.RepeatedCompositeFieldContainer[Condition]
+    def __init__(self, name: _Optional[str] = ..., float_param: _Optional[_Union[FloatParam, _Mapping]] = ..., int_param: _Optional[_Union[IntParam, _Mapping]] = ..., categorical_param: _Optional[_Union[CategoricalParam, _Mapping]] = ..., ordinal_param: _Optional[_Union[OrdinalParam, _Mapping]] = ..., prior: _Optional[_Union[ParameterPrior, _Mapping]] = ..., when: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ...) -> None: ...
+
+class Condition(_message.Message):
+    __slots__ = ("parameter", "values")
+    PARAMETER_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    parameter: str
+    values: _containers.RepeatedCompositeFieldContainer[Scalar]
+    def __init__(self, parameter: _Optional[str] = ..., values: _Optional[_Iterable[_Union[Scalar, _Mapping]]] = ...) -> None: ...
+
+class ParameterPrior(_message.Message):
+    __slots__ = ("mean", "sd", "choice", "weight", "probs")
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    SD_FIELD_NUMBER: _ClassVar[int]
+    CHOICE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROBS_FIELD_NUMBER: _ClassVar[int]
+    mean: float
+    sd: float
+    choice: Scalar
+    weight: float
+    probs: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, mean: _Optional[float] = ..., sd: _Optional[float] = ..., choice: _Optional[_Union[Scalar, _Mapping]] = ..., weight: _Optional[float] = ..., probs: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Statistic(_message.Message):
     __slots__ = ("name", "param")
@@ -452,3 +478,51 @@ class EnqueueResponse(_message.Message):
     added: int
     queued_count: int
     def __init__(self, added: _Optional[int] = ..., queued_count: _Optional[int] = ...) -> None: ...
+
+class EditSpaceRequest(_message.Message):
+    __slots__ = ("study", "space", "parameter_constraints", "defaults")
+    class DefaultsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: Scalar
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[Scalar, _Mapping]] = ...) -> None: ...
+    STUDY_FIELD_NUMBER: _ClassVar[int]
+    SPACE_FIELD_NUMBER: _ClassVar[int]
+    PARAMETER_CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULTS_FIELD_NUMBER: _ClassVar[int]
+    study: str
+    space: _containers.RepeatedCompositeFieldContainer[Parameter]
+    parameter_constraints: _containers.RepeatedScalarFieldContainer[str]
+    defaults: _containers.MessageMap[str, Scalar]
+    def __init__(self, study: _Optional[str] = ..., space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., parameter_constraints: _Optional[_Iterable[str]] = ..., defaults: _Optional[_Mapping[str, Scalar]] = ...) -> None: ...
+
+class SpaceEdit(_message.Message):
+    __slots__ = ("id", "created_at", "changes", "defaults")
+    class DefaultsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: Scalar
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[Scalar, _Mapping]] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    DEFAULTS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    created_at: float
+    changes: _containers.RepeatedScalarFieldContainer[str]
+    defaults: _containers.MessageMap[str, Scalar]
+    def __init__(self, id: _Optional[int] = ..., created_at: _Optional[float] = ..., changes: _Optional[_Iterable[str]] = ..., defaults: _Optional[_Mapping[str, Scalar]] = ...) -> None: ...
+
+class EditSpaceResponse(_message.Message):
+    __slots__ = ("edited", "study", "edit")
+    EDITED_FIELD_NUMBER: _ClassVar[int]
+    STUDY_FIELD_NUMBER: _ClassVar[int]
+    EDIT_FIELD_NUMBER: _ClassVar[int]
+    edited: bool
+    study: Study
+    edit: SpaceEdit
+    def __init__(self, edited: _Optional[bool] = ..., study: _Optional[_Union[Study, _Mapping]] = ..., edit: _Optional[_Union[SpaceEdit, _Mapping]] = ...) -> None: ...

@@ -89,6 +89,11 @@ class OptimizerStub:
                 request_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueRequest.SerializeToString,
                 response_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueResponse.FromString,
                 _registered_method=True)
+        self.EditSpace = channel.unary_unary(
+                '/bbo.v1.Optimizer/EditSpace',
+                request_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EditSpaceRequest.SerializeToString,
+                response_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EditSpaceResponse.FromString,
+                _registered_method=True)
 
 
 class OptimizerServicer:
@@ -173,6 +178,17 @@ class OptimizerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EditSpace(self, request, context):
+        """Change the search space of a study: widen or narrow ranges, add or remove parameters,
+        add choices (docs/concepts.md, "Editing the space of a running study"). Every stored
+        trial stays and keeps informing the model; the edit is recorded with the study. An edit
+        that would make stored trials unreadable is INVALID_ARGUMENT (nothing is stored); the
+        same space again changes nothing (edited=false), so a retry is safe.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OptimizerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +246,11 @@ def add_OptimizerServicer_to_server(servicer, server):
                     servicer.Enqueue,
                     request_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueRequest.FromString,
                     response_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueResponse.SerializeToString,
+            ),
+            'EditSpace': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditSpace,
+                    request_deserializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EditSpaceRequest.FromString,
+                    response_serializer=bbo_dot_api_dot_v1_dot_optimizer__pb2.EditSpaceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -529,6 +550,33 @@ class Optimizer:
             '/bbo.v1.Optimizer/Enqueue',
             bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueRequest.SerializeToString,
             bbo_dot_api_dot_v1_dot_optimizer__pb2.EnqueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditSpace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bbo.v1.Optimizer/EditSpace',
+            bbo_dot_api_dot_v1_dot_optimizer__pb2.EditSpaceRequest.SerializeToString,
+            bbo_dot_api_dot_v1_dot_optimizer__pb2.EditSpaceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -56,6 +56,8 @@ def _show(space: Space, params: Mapping[str, Any], normalize: bool) -> str:
     """A configuration as compact JSON in the prompt's coordinates."""
     out: dict[str, Any] = {}
     for name in space.names:
+        if name not in params:  # an inactive conditional parameter
+            continue
         p, v = space[name], params[name]
         if isinstance(p, Float):
             out[name] = round(p.encode(v), 4) if normalize else _num(v)
@@ -108,7 +110,7 @@ def build_messages(
         f"Goal: {'minimize' if lower else 'maximize'} `{metric}`.",
         "",
         "Parameters:",
-        *(describe_param(n, space[n], normalize) for n in space.names),
+        *(describe_param(n, space[n], normalize) + _when(space, n) for n in space.names),
         *(
             ["Every point must satisfy (in parameter values):", *space.constraint_texts]
             if space.constraints
@@ -139,6 +141,11 @@ def build_messages(
         f'Answer with JSON only: {{"points": [{{{keys}}}]}} with {k} point'
         f"{'s' if k > 1 else ''}.",
     ]
+    if space.conditions:
+        lines.append(
+            "A parameter with a condition (`only when ...`) is used only when the condition "
+            "holds; otherwise set it to null."
+        )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
 
 
@@ -159,7 +166,9 @@ def json_schema(space: Space, k: int, normalize: bool) -> dict[str, Any]:
     not always enforced, so :func:`parse_points` clips anyway."""
     point = {
         "type": "object",
-        "properties": {n: _value_schema(space[n], normalize) for n in space.names},
+        "properties": {
+            n: _nullable(space, n, _value_schema(space[n], normalize)) for n in space.names
+        },
         "required": list(space.names),
         "additionalProperties": False,
     }
@@ -195,6 +204,8 @@ def gbnf_grammar(space: Space, k: int, normalize: bool) -> str:
             assert isinstance(p, (Categorical, Ordinal))
             value = f"c{i}"
             rules.append(f"c{i} ::= " + " | ".join(_lit(json.dumps(v)) for v in p.options))
+        if name in space.conditions.when:  # inactive: null
+            value = f"({value} | {_lit('null')})"
         fields.append(_lit(("," if i else "") + json.dumps(name) + ":") + " " + value)
     rules.insert(1, 'point ::= "{" ' + " ".join(fields) + ' "}"')
     rules += [
@@ -273,7 +284,7 @@ def parse_points(text: str, space: Space, normalize: bool) -> Parsed:
         items = data["points"]
     elif isinstance(data, list):
         items = data
-    elif isinstance(data, dict) and set(space.names) <= set(data):
+    elif isinstance(data, dict) and set(_required(space)) <= set(data):
         items = [data]
     else:
         raise LLMError("malformed", f"expected {{'points': [...]}}, got {text[:200]!r}", raw=text)
@@ -285,6 +296,11 @@ def parse_points(text: str, space: Space, normalize: bool) -> Parsed:
             out.problems.append(f"point {i}: not an object: {item!r}"[:200])
             continue
         try:
+            if space.conditions:
+                active, repaired = _conditional(space, item, normalize)
+                out.configs.append(space.check_feasible(active))
+                out.clipped += repaired
+                continue
             missing = [n for n in space.names if n not in item]
             if missing:
                 raise ValueError(f"missing {missing}")
@@ -302,3 +318,50 @@ def parse_points(text: str, space: Space, normalize: bool) -> Parsed:
             out.invalid += 1
             out.problems.append(f"point {i}: {e}"[:200])
     return out
+
+
+# -- conditional parameters (bbo.space.conditions) ---------------------------------------------
+def _when(space: Space, name: str) -> str:
+    """`` (only when optimizer is one of "sgd")`` for a conditional parameter, else ``""``."""
+    conds = space.conditions.when.get(name, ())
+    if not conds:
+        return ""
+    parts = [f"{c.parameter} is one of {', '.join(json.dumps(v) for v in c.values)}" for c in conds]
+    return f" (only when {' and '.join(parts)})"
+
+
+def _nullable(space: Space, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, or null as well for a conditional parameter (null: inactive)."""
+    if name in space.conditions.when:
+        return {"anyOf": [schema, {"type": "null"}]}
+    return schema
+
+
+def _required(space: Space) -> list[str]:
+    """The parameters every configuration holds (those without a condition)."""
+    return [n for n in space.names if n not in space.conditions.when]
+
+
+def _conditional(
+    space: Space, item: Mapping[str, Any], normalize: bool
+) -> tuple[dict[str, Scalar], bool]:
+    """A configuration of a conditional space from the model's object: its active
+    parameters (parents first); whatever it wrote for an inactive one is dropped. ValueError
+    names a missing active parameter or an unreadable value."""
+    config: dict[str, Scalar] = {}
+    clipped = False
+    missing = []
+    for name in space.conditions.order:
+        if not space.conditions.active(name, config):
+            continue
+        if item.get(name) is None:
+            missing.append(name)
+            continue
+        try:
+            config[name], c = _coerce(space[name], item[name], normalize)
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
+        clipped |= c
+    if missing:
+        raise ValueError(f"missing {sorted(missing, key=space.names.index)}")
+    return {n: config[n] for n in space.names if n in config}, clipped

@@ -6,7 +6,14 @@ import uuid
 from pathlib import Path
 
 from bbo.exceptions import InvalidArgumentError, StorageError, StudyNotFoundError
-from bbo.study.storage.base import NewTrial, QueuedPoint, Storage, StudyRecord, TrialResult
+from bbo.study.storage.base import (
+    NewTrial,
+    QueuedPoint,
+    SpaceEdit,
+    Storage,
+    StudyRecord,
+    TrialResult,
+)
 from bbo.study.storage.memory import MemoryStorage
 
 
@@ -78,6 +85,7 @@ __all__ = [
     "MemoryStorage",
     "NewTrial",
     "QueuedPoint",
+    "SpaceEdit",
     "Storage",
     "StudyRecord",
     "TrialResult",

@@ -58,6 +58,22 @@ class QueuedPoint:
 
 
 @dataclass(frozen=True)
+class SpaceEdit:
+    """One edit of a study's space (:meth:`Storage.edit_space`, :mod:`bbo.study.edits`):
+    the space before and after (``{"space": ..., "parameter_constraints": [...]}``, the
+    stored forms), ``defaults`` (the value stored trials implicitly had for each added
+    parameter) and ``changes`` (one line a change, for people). ``id`` (increasing per
+    storage) and ``created_at`` (unix time) are given by the storage."""
+
+    old: dict[str, Any]
+    new: dict[str, Any]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    changes: tuple[str, ...] = ()
+    id: int = 0
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
 class TrialResult:
     """What a tell writes: a finished state and its payload."""
 
@@ -119,8 +135,28 @@ class Storage(ABC):
 
     @abstractmethod
     def delete_study(self, name: str) -> None:
-        """Delete the study, its trials, their reports and its queued points;
+        """Delete the study, its trials, their reports, its queued points and space edits;
         StudyNotFoundError if absent."""
+
+    @abstractmethod
+    def edit_space(
+        self,
+        study_id: int,
+        spec: dict[str, Any],
+        edit: SpaceEdit,
+        *,
+        expected_spec: dict[str, Any],
+        expected_count: int,
+    ) -> SpaceEdit:
+        """Store the study's new ``spec`` and the ``edit`` record in one transaction (both or
+        neither), and clear the stored strategy state (a population of the old space).
+        Compare-and-set: ConcurrentUpdateError, writing nothing, unless the stored spec is
+        still ``expected_spec`` and the study holds ``expected_count`` trials (the ones the
+        edit was checked against). Returns the stored record (its ``id``, ``created_at``)."""
+
+    @abstractmethod
+    def get_space_edits(self, study_id: int) -> list[SpaceEdit]:
+        """The study's space edits, oldest first (StudyNotFoundError for an unknown study)."""
 
     # -- trials ----------------------------------------------------------------------------
     @abstractmethod

@@ -19,6 +19,7 @@ from bbo.exceptions import (
 from bbo.study.storage.base import (
     NewTrial,
     QueuedPoint,
+    SpaceEdit,
     Storage,
     StudyRecord,
     TrialResult,
@@ -40,6 +41,8 @@ class MemoryStorage(Storage):
         self._seq = itertools.count(1)
         self._queue: dict[int, list[QueuedPoint]] = {}  # study id -> queued points
         self._queue_ids = itertools.count(1)
+        self._edits: dict[int, list[SpaceEdit]] = {}  # study id -> space edits
+        self._edit_ids = itertools.count(1)
 
     def get_or_create_study(self, name: str, spec: dict[str, Any]) -> tuple[StudyRecord, bool]:
         with self._lock:
@@ -73,6 +76,7 @@ class MemoryStorage(Storage):
             del self._trials[rec.id]
             self._reports.pop(rec.id, None)
             self._queue.pop(rec.id, None)
+            self._edits.pop(rec.id, None)
 
     def _list(self, study_id: int) -> list[Trial]:
         try:
@@ -134,6 +138,32 @@ class MemoryStorage(Storage):
                 rec = self.get_study_by_id(study_id)
                 self._studies[rec.name] = replace(rec, strategy_state=copy.deepcopy(strategy_state))
             return out
+
+    def edit_space(
+        self,
+        study_id: int,
+        spec: dict[str, Any],
+        edit: SpaceEdit,
+        *,
+        expected_spec: dict[str, Any],
+        expected_count: int,
+    ) -> SpaceEdit:
+        with self._lock:
+            rec = self.get_study_by_id(study_id)
+            count = len(self._list(study_id))
+            if rec.spec != expected_spec or count != expected_count:
+                raise ConcurrentUpdateError(
+                    f"study {rec.name!r} changed while its space was being edited; retry"
+                )
+            stored = replace(copy.deepcopy(edit), id=next(self._edit_ids), created_at=time.time())
+            self._studies[rec.name] = replace(rec, spec=copy.deepcopy(spec), strategy_state=None)
+            self._edits.setdefault(study_id, []).append(stored)
+            return stored
+
+    def get_space_edits(self, study_id: int) -> list[SpaceEdit]:
+        with self._lock:
+            self._list(study_id)  # StudyNotFoundError
+            return list(self._edits.get(study_id, []))
 
     def enqueue(
         self, study_id: int, points: Sequence[tuple[dict[str, Any], dict[str, Any]]]

@@ -3,6 +3,7 @@
 The tables and the conversion of their rows are in :mod:`bbo.study.storage.sql_schema`;
 engines, transactions and the mapping of driver errors in
 :mod:`bbo.study.storage.sql_engine`; queued points in :mod:`bbo.study.storage.sql_queue`;
+space edits in :mod:`bbo.study.storage.sql_edits`;
 this module holds :class:`SQLStorage`, the
 :class:`~bbo.study.storage.base.Storage` operations, and their locking.
 
@@ -63,7 +64,7 @@ from bbo.study.storage.base import (
     TrialResult,
     check_report,
 )
-from bbo.study.storage.sql_queue import SQLQueue
+from bbo.study.storage.sql_edits import SQLEdits
 from bbo.study.storage.sql_schema import (
     FINISH,
     finish_row,
@@ -71,6 +72,7 @@ from bbo.study.storage.sql_schema import (
     queue,
     report_from_row,
     reports,
+    space_edits,
     studies,
     study_record,
     trial_from_row,
@@ -81,7 +83,7 @@ from bbo.trial import Report, Trial, TrialState
 _ASK_LOCK = 0x62626F61  # pg_advisory_lock(key1 = "bboa", key2 = study id) around an ask
 
 
-class SQLStorage(SQLQueue, Storage):
+class SQLStorage(SQLEdits, Storage):
     """Storage on any SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://...``); the engine,
     transactions and error mapping come from :class:`SQLDatabase`."""
 
@@ -153,6 +155,7 @@ class SQLStorage(SQLQueue, Storage):
                 raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
             conn.execute(sa.delete(reports).where(reports.c.study_id == row.id))
             conn.execute(sa.delete(queue).where(queue.c.study_id == row.id))
+            conn.execute(sa.delete(space_edits).where(space_edits.c.study_id == row.id))
             conn.execute(sa.delete(trials).where(trials.c.study_id == row.id))
             conn.execute(sa.delete(studies).where(studies.c.id == row.id))
 

@@ -11,9 +11,12 @@ Schema (created on first use; ``bbo_meta.schema_version`` guards future migratio
             reported_at, UNIQUE(study_id, trial_number, step))        -- since version 2
     queue(id PK, study_id FK -> studies ON DELETE CASCADE, params JSON, attrs JSON,
           created_at)                                              -- since version 3
+    space_edits(id PK, study_id FK -> studies ON DELETE CASCADE, created_at, old_space JSON,
+                new_space JSON, defaults JSON, changes JSON)         -- since version 4
 
 Versions: 1 the first; 2 adds ``reports`` (intermediate values); 3 adds ``queue`` (points
-queued by ``Study.enqueue``, handed out by the next asks). Opening a database of an
+queued by ``Study.enqueue``, handed out by the next asks); 4 adds ``space_edits`` (the
+history of ``Study.edit_space``, :mod:`bbo.study.edits`). Opening a database of an
 older version migrates it in place (:data:`MIGRATIONS`: create the new tables; nothing
 existing changes); a newer version is refused.
 
@@ -29,10 +32,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bbo.study.storage.base import NewTrial, QueuedPoint, StudyRecord, TrialResult
+from bbo.study.storage.base import NewTrial, QueuedPoint, SpaceEdit, StudyRecord, TrialResult
 from bbo.trial import Report, Trial, TrialState
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -104,9 +107,24 @@ queue = sa.Table(
     sa.Index("ix_queue_study", "study_id", "id"),
 )
 
+space_edits = sa.Table(
+    "space_edits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("old_space", sa.JSON, nullable=False),
+    sa.Column("new_space", sa.JSON, nullable=False),
+    sa.Column("defaults", sa.JSON, nullable=False),
+    sa.Column("changes", sa.JSON, nullable=False),
+    sa.Index("ix_space_edits_study", "study_id", "id"),
+)
+
 # version reached -> the tables it adds (created by ``metadata.create_all``, which skips
 # existing ones: the migration from an older version is creating what it lacks)
-MIGRATIONS: dict[int, tuple[str, ...]] = {2: ("reports",), 3: ("queue",)}
+MIGRATIONS: dict[int, tuple[str, ...]] = {2: ("reports",), 3: ("queue",), 4: ("space_edits",)}
 
 # executemany: one UPDATE statement for a group of tells, parameters keyed by column name
 # (the rows of :func:`finish_row`)
@@ -153,6 +171,18 @@ def trial_from_row(row: Any) -> Trial:
 def queued_from_row(row: Any) -> QueuedPoint:
     """A row of ``queue`` as a :class:`QueuedPoint`."""
     return QueuedPoint(row.id, row.params, row.attrs, row.created_at)
+
+
+def space_edit_from_row(row: Any) -> SpaceEdit:
+    """A row of ``space_edits`` as a :class:`SpaceEdit`."""
+    return SpaceEdit(
+        old=row.old_space,
+        new=row.new_space,
+        defaults=row.defaults,
+        changes=tuple(row.changes),
+        id=row.id,
+        created_at=row.created_at,
+    )
 
 
 def report_from_row(row: Any) -> Report:
@@ -210,6 +240,8 @@ __all__ = [
     "queued_from_row",
     "report_from_row",
     "reports",
+    "space_edit_from_row",
+    "space_edits",
     "studies",
     "study_record",
     "trial_from_row",
