@@ -213,8 +213,9 @@ def _prepare(
         for _ in range(abandoned):
             local.ask(client_id="gone", lease=1e-3)
         new = [
-            NewTrial(p, TrialState.COMPLETED, value=_objective(p), attrs={"source": "user"})
+            NewTrial(p, TrialState.COMPLETED, {"value": v}, v, attrs={"source": "user"})
             for p in space.sample(history, np.random.default_rng(0))
+            for v in [_objective(p)]
         ]
         if new:
             local.storage.create_trials(local.storage.get_study(name).id, new)
