@@ -14,6 +14,8 @@ Scenarios:
   not fall as a study grows or when some trials never finish;
 * ``gp`` after a history of n = 100 evaluations, 8 concurrent clients (their Asks are
   coalesced into q-batches: the mean batch size is reported);
+* ``random`` on one PostgreSQL database, 32 clients on one ``bbo serve`` process and on two
+  sharing the study (where PostgreSQL can be run here: ``scripts/deps/postgres.sh``);
 * the ceiling: a bare Python ``grpc.aio`` echo server (no work), two calls per round trip,
   measured in the same run with the same client code.
 
@@ -163,10 +165,14 @@ def _client_process(args: tuple[str, str, str, int, int, Any]) -> list[float]:
     return asyncio.run(_raw_loop(target, study, clients, rounds))
 
 
-def drive(kind: str, target: str, study: str, clients: int, rounds: int) -> dict[str, float]:
+def drive(
+    kind: str, target: str | Sequence[str], study: str, clients: int, rounds: int
+) -> dict[str, float]:
     """``clients`` concurrent clients x ``rounds`` round trips (ask + tell, or two echo
     calls), spread over two client processes; throughput and latency. ``kind``: ``raw``
-    (generated stubs on grpc.aio) or ``client`` (``bbo.connect``)."""
+    (generated stubs on grpc.aio) or ``client`` (``bbo.connect``). Several targets (server
+    processes sharing one database): client process ``i`` calls ``target[i % len]``."""
+    targets = [target] if isinstance(target, str) else list(target)
     procs = min(clients, 2)
     per = [clients // procs + (i < clients % procs) for i in range(procs)]
     ctx = mp.get_context("spawn")
@@ -174,7 +180,11 @@ def drive(kind: str, target: str, study: str, clients: int, rounds: int) -> dict
         start = manager.Event()
         with ctx.Pool(procs) as pool:
             jobs = pool.map_async(
-                _client_process, [(kind, target, study, n, rounds, start) for n in per]
+                _client_process,
+                [
+                    (kind, targets[i % len(targets)], study, n, rounds, start)
+                    for i, n in enumerate(per)
+                ],
             )
             time.sleep(1.0 + 0.2 * procs)  # let the client processes import and connect
             t0 = time.perf_counter()
@@ -287,6 +297,36 @@ def run(rounds: int, gp_rounds: int) -> list[dict[str, Any]]:
     return rows
 
 
+def run_postgres(rounds: int) -> list[dict[str, Any]]:
+    """``random`` on one PostgreSQL database (a private, durable server:
+    :class:`bbo.testing.postgres.PostgresServer`), 32 clients on one ``bbo serve`` and then
+    16 on each of two ``bbo serve`` processes sharing the study: whether a second server
+    process adds throughput. Empty (with a note) where PostgreSQL cannot be run here."""
+    from bbo.testing.postgres import PostgresServer, postgres_unavailable
+
+    why = postgres_unavailable()
+    if why is not None:
+        print(f"PostgreSQL scenarios skipped: {why}")
+        return []
+    rows: list[dict[str, Any]] = []
+    clients = 32
+    with PostgresServer(durable=True) as pg:
+        url = pg.create_database("bench")
+        procs = [start_bbo(url), start_bbo(url)]
+        try:
+            targets = [f"127.0.0.1:{port}" for _, port in procs]
+            for servers in (1, 2):
+                name = f"random-pg-{servers}"
+                _prepare(targets[0], name, "random")
+                r = drive("raw", targets[:servers], name, clients, max(rounds // 4, 5))
+                label = f"random, PostgreSQL, {servers} server process" + "es" * (servers > 1)
+                rows.append({"scenario": label, "clients": clients, **r})
+        finally:
+            for proc, _ in procs:
+                proc.kill()
+    return rows
+
+
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """The rows, with each scenario's round trips/s as a share of the bare echo server's at
     the same number of clients (issue 15's targets: 32 clients at >= 60 % on the in-memory
@@ -315,12 +355,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=200, help="round trips of the 1-client runs")
     p.add_argument("--gp-rounds", type=int, default=3, help="round trips per gp client")
+    p.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
     p.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.echo_server:
         asyncio.run(_echo_server())
         return
-    print(table(run(a.rounds, a.gp_rounds)))
+    rows = run(a.rounds, a.gp_rounds)
+    if not a.no_postgres:
+        rows += run_postgres(a.rounds)
+    print(table(rows))
 
 
 if __name__ == "__main__":
