@@ -1,4 +1,5 @@
-"""piBO weighting (bbo.acquisition.prior): acq + (beta / n) log pi, decaying with n."""
+"""piBO weighting (bbo.acquisition.prior): acq + (beta / n) log pi_mix, decaying with n, where
+pi_mix = (1 - FLOOR) pi + FLOOR is the prior mixed with the uniform density of the cube."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 from botorch.acquisition.analytic import LogExpectedImprovement
 
-from bbo.acquisition.prior import DEFAULT_BETA, PriorWeighted, prior_weight, weighted
+from bbo.acquisition.prior import DEFAULT_BETA, FLOOR, PriorWeighted, prior_weight, weighted
 from bbo.acquisition.registry import _CachedLogEI
 from bbo.space import Categorical, Float, Prior, Space
 from bbo.space.prior import space_prior
@@ -21,6 +22,12 @@ SPACE = Space(
         "c": Categorical(["a", "b", "c"], prior={"choice": "b", "weight": 0.8}),
     }
 )
+
+
+def _mixed(lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log((1 - FLOOR) e^lp + FLOOR) and its derivative in lp, written out."""
+    p = (1 - FLOOR) * np.exp(lp) + FLOOR
+    return np.log(p), (1 - FLOOR) * np.exp(lp) / p
 
 
 def _model(n: int = 12):
@@ -52,7 +59,7 @@ def test_weighted_equals_acq_plus_weighted_log_prior(n: int) -> None:
     with torch.no_grad():
         got = w(X)
         base = acqf(X)
-    np.testing.assert_allclose(got.numpy(), base.numpy() + (10.0 / n) * lp, rtol=1e-10)
+    np.testing.assert_allclose(got.numpy(), base.numpy() + (10.0 / n) * _mixed(lp)[0], rtol=1e-10)
 
 
 def test_batches_sum_the_prior_over_points() -> None:
@@ -67,7 +74,8 @@ def test_batches_sum_the_prior_over_points() -> None:
     w = PriorWeighted(Zero(model, best_f=best), prior, 0.5)
     X = torch.rand(4, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     lp, _ = prior.log_density_np(X.reshape(-1, 3).numpy())
-    np.testing.assert_allclose(w(X).numpy(), 0.5 * lp.reshape(4, 3).sum(-1), rtol=1e-10)
+    want = 0.5 * _mixed(lp)[0].reshape(4, 3).sum(-1)
+    np.testing.assert_allclose(w(X).numpy(), want, rtol=1e-10)
 
 
 def test_numpy_fast_path_matches_torch_and_gradients() -> None:
@@ -88,8 +96,29 @@ def test_numpy_fast_path_matches_torch_and_gradients() -> None:
     v0, g0 = inner.numpy_value_and_grad(x)
     prior = space_prior(SPACE)
     lp, dlp = prior.log_density_np(x)
-    np.testing.assert_allclose(value, v0 + 10.0 / 8 * lp)
-    np.testing.assert_allclose(grad, g0 + 10.0 / 8 * dlp)
+    mixed, slope = _mixed(lp)
+    np.testing.assert_allclose(value, v0 + 10.0 / 8 * mixed)
+    np.testing.assert_allclose(grad, g0 + 10.0 / 8 * slope[:, None] * dlp)
+
+
+def test_a_misleading_prior_costs_at_most_the_floor() -> None:
+    """Far from a sharp prior's mode (log pi about -450 here) the weight is (beta / n) log
+    FLOOR, not (beta / n) log pi: a bounded penalty whatever the dimension."""
+    model, _, best = _model()
+    sharp = Space({f"x{i}": Float(0, 1, prior=Prior(mean=0.05, sd=0.03)) for i in range(3)})
+    prior = space_prior(sharp)
+    assert prior is not None
+
+    class Zero(LogExpectedImprovement):
+        def forward(self, X: torch.Tensor) -> torch.Tensor:
+            return X.new_zeros(X.shape[:-2])
+
+    w = PriorWeighted(Zero(model, best_f=best), prior, 1.0)
+    far = torch.full((1, 1, 3), 0.95, dtype=torch.float64)
+    assert prior.log_density_np(far.reshape(1, 3).numpy())[0][0] < -400
+    assert float(w(far)) == pytest.approx(np.log(FLOOR + (1 - FLOOR) * 0.0), rel=1e-6)
+    near = torch.full((1, 1, 3), 0.05, dtype=torch.float64)
+    assert float(w(near)) > 6.0  # the mode keeps its weight: 3 columns of density ~13
 
 
 def test_no_prior_or_zero_beta_leaves_the_acquisition() -> None:

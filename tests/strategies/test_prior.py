@@ -57,15 +57,19 @@ def test_design_interleaves_prior_and_sobol_and_resumes() -> None:
 
 
 @pytest.mark.parametrize("strategy", ["gp", "auto"])
-def test_sharp_prior_puts_early_suggestions_near_its_mean(strategy: str) -> None:
+def test_a_sharp_prior_the_data_contradict_holds_the_search_for_a_bounded_time(
+    strategy: str,
+) -> None:
+    """The optimum (0, 0) is 20 sd from a sharp prior (sd 0.03): the prior's weight is
+    bounded (the uniform share of bbo.acquisition.prior), so after the design the model
+    reaches the optimum within 3 asks, one ask after the study without a prior."""
     with_prior = _run(_space(), strategy, 9)
     without = _run(_space(None), strategy, 9)
     model = [t for t in with_prior if t.attrs["source"] not in ("prior", "sobol")]
     assert len(model) == 4
-    # the model's first points stay near the sharp prior (sd 0.03) although the optimum is
-    # at (0, 0), where the same study without a prior heads
-    assert max(_dist(t) for t in model) < 0.2
-    assert np.mean([_dist(t) for t in without[5:]]) > 0.35
+    values = [_objective(t.params) for t in model]
+    assert min(values[:3]) < 1e-9 and min(values[:2]) > 1e-3
+    assert min(_objective(t.params) for t in without[5:7]) < 1e-9
 
 
 def test_prior_beta_zero_ignores_the_prior_after_the_design() -> None:
