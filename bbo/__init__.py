@@ -28,6 +28,7 @@ from bbo.lazy import lazy_names
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bbo.client import connect
+    from bbo.pruners.fidelity import Fidelity
     from bbo.space import Categorical, Float, Int, Ordinal, Prior, Space
     from bbo.statistics import Statistic
     from bbo.study import Objective, Study, Trial, TrialState
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BboError",
     "Categorical",
+    "Fidelity",
     "Float",
     "Int",
     "InvalidArgumentError",
@@ -64,6 +66,7 @@ __all__ = [
 # public name -> the module it is imported from on first use (PEP 562)
 _LAZY = {
     "Categorical": "bbo.space",
+    "Fidelity": "bbo.pruners.fidelity",
     "Float": "bbo.space",
     "Int": "bbo.space",
     "Ordinal": "bbo.space",

@@ -335,6 +335,14 @@ class Trial:
         (:meth:`bbo.Study.should_prune`); False without a pruner or a report."""
         return bool(self._bound().should_prune(self))
 
+    @property
+    def fidelity(self) -> int | None:
+        """In a multi-fidelity study (:class:`bbo.Fidelity`), the step (epoch) to run this
+        trial to, reporting on the way: the study stops it at a rung when it falls behind;
+        None in a study without a fidelity."""
+        f = self.attrs.get("fidelity")
+        return int(f) if f is not None else None
+
     def __repr__(self) -> str:
         """Short: id, state, value (when told) and params; the rest is in the fields."""
         value = f", value={self.value!r}" if self.value is not None else ""

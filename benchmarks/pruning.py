@@ -50,7 +50,7 @@ FULL: dict[str, Any] = {
 }
 BASELINE = "bbo-auto"  # full budget: the value to reach
 PEER = "optuna-tpe+hyperband"  # the peer to beat at equal epochs
-PRUNED_AUTO = ("bbo-auto+asha", "bbo-auto+hyperband", "bbo-auto+median")
+PRUNED_AUTO = ("bbo-auto+asha", "bbo-auto+hyperband", "bbo-auto+median", "bbo-auto+fidelity")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

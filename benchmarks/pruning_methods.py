@@ -12,6 +12,8 @@ method                   what
 ``bbo-auto+asha``        bbo ``auto`` + ``asha`` (reduction factor 3)
 ``bbo-auto+hyperband``   bbo ``auto`` + ``hyperband`` (``max_resource = max_step``, 3)
 ``bbo-auto+median``      bbo ``auto`` + ``median`` (defaults: 5 startup trials)
+``bbo-auto+fidelity``    bbo ``auto`` in a multi-fidelity study (``bbo.Fidelity("epochs",
+                         1, max_step, eta=3)``: BOHB-style Hyperband allocation)
 ``bbo-random+asha``      bbo ``random`` + ``asha`` (reduction factor 3)
 ``optuna-tpe+hyperband`` Optuna TPE + ``HyperbandPruner`` (same resources, 3)
 ``optuna-tpe+median``    Optuna TPE + ``MedianPruner`` (defaults: 5 startup trials)
@@ -40,6 +42,7 @@ METHODS = (
     "bbo-auto+asha",
     "bbo-auto+hyperband",
     "bbo-auto+median",
+    "bbo-auto+fidelity",
     "bbo-random+asha",
     "optuna-tpe+hyperband",
     "optuna-tpe+median",
@@ -67,8 +70,12 @@ def _bbo_pruner(name: str, max_step: int) -> dict[str, Any] | None:
 def _bbo(strategy: str, pruner: str | None, problem: CurveProblem, seed: int, use: str = "") -> Ask:
     import bbo
 
-    spec = None if pruner is None else _bbo_pruner(pruner, problem.max_step)
-    study = bbo.Study(problem.space, strategy=strategy, pruner=spec, seed=seed)
+    if pruner == "fidelity":  # multi-fidelity: the study allocates (bbo.pruners.fidelity)
+        fidelity = bbo.Fidelity("epochs", 1, problem.max_step, eta=ETA)
+        study = bbo.Study(problem.space, strategy=strategy, fidelity=fidelity, seed=seed)
+    else:
+        spec = None if pruner is None else _bbo_pruner(pruner, problem.max_step)
+        study = bbo.Study(problem.space, strategy=strategy, pruner=spec, seed=seed)
     if use:
         study._pruned_use = use  # History.pruned of this study's asks
 

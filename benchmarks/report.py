@@ -209,7 +209,8 @@ def speed_report(results: dict[str, Any], markdown: bool = False) -> str:
 
 
 def _scenarios_table(results: dict[str, Any], markdown: bool) -> str:
-    """The batch and two-objective asks of :mod:`benchmarks.speed_scenarios`."""
+    """The batch, two-objective and mixed-space asks (:mod:`benchmarks.speed_scenarios`),
+    each with its slowdown beside a CPU burner when ``--burner`` measured it."""
     rows = []
     for c in results.get("scenarios") or []:
         ok = c.get("status") == "ok"
@@ -221,18 +222,32 @@ def _scenarios_table(results: dict[str, Any], markdown: bool) -> str:
                 if ok
                 else str(c.get("status"))
             )
+        elif c["scenario"] == "mixed":
+            what = f"{c['method']} ask, mixed 7-D (4 Float, 2 Int, 1 Categorical), n={c['n']}"
+            shown = f"{_fmt(c['median_s'])} s (target <= 0.5 s)" if ok else str(c.get("status"))
         else:
             what = f"{c['method']} ask, 2-objective DTLZ2 d=4, n={c['n']}"
             shown = f"{_fmt(c['median_s'])} s" if ok else str(c.get("status"))
             if c["method"] == "bbo-auto":
                 shown += " (target <= 1 s)"
+        shown += _burner_note(c)
         rows.append([what, shown])
     if not rows:
         return ""
     head = ("### " if markdown else "") + (
-        f"Batches and several objectives (median of {results['asks']} asks after a warm-up)"
+        "Batches, several objectives and a mixed space "
+        f"(median of {results['asks']} asks after a warm-up)"
     )
     return "\n" + head + "\n" + _grid(["scenario", "seconds"], rows, markdown) + "\n"
+
+
+def _burner_note(cell: dict[str, Any]) -> str:
+    """``"; xR with a CPU burner"``: how many times slower the scenario's main figure was
+    beside a CPU-burning process (target <= 1.5x), or ``""`` when not measured."""
+    for key in ("batch_s", "median_s"):
+        if f"burner_{key}" in cell and cell.get(key):
+            return f"; x{cell[f'burner_{key}'] / cell[key]:.2f} with a CPU burner"
+    return ""
 
 
 def _studies_table(results: dict[str, Any], markdown: bool) -> str:

@@ -131,8 +131,9 @@ def _measure_in_subprocess(
 
 def _scenarios(args: argparse.Namespace, methods: Sequence[str]) -> list[dict[str, Any]]:
     """The jobs of :mod:`benchmarks.speed_scenarios` this run measures: ``ask(--batch)`` of
-    ``bbo-auto`` at ``n = 100`` on the first problem, and the two-objective asks at
-    ``n = 50`` of ``bbo-auto`` and ``optuna-gp`` (those of ``methods``)."""
+    ``bbo-auto`` at ``n = 100`` on the first problem, the two-objective asks at ``n = 50``
+    of ``bbo-auto`` and ``optuna-gp`` (those of ``methods``), and ``bbo-auto``'s single ask
+    on the 7-D ``mixed`` problem at ``n = 100`` (``--mixed-scenario``)."""
     jobs: list[dict[str, Any]] = []
     if args.batch > 1 and "bbo-auto" in methods:
         jobs.append({"scenario": "batch", "problem": args.problems[0], "n": 100, "q": args.batch})
@@ -142,6 +143,8 @@ def _scenarios(args: argparse.Namespace, methods: Sequence[str]) -> list[dict[st
             for m in ("bbo-auto", "optuna-gp")
             if m in methods
         ]
+    if args.mixed_scenario and "bbo-auto" in methods:
+        jobs.append({"scenario": "mixed", "method": "bbo-auto", "problem": "mixed", "n": 100})
     return [{**job, "asks": args.asks} for job in jobs]
 
 
@@ -150,7 +153,26 @@ def _run_scenario(job: dict[str, Any]) -> dict[str, Any]:
 
     if job["scenario"] == "batch":
         return speed_scenarios.measure_batch(job["problem"], job["n"], job["q"], job["asks"])
+    if job["scenario"] == "mixed":
+        return measure(job["method"], job["problem"], job["n"], job["asks"])
     return speed_scenarios.measure_two_objective(job["method"], job["n"], job["asks"])
+
+
+def _scenario_cell(job: dict[str, Any], limit: float, burner: bool) -> dict[str, Any]:
+    """A scenario measured in a fresh process; with ``burner``, again beside a CPU-burning
+    process, its seconds stored under ``burner_<key>`` (``burner_batch_s``, ...)."""
+    cell = {**job, **_worker(job, limit)}
+    if burner and cell["status"] == "ok":
+        hog = _burning()
+        try:
+            busy = _worker(job, limit)
+        finally:
+            hog.kill()
+            hog.wait()
+        if busy["status"] == "ok":
+            keys = ("median_s", "batch_s", "single_s")
+            cell |= {f"burner_{k}": busy[k] for k in keys if k in busy}
+    return cell
 
 
 def _burning() -> subprocess.Popen[bytes]:
@@ -209,7 +231,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--sizes", type=lambda s: [int(x) for x in harness.csv(s)])
     p.add_argument("--asks", type=int, help="timed asks per cell (default 2; full 3)")
     p.add_argument("--max-seconds", type=float, help="per-ask limit (default 20; full 120)")
-    p.add_argument("--burner", action="store_true", help="also measure with a CPU-burning process")
+    p.add_argument(
+        "--burner",
+        action="store_true",
+        help="also measure every ask (and scenario) with a CPU-burning process on another core",
+    )
     p.add_argument(
         "--studies",
         type=_studies,
@@ -228,6 +254,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also time asks on a 2-objective problem at n=50 (bbo-auto, optuna-gp)",
+    )
+    p.add_argument(
+        "--mixed-scenario",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time bbo-auto's single ask on the 7-D mixed problem at n=100",
     )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -260,7 +292,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         limit = _BUILD_ALLOWANCE_S + 4 * (args.asks + 1) * args.max_seconds
         scenarios = list(
-            pool.map(lambda job: {**job, **_worker(job, limit)}, _scenarios(args, methods))
+            pool.map(lambda job: _scenario_cell(job, limit, args.burner), _scenarios(args, methods))
         )
     for c in studies:
         shown = f"{c['total_s']:.3g}s in asks" if c["status"] == "ok" else c["status"]

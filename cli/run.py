@@ -185,7 +185,8 @@ def _open_run(
     try:
         study = _open(config, study_file, new, device)
         ext = config.objective.external
-        return study, evaluator_for(config, yaml_dir) if ext is None else None
+        fidelity = study.spec.fidelity
+        return study, evaluator_for(config, yaml_dir, fidelity) if ext is None else None
     except StorageError as e:
         fail(f"{study_file}: storage: {storage_hint(e)}")
     except BboError as e:

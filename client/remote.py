@@ -315,15 +315,17 @@ class RemoteStudy(StudyLike):
         *,
         skip_if_exists: bool = False,
         attrs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> int:
         """As :meth:`bbo.Study.enqueue`: the points are checked against the space here and
-        again by the server; returns how many were queued. A call retried after a lost
-        answer may queue its points twice unless ``skip_if_exists`` is set."""
+        again by the server; returns how many were queued. One ``request_id`` (generated)
+        covers the retries: a call retried after a lost answer queues its points once."""
         points = check_points(self.space, as_points(params))
         req = pb.EnqueueRequest(
             study=self.name,
             points=[point_to_pb(p) for p in points],
             skip_if_exists=bool(skip_if_exists),
+            request_id=request_id or uuid.uuid4().hex,
         )
         if attrs is not None:
             req.attrs.CopyFrom(struct_to_pb(attrs))

@@ -157,6 +157,7 @@ def spec_to_pb(spec: StudySpec) -> pb.StudySpec:
         pruner=struct_to_pb(spec.pruner) if spec.pruner is not None else None,
         prior_studies=list(spec.prior_studies),
         parameter_constraints=list(spec.space.constraint_texts),
+        fidelity=pb.Fidelity(**spec.fidelity) if spec.fidelity is not None else None,
     )
 
 
@@ -202,6 +203,7 @@ def spec_from_pb(s: pb.StudySpec) -> StudySpec:
         noisy=s.noisy,
         pruner=pruner_from_pb(s),
         prior_studies=list(s.prior_studies),
+        fidelity=fidelity_from_pb(s),
     )
 
 
@@ -219,6 +221,20 @@ def statistic_from_pb(m: pb.Statistic, where: str) -> Statistic:
         return Statistic(m.name, m.param if m.HasField("param") else None)
     except InvalidArgumentError as e:
         raise InvalidArgumentError(f"`{where}`: {e}") from None
+
+
+def fidelity_from_pb(s: pb.StudySpec) -> dict[str, Any] | None:
+    """The checked fidelity of ``spec.fidelity`` (``eta`` 0: 3), or None when unset;
+    InvalidArgumentError naming ``spec.fidelity`` and the rule."""
+    if not s.HasField("fidelity"):
+        return None
+    f = s.fidelity
+    from bbo.pruners.fidelity import Fidelity
+
+    try:
+        return Fidelity(f.name, f.low, f.high, f.eta or 3).to_dict()
+    except InvalidArgumentError as e:
+        raise InvalidArgumentError(str(e).replace("`fidelity.", "`spec.fidelity.")) from None
 
 
 def pruner_from_pb(s: pb.StudySpec) -> dict[str, Any] | None:

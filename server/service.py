@@ -371,10 +371,15 @@ class OptimizerService(pb_grpc.OptimizerServicer):
                 if isinstance(v, str):
                     self._text(f"points[{i}].params[{k!r}]", v, required=False)
         attrs = struct_from_pb(request.attrs, "attrs") if request.HasField("attrs") else None
+        self._text("request_id", request.request_id, required=False)
         entry = await self._entry(request.study, context, "Enqueue")
         study = entry.study
         added = await self._io(
-            study.enqueue, points, skip_if_exists=request.skip_if_exists, attrs=attrs
+            study.enqueue,
+            points,
+            skip_if_exists=request.skip_if_exists,
+            attrs=attrs,
+            request_id=request.request_id or None,
         )
         queued = await self._io(lambda: study.queued_count)
         return pb.EnqueueResponse(added=added, queued_count=queued)

@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from bbo.exceptions import BboError, InvalidSpaceError
 from bbo.pruners import ALIASES, PRUNERS, make_pruner
+from bbo.run.config_fidelity import FidelityConfig
 from bbo.run.config_file import did_you_mean, format_errors, load_config
 from bbo.run.config_objective import FORBID as _FORBID
 from bbo.run.config_objective import ExternalConfig, ObjectiveConfig
@@ -262,6 +263,12 @@ class StudyConfig(BaseModel):
         "{name: asha, min_resource: 1, reduction_factor: 3}; unset: keep the stored one "
         "(none for a new study)",
     )
+    fidelity: FidelityConfig | None = Field(
+        None,
+        description="multi-fidelity: {name: epochs, low: 1, high: 81, eta: 3}; trials run to "
+        "`high` and are stopped at Hyperband rungs (excludes `pruner`); unset: keep the stored "
+        "one (none for a new study)",
+    )
     workers: int = Field(1, ge=1, description="parallel evaluations")
     executor: ExecutorConfig = Field(
         default_factory=lambda: ExecutorConfig.model_validate({}),
@@ -354,9 +361,22 @@ class StudyConfig(BaseModel):
             raise PydanticCustomError(
                 "parameter_constraints", "parameter_constraints: {rule}", {"rule": str(e)}
             ) from None
+        if self.fidelity is not None and self.pruner is not None:
+            raise PydanticCustomError(
+                "fidelity",
+                "fidelity: `fidelity` and `pruner` exclude each other (a study with a fidelity "
+                "stops trials at its rungs itself); drop one",
+            )
+        if self.fidelity is not None and self.fidelity.name in space:
+            raise PydanticCustomError(
+                "fidelity",
+                "fidelity.name: must not be a parameter's name, got {name}",
+                {"name": repr(self.fidelity.name)},
+            )
+        fid = self.fidelity.name if self.fidelity is not None else None
         for arg in self.objective.command or []:
             for name in _placeholders(arg):
-                if name not in space:
+                if name not in space and name != fid:
                     raise PydanticCustomError(
                         "unknown_placeholder",
                         "objective.command: placeholder {name} in {arg} names no "
@@ -382,6 +402,7 @@ class StudyConfig(BaseModel):
             pruner=self.pruner.spec() if self.pruner is not None else None,
             statistic=self.objective.statistic_spec(),
             prior_studies=self.prior_studies,
+            fidelity=self.fidelity.model_dump() if self.fidelity is not None else None,
         )
 
     def build_space(self) -> Space:
@@ -406,6 +427,7 @@ def _placeholders(template: str) -> list[str]:
 __all__ = [
     "ExecutorConfig",
     "ExternalConfig",
+    "FidelityConfig",
     "ObjectiveConfig",
     "PrunerConfig",
     "ResourcesConfig",

@@ -71,6 +71,13 @@ class WorkerTrial:
         """The pruner's answer to the last report (False before any)."""
         return self._prune
 
+    @property
+    def fidelity(self) -> int | None:
+        """In a multi-fidelity study, the step to run this trial to (``$BBO_FIDELITY``,
+        the fidelity's ``high``); None otherwise."""
+        value = os.environ.get("BBO_FIDELITY")
+        return int(value) if value else None
+
     def __repr__(self) -> str:
         return f"WorkerTrial(id={self.id}, params={self.params!r})"
 

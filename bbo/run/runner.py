@@ -44,7 +44,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -56,6 +56,7 @@ from typing import Any, Protocol
 from bbo.exceptions import BboError, FailedPreconditionError
 from bbo.run.checks import CONFIG_PREFIX, fit_result, result_problem
 from bbo.run.config import StudyConfig
+from bbo.run.config_fidelity import fill_fidelity
 from bbo.run.objective import Evaluator, Result, make_evaluator
 from bbo.run.pace import Pace
 from bbo.study import Study, Trial, TrialState
@@ -113,9 +114,18 @@ def objective_cwd(config: StudyConfig, yaml_dir: Path) -> Path:
     return (yaml_dir / cwd).resolve() if cwd is not None else Path.cwd()
 
 
-def evaluator_for(config: StudyConfig, yaml_dir: Path) -> Evaluator:
-    """The evaluator of ``config.objective`` on ``config.executor``."""
+def evaluator_for(
+    config: StudyConfig, yaml_dir: Path, fidelity: Mapping[str, Any] | None = None
+) -> Evaluator:
+    """The evaluator of ``config.objective`` on ``config.executor``. ``fidelity``: the
+    study's (``spec.fidelity``, a stored one when the file has none): each evaluation runs
+    to ``high``, given as the command's ``{name}`` placeholder and ``$BBO_FIDELITY``."""
     obj = config.objective
+    if fidelity is not None:
+        high = int(fidelity["high"])
+        command = None if obj.command is None else fill_fidelity(obj.command, fidelity)
+        env = {**obj.env, "BBO_FIDELITY": str(high)}
+        obj = obj.model_copy(update={"command": command, "env": env})
     cwd = objective_cwd(config, yaml_dir)
     ex = config.executor
     if ex.type == "ray":

@@ -10,7 +10,9 @@ names is active and takes one of the listed values. Rules, checked when the spac
   no cycle;
 * a parent has discrete values: Int, Categorical or Ordinal (booleans are a Categorical
   ``[true, false]``); a condition on a Float is refused (a set of reals is never hit);
-* every listed value is a value of the parent, and the list is not empty.
+* every listed value is a value of the parent, and the list is not empty;
+* the conditions of a parameter can hold together, its parents' own conditions included
+  (:mod:`bbo.space.satisfiable`).
 
 A configuration holds exactly its active parameters (:meth:`bbo.space.Space.validate`
 refuses an inactive one and a missing active one). The encoded views keep every column:
@@ -97,6 +99,10 @@ class Conditions:
                 self.when[name] = tuple(self._check(name, c) for c in conds)
         self.order = self._topological()
         self.parents = {c.parameter for cs in self.when.values() for c in cs}
+        if self.when:  # a parameter that could never be active is refused
+            from bbo.space.satisfiable import check_satisfiable
+
+            check_satisfiable(self)
         col = {n: j for j, n in enumerate(self.names)}
         self.fill = [float(p.encode(p.decode(0.5))) for p in params.values()]
         # per conditional column: [(parent column, [(a, b) intervals of u that decode to

@@ -20,6 +20,15 @@ A compact numpy CMA-ES after Hansen's tutorial ("The CMA Evolution Strategy: A T
   further members of the same distribution; members finished after the update are late and
   only count for ``study.best``.
 
+On a **conditional space** (:mod:`bbo.space.conditions`) the distribution stays over the
+whole vector, but a member's coordinates inactive in its configuration are set to the
+mean's before they are stored: they were drawn, not expressed, so they must not move the
+mean, the paths or the covariance (kept as drawn, selection-blind noise would random-walk
+the mean in a dimension that does not matter, and a fixed imputation value would pull it
+towards the centre). A dimension the selected members do not express keeps its mean, and
+its variance decays by at most the fraction ``c1 + cmu`` a generation (the update's
+forgetting): the search narrows there slowly instead of drifting.
+
 The whole state (run, generation, mean, covariance, paths, step size, margin scaling,
 members drawn) is JSON in ``state_dict()``: a reopened study continues the same run.
 """
@@ -362,7 +371,10 @@ class CMAESStrategy:
         cma = self._cma()
         rng = np.random.default_rng([self.seed, st["run"], cma.gen, len(st["members"])])
         x = cma.sample(rng, self.continuous)
-        params = self.space.decode(cma.to_eval(x, self.lattice))
+        u = cma.to_eval(x, self.lattice)
+        params = self.space.decode(u)
+        if self.space.conditions:  # an inactive coordinate of x is the mean's: no step
+            x = np.where(self.space.conditions.active_mask(u[None, :])[0], x, cma.mean)
         if self.space.constraints:  # repaired, the sample x kept (as the box's to_eval)
             params = self.space.repair(params) or params
         return x, params

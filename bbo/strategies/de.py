@@ -19,6 +19,11 @@ Archive", IEEE TEC 2009), without the archive, on the index view ``[0, 1]^d``:
   crossover copies a categorical choice from the mutant or keeps the target's. A trial whose
   configuration is already in the history is redrawn (5 tries) and otherwise reuses the
   known result.
+* **Conditional spaces** (:mod:`bbo.space.conditions`): a trial vector changes only the
+  coordinates active in its configuration; every inactive one keeps the target's value
+  (:func:`~bbo.strategies.evolution.keep_inactive`), so a coordinate a lineage does not
+  express neither drifts nor takes random steps, and resumes where it was when a parent
+  switches it back on. The crossover's forced coordinate is one active in the target.
 * **Restarts**: when the population has collapsed (every continuous column spread below
   ``1e-9``) or three generations brought no new configuration, a new Latin hypercube
   population starts, keeping the best target.
@@ -46,8 +51,10 @@ from bbo.strategies.evolution import (
     Lattice,
     Ledger,
     Outcome,
+    active_columns,
     as_floats,
     de_trial,
+    keep_inactive,
     latin_hypercube,
 )
 from bbo.strategies.options import Options, check_int, check_number
@@ -174,6 +181,8 @@ class DEStrategy:
                 fixed = self.space.repair(params)  # Lamarckian: the member becomes feasible
                 if fixed is not None:
                     params, u = fixed, self.space.encode(fixed)
+            if member["F"] is not None:  # inactive coordinates stay the target's
+                u = keep_inactive(self.space, u, np.asarray(st["pop"][member["target"]]["u"]))
             member.update(u=as_floats(u), params=params, new=not ledger.known(params_key(params)))
             if member["new"]:
                 break
@@ -188,7 +197,8 @@ class DEStrategy:
         while F <= 0.0:  # F ~ Cauchy(mu_F, 0.1), redrawn while <= 0, capped at 1
             F = min(1.0, st["muF"] + 0.1 * float(rng.standard_cauchy()))
         CR = float(np.clip(rng.normal(st["muCR"], 0.1), 0.0, 1.0))
-        u = de_trial(P, i, int(rng.choice(top)), F, CR, rng)
+        active = active_columns(self.space, P[i])  # the forced change is one that shows
+        u = de_trial(P, i, int(rng.choice(top)), F, CR, rng, active)
         return {"target": i, "F": F, "CR": CR, "u": u}
 
     def _advance(self, ledger: Ledger) -> None:
@@ -255,7 +265,16 @@ class DEStrategy:
             st["muCR"] = (1 - _C) * st["muCR"] + _C * float(np.mean(s_CR))
 
     def _collapsed(self) -> bool:
+        """Every continuous column spread below ``1e-9`` over the targets where it is
+        active (a column active in fewer than two targets does not count)."""
         if not len(self.continuous):
             return False
-        P = np.array([t["u"] for t in self._state["pop"]])[:, self.continuous]
-        return bool(np.all(P.max(0) - P.min(0) < _COLLAPSED))
+        P = np.array([t["u"] for t in self._state["pop"]])
+        if not self.space.conditions:
+            P = P[:, self.continuous]
+            return bool(np.all(P.max(0) - P.min(0) < _COLLAPSED))
+        on = self.space.conditions.active_mask(P)
+        spreads = [
+            np.ptp(P[on[:, j], j]) for j in self.continuous if np.count_nonzero(on[:, j]) > 1
+        ]
+        return bool(spreads) and bool(max(spreads) < _COLLAPSED)

@@ -250,15 +250,43 @@ def de_candidates(
 
 
 def de_trial(
-    P: np.ndarray, i: int, pbest: int, F: float, CR: float, rng: np.random.Generator
+    P: np.ndarray,
+    i: int,
+    pbest: int,
+    F: float,
+    CR: float,
+    rng: np.random.Generator,
+    active: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One DE/current-to-pbest/1/bin trial vector for target ``P[i]`` (``P``: ``N x d``)."""
+    """One DE/current-to-pbest/1/bin trial vector for target ``P[i]`` (``P``: ``N x d``).
+    ``active``: the columns the crossover may force (the target's active ones on a
+    conditional space, so the forced change is one that shows); default all."""
     N, d = P.shape
     others = [j for j in range(N) if j != i]
     r1, r2 = rng.choice(others, size=2, replace=False)
     cross: np.ndarray = np.asarray(rng.random(d) < CR)
-    cross[rng.integers(d)] = True
+    cols = np.arange(d) if active is None or not len(active) else active
+    cross[cols[rng.integers(len(cols))]] = True
     return _trial_vector(P[i], P[pbest], P[r1], P[r2], F, cross)
+
+
+def keep_inactive(space: Space, u: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """``u`` (``d``) with every column inactive at ``u`` (:mod:`bbo.space.conditions`)
+    copied from ``parent``: a child changes only the coordinates it expresses, and a
+    coordinate a lineage does not express keeps the value it last had (no drift in
+    dimensions that do not matter; the configuration ``u`` decodes to is unchanged, as
+    a parent that is inactive leaves its children inactive whatever its value)."""
+    if not space.conditions:
+        return u
+    on = space.conditions.active_mask(np.asarray(u, dtype=float)[None, :])[0]
+    return np.where(on, u, parent)
+
+
+def active_columns(space: Space, u: np.ndarray) -> np.ndarray | None:
+    """Indices of the columns active at ``u`` (``None`` on a space without conditions)."""
+    if not space.conditions:
+        return None
+    return np.flatnonzero(space.conditions.active_mask(np.asarray(u, dtype=float)[None, :])[0])
 
 
 def _trial_vector(

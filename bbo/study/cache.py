@@ -21,6 +21,7 @@ class TrialCache:
         self._trials: list[Trial] = []  # trials 0..k-1, as last read
         self._open: set[int] = set()  # ids among them not yet final: re-read at each ask
         self.retried: set[int] = set()  # ids that a trial's ``retry_of`` names
+        self.pruned = 0  # PRUNED trials among them (final: the count only grows)
 
     def read(self, storage: Storage, study_id: int) -> tuple[list[Trial], list[Trial]]:
         """Every trial of the study in id order, and the RUNNING or ABANDONED ones (every
@@ -38,11 +39,13 @@ class TrialCache:
                 cache[t.id] = t
                 if t.state.finished:
                     open_.discard(t.id)
+                    self.pruned += t.state == TrialState.PRUNED
         for t in fresh:
             if t.id == len(cache):
                 cache.append(t)
                 if not t.state.finished:
                     open_.add(t.id)
+                self.pruned += t.state == TrialState.PRUNED
                 if t.retry_of is not None:
                     self.retried.add(t.retry_of)
         return list(cache), [cache[i] for i in sorted(open_)]

@@ -16,7 +16,10 @@ stored):
 * Categorical/Ordinal: add choices, reorder them, remove choices no stored trial or queued
   point holds.
 * add a parameter: ``defaults[name]``, a value of the new parameter, is needed when stored
-  trials lack it; remove a parameter (its stored values are kept, and ignored).
+  trials lack it and it would be active for them (a conditional parameter whose conditions
+  do not hold for a stored trial is simply inactive there, :func:`active_only`); remove a
+  parameter (its stored values are kept, and ignored) -- not a parent that a kept
+  parameter's ``when`` names (refused naming both).
 * change the linear parameter constraints (``parameter_constraints=``).
 * not: change a parameter's type (remove it and add one under a new name), give a default
   for a parameter that is not added, leave a queued point outside the new space.
@@ -87,7 +90,21 @@ def current_params(
             out[name] = fill[name]
         elif name in params:
             out[name] = params[name]  # unreadable: the encoder names the problem
-    return out
+    return active_only(space, out)
+
+
+def active_only(space: Space, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the parameters its own values leave inactive under ``space``'s
+    conditions (:mod:`bbo.space.conditions`): an added conditional parameter is simply
+    absent from a stored trial whose parents do not switch it on."""
+    c = space.conditions
+    if not c:
+        return dict(values)
+    kept: dict[str, Any] = {}
+    for n in c.order:
+        if n in values and c.active(n, kept):
+            kept[n] = values[n]
+    return {n: kept[n] for n in space.names if n in kept}
 
 
 def fill_of(edits: Sequence[SpaceEdit]) -> dict[str, Any]:
@@ -213,7 +230,12 @@ def plan_edit(
     for name in new.names:
         if name in old:
             continue
-        lacking = [t.id for t in trials if not readable(new[name], t.params.get(name))]
+        lacking = [  # stored trials where it is active (its conditions hold) and missing
+            t.id
+            for t in trials
+            if not readable(new[name], t.params.get(name))
+            and new.conditions.active(name, current_params(t.params, new, given))
+        ]
         if lacking and name not in given:
             raise InvalidArgumentError(
                 f"`defaults.{name}`: the added parameter {name!r} needs the value that the "
@@ -258,6 +280,14 @@ def as_space(space: Any, constraints: Sequence[str] | None, current: Space) -> S
             params[n] = p if isinstance(p, Param) else param_from_dict(p)
         except InvalidSpaceError as e:
             raise InvalidSpaceError(f"parameter {n!r}: {e}") from None
+    for n, p in params.items():  # a removed parent: say so in terms of the edit
+        for c in getattr(p, "when", ()) or ():
+            if c.parameter not in params and c.parameter in current:
+                raise InvalidSpaceError(
+                    f"parameter {n!r}: `when.{c.parameter}`: the edit removes "
+                    f"{c.parameter!r}, which {n!r} depends on; remove {n!r} too or drop its "
+                    "condition"
+                )
     return Space(params, current.constraint_texts if constraints is None else constraints)
 
 
@@ -370,6 +400,7 @@ class SpaceEditing:
 __all__ = [
     "Plan",
     "SpaceEditing",
+    "active_only",
     "as_space",
     "current_params",
     "edited_hint",

@@ -87,11 +87,13 @@ class StudyLike(Protocol):
         *,
         skip_if_exists: bool = False,
         attrs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> int:
         """Queue one point or a list of points to be evaluated before any suggestion (the
         next asks return them first, in order; ``attrs["source"] == "enqueued"``); every
         point is checked against the space first. ``skip_if_exists`` leaves out points equal
-        to a trial or a queued point. Returns how many were queued (:mod:`bbo.study.queue`)."""
+        to a trial or a queued point; a retry with the same ``request_id`` queues nothing
+        again. Returns how many were queued (:mod:`bbo.study.queue`)."""
         ...
 
     @property

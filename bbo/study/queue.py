@@ -28,6 +28,7 @@ from bbo.study.tells import tell_result
 from bbo.trial import Trial, TrialState
 
 SOURCE = "enqueued"  # attrs["source"] of a trial that evaluates a queued point
+REQUEST_KEY = "enqueue_request_id"  # attrs of the points (and their trials) of an enqueue
 
 
 def check_points(space: Space, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -97,6 +98,7 @@ class Queueing:
         *,
         skip_if_exists: bool = False,
         attrs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> int:
         """Queue one point (a mapping ``name -> value``) or several (a list of them) to be
         evaluated before any suggestion: the next asks return them first, in order, as
@@ -104,18 +106,42 @@ class Queueing:
         the space before any is stored (InvalidParamsError naming the parameter and the
         rule; nothing is stored then). ``skip_if_exists``: leave out points equal to a
         trial of the study or to a queued point. ``attrs`` (JSON-ready) are stored with
-        the trials. Returns how many points were queued."""
+        the trials. ``request_id``: a call retried with the same id (its answer lost) queues
+        nothing again and returns the first call's count; the id is stored in the points'
+        attrs (``enqueue_request_id``, kept by the trials that evaluate them), so it holds
+        after they were handed out and across restarts. Returns how many points were
+        queued."""
         if not isinstance(skip_if_exists, bool):
             raise InvalidArgumentError(
                 f"`skip_if_exists` must be true or false, got {skip_if_exists!r}"
             )
         extra = _check_attrs(attrs)
+        if request_id is not None:
+            if not isinstance(request_id, str) or not request_id:
+                raise InvalidArgumentError(
+                    f"`request_id` must be a non-empty string, got {request_id!r}"
+                )
+            extra[REQUEST_KEY] = request_id
         valid = check_points(self.spec.space, as_points(params))
         with self._storage.ask_lock(self._study_id):
+            if request_id is not None:
+                done = self._enqueued_by(request_id)
+                if done:  # a retry: the first call's answer
+                    return done
             if skip_if_exists:
                 valid = self._new_points(valid)
             stored = self._storage.enqueue(self._study_id, [(p, extra) for p in valid])
         return len(stored)
+
+    def _enqueued_by(self, request_id: str) -> int:
+        """How many points an enqueue with ``request_id`` stored: queued ones, and trials
+        that evaluated one (a retry of such a trial is not counted)."""
+        n = sum(
+            q.attrs.get(REQUEST_KEY) == request_id for q in self._storage.get_queue(self._study_id)
+        )
+        for t in self._storage.get_trials(self._study_id):
+            n += t.retry_of is None and t.attrs.get(REQUEST_KEY) == request_id
+        return n
 
     def _new_points(self, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``points`` less those equal to a trial, a queued point or an earlier one."""
@@ -182,4 +208,4 @@ def _check_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(attrs)
 
 
-__all__ = ["SOURCE", "Queueing", "as_points", "check_points", "take"]
+__all__ = ["REQUEST_KEY", "SOURCE", "Queueing", "as_points", "check_points", "take"]

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bbo.exceptions import InvalidArgumentError, InvalidValueError
 from bbo.study.tells import trial_id
-from bbo.trial import Report, Trial, TrialState
+from bbo.trial import Report, Trial
 
 if TYPE_CHECKING:
     from bbo.pruners import Pruner
@@ -64,6 +63,12 @@ class Reporting:
         if self._custom_pruner is not None:
             return self._custom_pruner
         from bbo.pruners import make_pruner
+
+        if self.spec.fidelity is not None:
+            from bbo.pruners.fidelity import make_fidelity
+
+            fidelity = make_fidelity(self.spec.fidelity)
+            return fidelity.pruner() if fidelity is not None else None
 
         return make_pruner(self.spec.pruner) if self.spec.pruner is not None else None
 
@@ -124,15 +129,15 @@ class Reporting:
         if self._pruned_use is not None:
             return self._pruned_use
         pruner = self.pruner
-        return "rung" if pruner is not None and pruner.name == "hyperband" else "offset"
+        bohb = pruner is not None and pruner.name in ("hyperband", "fidelity")
+        return "rung" if bohb else "offset"
 
-    def _model_reports(self, trials: Sequence[Trial]) -> dict[int, dict[int, float]]:
+    def _model_reports(self, any_pruned: bool) -> dict[int, dict[int, float]]:
         """Trial id -> ``{step: value}`` for the strategies' ``History`` (what
         ``pruned="rung"`` and ``"offset"`` need): read only under those uses and once a
-        trial was PRUNED."""
-        if self._model_use() not in ("rung", "offset"):
-            return {}
-        if not any(t.state == TrialState.PRUNED for t in trials):
+        trial was PRUNED (``any_pruned``: counted by the trial cache, not by a scan of
+        every trial at every ask)."""
+        if not any_pruned or self._model_use() not in ("rung", "offset"):
             return {}
         # a stored report never changes: read only those newer than the last read
         seq = self._curves_seq
@@ -143,4 +148,10 @@ class Reporting:
         return self._curves
 
 
-__all__ = ["Reporting", "check_report"]
+def fidelity_attrs(spec: StudySpec) -> dict[str, Any]:
+    """The attrs of a new trial of a multi-fidelity study: ``{"fidelity": high}``, the
+    step to run it to (:attr:`bbo.Trial.fidelity`); none without a fidelity."""
+    return {"fidelity": int(spec.fidelity["high"])} if spec.fidelity is not None else {}
+
+
+__all__ = ["Reporting", "check_report", "fidelity_attrs"]

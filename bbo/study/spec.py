@@ -34,6 +34,10 @@ class StudySpec:
     :mod:`bbo.pruners`), None for none; it may change on resume (None keeps the stored one).
     ``prior_studies``: names of earlier studies in the same storage whose completed trials
     inform the model (:mod:`bbo.study.prior`); empty on resume keeps the stored ones.
+    ``fidelity``: the resource of a multi-fidelity study (``{"name": "epochs", "low": 1,
+    "high": 81, "eta": 3}``, :mod:`bbo.pruners.fidelity`): the study then stops trials at
+    its rungs itself, so it excludes ``pruner``; it may change on resume like ``pruner``
+    (None keeps the stored one).
     The linear parameter constraints (``"x1 + 2*x2 <= 10"``) belong to the space
     (:attr:`Space.constraints`), so every strategy sees them; they are stored as the list
     ``parameter_constraints`` beside ``space`` (absent when there are none) and are part of
@@ -49,6 +53,7 @@ class StudySpec:
     noisy: bool = False
     pruner: dict[str, Any] | None = None
     prior_studies: tuple[str, ...] = ()
+    fidelity: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.space, Space):
@@ -81,6 +86,21 @@ class StudySpec:
             from bbo.pruners import make_pruner, pruner_spec
 
             object.__setattr__(self, "pruner", pruner_spec(make_pruner(self.pruner)))
+        if self.fidelity is not None:
+            from bbo.pruners.fidelity import make_fidelity
+
+            fid = make_fidelity(self.fidelity)
+            object.__setattr__(self, "fidelity", fid.to_dict() if fid is not None else None)
+            if fid is not None and fid.name in self.space:
+                raise InvalidArgumentError(
+                    f"`fidelity.name` must not be a parameter's name, got {fid.name!r}"
+                )
+            if fid is not None and self.pruner is not None:
+                raise InvalidArgumentError(
+                    "`fidelity` and `pruner` exclude each other: a study with a fidelity "
+                    f"stops trials at its rungs itself (Hyperband), got pruner "
+                    f"{self.pruner['name']!r}"
+                )
 
     @classmethod
     def create(
@@ -97,6 +117,7 @@ class StudySpec:
         statistic: Any = None,
         prior_studies: Sequence[str] | None = None,
         parameter_constraints: Sequence[str] | None = None,
+        fidelity: Any = None,
     ) -> StudySpec:
         """The spec of :class:`bbo.Study`'s keyword arguments, checked: the space, the
         directions and the constraints. The strategy's options are checked by
@@ -105,7 +126,8 @@ class StudySpec:
         optimized of each objective's replicate samples (:func:`bbo.trial.parse_statistics`,
         :mod:`bbo.statistics`); None keeps the objectives' own (the mean).
         ``parameter_constraints``: linear constraints on the parameters, added to the
-        space's own (:class:`bbo.Space` ``constraints=``)."""
+        space's own (:class:`bbo.Space` ``constraints=``). ``fidelity``: a
+        :class:`bbo.Fidelity` or a mapping ``{name, low, high, eta}``."""
         if not isinstance(space, Space) and isinstance(space, Mapping):
             space = Space(space)
         if parameter_constraints:
@@ -123,6 +145,7 @@ class StudySpec:
             noisy=noisy,
             pruner={"name": pruner} if isinstance(pruner, str) else pruner,  # type: ignore[arg-type]
             prior_studies=prior_studies or (),  # type: ignore[arg-type]
+            fidelity=_fidelity_dict(fidelity),
         )
 
     def check_strategy(self) -> None:
@@ -156,6 +179,7 @@ class StudySpec:
             "noisy": self.noisy,
             **({"pruner": dict(self.pruner)} if self.pruner is not None else {}),
             **({"prior_studies": list(self.prior_studies)} if self.prior_studies else {}),
+            **({"fidelity": dict(self.fidelity)} if self.fidelity is not None else {}),
         }
 
     @classmethod
@@ -179,6 +203,7 @@ class StudySpec:
             noisy=bool(d.get("noisy", False)),
             pruner=d.get("pruner"),
             prior_studies=tuple(d.get("prior_studies", ())),
+            fidelity=d.get("fidelity"),
         )
 
     def identity(self) -> dict[str, Any]:
@@ -243,6 +268,14 @@ def prior_names(names: Any) -> tuple[str, ...]:
     if twice:
         raise InvalidArgumentError(f"`prior_studies` must name each study once, got {twice} twice")
     return tuple(names)
+
+
+def _fidelity_dict(fidelity: Any) -> dict[str, Any] | None:
+    """A :class:`bbo.Fidelity` as its stored mapping; anything else as is (checked by
+    :class:`StudySpec`)."""
+    from bbo.pruners.fidelity import Fidelity
+
+    return fidelity.to_dict() if isinstance(fidelity, Fidelity) else fidelity
 
 
 def _check_json(where: str, value: Any) -> None:

@@ -31,7 +31,7 @@ from bbo.study.like import StudyLike
 from bbo.study.prior import Priors, check_priors
 from bbo.study.queue import Queueing
 from bbo.study.recommend import best_observed, recommended, replicated
-from bbo.study.reporting import Reporting
+from bbo.study.reporting import Reporting, fidelity_attrs
 from bbo.study.spec import StudySpec
 from bbo.study.storage import NewTrial, Storage, open_storage, sole_study
 from bbo.study.tells import TellRequest, tell_group, trial_id
@@ -40,6 +40,7 @@ from bbo.trial import Constraint, Objective, Trial, TrialState
 
 if TYPE_CHECKING:
     from bbo.pruners import Pruner
+    from bbo.pruners.fidelity import Fidelity
     from bbo.statistics import Statistic
     from bbo.strategies import Options, Strategy
     from bbo.study.suggest import Distinct
@@ -76,6 +77,8 @@ class Study(Reporting, Leasing, Queueing, Priors, SpaceEditing, StudyLike):
     ``"x1 + 2*x2 <= 10"`` (the same as ``bbo.Space(..., constraints=[...])``, docs/concepts.md):
     every suggestion satisfies them, and enqueued or added points must.
     :meth:`edit_space` changes the space of a running study (:mod:`bbo.study.edits`).
+    ``fidelity`` (``bbo.Fidelity("epochs", 1, 81)``): a multi-fidelity study, trials run to
+    ``trial.fidelity`` and stopped at Hyperband rungs (:mod:`bbo.pruners.fidelity`).
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class Study(Reporting, Leasing, Queueing, Priors, SpaceEditing, StudyLike):
         statistic: Statistic | str | Mapping[str, Any] | None = None,
         prior_studies: Sequence[str] | None = None,
         parameter_constraints: Sequence[str] | None = None,
+        fidelity: Fidelity | Mapping[str, Any] | None = None,
     ) -> None:
         from bbo.pruners import PRUNERS, make_pruner
 
@@ -114,6 +118,7 @@ class Study(Reporting, Leasing, Queueing, Priors, SpaceEditing, StudyLike):
             statistic=statistic,
             prior_studies=prior_studies,
             parameter_constraints=parameter_constraints,
+            fidelity=fidelity,
         )
         self._open(spec, storage, name, device, worker)
 
@@ -189,8 +194,8 @@ class Study(Reporting, Leasing, Queueing, Priors, SpaceEditing, StudyLike):
                 raise StudyConflictError(stored.conflict(self.name, spec) + hint)
             if given is None:
                 spec = replace(spec, seed=stored.seed)
-            if spec.pruner is None and stored.pruner is not None:
-                spec = replace(spec, pruner=stored.pruner)
+            if spec.pruner is None and spec.fidelity is None:
+                spec = replace(spec, pruner=stored.pruner, fidelity=stored.fidelity)
             if not spec.prior_studies:
                 spec = replace(spec, prior_studies=stored.prior_studies)
             if spec.to_dict() != stored.to_dict():
@@ -360,7 +365,7 @@ class Study(Reporting, Leasing, Queueing, Priors, SpaceEditing, StudyLike):
         strategy's suggestions. Returns ``trials`` and the trials to create."""
         from bbo.strategies import History
 
-        base = {"worker": self.worker}
+        base = {"worker": self.worker, **fidelity_attrs(self.spec)}
         record = self._storage.get_study_by_id(self._study_id)
         self._follow_edits(record)  # a space edited by another process applies from now
         self._strategy.load_state_dict(record.strategy_state or {})
@@ -372,7 +377,7 @@ class Study(Reporting, Leasing, Queueing, Priors, SpaceEditing, StudyLike):
             tuple(t.params for t in new),
             constraints=self.constraints,
             pruned=self._model_use(),
-            reports=self._model_reports(trials),
+            reports=self._model_reports(self._cache.pruned > 0),
             prior=self._prior_trials(),
         )
         for s in self._distinct.suggest(count - len(new), history):

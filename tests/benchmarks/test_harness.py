@@ -210,9 +210,12 @@ def test_speed_scenarios_measure_and_report() -> None:
         {"scenario": "batch", "problem": "branin", "n": 2, **batch},
         {"scenario": "two-objective", "method": "bbo-auto", "n": 2, **two},
         {"scenario": "two-objective", "method": "optuna-gp", "n": 50, "status": "limit"},
+        {"scenario": "mixed", "method": "bbo-auto", "n": 100, "status": "ok", "median_s": 0.2}
+        | {"burner_median_s": 0.3},
     ]
     text = _scenarios_table({"scenarios": cells, "asks": 1}, markdown=False)
     assert "ask(3) vs a single ask, branin n=2" in text and "(target <= 1 s)" in text
+    assert "mixed 7-D" in text and "(target <= 0.5 s); x1.50 with a CPU burner" in text
     assert "limit" in text
 
 

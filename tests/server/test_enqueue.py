@@ -66,6 +66,44 @@ def test_skip_if_exists_makes_a_retried_enqueue_apply_once(stub):
     assert trials[1].attrs.fields["why"].string_value == "baseline"
 
 
+def test_a_retried_request_id_queues_once_even_after_the_points_were_asked(stub):
+    name = _study(stub)
+    req = pb.EnqueueRequest(study=name, points=[_point(0.5, 2), _point(0.5, 2)], request_id="r1")
+    assert (stub.Enqueue(req).added, stub.Enqueue(req).added) == (2, 2)  # the first answer
+    assert stub.GetStudy(pb.GetStudyRequest(name=name)).queued_count == 2
+    asked = stub.Ask(pb.AskRequest(study=name, count=2, client_id="w")).trials
+    assert [t.attrs.fields["enqueue_request_id"].string_value for t in asked] == ["r1", "r1"]
+    again = stub.Enqueue(req)  # handed out since: still not queued again
+    assert (again.added, again.queued_count) == (2, 0)
+    other = stub.Enqueue(pb.EnqueueRequest(study=name, points=[_point(0.5, 2)], request_id="r2"))
+    assert (other.added, other.queued_count) == (1, 1)
+    plain = pb.EnqueueRequest(study=name, points=[_point(0.5, 2)])  # no id: queued each time
+    assert stub.Enqueue(plain).added == stub.Enqueue(plain).added == 1
+    assert stub.GetStudy(pb.GetStudyRequest(name=name)).queued_count == 3
+
+
+def test_the_python_client_sends_one_request_id_for_the_retries(client, monkeypatch):
+    study = client.create_study(
+        {"x": bbo.Float(0.0, 1.0), "n": bbo.Int(1, 5)}, strategy="random", seed=0, name="q-rid"
+    )
+    sent: list[str] = []
+    call = study.client.call
+
+    def lost_answer(method, req, *a, **kw):  # the first answer is lost: the call is retried
+        if method == "Enqueue":
+            sent.append(req.request_id)
+            call(method, req, *a, **kw)
+            sent.append(req.request_id)
+        return call(method, req, *a, **kw)
+
+    monkeypatch.setattr(study.client, "call", lost_answer)
+    assert study.enqueue([{"x": 0.5, "n": 2}, {"x": 0.25, "n": 3}]) == 2
+    assert study.queued_count == 2  # not 4
+    assert len(sent[0]) == 32 and sent == [sent[0]] * 2
+    assert study.enqueue({"x": 0.75, "n": 1}) == 1 and study.queued_count == 3  # a new id
+    assert len(set(sent)) == 2
+
+
 @pytest.mark.parametrize(
     ("point", "code", "words"),
     [
@@ -149,7 +187,8 @@ def test_the_queue_survives_a_server_restart(tmp_path: Path):
             stub = pb_grpc.OptimizerStub(ch)
             stub.CreateStudy(pb.CreateStudyRequest(name="r", spec=spec), timeout=30)
             points = [_point(0.5, 2), _point(0.75, 4)]
-            stub.Enqueue(pb.EnqueueRequest(study="r", points=points), timeout=30)
+            req = pb.EnqueueRequest(study="r", points=points, request_id="before-restart")
+            stub.Enqueue(req, timeout=30)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
@@ -157,6 +196,7 @@ def test_the_queue_survives_a_server_restart(tmp_path: Path):
     try:
         with grpc.insecure_channel(target) as ch:
             stub = pb_grpc.OptimizerStub(ch)
+            assert stub.Enqueue(req, timeout=30).added == 2  # a retry across the restart
             assert stub.GetStudy(pb.GetStudyRequest(name="r"), timeout=30).queued_count == 2
             trials = stub.Ask(pb.AskRequest(study="r", count=2, client_id="w"), timeout=30).trials
             assert [t.params["x"].double_value for t in trials] == [0.5, 0.75]

@@ -133,7 +133,25 @@ def test_bad_options_of_enqueue_are_refused():
         study.enqueue(point, skip_if_exists="yes")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="`attrs` must hold only strings"):
         study.enqueue(point, attrs={"v": float("nan")})
+    with pytest.raises(InvalidArgumentError, match="`request_id` must be a non-empty string"):
+        study.enqueue(point, request_id="")
     assert study.queued_count == 0
+
+
+def test_a_request_id_applies_an_enqueue_once_across_asks_and_reopening(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    study = bbo.Study(_space(), strategy="random", seed=0, storage=url, name="s")
+    points = [{"x": 0.5, "n": 2, "act": "tanh"}, {"x": 0.75, "n": 4, "act": "relu"}]
+    assert study.enqueue(points, request_id="a", attrs={"k": 1}) == 2
+    assert study.enqueue(points, request_id="a") == 2 and study.queued_count == 2
+    t = study.ask()
+    assert (t.attrs["enqueue_request_id"], t.attrs["k"], t.attrs["source"]) == ("a", 1, "enqueued")
+    study.abandon([t])  # its retry is a new trial of the same point: not counted twice
+    study.storage.close()
+    again = bbo.Study.load("s", url)
+    assert again.ask().attrs["source"] == "retry"
+    assert again.enqueue(points, request_id="a") == 2 and again.queued_count == 1
+    assert again.enqueue(points[:1], request_id="b") == 1 and again.queued_count == 2
 
 
 def test_the_queue_survives_reopening_the_study(tmp_path):

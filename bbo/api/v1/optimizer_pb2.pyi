@@ -158,7 +158,7 @@ class Constraint(_message.Message):
     def __init__(self, metric: _Optional[str] = ..., op: _Optional[_Union[ComparisonOp, str]] = ..., bound: _Optional[float] = ..., statistic: _Optional[_Union[Statistic, _Mapping]] = ...) -> None: ...
 
 class StudySpec(_message.Message):
-    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy", "pruner", "prior_studies", "parameter_constraints")
+    __slots__ = ("space", "objectives", "constraints", "strategy", "strategy_options", "seed", "noisy", "pruner", "prior_studies", "parameter_constraints", "fidelity")
     SPACE_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
@@ -169,6 +169,7 @@ class StudySpec(_message.Message):
     PRUNER_FIELD_NUMBER: _ClassVar[int]
     PRIOR_STUDIES_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_CONSTRAINTS_FIELD_NUMBER: _ClassVar[int]
+    FIDELITY_FIELD_NUMBER: _ClassVar[int]
     space: _containers.RepeatedCompositeFieldContainer[Parameter]
     objectives: _containers.RepeatedCompositeFieldContainer[Objective]
     constraints: _containers.RepeatedCompositeFieldContainer[Constraint]
@@ -179,7 +180,20 @@ class StudySpec(_message.Message):
     pruner: _struct_pb2.Struct
     prior_studies: _containers.RepeatedScalarFieldContainer[str]
     parameter_constraints: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ..., pruner: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., prior_studies: _Optional[_Iterable[str]] = ..., parameter_constraints: _Optional[_Iterable[str]] = ...) -> None: ...
+    fidelity: Fidelity
+    def __init__(self, space: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., objectives: _Optional[_Iterable[_Union[Objective, _Mapping]]] = ..., constraints: _Optional[_Iterable[_Union[Constraint, _Mapping]]] = ..., strategy: _Optional[str] = ..., strategy_options: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., seed: _Optional[int] = ..., noisy: _Optional[bool] = ..., pruner: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., prior_studies: _Optional[_Iterable[str]] = ..., parameter_constraints: _Optional[_Iterable[str]] = ..., fidelity: _Optional[_Union[Fidelity, _Mapping]] = ...) -> None: ...
+
+class Fidelity(_message.Message):
+    __slots__ = ("name", "low", "high", "eta")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    ETA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    low: int
+    high: int
+    eta: int
+    def __init__(self, name: _Optional[str] = ..., low: _Optional[int] = ..., high: _Optional[int] = ..., eta: _Optional[int] = ...) -> None: ...
 
 class Study(_message.Message):
     __slots__ = ("name", "spec", "created_at", "trial_count", "queued_count")
@@ -460,16 +474,18 @@ class Point(_message.Message):
     def __init__(self, params: _Optional[_Mapping[str, Scalar]] = ...) -> None: ...
 
 class EnqueueRequest(_message.Message):
-    __slots__ = ("study", "points", "skip_if_exists", "attrs")
+    __slots__ = ("study", "points", "skip_if_exists", "attrs", "request_id")
     STUDY_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     SKIP_IF_EXISTS_FIELD_NUMBER: _ClassVar[int]
     ATTRS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     study: str
     points: _containers.RepeatedCompositeFieldContainer[Point]
     skip_if_exists: bool
     attrs: _struct_pb2.Struct
-    def __init__(self, study: _Optional[str] = ..., points: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., skip_if_exists: _Optional[bool] = ..., attrs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, study: _Optional[str] = ..., points: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., skip_if_exists: _Optional[bool] = ..., attrs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class EnqueueResponse(_message.Message):
     __slots__ = ("added", "queued_count")
