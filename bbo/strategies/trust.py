@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from bbo.space import Space
+from bbo.surrogates.cached import CachedGP
 
 if TYPE_CHECKING:
     from botorch.models.model import Model
@@ -85,8 +86,12 @@ def center(model: Model, data: TrainData) -> np.ndarray:
     posterior mean pools the neighbours' evidence (Ax and Vizier recommend the same way)."""
     X = torch.as_tensor(data.X, dtype=torch.float64)
     with torch.no_grad():
-        posterior: Any = model.posterior(X)
-        mean = posterior.mean.cpu().numpy().reshape(len(X), -1)
+        cache = CachedGP.from_model(model)  # a one-output GP: its mean without gpytorch
+        if cache is not None:
+            mean = cache.mean(X.to(cache.X)).cpu().numpy().reshape(len(X), 1)
+        else:
+            posterior: Any = model.posterior(X)
+            mean = posterior.mean.cpu().numpy().reshape(len(X), -1)
     m = data.n_objectives
     feasible = np.all(mean[:, m:] <= 0.0, axis=1)
     u = np.where(feasible, mean[:, 0], -np.inf) if feasible.any() else mean[:, 0]
