@@ -14,6 +14,9 @@ Methods, each with the same budget and seeds: bbo's ``auto``, ``gp`` and ``rando
 TPE written define-by-run (``optuna-tpe``; ``optuna-tpe-mv``: multivariate, ``group=True``,
 the setting Optuna recommends for conditional spaces); SMAC3's hyperparameter optimization
 facade (random forest) on a ConfigSpace with ``EqualsCondition``/``InCondition`` (``smac``).
+A bbo strategy with options is
+named ``bbo-<strategy>[<option>=<value>;...]``: ``bbo-gp[conditional=indicators]`` is the GP
+with activity indicators (:mod:`bbo.surrogates.activity`) instead of the imputation alone.
 Peers that are not installed are skipped with a note. The table gives the median over seeds
 of the best regret after 10, 25 and ``B`` evaluations and the median wall time of a run;
 the results are written to benchmarks/results/conditional-<stamp>.{json,md}.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import tempfile
 import time
 import warnings
@@ -108,8 +112,10 @@ PROBLEMS = {
 
 
 # ------------------------------------------------------------------------------ methods
-def run_bbo(problem: Problem, strategy: str, seed: int, budget: int) -> list[float]:
-    study = bbo.Study(problem.space, strategy=strategy, seed=seed)
+def run_bbo(
+    problem: Problem, strategy: str, seed: int, budget: int, options: Params | None = None
+) -> list[float]:
+    study = bbo.Study(problem.space, strategy=strategy, seed=seed, strategy_options=options)
     out = []
     for _ in range(budget):
         t = study.ask()
@@ -231,11 +237,35 @@ METHODS: dict[str, tuple[Callable[[Problem, int, int], list[float]], str | None]
 }
 
 
+def method_fn(name: str) -> tuple[Callable[[Problem, int, int], list[float]], str | None]:
+    """The runner of a method: a name of :data:`METHODS`, or a bbo strategy with options,
+    ``bbo-<strategy>[<option>=<value>;...]`` (``bbo-gp[conditional=indicators]``; a value
+    is read as JSON where it parses, else as a string)."""
+    if name in METHODS:
+        return METHODS[name]
+    m = re.fullmatch(r"bbo-(\w+)\[(.*)\]", name)
+    if m is None:
+        raise SystemExit(f"unknown method {name!r}: from {', '.join(METHODS)} or bbo-<s>[k=v]")
+    options: Params = {}
+    for item in filter(None, m.group(2).split(";")):
+        key, _, value = item.partition("=")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value.strip()
+    strategy = m.group(1)
+    return (lambda pr, s, b: run_bbo(pr, strategy, s, b, options)), None
+
+
 # ------------------------------------------------------------------------------ driver
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.conditional", description=__doc__)
     p.add_argument("--problems", default=",".join(PROBLEMS), help=f"from {', '.join(PROBLEMS)}")
-    p.add_argument("--methods", default=",".join(METHODS), help=f"from {', '.join(METHODS)}")
+    p.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help=f"from {', '.join(METHODS)}, or bbo-<strategy>[<option>=<value>;...]",
+    )
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..S-1 (default 5)")
     p.add_argument("--budget", type=int, default=50, help="evaluations per run (default 50)")
     p.add_argument("--no-write", action="store_true", help="print only")
@@ -259,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     for name in args.problems.split(","):
         problem = PROBLEMS[name]
         for method in args.methods.split(","):
-            fn, module = METHODS[method]
+            fn, module = method_fn(method)
             if not _installed(module):
                 notes.append(f"{method}: {module} is not installed, skipped")
                 continue

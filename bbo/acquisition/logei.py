@@ -35,16 +35,29 @@ _TAIL = -1e6  # below it, log(1 - exp(w)) is its leading order -2 log|u|
 
 
 def log_h(u: np.ndarray) -> np.ndarray:
-    """``log(phi(u) + u Phi(u))``, accurate for ``|u|`` up to ``1e100``."""
-    upper = np.maximum(u, -1.0)
-    out_upper = np.log(np.exp(-0.5 * upper**2) / math.sqrt(2 * math.pi) + upper * ndtr(upper))
-    lower = np.minimum(u, -1.0)
-    tail = np.maximum(lower, _TAIL)
+    """``log(phi(u) + u Phi(u))``, accurate for ``|u|`` up to ``1e100``. Each branch
+    (above and below ``u = -1``) is computed only when some ``u`` falls in it."""
+    above = u > -1.0
+    if above.all():
+        return _log_h_upper(u)
+    if not above.any():
+        return _log_h_lower(u)
+    return np.where(above, _log_h_upper(np.maximum(u, -1.0)), _log_h_lower(np.minimum(u, -1.0)))
+
+
+def _log_h_upper(u: np.ndarray) -> np.ndarray:
+    """``log h(u)`` directly, for ``u >= -1``."""
+    return np.log(np.exp(-0.5 * u**2) / math.sqrt(2 * math.pi) + u * ndtr(u))
+
+
+def _log_h_lower(u: np.ndarray) -> np.ndarray:
+    """``log h(u)`` for ``u <= -1``: ``log phi(u) + log(1 - exp(w))``,
+    ``w = log(|u| Phi(u) / phi(u))`` (``Phi / phi`` by ``erfcx``)."""
+    tail = np.maximum(u, _TAIL)
     w = np.log(erfcx(-tail / math.sqrt(2)) * np.abs(tail)) + _LOG_SQRT_PI_2
     log1mexp = np.where(w > -math.log(2), np.log(-np.expm1(w)), np.log1p(-np.exp(w)))
-    out_lower = -0.5 * lower**2 - _LOG_SQRT_2PI
-    out_lower = out_lower + np.where(lower > _TAIL, log1mexp, -2.0 * np.log(np.abs(lower)))
-    return np.where(u > -1.0, out_upper, out_lower)
+    out = -0.5 * u**2 - _LOG_SQRT_2PI
+    return out + np.where(u > _TAIL, log1mexp, -2.0 * np.log(np.abs(u)))
 
 
 def log_ei(

@@ -47,14 +47,52 @@ def outside_value(p: Any, v: Any) -> bool:
     return p.type_name != "int" or f == int(f)
 
 
+_CACHE_LIMIT = 100_000  # rows remembered per space (then it starts over)
+
+
+def _lookup(
+    cache: dict[tuple[Any, ...], np.ndarray], config: Mapping[str, Any]
+) -> tuple[tuple[Any, ...] | None, np.ndarray | None]:
+    """The key of ``config`` in ``cache`` (its names and values, then the values' types, so
+    that ``True`` and ``1`` differ) and the row stored under it; ``(None, None)`` when a
+    value is not hashable."""
+    key = (*config.items(), *map(type, config.values()))
+    try:
+        return key, cache.get(key)
+    except TypeError:
+        return None, None
+
+
 def encode_stored(space: Space, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """``n`` stored configurations -> ``n x d`` index view (:meth:`Space.encode_many`), with
     Float/Int values outside their range encoded beyond ``[0, 1]`` (the module docstring).
-    The column of parameter ``name`` is ``space.names.index(name)``."""
+    The column of parameter ``name`` is ``space.names.index(name)``.
+
+    Rows are remembered on ``space`` (a space never changes; an edit makes a new one), keyed
+    by the configuration's names, value types and values: a study encodes its whole history
+    at every ask, and validating and encoding each trial again was most of that."""
     import numpy as np
 
     if not configs:
         return space.encode_many([])
+    cache: dict[tuple[Any, ...], np.ndarray] = space.__dict__.setdefault("_stored_rows", {})
+    keys, rows = map(list, zip(*(_lookup(cache, c) for c in configs)))
+    todo = [i for i, row in enumerate(rows) if row is None]
+    if todo:
+        if len(cache) + len(todo) > _CACHE_LIMIT:
+            cache.clear()
+        new = _encode_stored(space, [configs[i] for i in todo])
+        for i, row in zip(todo, new):
+            rows[i] = row
+            if keys[i] is not None:
+                cache[keys[i]] = row
+    return np.array(rows, dtype=float).reshape(len(configs), space.dim)
+
+
+def _encode_stored(space: Space, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """:func:`encode_stored` without the cache."""
+    import numpy as np
+
     names = list(space.names)
     patched: list[Mapping[str, Any]] = []
     beyond: list[tuple[int, int, float]] = []  # row, column, u

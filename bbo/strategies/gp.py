@@ -62,7 +62,8 @@ from bbo.strategies.pipeline import (
 )
 from bbo.strategies.transfer import PriorData, PriorMeanModel, align, prior_gp, prior_mean_at
 from bbo.strategies.warps import WARP_CHOICES, bilog_warp
-from bbo.surrogates.gp import KERNELS, MIXED_KERNELS, fit_gp, hyperparameters
+from bbo.surrogates.activity import CONDITIONAL, fit_activity_gp
+from bbo.surrogates.gp import KERNELS, MIXED_KERNELS, GPData, fit_gp, hyperparameters
 
 __all__ = [
     "REFIT_GROWTH",
@@ -83,7 +84,10 @@ class GPOptions(Options):
     ``mc_samples``, ``beta`` (qUCB), ``warp``, ``mixed_kernel`` (``"product"`` or
     ``"additive"``) and ``kernel`` (of the continuous columns: ``"rbf"`` or ``"matern52"``;
     see :mod:`bbo.surrogates.gp`), ``prior_beta`` (piBO's confidence in the parameters'
-    priors, 10; 0 ignores them: :mod:`bbo.acquisition.prior`). Errors name :attr:`strategy`."""
+    priors, 10; 0 ignores them: :mod:`bbo.acquisition.prior`), ``conditional`` (the GP's
+    inputs on a space with conditional parameters: ``"impute"``, inactive columns at a fixed
+    value, or ``"indicators"``, plus one activity column per conditional parameter:
+    :mod:`bbo.surrogates.activity`). Errors name :attr:`strategy`."""
 
     strategy = "gp"
 
@@ -98,6 +102,7 @@ class GPOptions(Options):
     mixed_kernel: str = "product"
     kernel: str = "rbf"
     prior_beta: float = DEFAULT_BETA
+    conditional: str = "impute"
 
     def __post_init__(self) -> None:
         owner = self.strategy
@@ -119,6 +124,7 @@ class GPOptions(Options):
             check_choice(owner, "warp", self.warp, WARP_CHOICES)
         check_choice(owner, "mixed_kernel", self.mixed_kernel, MIXED_KERNELS)
         check_choice(owner, "kernel", self.kernel, KERNELS)
+        check_choice(owner, "conditional", self.conditional, CONDITIONAL)
 
     def acq_settings(self) -> dict[str, Any]:
         """The :class:`~bbo.acquisition.AcqContext` settings these options give."""
@@ -134,12 +140,14 @@ class GPOptions(Options):
 class GPFactory:
     """The model step of ``gp``: :func:`bbo.surrogates.gp.fit_gp` (warm-started from the
     stored hyperparameters, refitted when the pipeline says so), with a categorical kernel
-    on the categorical columns of ``space``; the default acquisition is
+    on the categorical columns of ``space`` (``conditional="indicators"`` on a conditional
+    space: :func:`bbo.surrogates.activity.fit_activity_gp`); the default acquisition is
     :func:`~bbo.strategies.pipeline.default_acquisition`."""
 
     space: Space
     mixed_kernel: str = "product"
     kernel: str = "rbf"
+    conditional: str = "impute"
     uses_prior = True  # trials of earlier studies are its prior mean (:mod:`.transfer`)
 
     def fit(
@@ -153,15 +161,20 @@ class GPFactory:
     ) -> tuple[Model, dict[str, Any]]:
         if data.prior is not None:
             return self._fit_with_prior(data, data.prior, device, state, refit)
-        return fit_gp(
-            data.gp_data(),
-            cat_dims=sorted(self.space.categorical_dims),
-            device=device,
-            state=state,
-            refit=refit,
-            mixed_kernel=self.mixed_kernel,
-            kernel=self.kernel,
-        )
+        return self._fit_gp(data.gp_data(), device, state, refit)
+
+    def _fit_gp(
+        self, data: GPData, device: torch.device, state: dict[str, Any], refit: bool
+    ) -> tuple[SingleTaskGP, dict[str, Any]]:
+        """:func:`~bbo.surrogates.gp.fit_gp`, with activity indicators if so configured."""
+        kw: dict[str, Any] = {"mixed_kernel": self.mixed_kernel, "kernel": self.kernel}
+        cat_dims = sorted(self.space.categorical_dims)
+        if self.conditional == "indicators" and self.space.conditions:
+            conditions = self.space.conditions
+            return fit_activity_gp(
+                data, conditions, cat_dims=cat_dims, device=device, state=state, refit=refit, **kw
+            )
+        return fit_gp(data, cat_dims=cat_dims, device=device, state=state, refit=refit, **kw)
 
     def _fit_with_prior(
         self,
@@ -173,17 +186,13 @@ class GPFactory:
     ) -> tuple[Model, dict[str, Any]]:
         """The residual GP on ``y - (a m_p(X) + b)`` under the prior GP's mean
         (:mod:`bbo.strategies.transfer`); ``a`` and ``b`` are kept in the state."""
-        cat_dims = sorted(self.space.categorical_dims)
-        kw = {"mixed_kernel": self.mixed_kernel, "kernel": self.kernel}
         gp_prior = self.prior_model(prior, device)
         m = prior_mean_at(gp_prior, data.X, device)
         a, b = align(m, data.Y[:, 0])
         residual = replace(data, Y=data.Y - (a * m + b)[:, None], prior=None)
         # the first residual fit starts from the prior GP's hyperparameters
         state = state or {"params": hyperparameters(gp_prior)}
-        model, new_state = fit_gp(
-            residual.gp_data(), cat_dims=cat_dims, device=device, state=state, refit=refit, **kw
-        )
+        model, new_state = self._fit_gp(residual.gp_data(), device, state, refit)
         if a == 0.0:  # the data found the prior useless: the plain GP (a constant aside)
             return model, {**new_state, "prior_ab": [a, b]}
         return PriorMeanModel(model, gp_prior, a, b), {**new_state, "prior_ab": [a, b]}
@@ -225,7 +234,7 @@ class GPStrategy(BOStrategy):
             data=ImputedData(
                 space, opts.max_exact, opts.warp, opts.n_init or default_n_init(space.dim)
             ),
-            factory=GPFactory(space, opts.mixed_kernel, opts.kernel),
+            factory=GPFactory(space, opts.mixed_kernel, opts.kernel, opts.conditional),
             acquisition=opts.acquisition,
             n_init=opts.n_init,
             acq_settings=opts.acq_settings(),

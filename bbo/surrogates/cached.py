@@ -60,11 +60,13 @@ class CachedGP:
     def from_model(cls, model: object) -> CachedGP | None:
         """The cache of ``model``, or None when it is not a single-output ``SingleTaskGP``
         (or subclass such as ``MixedSingleTaskGP``) with a constant mean, a kernel of the
-        pieces above, Gaussian noise, no input transform and a ``Standardize`` (or no)
-        outcome transform."""
+        pieces above, Gaussian noise, no input transform (but one that wraps the cache of
+        its transformed inputs: :class:`bbo.surrogates.activity.ActivityIndicators`) and a
+        ``Standardize`` (or no) outcome transform."""
         if not isinstance(model, SingleTaskGP) or model.num_outputs != 1:
             return None
-        if getattr(model, "input_transform", None) is not None:
+        input_tf = getattr(model, "input_transform", None)
+        if input_tf is not None and not hasattr(input_tf, "wrap_cache"):
             return None
         if not isinstance(model.mean_module, ConstantMean):
             return None
@@ -97,7 +99,8 @@ class CachedGP:
         if X.device.type == "cpu":
             grad = GradPosterior.build(model.covar_module, X, K_inv, alpha, c, y_mean, y_sd)
         fantasy_noise = float(noise.median())
-        return cls(X, kernel, prior_var, K_inv, alpha, c, y_mean, y_sd, fantasy_noise, grad)
+        cache = cls(X, kernel, prior_var, K_inv, alpha, c, y_mean, y_sd, fantasy_noise, grad)
+        return cache if input_tf is None else input_tf.wrap_cache(cache)
 
     def believe(self, x: Tensor) -> CachedGP:
         """The posterior after observing ``x`` (``p x d``) at its posterior mean with noise

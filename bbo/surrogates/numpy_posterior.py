@@ -27,6 +27,7 @@ columns have no gradient: the optimizer moves them by discrete steps). With
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -113,20 +114,28 @@ class GradPosterior:
         as_np = lambda t: t.detach().cpu().numpy().astype(np.float64)  # noqa: E731
         return replace(self, X=as_np(X), K_inv=as_np(K_inv), alpha=as_np(alpha))
 
+    @cached_property
+    def _Xc(self) -> np.ndarray:
+        """``n x c``: the continuous columns of ``X``, centred."""
+        return self.X[:, self.cont] - self.center
+
     def __call__(
         self, x: np.ndarray, grad: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Mean and variance (``b``, latent, original output scale) at ``x`` (``b x d``),
         and with ``grad`` their gradients (``b x d``)."""
-        k = np.full((len(x), len(self.X)), self.scale)
+        factor: float | np.ndarray = self.scale  # s k_cat (b x n), or s alone
         if len(self.cat):
             delta = x[:, None, self.cat] != self.X[None, :, self.cat]
-            k *= np.exp(-(delta / self.cat_ls).mean(-1))
+            factor = self.scale * np.exp(-(delta / self.cat_ls).mean(-1))
         g = None
         if len(self.cont):
-            xc, Xc = x[:, self.cont] - self.center, self.X[:, self.cont] - self.center
-            kc, gc = stationary_numpy(xc, Xc, self.inv_ls2, self.matern)
-            g, k = k * gc, k * kc
+            xc = x[:, self.cont] - self.center
+            kc, gc = stationary_numpy(xc, self._Xc, self.inv_ls2, self.matern)
+            k = kc * factor
+            g = k if gc is kc else gc * factor  # RBF: g = k
+        else:
+            k = np.broadcast_to(factor, (len(x), len(self.X)))
         kv = k @ self.K_inv
         sd2 = self.y_sd**2
         mean = (self.constant + k @ self.alpha) * self.y_sd + self.y_mean
@@ -135,7 +144,7 @@ class GradPosterior:
             return mean, var, None, None
         dmean, dvar = np.zeros_like(x), np.zeros_like(x)
         if g is not None:
-            G, H = g * self.alpha, g * kv
+            G, H, Xc = g * self.alpha, g * kv, self._Xc
             dmean[:, self.cont] = -(xc * G.sum(1)[:, None] - G @ Xc) * self.inv_ls2 * self.y_sd
             dvar[:, self.cont] = 2.0 * (xc * H.sum(1)[:, None] - H @ Xc) * self.inv_ls2 * sd2
         return mean, var, dmean, dvar

@@ -186,6 +186,14 @@ def test_numpy_log_h_matches_botorch_far_into_the_tails():
     np.testing.assert_allclose(log_h(u.numpy()), _log_ei_helper(u).numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_log_h_of_a_mixed_batch_equals_each_branch_alone():
+    u = np.array([-1e7, -30.0, -1.0, -0.999, 0.0, 3.0, np.nan])
+    mixed = log_h(u)
+    alone = np.concatenate([log_h(u[:3]), log_h(u[3:6]), log_h(u[6:])])
+    np.testing.assert_array_equal(mixed, alone)
+    np.testing.assert_array_equal(log_h(u[[2]]), log_h(np.array([-1.0, 5.0]))[:1])
+
+
 def test_refine_reaches_the_same_points_with_and_without_the_numpy_path():
     X, Y = _data(n=25, d=2, seed=11)
     model, _ = fit_gp(
