@@ -11,7 +11,13 @@ of best statistic. Each evaluation returns ``--replicates`` samples, told with
 * ``gp-mean``: ``gp`` on a mean study (the wrong objective: a baseline);
 * ``wasserstein``: the ``wasserstein`` strategy on a study with the statistic;
 * ``bnn``: the ``bnn`` strategy (``kind=ensemble``, a deep ensemble) on the statistic;
-* ``random``: uniform random points (the floor).
+* ``random``: uniform random points (the floor);
+* ``bbo-auto``: the default ``auto`` portfolio on the statistic, which chooses per ask
+  between the GP and ``wasserstein`` by a skewness test of the replicates
+  (:mod:`bbo.strategies.law_choice`); each run records its asks' sources, and the
+  report says per problem which model it used on most asks and whether that was the better
+  of ``gp-stat`` and ``wasserstein``. ``--against FILE`` adds an earlier grid's runs of the
+  other methods to the report (``--methods bbo-auto --against risk-cvar-....json``).
 
 HEBO (a heteroscedastic GP, issue 20's other peer) is not among them: it does not run
 with bbo's stack (benchmarks/requirements.txt says why).
@@ -54,6 +60,7 @@ METHODS: dict[str, tuple[str, dict[str, Any], bool]] = {
     "wasserstein": ("wasserstein", {}, True),
     "bnn": ("bnn", {"kind": "ensemble"}, True),
     "random": ("random", {}, True),
+    "bbo-auto": ("auto", {}, True),
 }
 DEFAULTS: dict[str, Any] = {"seeds": 5, "budget": 24, "replicates": 20}
 
@@ -85,6 +92,7 @@ def run_one(
         "trace": [],
         "trace_emp": [],
         "ask_cpu_s": [],
+        "sources": [],
         "error": None,
     }
     start, cpu = time.perf_counter(), time.process_time()
@@ -106,6 +114,7 @@ def run_one(
             dc = time.process_time() - c0
             if trial.attrs.get("source") not in ("sobol", "random", "random-fill"):
                 rec["ask_cpu_s"].append(dc)
+            rec["sources"].append(str(trial.attrs.get("source", "")))
             x = prob.point(trial.params)
             samples = prob.sample(x, replicates, rng)
             study.tell(trial, samples=[float(s) for s in samples])
@@ -165,10 +174,10 @@ def final_medians(results: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 def summary(results: dict[str, Any]) -> str:
     """Issue 20's targets on the final ``rec`` medians: the best bbo method (``gp-stat``,
-    ``wasserstein``, ``bnn``) against the mean baseline, and ``wasserstein`` against
+    ``bbo-auto``, ``wasserstein``, ``bnn``) against the mean baseline, and ``wasserstein`` against
     ``gp-stat``."""
     med = final_medians(results)
-    own = [m for m in ("gp-stat", "wasserstein", "bnn") if m in results["methods"]]
+    own = [m for m in ("gp-stat", "wasserstein", "bnn", "bbo-auto") if m in results["methods"]]
     lines, beat, wins, pairs = [], 0, 0, 0
     for p in results["problems"]:
         mp = med.get(p, {})
@@ -187,7 +196,30 @@ def summary(results: dict[str, Any]) -> str:
     lines.append(f"best bbo method below gp-mean on {beat} of {len(results['problems'])} problems")
     if pairs:
         lines.append(f"wasserstein below gp-stat on {wins} of {pairs} problems")
-    return "\n".join(lines)
+    return "\n".join(lines + auto_lines(results))
+
+
+def auto_lines(results: dict[str, Any]) -> list[str]:
+    """Per problem, ``bbo-auto``'s share of model-based asks answered by the generator
+    (source ``skewed>wasserstein:...``) and whether the model it used on most asks is the
+    better (lower median) of ``gp-stat`` and ``wasserstein``."""
+    med = final_medians(results)
+    lines, matched, n = [], 0, 0
+    for p in results["problems"]:
+        mp = med.get(p, {})
+        if not {"bbo-auto", "gp-stat", "wasserstein"} <= set(mp):
+            continue
+        runs = [r for r in results["runs"] if r["problem"] == p and r["method"] == "bbo-auto"]
+        asks = [s for r in runs for s in r.get("sources", []) if s not in ("sobol", "random-fill")]
+        share = sum("wasserstein" in s for s in asks) / max(len(asks), 1)
+        better = "wasserstein" if mp["wasserstein"] < mp["gp-stat"] else "gp-stat"
+        ok = (share > 0.5) == (better == "wasserstein")
+        matched, n = matched + ok, n + 1
+        lines.append(
+            f"{p}: bbo-auto {_fmt(mp['bbo-auto'])}, generator on {share:.0%} of its asks; "
+            f"better of the two {better} ({'matched' if ok else 'NOT matched'})"
+        )
+    return lines + ([f"bbo-auto's model matched the better one on {matched} of {n}"] if n else [])
 
 
 def _quart(vals: list[float]) -> str:
@@ -209,6 +241,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--replicates", type=int, default=DEFAULTS["replicates"])
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--out", type=Path, default=harness.RESULTS)
+    p.add_argument(
+        "--against",
+        type=Path,
+        help="an earlier result .json of the same statistic, budget and replicates: its runs "
+        "of the methods not run now join the report (e.g. --methods bbo-auto)",
+    )
     args = p.parse_args(argv)
     for name, known in (("problems", PROBLEMS), ("methods", METHODS)):
         bad = [v for v in getattr(args, name) if v not in known]
@@ -248,6 +286,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "wall_s": time.perf_counter() - start,
         "runs": sorted(runs, key=lambda r: (r["problem"], r["method"], r["seed"])),
     }
+    if args.against is not None:  # an earlier grid's other methods, for one report
+        import json
+
+        old = json.loads(args.against.read_text())
+        extra = [m for m in old["methods"] if m not in args.methods]
+        results["methods"] = extra + list(args.methods)
+        results["runs"] += [
+            r for r in old["runs"] if r["method"] in extra and r["problem"] in args.problems
+        ]
     print(report(results))
     path = harness.save(args.out, f"risk-{args.statistic}", results, report(results, True))
     log.unlink(missing_ok=True)

@@ -6,7 +6,14 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
 2. **Very large studies or dimensions.** With more than ``cmaes_after`` completed trials, or
    more than ``cmaes_dim`` columns, a GP is too slow per ask for what it adds: IPOP CMA-ES
    (:mod:`bbo.strategies.cmaes`, warm-started at the incumbent) proposes; its state is kept.
-3. **Stagnation: explore** (off by default: ``explore_after: 0``). For a single-point ask
+3. **A statistic of skewed replicate laws: the generator.** For one objective whose statistic
+   is not the mean (docs/statistics.md), each ask tests the completed trials' replicates for
+   skewness (D'Agostino's test per point, pooled by Stouffer's method, level 0.01:
+   :mod:`bbo.strategies.law_choice`). Skewed laws: the ``wasserstein`` strategy (built
+   lazily, its state kept in ``auto``'s) answers the ask, source ``skewed>wasserstein:WLCB``;
+   otherwise the GP below models the empirical statistic. The test's ``z``, ``p`` and the
+   model chosen are in ``attrs["law"]``. ``statistic_model: gp`` or ``wasserstein`` forces one.
+4. **Stagnation: explore** (off by default: ``explore_after: 0``). For a single-point ask
    of one objective, when the last ``explore_after`` completed trials after the initial
    design (``null``: ``max(5, min(d, 20))``) did not improve the best value by more than
    ``IMPROVEMENT_TOL`` of the observed range (:func:`stagnation`), that ask, and every
@@ -14,7 +21,7 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    over the whole box (source ``explore>gp:TS``): one posterior draw's arg-max goes to
    another basin as often as the model deems it may hold the optimum. Off by default: in
    the ablation of docs/benchmarks.md it did not pay for its evaluations.
-4. **Everything else: GP-BO with competing proposal sources, in a trust region.** The GP
+5. **Everything else: GP-BO with competing proposal sources, in a trust region.** The GP
    strategy (:mod:`bbo.strategies.gp`) fits its model on every trial and maximizes its
    acquisition as usual, except that a single-point ask on a space of Float parameters only
    searches TuRBO's box around the best point (:mod:`bbo.strategies.trust`, ``trust_region:
@@ -55,7 +62,7 @@ proposed it: ``sobol``, ``gp:LogEI``, ``de>gp:LogEI``, ``cmaes`` …, visible in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,8 +71,9 @@ from bbo.space import Space
 from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.evolution import de_candidates
 from bbo.strategies.gp import GPOptions, GPStrategy
+from bbo.strategies.law_choice import LawTest, law_test
 from bbo.strategies.metamodel import quad_candidates
-from bbo.strategies.options import check_int, option_error
+from bbo.strategies.options import check_choice, check_int, option_error
 from bbo.strategies.trust import center, region_bounds, region_length
 
 if TYPE_CHECKING:
@@ -79,6 +87,7 @@ DEFAULT_SOURCES = ("de", "local", "cma")
 LOCAL_STEPS = (0.02, 0.08, 0.2)
 CMA_SCALES = (0.25, 0.5, 1.0)
 IMPROVEMENT_TOL = 1e-3  # of the observed range: a smaller gain does not end a stagnation
+STATISTIC_MODELS = ("test", "gp", "wasserstein")
 
 
 def ranked_values(history: History) -> np.ndarray:
@@ -205,7 +214,9 @@ class AutoOptions(GPOptions):
     around the incumbent), ``global_every`` (3: every third such ask searches the whole box;
     0: never),
     ``explore_after`` (0: off; None: ``max(5, min(d, 20))``; see the module docstring),
-    ``cmaes_after`` (5000 completed trials), ``cmaes_dim`` (100 columns), ``llm`` (a
+    ``cmaes_after`` (5000 completed trials), ``cmaes_dim`` (100 columns),
+    ``statistic_model`` (``"test"``: the skewness test of the module docstring chooses the
+    model of a statistic other than the mean; ``"gp"`` or ``"wasserstein"``), ``llm`` (a
     mapping of the ``llm`` strategy's options: an LLM proposer; off by default) and every
     option of ``gp`` (:class:`~bbo.strategies.gp.GPOptions`), flat."""
 
@@ -218,6 +229,7 @@ class AutoOptions(GPOptions):
     cmaes_dim: int = 100
     trust_region: bool = True
     global_every: int = 3
+    statistic_model: str = "test"
     llm: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
@@ -227,6 +239,7 @@ class AutoOptions(GPOptions):
         if self.explore_after is not None:
             check_int(owner, "explore_after", self.explore_after, low=0)
         check_int(owner, "global_every", self.global_every, low=0)
+        check_choice(owner, "statistic_model", self.statistic_model, STATISTIC_MODELS)
         if not isinstance(self.trust_region, bool):
             raise option_error(owner, "trust_region", "must be true or false", self.trust_region)
         sources = self.sources
@@ -271,6 +284,9 @@ class AutoStrategy:
         auto_k = max(5, min(space.dim, 20))  # explore_after: null
         self.explore_after = auto_k if opts.explore_after is None else opts.explore_after
         self.gp = GPStrategy(space, seed=seed, device=device, options=opts)
+        self._device = device
+        self._wass: Any = None  # the generator of skewed laws, built on first use
+        self._wass_state: dict[str, Any] = {}
         self._llm: Any = None
         if opts.llm is not None:
             from bbo.strategies.llm.proposer import LLMProposer
@@ -287,6 +303,9 @@ class AutoStrategy:
             state["cmaes"] = self._cmaes.state_dict()
         elif self._cmaes_state:
             state["cmaes"] = self._cmaes_state
+        if self._wass is not None or self._wass_state:
+            w = self._wass.state_dict() if self._wass is not None else self._wass_state
+            state["wasserstein"] = w
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -296,21 +315,29 @@ class AutoStrategy:
         self._cmaes_state = dict(state.get("cmaes", {}))
         if self._cmaes is not None:
             self._cmaes.load_state_dict(self._cmaes_state)
+        self._wass_state = dict(state.get("wasserstein", {}))
+        if self._wass is not None:
+            self._wass.load_state_dict(self._wass_state)
 
     def suggest(self, n: int, history: History) -> list[Suggestion]:
         if history.n_seen < self.gp.n_init or len(history.completed) < 2:
             return self.gp.suggest(n, history)
         if len(history.completed) > self.cmaes_after or self.space.dim > self.cmaes_dim:
             return self._cma().suggest(n, history)
+        law = self.law(history)
+        info: dict[str, Any] = {} if law is None else {"law": law.info()}
+        if law is not None and law.skewed:
+            out = self._wasserstein().suggest(n, history)
+            return [Suggestion(s.params, f"skewed>{s.source}", {**s.info, **info}) for s in out]
         if n != 1 or len(history.objectives) > 1:
-            return self.gp.suggest(n, history)
+            return [replace(s, info={**s.info, **info}) for s in self.gp.suggest(n, history)]
         k = self.explore_after
         # counted from the end of the initial design: its last points are no model's fault
         stuck = min(stagnation(history), len(history.completed) - self.gp.n_init)
         if k and stuck > 0 and stuck % k == 0:
             out = self.gp.propose(n, history, acquisition="TS")
             return [Suggestion(s.params, f"explore>{s.source}", s.info) for s in out]
-        region, info = None, dict[str, Any]()
+        region = None
         every = self.options.global_every  # TREGO: a global step between local ones
         if self.trust_region and not (every and history.n_seen % every == 0):
             region, length = self.region(history)
@@ -321,6 +348,20 @@ class AutoStrategy:
         if calls:  # the prompts and raw answers of this ask's LLM calls, for audit
             info["llm_calls"] = calls
         return [Suggestion(s.params, s.source, {**s.info, **info}) for s in out]
+
+    def law(self, history: History) -> LawTest | None:
+        """The skewness test of the completed trials' replicates
+        (:func:`~bbo.strategies.law_choice.law_test`) for one objective whose statistic is
+        not the mean (``statistic_model: gp`` / ``wasserstein``: that choice, as a test
+        result); None for the mean, several objectives, or no replicates."""
+        if len(history.objectives) != 1 or history.objectives[0].statistic.is_mean:
+            return None
+        name = history.objectives[0].name
+        sets = [s for s in (t.replicates(name) for t in history.completed) if s is not None]
+        forced = self.options.statistic_model
+        if not sets or forced == "test":
+            return law_test(sets) if sets else None
+        return LawTest(0.0, 1.0, 0, forced == "wasserstein")  # no test: points 0
 
     def region(self, history: History) -> tuple[Callable[[Model, TrainData], np.ndarray], float]:
         """The trust region of this ask (:mod:`bbo.strategies.trust`): (fitted model, data)
@@ -363,6 +404,17 @@ class AutoStrategy:
             if prop.configs:
                 out["llm"] = self.space.encode_many(prop.configs)
         return out
+
+    def _wasserstein(self) -> Any:
+        if self._wass is None:
+            from bbo.strategies.wasserstein import WassersteinStrategy
+
+            n_init = self.gp.n_init
+            self._wass = WassersteinStrategy(
+                self.space, seed=self.seed, device=self._device, n_init=n_init
+            )
+            self._wass.load_state_dict(self._wass_state)
+        return self._wass
 
     def _cma(self) -> Any:
         if self._cmaes is None:

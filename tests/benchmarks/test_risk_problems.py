@@ -126,3 +126,33 @@ def test_summary_counts_the_targets() -> None:
     assert "b: best bbo method gp-stat 0.1 vs gp-mean 0.05 (NOT lower)" in text
     assert "below gp-mean on 1 of 2 problems" in text
     assert "wasserstein below gp-stat on 1 of 2 problems" in text
+
+
+def test_bbo_auto_runs_and_records_its_sources() -> None:
+    rec = risk.run_one("bbo-auto", "skew-1d", "cvar", seed=0, budget=6, replicates=20)
+    assert rec["error"] is None and len(rec["trace"]) == 6
+    # skew-1d's laws are exponential everywhere: the first model-based ask is the generator's
+    assert rec["sources"][:5] == ["sobol"] * 5
+    assert rec["sources"][5] == "skewed>wasserstein:WLCB"
+
+
+def test_auto_lines_say_which_model_auto_used_and_whether_it_was_the_better() -> None:
+    def run(method: str, regret: float, sources: list[str] | None = None) -> dict[str, object]:
+        rec = {"method": method, "problem": "a", "error": None, "trace": [regret]}
+        return rec if sources is None else {**rec, "sources": sources}
+
+    results = {
+        "problems": ["a"],
+        "methods": ["gp-stat", "gp-mean", "wasserstein", "bbo-auto"],
+        "runs": [
+            run("gp-stat", 0.3),
+            run("wasserstein", 0.1),
+            run("gp-mean", 0.5),
+            run("bbo-auto", 0.1, ["sobol", "gp:LogEI", *["skewed>wasserstein:WLCB"] * 3]),
+        ],
+    }
+    lines = risk.auto_lines(results)
+    assert lines[0] == (
+        "a: bbo-auto 0.1, generator on 75% of its asks; better of the two wasserstein (matched)"
+    )
+    assert lines[-1] == "bbo-auto's model matched the better one on 1 of 1"
