@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bbo.exceptions import ConcurrentUpdateError, StorageError, StudyNotFoundError
+from bbo.exceptions import ConcurrentUpdateError, StorageError
 from bbo.study.storage.base import SpaceEdit
 from bbo.study.storage.sql_queue import SQLQueue
 from bbo.study.storage.sql_schema import space_edit_from_row, space_edits, studies, trials
@@ -78,11 +78,7 @@ class SQLEdits(SQLQueue):
 
     def get_space_edits(self, study_id: int) -> list[SpaceEdit]:
         with self._read() as conn:
-            if (
-                conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first()
-                is None
-            ):
-                raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
+            self._must_exist(conn, study_id)
             rows = conn.execute(
                 sa.select(space_edits)
                 .where(space_edits.c.study_id == study_id)

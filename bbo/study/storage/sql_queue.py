@@ -32,6 +32,11 @@ class SQLQueue(SQLDatabase):
         if found is None:
             raise StudyNotFoundError(f"no study with id {study_id}")
 
+    def _must_exist(self, conn: Connection, study_id: int) -> None:
+        """StudyNotFoundError unless the study ``study_id`` exists (a read, no lock)."""
+        if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is None:
+            raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
+
     @staticmethod
     def _dequeue(conn: Connection, study_id: int, ids: list[int]) -> None:
         """Take the queued points ``ids`` off the queue (under the study's row lock);
@@ -68,11 +73,7 @@ class SQLQueue(SQLDatabase):
 
     def get_queue(self, study_id: int) -> list[QueuedPoint]:
         with self._read() as conn:
-            if (
-                conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first()
-                is None
-            ):
-                raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
+            self._must_exist(conn, study_id)
             rows = conn.execute(
                 sa.select(queue).where(queue.c.study_id == study_id).order_by(queue.c.id)
             ).all()
