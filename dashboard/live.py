@@ -155,8 +155,10 @@ def _version(cursor: str | None) -> int | None:
 
 
 def _same(a: StudyRecord, b: StudyRecord) -> bool:
-    """The same study (a study deleted and made again may get the same id on SQLite)."""
-    return (a.id, a.created_at) == (b.id, b.created_at)
+    """The same study with the same spec (a study deleted and made again may get the same
+    id on SQLite; an edited space, :mod:`bbo.study.edits`, changes the stored spec, and the
+    view made for the old one would draw the old space)."""
+    return (a.id, a.created_at, a.spec) == (b.id, b.created_at, b.spec)
 
 
 class Catalog:

@@ -102,6 +102,20 @@ def test_a_study_made_again_under_its_name_gets_a_new_view(tmp_path):
     assert [v.name for v in cat.views()] == ["s"]
 
 
+def test_an_edited_space_gets_a_new_view_with_the_new_space(tmp_path):
+    st = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    study = _study(st)
+    study.add({"x": 0.1, "c": "a"}, 1.0)
+    cat = Catalog(st)
+    before = cat.view("s")
+    assert before.space["x"].high == 1.0
+    wider = {"x": bbo.Float(0.0, 2.0), "c": bbo.Categorical(["a", "b"]), "n": bbo.Int(1, 4)}
+    study.edit_space(bbo.Space(wider), defaults={"n": 2})
+    after = cat.view("s")
+    assert after is not before and after.space["x"].high == 2.0
+    assert [t.params for t in after.as_current(after.trials)] == [{"x": 0.1, "c": "a", "n": 2}]
+
+
 def test_large_studies_are_drawn_thinned(tmp_path):
     st = open_storage(None)
     space = bbo.Space({"x": bbo.Float(0.0, 1.0), "y": bbo.Float(0.0, 1.0)})
