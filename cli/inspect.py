@@ -140,6 +140,16 @@ def show(name: NameArg, storage: StorageOption = None) -> None:
     cons = ", ".join(str(c) for c in study.constraints)
     console.print(f"objectives: {objs}" + (f"; constraints: {cons}" if cons else ""))
     console.print(f"strategy: {study.spec.strategy}, seed {study.seed}")
+    fid, pruner = study.spec.fidelity, study.spec.pruner
+    if fid:  # the study stops trials at its rungs itself (docs/pruning.md)
+        console.print(
+            f"fidelity: {fid['name']} from {fid['low']} to {fid['high']}, eta {fid['eta']} "
+            "(asynchronous Hyperband brackets)",
+            markup=False,
+        )
+    elif pruner:
+        opts = ", ".join(f"{k}={v}" for k, v in pruner.items() if k != "name")
+        console.print(f"pruner: {pruner['name']}" + (f" ({opts})" if opts else ""), markup=False)
     queued = study.queued_count
     if queued:
         console.print(f"queued: {queued} point(s), asked before any suggestion")

@@ -232,3 +232,21 @@ def test_show_lists_the_priors(tmp_path, invoke):
     out = " ".join(result.stdout.split())
     assert "prior={'mean': 0.001, 'sd': 0.5}" in out
     assert "prior={'probs': [0.25, 0.75]}" in out
+
+
+def test_show_names_the_pruner_or_the_fidelity(tmp_path, invoke):
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    space = bbo.Space({"x": bbo.Float(0.0, 1.0)})
+    bbo.Study(space, strategy="random", seed=0, storage=url, name="asha", pruner="asha")
+    bbo.Study(
+        space,
+        strategy="random",
+        seed=0,
+        storage=url,
+        name="mf",
+        fidelity=bbo.Fidelity("epochs", 1, 27),
+    )
+    asha = " ".join(invoke("show", "asha", "--storage", url).stdout.split())
+    assert "pruner: asha (" in asha and "fidelity:" not in asha
+    mf = " ".join(invoke("show", "mf", "--storage", url).stdout.split())
+    assert "fidelity: epochs from 1 to 27, eta 3" in mf and "pruner:" not in mf
