@@ -128,9 +128,16 @@ class Reporting:
         Chosen by ``python -m benchmarks.pruning`` (docs/benchmarks.md#pruning)."""
         if self._pruned_use is not None:
             return self._pruned_use
-        pruner = self.pruner
-        bohb = pruner is not None and pruner.name in ("hyperband", "fidelity")
-        return "rung" if bohb else "offset"
+        return "rung" if self._pruner_name() in ("hyperband", "fidelity") else "offset"
+
+    def _pruner_name(self) -> str | None:
+        """The name of :attr:`pruner`, read off the spec (stored canonical) without building
+        the pruner: every ask asks it."""
+        if self._custom_pruner is not None:
+            return self._custom_pruner.name
+        if self.spec.fidelity is not None:
+            return "fidelity"
+        return None if self.spec.pruner is None else str(self.spec.pruner["name"])
 
     def _model_reports(self, any_pruned: bool) -> dict[int, dict[int, float]]:
         """Trial id -> ``{step: value}`` for the strategies' ``History`` (what
