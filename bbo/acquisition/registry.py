@@ -185,7 +185,7 @@ def log_ei(ctx: AcqContext, q: int) -> Tensor:
         with torch.no_grad():
             best_f = ctx.model.posterior(ctx.X_baseline).mean.max()  # type: ignore[attr-defined]
         return _optimize(ctx, ctx.with_prior(LogExpectedImprovement(ctx.model, best_f=best_f)), q)
-    return _believer(
+    return believer_batch(
         ctx, q, cache, lambda c, best: ctx.with_prior(_CachedLogEI(ctx.model, best, c))
     )
 
@@ -201,22 +201,7 @@ def ucb(ctx: AcqContext, q: int) -> Tensor:
     cache = CachedGP.from_model(ctx.model)
     if cache is None or q > 1 or ctx.X_pending is not None:
         return q_ucb(ctx, q)
-    return _believer(ctx, q, cache, lambda c, best: _CachedUCB(ctx.model, ctx.beta, c))
-
-
-def _believer(
-    ctx: AcqContext,
-    q: int,
-    cache: CachedGP,
-    make: Callable[[CachedGP, Tensor], AcquisitionFunction],
-) -> Tensor:
-    """``q`` points by the greedy Kriging believer: the pending points, then each chosen
-    point, are observed at their posterior mean (:meth:`CachedGP.believe`), and the next
-    point maximizes ``make(cache, best_f)`` of the believed posterior, with ``best_f`` the
-    best posterior mean of the observed and believed points
-    (:func:`bbo.acquisition.believer.believer_batch`: a full search for the first point,
-    cheap warm-started steps for the others)."""
-    return believer_batch(ctx, q, cache, make)
+    return believer_batch(ctx, q, cache, lambda c, best: _CachedUCB(ctx.model, ctx.beta, c))
 
 
 class _CachedLogEI(LogExpectedImprovement):
