@@ -285,39 +285,30 @@ class AutoStrategy:
         self.explore_after = auto_k if opts.explore_after is None else opts.explore_after
         self.gp = GPStrategy(space, seed=seed, device=device, options=opts)
         self._device = device
-        self._wass: Any = None  # the generator of skewed laws, built on first use
-        self._wass_state: dict[str, Any] = {}
+        self._wass = Lazy(self._make_wasserstein)  # the generator of skewed laws
         self._llm: Any = None
         if opts.llm is not None:
             from bbo.strategies.llm.proposer import LLMProposer
 
             self._llm = LLMProposer(space, _llm_options(opts.llm))
-        self._cmaes: Any = None
-        self._cmaes_state: dict[str, Any] = {}
+        self._cmaes = Lazy(lambda: _cmaes(space, self.seed))
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {"gp": self.gp.state_dict()}
         if self._llm is not None:
             state["llm"] = self._llm.state_dict()
-        if self._cmaes is not None:
-            state["cmaes"] = self._cmaes.state_dict()
-        elif self._cmaes_state:
-            state["cmaes"] = self._cmaes_state
-        if self._wass is not None or self._wass_state:
-            w = self._wass.state_dict() if self._wass is not None else self._wass_state
-            state["wasserstein"] = w
+        for key, lazy in (("cmaes", self._cmaes), ("wasserstein", self._wass)):
+            sub = lazy.state_dict()
+            if lazy.built or sub:
+                state[key] = sub
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.gp.load_state_dict(dict(state.get("gp", {})))
         if self._llm is not None:
             self._llm.load_state_dict(state.get("llm", {}))
-        self._cmaes_state = dict(state.get("cmaes", {}))
-        if self._cmaes is not None:
-            self._cmaes.load_state_dict(self._cmaes_state)
-        self._wass_state = dict(state.get("wasserstein", {}))
-        if self._wass is not None:
-            self._wass.load_state_dict(self._wass_state)
+        self._cmaes.load_state_dict(state.get("cmaes", {}))
+        self._wass.load_state_dict(state.get("wasserstein", {}))
 
     def suggest(self, n: int, history: History) -> list[Suggestion]:
         if history.n_seen < self.gp.n_init or len(history.completed) < 2:
@@ -405,21 +396,48 @@ class AutoStrategy:
                 out["llm"] = self.space.encode_many(prop.configs)
         return out
 
-    def _wasserstein(self) -> Any:
-        if self._wass is None:
-            from bbo.strategies.wasserstein import WassersteinStrategy
+    def _make_wasserstein(self) -> Any:
+        from bbo.strategies.wasserstein import WassersteinStrategy
 
-            n_init = self.gp.n_init
-            self._wass = WassersteinStrategy(
-                self.space, seed=self.seed, device=self._device, n_init=n_init
-            )
-            self._wass.load_state_dict(self._wass_state)
-        return self._wass
+        n_init = self.gp.n_init
+        return WassersteinStrategy(self.space, seed=self.seed, device=self._device, n_init=n_init)
+
+    def _wasserstein(self) -> Any:
+        return self._wass.get()
 
     def _cma(self) -> Any:
-        if self._cmaes is None:
-            from bbo.strategies.cmaes import CMAESStrategy
+        return self._cmaes.get()
 
-            self._cmaes = CMAESStrategy(self.space, seed=self.seed)
-            self._cmaes.load_state_dict(self._cmaes_state)
-        return self._cmaes
+
+def _cmaes(space: Space, seed: int) -> Any:
+    from bbo.strategies.cmaes import CMAESStrategy
+
+    return CMAESStrategy(space, seed=seed)
+
+
+class Lazy:
+    """A sub-strategy of ``auto`` built on first use by ``build``; until then the state it
+    was given is kept and handed back, so a stateless server restores it unchanged."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._made: Any = None
+        self._state: dict[str, Any] = {}
+
+    @property
+    def built(self) -> bool:
+        return self._made is not None
+
+    def get(self) -> Any:
+        if self._made is None:
+            self._made = self._build()
+            self._made.load_state_dict(self._state)
+        return self._made
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._made.state_dict() if self._made is not None else self._state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._state = dict(state)
+        if self._made is not None:
+            self._made.load_state_dict(self._state)
