@@ -21,13 +21,15 @@ Scenarios:
 
 Peers (Optuna, Ax, Vizier) are not compared: none ships a comparable ask/tell gRPC server
 in its Python package (OSS Vizier's needs its own service stack). The default sizes take
-about a minute; ``--rounds`` scales them.
+about a minute; ``--rounds`` scales them, ``--only`` picks scenarios. The table is printed
+and written to ``benchmarks/results/server-<stamp>.{json,md}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import multiprocessing as mp
 import os
@@ -38,11 +40,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 ECHO = "/bench.Echo/Call"
+RESULTS = Path(__file__).parent / "results"
 
 
 def _spawn(argv: list[str]) -> tuple[subprocess.Popen[str], int]:
@@ -76,6 +80,25 @@ def start_bbo(storage: str) -> tuple[subprocess.Popen[str], int]:
             "64",
         ]
     )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process ``pid`` used so far; NaN where /proc is
+    missing."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(proc: subprocess.Popen[str], *args: Any) -> dict[str, float]:
+    """:func:`drive` ``(*args)``, with the server's CPU time per round trip (``cpu``, ms):
+    what a round trip costs the server whatever else loads the machine."""
+    c0 = _cpu_seconds(proc.pid)
+    r = drive(*args)
+    return {**r, "cpu": 1000 * (_cpu_seconds(proc.pid) - c0) / r["n"]}
 
 
 def start_echo() -> tuple[subprocess.Popen[str], int]:
@@ -247,7 +270,13 @@ def _batch_sizes(target: str, name: str, after: int) -> float:
     return len(trials) / max(len(groups), 1)
 
 
-def run(rounds: int, gp_rounds: int) -> list[dict[str, Any]]:
+SCENARIOS = ("memory", "client", "sqlite", "growth", "gp")  # --only picks among these
+
+
+def run(rounds: int, gp_rounds: int, only: Sequence[str] = SCENARIOS) -> list[dict[str, Any]]:
+    """The echo, then the ``only`` scenarios: ``memory`` (random, in-memory, 1 and 32
+    clients), ``client`` (bbo.connect), ``sqlite`` (1 and 32), ``growth`` (10,000 trials,
+    ABANDONED trials) and ``gp``."""
     rows: list[dict[str, Any]] = []
 
     def sizes(clients: int) -> int:  # round trips per client
@@ -256,38 +285,42 @@ def run(rounds: int, gp_rounds: int) -> list[dict[str, Any]]:
     proc, port = start_echo()
     try:
         for clients in (1, 32):
-            r = drive("raw", f"127.0.0.1:{port}", "", clients, sizes(clients))
+            r = timed(proc, "raw", f"127.0.0.1:{port}", "", clients, sizes(clients))
             rows.append({"scenario": "bare grpc.aio echo", "clients": clients, **r})
     finally:
         proc.kill()
     with tempfile.TemporaryDirectory() as tmp:
         for storage in ("memory://", f"sqlite:///{tmp}/bench.db"):
+            label = "memory" if storage.startswith("memory") else "SQLite"
+            mine = {"memory": {"memory", "client"}, "SQLite": {"sqlite", "growth", "gp"}}
+            if not mine[label] & set(only):
+                continue
             proc, port = start_bbo(storage)
             target = f"127.0.0.1:{port}"
-            label = "memory" if storage.startswith("memory") else "SQLite"
             try:
-                for clients in (1, 32):
+                for clients in (1, 32) if label.lower() in only else ():
                     name = f"random-{clients}"
                     _prepare(target, name, "random")
-                    r = drive("raw", target, name, clients, sizes(clients))
+                    r = timed(proc, "raw", target, name, clients, sizes(clients))
                     rows.append({"scenario": f"random, {label}", "clients": clients, **r})
-                if label == "memory":  # the same through the Python client library
+                if label == "memory" and "client" in only:  # through the Python client
                     _prepare(target, "random-client", "random")
-                    r = drive("client", target, "random-client", 32, sizes(32))
+                    r = timed(proc, "client", target, "random-client", 32, sizes(32))
                     rows.append({"scenario": "random, memory, bbo.connect", "clients": 32, **r})
-                if label == "SQLite":  # throughput must not fall as the study grows
+                if label == "SQLite" and "growth" in only:  # must not fall as the study grows
                     for history, abandoned in ((10_000, 0), (0, 5), (10_000, 5)):
                         name = f"random-{history}-{abandoned}"
                         _prepare(target, name, "random", history, storage, abandoned)
-                        r = drive("raw", target, name, 32, sizes(32))
+                        r = timed(proc, "raw", target, name, 32, sizes(32))
                         what = " and ".join(
                             f"{k:,} {w}"
                             for k, w in ((history, "trials"), (abandoned, "ABANDONED first"))
                             if k
                         )
                         rows.append({"scenario": f"random, {label}, {what}", "clients": 32, **r})
+                if label == "SQLite" and "gp" in only:
                     _prepare(target, "gp", "gp", 100, storage)
-                    r = drive("raw", target, "gp", 8, gp_rounds)
+                    r = timed(proc, "raw", target, "gp", 8, gp_rounds)
                     batch = _batch_sizes(target, "gp", 100)  # ids > 100: the timed asks
                     rows.append(
                         {"scenario": f"gp, n=100, {label}", "clients": 8, **r, "batch": batch}
@@ -330,12 +363,13 @@ def run_postgres(rounds: int) -> list[dict[str, Any]]:
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """The rows, with each scenario's round trips/s as a share of the bare echo server's at
     the same number of clients (issue 15's targets: 32 clients at >= 60 % on the in-memory
-    storage and >= 40 % on SQLite, p99 < 50 ms)."""
+    storage and >= 40 % on SQLite, p99 < 50 ms), and the server's CPU time per round trip
+    (ms; the echo's is the floor that grpc itself costs)."""
     echo = {r["clients"]: r["rps"] for r in rows if r["scenario"].startswith("bare")}
     out = [
         "| scenario | clients | round trips | round trips/s | of echo | p50 ms | p99 ms "
-        "| mean q-batch |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU ms | mean q-batch |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         batch = f"{r['batch']:.1f}" if "batch" in r and math.isfinite(r["batch"]) else ""
@@ -346,7 +380,7 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
         )
         out.append(
             f"| {r['scenario']} | {r['clients']} | {r['n']} | {rps} | {share} | "
-            f"{r['p50']:.1f} | {r['p99']:.1f} | {batch} |"
+            f"{r['p50']:.1f} | {r['p99']:.1f} | {r.get('cpu', math.nan):.2f} | {batch} |"
         )
     return "\n".join(out)
 
@@ -356,15 +390,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=200, help="round trips of the 1-client runs")
     p.add_argument("--gp-rounds", type=int, default=3, help="round trips per gp client")
     p.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
+    p.add_argument(
+        "--only",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios among {','.join(SCENARIOS)} (the echo always runs)",
+    )
     p.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.echo_server:
         asyncio.run(_echo_server())
         return
-    rows = run(a.rounds, a.gp_rounds)
+    only = [x.strip() for x in a.only.split(",") if x.strip()]
+    unknown = sorted(set(only) - set(SCENARIOS))
+    if unknown:
+        p.error(f"--only: unknown scenario(s) {unknown}; choose among {list(SCENARIOS)}")
+    rows = run(a.rounds, a.gp_rounds, only)
     if not a.no_postgres:
         rows += run_postgres(a.rounds)
-    print(table(rows))
+    text = table(rows)
+    print(text)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"server-{stamp}.json").write_text(
+        json.dumps({"args": vars(a), "rows": rows}, indent=1) + "\n"
+    )
+    (RESULTS / f"server-{stamp}.md").write_text(text + "\n")
+    print(f"written to benchmarks/results/server-{stamp}.{{json,md}}")
 
 
 if __name__ == "__main__":

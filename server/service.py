@@ -4,7 +4,11 @@ Storage and strategy work runs on thread pools, never on the event loop: Asks on
 ``ask`` pool, coalesced into q-batches by each study's ask
 :class:`~bbo.server.batching.Batcher`; Tells on the ``io`` pool, coalesced into one storage
 transaction per group by its tell Batcher; everything else on the ``io`` pool one call at a
-time. So Heartbeat, Tell and ListTrials stay fast while a GP fits.
+time. So Heartbeat, Tell and ListTrials stay fast while a GP fits. One exception, on the
+in-memory storage only: a group of Tells (dict updates under a lock, no I/O) and a batch
+of Asks of a model-free strategy (:data:`~bbo.server.batching.MODEL_FREE`) take tens of
+microseconds, less than the two thread switches and the contention for the GIL that a
+worker thread costs; they run on the event loop itself.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, TypeVar
 
 import grpc
 from bbo.server.access import Access
-from bbo.server.batching import Batcher
+from bbo.server.batching import StudyQueues
 from bbo.server.convert import (
     point_from_pb,
     report_to_pb,
@@ -31,7 +35,7 @@ from bbo.server.convert import (
 )
 from bbo.server.edits import edit_from_request, space_edit_to_pb
 from bbo.server.errors import status_of
-from bbo.server.limits import Limits, metric_samples, page_token, trial_bytes
+from bbo.server.limits import Limits, metric_samples, page_token
 from google.protobuf.message import DecodeError
 
 from bbo.api.v1 import optimizer_pb2 as pb
@@ -45,9 +49,9 @@ from bbo.exceptions import (
 )
 from bbo.study.spec import StudySpec
 from bbo.study.storage import Storage, StudyRecord
+from bbo.study.storage.memory import MemoryStorage
 from bbo.study.study import AskRequest, Study, TellRequest
 from bbo.study.workers import REMOTE
-from bbo.trial import Trial
 
 __all__ = ["Limits", "OptimizerService", "generic_handler"]
 
@@ -76,30 +80,6 @@ def rpc(fn: Handler) -> Handler:
     return wrapper
 
 
-class _Entry:
-    """A loaded study and its two queues; ``study`` is read at each batch, so a
-    CreateStudy that changes the strategy or seed applies from the next batch."""
-
-    def __init__(
-        self, study: Study, ask_pool: ThreadPoolExecutor, io_pool: ThreadPoolExecutor
-    ) -> None:
-        self.study = study
-        self.asks: Batcher[AskRequest, list[Trial]] = Batcher(
-            lambda reqs: self.study.ask_many(reqs), ask_pool
-        )
-        self.tells: Batcher[TellRequest, Trial] = Batcher(
-            lambda reqs: self.study.tell_many(reqs), io_pool
-        )
-        self._size: tuple[StudySpec, int] | None = None
-
-    def trial_bytes(self) -> int:
-        """Upper bound of one answered trial's size (client id aside), per spec."""
-        spec = self.study.spec
-        if self._size is None or self._size[0] is not spec:
-            self._size = (spec, trial_bytes(spec, ""))
-        return self._size[1]
-
-
 class OptimizerService(pb_grpc.OptimizerServicer):
     def __init__(
         self,
@@ -117,8 +97,9 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         self.limits = limits or Limits()
         self.ask_pool = ThreadPoolExecutor(ask_threads, thread_name_prefix="bbo-ask")
         self.io_pool = ThreadPoolExecutor(8, thread_name_prefix="bbo-io")
-        self._studies: dict[str, _Entry] = {}
-        self._loading: dict[str, asyncio.Future[_Entry]] = {}
+        self.in_memory = isinstance(storage, MemoryStorage)  # batches that may run inline
+        self._studies: dict[str, StudyQueues] = {}
+        self._loading: dict[str, asyncio.Future[Study]] = {}
 
     def close(self) -> None:
         self.ask_pool.shutdown(wait=True)
@@ -128,7 +109,7 @@ class OptimizerService(pb_grpc.OptimizerServicer):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.io_pool, functools.partial(fn, *args, **kwargs))
 
-    async def _entry(self, name: str, context: Any, method: str) -> _Entry:
+    async def _entry(self, name: str, context: Any, method: str) -> StudyQueues:
         self._allow(context, method, name)
         if name in self._studies:
             return self._studies[name]
@@ -136,12 +117,15 @@ class OptimizerService(pb_grpc.OptimizerServicer):
             task = asyncio.ensure_future(
                 self._io(Study.load, name, self.storage, device=self.device, worker=REMOTE)
             )
-            self._loading[name] = task  # type: ignore[assignment]
+            self._loading[name] = task
         try:
             study = await asyncio.shield(self._loading[name])
         finally:
             self._loading.pop(name, None)
-        entry = self._studies.setdefault(name, _Entry(study, self.ask_pool, self.io_pool))  # type: ignore[arg-type]
+        entry = self._studies.setdefault(
+            name,
+            StudyQueues(study, self.ask_pool, self.io_pool, self.in_memory),
+        )
         return entry
 
     def _text(self, field: str, value: str, required: bool = True) -> None:

@@ -7,16 +7,20 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import grpc
 import numpy as np
 import pytest
 from bbo.client import Client, RemoteStudy
+from bbo.server.app import ServerConfig, ServerThread
 from bbo.server.errors import TABLE, error_from_rpc, status_of
+from bbo.server.service import Limits
 
 import bbo
 from bbo import exceptions as ex
 from bbo.api.v1 import optimizer_pb2 as pb
+from bbo.api.v1 import optimizer_pb2_grpc as pb_grpc
 from bbo.space import params_key
 
 SPACE = bbo.Space({"x": bbo.Float(0.0, 1.0), "c": bbo.Categorical(["a", "b", "c"])})
@@ -110,9 +114,28 @@ def _queued(pool, busy: int, batcher, calls: int, worker) -> list[int]:
     return batcher.sizes[before:]
 
 
-def test_concurrent_tells_are_stored_by_one_group(server, client, stub):
+@pytest.fixture(scope="module")
+def sqlite_server(tmp_path_factory) -> Iterator[ServerThread]:
+    """A server on a SQLite file: its Asks and Tells run on the thread pools (on the
+    in-memory storage, Tells and random Asks run on the event loop)."""
+    path = tmp_path_factory.mktemp("semantics") / "s.db"
+    srv = ServerThread(f"sqlite:///{path}", ServerConfig(limits=Limits(max_ask=16)))
+    yield srv
+    srv.stop()
+
+
+def test_concurrent_tells_are_stored_by_one_group(sqlite_server):
     """Tells queued while a group is stored are stored together by the next one (one
     transaction); each is answered on its own: a conflicting tell in the group fails alone."""
+    server = sqlite_server
+    with (
+        bbo.connect(server.target, retry_timeout=5.0) as client,
+        grpc.insecure_channel(server.target) as ch,
+    ):
+        _tells_grouped(server, client, pb_grpc.OptimizerStub(ch))
+
+
+def _tells_grouped(server: ServerThread, client: Client, stub: pb_grpc.OptimizerStub) -> None:
     s = _study(client)
     trials = s.ask(9)
     s.tell(trials[0], 0.5)
@@ -133,9 +156,15 @@ def test_concurrent_tells_are_stored_by_one_group(server, client, stub):
     assert [t.value for t in s.trials] == [0.5, *map(float, range(1, 9))]
 
 
-def test_concurrent_asks_are_served_by_one_batch(server, client):
+def test_concurrent_asks_are_served_by_one_batch(sqlite_server):
     """Asks queued while a batch computes are answered together by the next computation,
     each with its own distinct trials."""
+    server = sqlite_server
+    with bbo.connect(server.target, retry_timeout=5.0) as client:
+        _asks_batched(server, client)
+
+
+def _asks_batched(server: ServerThread, client: Client) -> None:
     s = _study(client)
     s.ask()  # loads the study into the server's cache
     results: dict[int, list] = {}

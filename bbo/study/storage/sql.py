@@ -9,7 +9,8 @@ this module holds :class:`SQLStorage`, the
 
 Concurrency: on SQLite every transaction starts with ``BEGIN IMMEDIATE`` (one writer at a
 time, WAL journal so readers never block, ``busy_timeout`` so writers queue instead of
-failing, ``synchronous=FULL`` so a committed tell survives a crash). On PostgreSQL
+failing, ``synchronous=FULL`` so a committed tell survives a crash); the reads of an ask
+and a tell run on the driver (:mod:`.sql_fast`). On PostgreSQL
 (psycopg 3; ``postgresql://`` and ``postgres://`` URLs get that driver) transactions run
 at READ COMMITTED, whatever the server's default, with explicit row locks:
 
@@ -65,6 +66,7 @@ from bbo.study.storage.base import (
     check_report,
 )
 from bbo.study.storage.sql_edits import SQLEdits
+from bbo.study.storage.sql_fast import select_trials, study_by_id
 from bbo.study.storage.sql_schema import (
     FINISH,
     finish_row,
@@ -132,10 +134,14 @@ class SQLStorage(SQLEdits, Storage):
 
     def get_study_by_id(self, study_id: int) -> StudyRecord:
         with self._read() as conn:
-            row = conn.execute(sa.select(studies).where(studies.c.id == study_id)).first()
-        if row is None:
+            if self._is_sqlite:  # read at every ask: on the driver
+                found = study_by_id(conn, study_id)
+            else:
+                row = conn.execute(sa.select(studies).where(studies.c.id == study_id)).first()
+                found = None if row is None else study_record(row)
+        if found is None:
             raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
-        return study_record(row)
+        return found
 
     def list_studies(self) -> list[StudyRecord]:
         with self._read() as conn:
@@ -160,14 +166,6 @@ class SQLStorage(SQLEdits, Storage):
             conn.execute(sa.delete(studies).where(studies.c.id == row.id))
 
     # -- trials ----------------------------------------------------------------------------
-    @staticmethod
-    def _count(conn: Connection, study_id: int) -> int:
-        return int(
-            conn.execute(
-                sa.select(sa.func.count()).select_from(trials).where(trials.c.study_id == study_id)
-            ).scalar_one()
-        )
-
     def create_trials(
         self,
         study_id: int,
@@ -179,8 +177,7 @@ class SQLStorage(SQLEdits, Storage):
         now = time.time()
         try:
             with self._tx() as conn:
-                self._lock_study(conn, study_id)
-                count = self._count(conn, study_id)
+                count = self._lock_and_count(conn, study_id)
                 if expected_count is not None and expected_count != count:
                     raise ConcurrentUpdateError(
                         f"study changed: expected {expected_count} trials, found {count}"
@@ -199,12 +196,9 @@ class SQLStorage(SQLEdits, Storage):
                         .where(studies.c.id == study_id)
                         .values(strategy_state=strategy_state)
                     )
-                if rows and not self._returning:
-                    out = conn.execute(
-                        sa.select(trials)
-                        .where(trials.c.study_id == study_id, trials.c.number >= count)
-                        .order_by(trials.c.number)
-                    ).all()
+                if rows and not self._returning:  # SQLite: read back on the driver
+                    got = select_trials(conn, study_id, since=count - 1)
+                    return [t for _, t in got]
         except IntegrityError as e:  # a concurrent writer took the same numbers
             raise ConcurrentUpdateError(f"study changed while creating trials: {e.orig}") from e
         return [trial_from_row(r) for r in out]
@@ -227,17 +221,9 @@ class SQLStorage(SQLEdits, Storage):
         now = time.time()
         out: list[int | BboError] = []  # the pk to read back, or the refusal
         updates: list[dict[str, Any]] = []
+        numbers = sorted({trial_id for trial_id, _ in items})
         with self._tx() as conn:
-            rows = conn.execute(
-                sa.select(trials)
-                .where(
-                    trials.c.study_id == study_id,
-                    trials.c.number.in_(sorted({trial_id for trial_id, _ in items})),
-                )
-                .order_by(trials.c.number)  # one lock order for every writer
-                .with_for_update()
-            ).all()
-            current = {r.number: (r.pk, trial_from_row(r)) for r in rows}
+            current = {t.id: (pk, t) for pk, t in self._locked_trials(conn, study_id, numbers)}
             for trial_id, result in items:
                 if trial_id not in current:
                     out.append(TrialNotFoundError(f"no trial {trial_id!r} in this study"))
@@ -272,20 +258,33 @@ class SQLStorage(SQLEdits, Storage):
             if updates:
                 conn.execute(FINISH, updates)
             pks = [o for o in out if isinstance(o, int)]
-            stored = {
-                r.pk: trial_from_row(r)
-                for r in conn.execute(sa.select(trials).where(trials.c.pk.in_(pks)))
-            }
+            if self._is_sqlite:
+                stored = dict(select_trials(conn, study_id, pks=pks))
+            else:
+                q = sa.select(trials).where(trials.c.pk.in_(pks))
+                stored = {r.pk: trial_from_row(r) for r in conn.execute(q)}
         return [stored[o] if isinstance(o, int) else o for o in out]
 
+    def _locked_trials(
+        self, conn: Connection, study_id: int, numbers: list[int]
+    ) -> list[tuple[int, Trial]]:
+        """``(pk, trial)`` of the trials ``numbers``, locked in number order (one lock
+        order for every writer; on SQLite the transaction holds the write lock already)."""
+        if self._is_sqlite:
+            return select_trials(conn, study_id, numbers=numbers)
+        q = (
+            sa.select(trials)
+            .where(trials.c.study_id == study_id, trials.c.number.in_(numbers))
+            .order_by(trials.c.number)
+            .with_for_update()
+        )
+        return [(r.pk, trial_from_row(r)) for r in conn.execute(q)]
+
     def get_trial(self, study_id: int, trial_id: int) -> Trial:
-        with self._read() as conn:
-            row = conn.execute(
-                sa.select(trials).where(trials.c.study_id == study_id, trials.c.number == trial_id)
-            ).first()
-        if row is None:
+        found = self.get_trials(study_id, numbers=[trial_id])
+        if not found:
             raise TrialNotFoundError(f"no trial {trial_id!r} in this study")
-        return trial_from_row(row)
+        return found[0]
 
     def get_trials(
         self,
@@ -294,8 +293,18 @@ class SQLStorage(SQLEdits, Storage):
         states: Sequence[TrialState] | None = None,
         since: int | None = None,
         limit: int | None = None,
+        numbers: Sequence[int] | None = None,
     ) -> list[Trial]:
+        """The study's trials in id order, filtered (``numbers``: these ids only)."""
+        if self._is_sqlite:  # the hot path of asks and tells: on the driver (.sql_fast)
+            with self._read() as conn:
+                got = select_trials(
+                    conn, study_id, states=states, since=since, limit=limit, numbers=numbers
+                )
+            return [t for _, t in got]
         q = sa.select(trials).where(trials.c.study_id == study_id)
+        if numbers is not None:
+            q = q.where(trials.c.number.in_(list(numbers)))
         if states is not None:
             q = q.where(trials.c.state.in_([s.value for s in states]))
         if since is not None:

@@ -18,12 +18,13 @@ from sqlalchemy.engine import Connection
 from bbo.exceptions import ConcurrentUpdateError, StudyNotFoundError
 from bbo.study.storage.base import QueuedPoint
 from bbo.study.storage.sql_engine import SQLDatabase
-from bbo.study.storage.sql_schema import queue, queued_from_row, studies
+from bbo.study.storage.sql_fast import count_trials, queued
+from bbo.study.storage.sql_schema import queue, queued_from_row, studies, trials
 
 
 class SQLQueue(SQLDatabase):
-    """The queue operations of the SQL storage, and the study row lock they share with
-    ``create_trials``."""
+    """The queue operations of the SQL storage, and the study row lock (with the count of
+    its trials) they share with ``create_trials``."""
 
     def _lock_study(self, conn: Connection, study_id: int) -> None:
         found = conn.execute(
@@ -31,6 +32,25 @@ class SQLQueue(SQLDatabase):
         ).first()
         if found is None:
             raise StudyNotFoundError(f"no study with id {study_id}")
+
+    @staticmethod
+    def _count(conn: Connection, study_id: int) -> int:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(trials).where(trials.c.study_id == study_id)
+            ).scalar_one()
+        )
+
+    def _lock_and_count(self, conn: Connection, study_id: int) -> int:
+        """Lock the study row and count its trials (on SQLite, whose transaction holds the
+        write lock already, one statement); StudyNotFoundError when it is gone."""
+        if not self._is_sqlite:
+            self._lock_study(conn, study_id)
+            return self._count(conn, study_id)
+        count = count_trials(conn, study_id)
+        if count is None:
+            raise StudyNotFoundError(f"no study with id {study_id}")
+        return count
 
     def _must_exist(self, conn: Connection, study_id: int) -> None:
         """StudyNotFoundError unless the study ``study_id`` exists (a read, no lock)."""
@@ -72,6 +92,12 @@ class SQLQueue(SQLDatabase):
         return [queued_from_row(r) for r in out]
 
     def get_queue(self, study_id: int) -> list[QueuedPoint]:
+        if self._is_sqlite:  # read at every ask: one statement on the driver
+            with self._read() as conn:
+                found = queued(conn, study_id)
+            if found is None:
+                raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
+            return found
         with self._read() as conn:
             self._must_exist(conn, study_id)
             rows = conn.execute(
