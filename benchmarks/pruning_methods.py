@@ -20,10 +20,15 @@ method                   what
 ``optuna-tpe``           Optuna TPE, no pruner (not in the default list)
 =======================  ========================================================
 
-A bbo method with a pruner takes a suffix ``/last``, ``/offset``, ``/rung`` or
-``/exclude``
-(``bbo-auto+asha/rung``): how the strategy's model uses PRUNED trials
-(``bbo.strategies.History.pruned``; without a suffix the default, ``last``). The variants
+``bbo-auto+asha-lc``, ``+hyperband-lc`` and ``+fidelity-lc`` rank trials at rungs by
+their predicted final values (``rank_by: predicted``, :mod:`bbo.pruners.curves`);
+``bbo-auto+fidelity-value`` is a multi-fidelity study ranking by values (:data:`LC`, not
+in the default list).
+
+A bbo method with a pruner takes a suffix ``/last``, ``/offset``, ``/rung``,
+``/predicted`` or ``/exclude`` (``bbo-auto+asha/rung``): how the strategy's model uses
+PRUNED trials (``bbo.strategies.History.pruned``; without a suffix the study's default,
+``Study._model_use``). The variants
 of ``bbo-auto`` with a pruner are in :data:`VARIANTS`, not in the default list.
 """
 
@@ -47,9 +52,13 @@ METHODS = (
     "optuna-tpe+hyperband",
     "optuna-tpe+median",
 )
-PRUNED_USES = ("last", "offset", "rung", "exclude")
+PRUNED_USES = ("last", "offset", "rung", "predicted", "exclude")
 VARIANTS = tuple(f"{m}/{use}" for m in METHODS if m.startswith("bbo-auto+") for use in PRUNED_USES)
-EXTRA = ("optuna-tpe", *VARIANTS)
+# ranked at rungs by predicted final values (``rank_by: predicted``); ``fidelity-value``:
+# a multi-fidelity study ranking by values, whatever the default
+LC = tuple(f"bbo-auto+{p}" for p in ("asha-lc", "hyperband-lc", "fidelity-lc", "fidelity-value"))
+VARIANTS += tuple(f"{m}/{use}" for m in LC for use in PRUNED_USES)
+EXTRA = ("optuna-tpe", *LC, *VARIANTS)
 ETA = 3  # reduction factor of every successive-halving pruner here
 
 # one trial: ask -> params, report(value, step) -> stop?, finish(final value | None = pruned)
@@ -57,6 +66,8 @@ Ask = Callable[[], tuple[Mapping[str, Any], Callable[[float, int], bool], Callab
 
 
 def _bbo_pruner(name: str, max_step: int) -> dict[str, Any] | None:
+    if name.endswith("-lc"):  # ranked by predicted final values (bbo.pruners.curves)
+        return {**(_bbo_pruner(name.removesuffix("-lc"), max_step) or {}), "rank_by": "predicted"}
     if name == "asha":
         return {"name": "asha", "min_resource": 1, "reduction_factor": ETA}
     if name == "hyperband":
@@ -70,9 +81,12 @@ def _bbo_pruner(name: str, max_step: int) -> dict[str, Any] | None:
 def _bbo(strategy: str, pruner: str | None, problem: CurveProblem, seed: int, use: str = "") -> Ask:
     import bbo
 
-    if pruner == "fidelity":  # multi-fidelity: the study allocates (bbo.pruners.fidelity)
+    if pruner in ("fidelity", "fidelity-lc", "fidelity-value"):  # the study allocates
         fidelity = bbo.Fidelity("epochs", 1, problem.max_step, eta=ETA)
         study = bbo.Study(problem.space, strategy=strategy, fidelity=fidelity, seed=seed)
+        if pruner != "fidelity":  # the other ranking than the default
+            rank = "predicted" if pruner == "fidelity-lc" else "value"
+            study._custom_pruner = fidelity.pruner(rank_by=rank)
     else:
         spec = None if pruner is None else _bbo_pruner(pruner, problem.max_step)
         study = bbo.Study(problem.space, strategy=strategy, pruner=spec, seed=seed)

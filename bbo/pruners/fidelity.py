@@ -21,6 +21,12 @@ every bracket starts early. Nothing but the trials and their reports is needed: 
 resumed after a crash allocates as before.
 
 A promoted trial *continues* (its process keeps running): no epoch is spent twice.
+
+At a rung, trials are ranked by their *predicted* final value (the learning-curve model
+of :mod:`bbo.pruners.curves`, :data:`RANK_BY_DEFAULT`): in ``python -m
+benchmarks.pruning`` it did better than ranking by the value at the rung
+(``Fidelity.pruner(rank_by="value")``): mean rank 3.67 against 5.67 at the full budget,
+better on 3 of 3 problems.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from bbo.pruners.base import Curve
 from bbo.pruners.halving import HyperbandPruner
 
 _KEYS = ("name", "low", "high", "eta")
+RANK_BY_DEFAULT = "predicted"  # how a multi-fidelity study ranks trials at rungs (above)
 
 
 @dataclass(frozen=True)
@@ -95,10 +102,15 @@ class Fidelity:
         """The step a trial runs to before it can be stopped: ``low * eta**bracket``."""
         return int(self.low * self.eta ** self.bracket(trial_id))
 
-    def pruner(self) -> FidelityPruner:
-        """The pruner that stops trials at the rungs of their brackets."""
+    def pruner(self, rank_by: str = RANK_BY_DEFAULT) -> FidelityPruner:
+        """The pruner that stops trials at the rungs of their brackets (``rank_by``: see
+        :mod:`bbo.pruners.halving`)."""
         return FidelityPruner(
-            min_resource=self.low, max_resource=self.high, reduction_factor=self.eta, fidelity=self
+            min_resource=self.low,
+            max_resource=self.high,
+            reduction_factor=self.eta,
+            rank_by=rank_by,
+            fidelity=self,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,6 +16,16 @@ halvings, bracket ``b`` with ``min_early_stopping_rate = b`` (bracket 0 prunes e
 A trial belongs to one bracket, chosen from its id alone (a CRC-32 of the id, shared out in
 proportion to each bracket's budget ``ceil(n_brackets * eta**s / (s + 1))``, ``s =
 n_brackets - 1 - b``), and competes only with the trials of its bracket.
+
+``rank_by: predicted`` (both pruners; ``value``, the default, is the rule above): at a
+rung, the trial and the trials that reached that rung are ranked by their *predicted
+final value* (:class:`bbo.pruners.curves.CurveModel`, fitted on every trial's curve: the
+value at the full resource extrapolated from the curve's last drops and how the other
+curves' drops went on; a trial that got there, its value there) instead of the value
+carried into the rung. A curve that still falls fast at rung 9 is kept even when others
+lead, and a competitor that ran further is judged by what it became. The full resource is
+``max_resource`` for Hyperband; for successive halving, the last step of the longest
+COMPLETED trial (else of the longest curve).
 """
 
 from __future__ import annotations
@@ -28,6 +38,10 @@ from typing import ClassVar
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.pruners.base import Curve, Pruner, check_int
+from bbo.pruners.curves import CurveModel
+from bbo.trial import TrialState
+
+RANK_BY = ("value", "predicted")
 
 
 def promotable(value: float, competing: Sequence[float], eta: int, direction: str) -> bool:
@@ -37,6 +51,15 @@ def promotable(value: float, competing: Sequence[float], eta: int, direction: st
     k = max(len(ranked) // eta, 1)
     cut = ranked[k - 1]
     return value <= cut if direction == "minimize" else value >= cut
+
+
+def check_rank_by(value: object) -> str:
+    """``value`` if it is one of :data:`RANK_BY`, else InvalidArgumentError."""
+    if value not in RANK_BY:
+        raise InvalidArgumentError(
+            f"`pruner.rank_by` must be one of {list(RANK_BY)}, got {value!r}"
+        )
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -51,12 +74,14 @@ class SuccessiveHalvingPruner(Pruner):
     reduction_factor: int = 4
     min_early_stopping_rate: int = 0
     bootstrap_count: int = 0
+    rank_by: str = "value"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "min_resource", check_int("min_resource", self.min_resource, 1))
         rf = check_int("reduction_factor", self.reduction_factor, 2)
         object.__setattr__(self, "reduction_factor", rf)
+        object.__setattr__(self, "rank_by", check_rank_by(self.rank_by))
         rate = check_int("min_early_stopping_rate", self.min_early_stopping_rate, 0)
         object.__setattr__(self, "min_early_stopping_rate", rate)
         boot = check_int("bootstrap_count", self.bootstrap_count, 0)
@@ -67,13 +92,37 @@ class SuccessiveHalvingPruner(Pruner):
         return self.min_resource * self.reduction_factor ** (self.min_early_stopping_rate + k)
 
     def decide(self, trial: Curve, others: Sequence[Curve], direction: str) -> bool:
+        if self.rank_by == "value" or not self.crosses_rung(trial):
+            return self.judge(trial, others, direction, None)
+        done = [o.last_step or 0 for o in others if o.state == TrialState.COMPLETED]
+        top = max(done or [c.last_step or 0 for c in (trial, *others)])
+        model = CurveModel([trial, *others], top, self.reduction_factor, direction)
+        return self.judge(trial, others, direction, model)
+
+    def crosses_rung(self, trial: Curve) -> bool:
+        """Whether the trial's last report crossed a rung (is judged at all)."""
+        before = trial.steps[-2] if len(trial.steps) > 1 else -1
+        k = 0
+        while (r := self.rung_step(k)) <= trial.steps[-1]:
+            if r > before:
+                return True
+            k += 1
+        return False
+
+    def judge(
+        self, trial: Curve, others: Sequence[Curve], direction: str, model: CurveModel | None
+    ) -> bool:
+        """:meth:`decide` against the competitors ``others``; with a curve ``model``, by
+        predicted final values (``rank_by: predicted``)."""
         step, value = trial.steps[-1], trial.values[-1]
         before = trial.steps[-2] if len(trial.steps) > 1 else -1
+        if model is not None:
+            value = _predicted(model, trial)
         k = 0
         while (r := self.rung_step(k)) <= step:
             if r > before:  # crossed by this report: judged now
                 carried = [
-                    v
+                    _predicted(model, o) if model is not None else v
                     for o in others
                     if (o.last_step or -1) >= r and (v := o.first_from(r)) is not None
                 ]
@@ -98,6 +147,7 @@ class HyperbandPruner(Pruner):
     max_resource: int | None = None
     reduction_factor: int = 3
     bootstrap_count: int = 0
+    rank_by: str = "value"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -117,6 +167,7 @@ class HyperbandPruner(Pruner):
         object.__setattr__(self, "reduction_factor", rf)
         boot = check_int("bootstrap_count", self.bootstrap_count, 0)
         object.__setattr__(self, "bootstrap_count", boot)
+        object.__setattr__(self, "rank_by", check_rank_by(self.rank_by))
 
     @property
     def n_brackets(self) -> int:
@@ -151,7 +202,17 @@ class HyperbandPruner(Pruner):
             bootstrap_count=self.bootstrap_count,
         )
         mine = [o for o in others if self.bracket(o.id) == b]
-        return halving.decide(trial, mine, direction)
+        model = None
+        if self.rank_by == "predicted" and halving.crosses_rung(trial):  # all brackets' curves
+            top = int(self.max_resource or 0)
+            model = CurveModel([trial, *others], top, self.reduction_factor, direction)
+        return halving.judge(trial, mine, direction, model)
 
 
-__all__ = ["HyperbandPruner", "SuccessiveHalvingPruner", "promotable"]
+def _predicted(model: CurveModel, curve: Curve) -> float:
+    """The model's final value of ``curve`` (its last value when it cannot say)."""
+    v = model.predict(curve)
+    return curve.values[-1] if v is None else v
+
+
+__all__ = ["RANK_BY", "HyperbandPruner", "SuccessiveHalvingPruner", "promotable"]

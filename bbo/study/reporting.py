@@ -53,8 +53,8 @@ class Reporting:
     _curves: dict[int, dict[int, float]]  # reports read so far (_model_reports)
     _curves_seq: int | None
     # how the strategies' models use PRUNED trials (History.pruned): "last", "offset",
-    # "rung" or "exclude"; None: by the pruner (:meth:`_model_use`). A class attribute the
-    # pruning benchmark varies, not a stored setting
+    # "rung", "predicted" or "exclude"; None: by the pruner (:meth:`_model_use`). A class
+    # attribute the pruning benchmark varies, not a stored setting
     _pruned_use: str | None = None
 
     @property
@@ -141,10 +141,10 @@ class Reporting:
 
     def _model_reports(self, any_pruned: bool) -> dict[int, dict[int, float]]:
         """Trial id -> ``{step: value}`` for the strategies' ``History`` (what
-        ``pruned="rung"`` and ``"offset"`` need): read only under those uses and once a
-        trial was PRUNED (``any_pruned``: counted by the trial cache, not by a scan of
-        every trial at every ask)."""
-        if not any_pruned or self._model_use() not in ("rung", "offset"):
+        ``pruned="rung"``, ``"offset"`` and ``"predicted"`` need): read only under those
+        uses and once a trial was PRUNED (``any_pruned``: counted by the trial cache, not
+        by a scan of every trial at every ask)."""
+        if not any_pruned or self._model_use() not in ("rung", "offset", "predicted"):
             return {}
         # a stored report never changes: read only those newer than the last read
         seq = self._curves_seq
