@@ -12,8 +12,8 @@ gives the epochs each method needed to reach full-budget ``bbo-auto``'s median f
 HyperbandPruner at equal epochs on most problems; both verdicts are printed).
 
 Problems and methods: :mod:`benchmarks.pruning_problems`, :mod:`benchmarks.pruning_methods`
-(a pruned bbo method with a suffix ``/offset``, ``/rung``, ``/last`` or ``/exclude`` fixes
-how its model uses PRUNED trials: ``--methods bbo-auto+asha/rung``).
+(a pruned bbo method with a suffix ``/offset``, ``/rung``, ``/predicted``, ``/last`` or
+``/exclude`` fixes how its model uses PRUNED trials: ``--methods bbo-auto+asha/rung``).
 The small default preset (``--max-step 27``, ``--trials 20``, 5 seeds, every problem and
 method) took 15 minutes (891 s) on 2 shared, busy cores; ``--full`` is 81 epochs, 40
 trials, 10 seeds and adds ``optuna-tpe`` without a pruner. Finished runs are appended to a

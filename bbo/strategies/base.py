@@ -53,11 +53,13 @@ class History:
     them, for a study with one objective and no outcome constraints (see
     :func:`model_trials`): ``"offset"`` (the default) adds each one that has a value as an
     observation of that value lowered by the improvement the COMPLETED trials made after
-    that step; ``"last"`` as the value itself; ``"rung"`` (BOHB) uses every trial's value
-    at the largest reported step that enough trials reached; ``"exclude"`` leaves them out.
-    ``offset`` and ``rung`` read ``reports`` (trial id -> ``{step: value}``, passed by the
-    study; without them ``offset`` is ``last``). A study without PRUNED trials sees its
-    COMPLETED trials whatever ``pruned`` says.
+    that step; ``"last"`` as the value itself; ``"predicted"`` as its learning curve's
+    predicted final value (:mod:`bbo.pruners.curves`); ``"rung"`` (BOHB) uses every
+    trial's value at the largest reported step that enough trials reached; ``"exclude"``
+    leaves them out. ``offset``, ``predicted`` and ``rung`` read ``reports`` (trial id ->
+    ``{step: value}``, passed by the study; without them ``offset`` and ``predicted`` are
+    ``last``). A study without PRUNED trials sees its COMPLETED trials whatever
+    ``pruned`` says.
 
     ``prior``: COMPLETED trials of earlier studies (the study's ``prior_studies``), their
     params matched to this space and their values carrying this study's objective metrics,
@@ -154,7 +156,8 @@ class History:
         return encode_stored(self.space, [t.params for t in self._in(TrialState.INFEASIBLE)])
 
 
-PRUNED_USES = ("last", "offset", "rung", "exclude")
+PRUNED_USES = ("last", "offset", "rung", "predicted", "exclude")
+PREDICTED_ETA = 3  # the level factor of "predicted"'s curve model (Hyperband's default)
 
 
 def model_trials(history: History) -> list[Trial]:
@@ -174,6 +177,12 @@ def model_trials(history: History) -> list[Trial]:
       have a value, each trial's value at ``s`` (its first report at or after ``s``) as an
       observation; when no step has enough, or the COMPLETED trials alone are ``d + 2``,
       the COMPLETED trials.
+    * ``"predicted"``: as ``"last"``, the value of a PRUNED trial replaced by its curve's
+      predicted final value (:class:`bbo.pruners.curves.CurveModel`, fitted on the curves
+      of the COMPLETED and PRUNED trials: ``y(T) = y(s) - sum_k rho_k d_k``, its last drop
+      ``d`` carried on to the full resource ``T`` by the drop ratios ``rho`` of the curves
+      that went further) with ``T`` the longest COMPLETED trial's last step (the longest
+      curve's before any) and levels ``T / eta**k``, ``eta =`` :data:`PREDICTED_ETA`.
     """
     done = [t for t in history.trials if t.state == TrialState.COMPLETED]
     use = history.pruned
@@ -192,6 +201,8 @@ def model_trials(history: History) -> list[Trial]:
         return with_value
     if use == "offset":
         return _offset(history, with_value)
+    if use == "predicted":
+        return _predicted(history, with_value)
     return _at_rung(history, done, with_value)
 
 
@@ -219,6 +230,27 @@ def _offset(history: History, finished: list[Trial]) -> list[Trial]:
             gains[s] = float(np.median(diffs)) if diffs else 0.0
         v = float(t.value) - gains[s]
         out.append(replace(t, values={name: v}, value=v))
+    return out
+
+
+def _predicted(history: History, finished: list[Trial]) -> list[Trial]:
+    """``"predicted"`` (see :func:`model_trials`): each PRUNED trial with reports gets the
+    CurveModel's final value of its curve (its last value when the model cannot say)."""
+    from bbo.pruners.base import Curve
+    from bbo.pruners.curves import CurveModel
+
+    curves = [Curve.of(t.id, t.state, history.reports.get(t.id, {})) for t in finished]
+    ran = [c for c in curves if c.steps]
+    full = [c for c in ran if c.state == TrialState.COMPLETED] or ran
+    if not full:
+        return finished
+    top = max(int(c.steps[-1]) for c in full)
+    objective = history.objectives[0]
+    model = CurveModel(curves, max(top, 1), PREDICTED_ETA, objective.direction)
+    out = []
+    for t, c in zip(finished, curves):
+        v = model.predict(c) if t.state == TrialState.PRUNED else None
+        out.append(t if v is None else replace(t, values={objective.name: v}, value=v))
     return out
 
 

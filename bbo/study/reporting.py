@@ -125,7 +125,8 @@ class Reporting:
         :func:`bbo.strategies.base.model_trials`): ``"rung"`` (BOHB) under a ``hyperband``
         pruner, whose full-budget bracket soon gives enough COMPLETED trials;
         ``"offset"`` under any other (or none), whose pruned trials are most of the study.
-        Chosen by ``python -m benchmarks.pruning`` (docs/benchmarks.md#pruning)."""
+        Chosen by ``python -m benchmarks.pruning`` (docs/benchmarks.md#pruning), where
+        ``"predicted"`` (learning-curve extrapolations) lost to both on crossing curves."""
         if self._pruned_use is not None:
             return self._pruned_use
         return "rung" if self._pruner_name() in ("hyperband", "fidelity") else "offset"

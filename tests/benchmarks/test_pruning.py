@@ -160,9 +160,11 @@ def test_model_use_variants_of_pruned_auto():
     from benchmarks.pruning_methods import VARIANTS, make_method
 
     assert "bbo-auto+hyperband/offset" in VARIANTS and "bbo-auto+asha/exclude" in VARIANTS
+    assert "bbo-auto+asha-lc/predicted" in VARIANTS and "bbo-auto+fidelity/predicted" in VARIANTS
     prob = make_curve_problem("lc-pow", 3)
-    trials = run_curves(make_method("bbo-auto+asha/rung", prob, 0), prob, 0, budget=12)
-    assert trials and trials[-1]["epochs"] >= 12
+    for method in ("bbo-auto+asha/rung", "bbo-auto+hyperband-lc/predicted"):
+        trials = run_curves(make_method(method, prob, 0), prob, 0, budget=12)
+        assert trials and trials[-1]["epochs"] >= 12
     assert pruning.parse_args(["--methods", "bbo-auto+median/offset"]).methods == [
         "bbo-auto+median/offset"
     ]

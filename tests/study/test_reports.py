@@ -250,3 +250,24 @@ def test_a_bound_trial_pickles_and_compares_without_its_study():
     back = pickle.loads(pickle.dumps(t))
     assert back == t == study.trial(t.id) and back.study is None
     assert "study" not in repr(t)
+
+
+def test_model_use_predicted_reads_the_reports_for_the_strategy():
+    """Under ``pruned="predicted"`` the study passes every trial's reports, and the model
+    sees a pruned trial at its curve's predicted final value: the completed curve fell by
+    1 from step 1 to step 3, so the one pruned at step 1 (no drop yet) gets that offset."""
+    study = bbo.Study({"x": bbo.Float(0.0, 1.0)}, strategy="random", seed=0)
+    study._pruned_use = "predicted"
+    done, cut = study.ask(), study.ask()
+    done.report(2.0, step=1)
+    done.report(1.0, step=3)
+    study.tell(done, 1.0)
+    cut.report(5.0, step=1)
+    study.tell(cut, pruned=True)
+    seen = []
+    suggest = study._strategy.suggest
+    study._strategy.suggest = lambda n, h: seen.append(h) or suggest(n, h)
+    study.ask()
+    (h,) = seen
+    assert h.pruned == "predicted" and h.reports == {0: {1: 2.0, 3: 1.0}, 1: {1: 5.0}}
+    assert [(t.id, t.value) for t in h.completed] == [(0, 1.0), (1, 4.0)]
