@@ -280,4 +280,60 @@ def noise_variance(
     return bootstrap(y, statistic, sign, seed=seed).se ** 2
 
 
-__all__ = ["MEAN", "PARAMS", "Estimate", "Statistic", "bootstrap", "noise_variance"]
+def exceed_probit(Y: np.ndarray, threshold: float) -> np.ndarray:
+    """The probit of the kernel-smoothed exceedance of each row of ``Y`` (``b x n``
+    replicates): ``b``. A model's target for ``exceed`` that stays graded where every
+    replicate lies on one side of the threshold (the frequency is then 0 or 1)::
+
+        P_h = (1/n) sum_i Phi((y_i - t) / h),   h = 1.06 sd(y) n^(-1/5)   (Silverman)
+        z_h = Phi^-1(P_h),  from log P_h and log(1 - P_h)  (finite where P_h rounds to 1:
+                                                          z_h ~ (y_(1) - t) / h)
+
+    The same score :mod:`bbo.surrogates.law_statistic` gives a predicted law's atoms."""
+    import numpy as np
+    from scipy.special import log_ndtr, logsumexp, ndtri_exp
+
+    Y = np.asarray(Y, dtype=float)
+    n = Y.shape[-1]
+    floor = 1e-9 + 1e-6 * (abs(threshold) + np.mean(np.abs(Y), axis=-1, keepdims=True))
+    h = np.maximum(1.06 * np.std(Y, axis=-1, keepdims=True) * n**-0.2, floor)
+    a = (Y - threshold) / h
+    log_p = logsumexp(log_ndtr(a), axis=-1) - np.log(n)
+    log_q = logsumexp(log_ndtr(-a), axis=-1) - np.log(n)
+    low = log_p <= log_q
+    z = ndtri_exp(np.minimum(np.where(low, log_p, log_q), np.log(0.5)))
+    return np.where(low, z, -z)
+
+
+def exceed_target(
+    samples: Sequence[float] | np.ndarray,
+    threshold: float,
+    seed: int = 0,
+    draws: int = BOOTSTRAP_DRAWS,
+) -> tuple[float, float]:
+    """``(z_h, se^2)``: :func:`exceed_probit` of the replicates and its bootstrap variance
+    (``draws`` resamples, ``numpy.random.default_rng(seed)``; ``h`` recomputed on each),
+    what a GP of an ``exceed`` objective would model in place of the frequency and its
+    standard error (the frequency is 0 or 1, with a bootstrap SE of 0, on a saturated
+    point). ``z_h`` increases with the exceedance: to minimize it, minimize ``z_h``."""
+    import numpy as np
+
+    y = np.asarray(samples, dtype=float)
+    value = float(exceed_probit(y[None, :], threshold)[0])
+    if len(y) < 2:
+        return value, 0.0
+    rng = np.random.default_rng(seed)
+    Z = exceed_probit(y[rng.integers(0, len(y), size=(draws, len(y)))], threshold)
+    return value, float(np.var(Z, ddof=1))
+
+
+__all__ = [
+    "MEAN",
+    "PARAMS",
+    "Estimate",
+    "Statistic",
+    "bootstrap",
+    "exceed_probit",
+    "exceed_target",
+    "noise_variance",
+]

@@ -22,19 +22,21 @@ bad design for the statistic. A jump is *centred* (``m`` minus ``J p``), so the 
 
 * ``camel-skew``: right skew ``k = 0.03 + 0.4 bump(u*, 0.1)``: the risk optimum is one of
   the camel's two side minima (mean ``log(1.2986)``, no skew there);
-* ``ackley-hetero``: Gaussian noise ``s = 0.05 + 0.8 bump(u*, 0.1)``;
-* ``levi-bimodal``: a second mode ``J = 1.5`` above with weight ``p = 0.45 bump(u*, 0.15)``;
+* ``ackley-hetero``: Gaussian noise ``s = 0.05 + 1.2 bump(u*, 0.06)``;
+* ``levi-bimodal``: a second mode ``J = 1.5`` above with weight ``p = 0.15 bump(u*, 0.05)``;
 * ``himmelblau-skew``: four equal minima of ``f``; a tilt ``0.1 u_1`` makes the mean prefer
   ``(-3.78, -3.28)``, whose skew ``k = 0.03 + 0.5 bump(0.3)`` sends the risk elsewhere;
-* ``rosenbrock2-hetero`` / ``rosenbrock8-hetero``: ``s = 0.05 + 0.6 bump(u*, 0.25 or
-  0.35)``: the risk optimum moves down the curved valley;
-* ``tang-bimodal``: a mode ``J = 2`` above with weight ``p = 0.5 bump(u*, 0.1)``.
+* ``rosenbrock2-hetero`` / ``rosenbrock8-hetero``: ``s = 0.05 + 0.6 bump(u*, 0.25)`` /
+  ``0.05 + 1.0 bump(u*, 0.3)``: the risk optimum moves down the curved valley;
+* ``tang-bimodal``: a mode ``J = 4`` above with weight ``p = 0.2 bump(u*, 0.15)``.
 
 (``bump(c, w) = exp(-|u - c|^2 / w^2)``.) The *true* statistic of a point is computed from
 ``M`` common random draws (fixed seed, the same draws for every point, so comparisons
-between points are smooth), and its optimum ``f*`` by a search over a grid (``d <= 2``) or
-Sobol' points (``d > 2``, plus ``u*``) refined with Nelder-Mead (``d <= 2``) or L-BFGS-B
-from the best five.
+between points are smooth), the exceedance in closed form (:meth:`RiskProblem.exceedance`),
+and its optimum ``f*`` by a search over a grid (``d <= 2``) or Sobol' points (``d > 2``,
+plus ``u*``) refined with Nelder-Mead (``d <= 2``) or L-BFGS-B from the best five.
+``threshold``, the limit of ``exceed``, is the best 90th percentile any design reaches (the
+rule above :data:`PROBLEMS`).
 """
 
 from __future__ import annotations
@@ -219,11 +221,37 @@ class RiskProblem:
         )
 
     def true(self, X: np.ndarray, stat: Statistic) -> np.ndarray:
-        """The statistic of the law at each row of ``X`` (``b x d``), from common draws."""
+        """The statistic of the law at each row of ``X`` (``b x d``): from common draws, or
+        in closed form for ``exceed`` (:meth:`exceedance`)."""
+        if stat.name == "exceed":
+            return self.exceedance(X, float(stat.param))  # type: ignore[arg-type]
         out = []
         for chunk in np.array_split(X, max(1, len(X) // 64)):
             out.append(stat.compute_many(self._draw(chunk, *self._common)))
         return np.concatenate(out)
+
+    def exceedance(self, X: np.ndarray, t: float) -> np.ndarray:
+        """``P(Y(x) > t)`` at each row of ``X`` (``b x d``), in closed form: with ``W = s Z +
+        k E`` (an exponentially modified Gaussian; ``c = t - m + k``)::
+
+            P = (1 - p) S(c) + p S(c - J),
+            S(c) = P(W > c) = Phi(-c / s) + exp(-c / k + s^2 / (2 k^2)) Phi(c / s - s / k)
+
+        (``S(c) = Phi(-c / s)`` for ``k = 0``), the exponential term in logs. Smooth in
+        ``x``, unlike a frequency over common draws, so a local search of the optimum moves
+        on it (a plateau at 1 has no such slope, in any form)."""
+        from scipy.special import log_ndtr, ndtr
+
+        m, s, p, J, k = self.law(X)
+
+        def survival(c: np.ndarray) -> np.ndarray:
+            gauss = ndtr(-c / s)
+            kk = np.where(k > 0, k, 1.0)
+            log_tail = -c / kk + s**2 / (2 * kk**2) + log_ndtr(c / s - s / kk)
+            return np.where(k > 0, gauss + np.exp(np.minimum(log_tail, 0.0)), gauss)
+
+        c = t - m + k
+        return np.clip((1 - p) * survival(c) + p * survival(c - J), 0.0, 1.0)
 
     def _candidates(self) -> np.ndarray:
         if self.dim <= 2:
@@ -235,7 +263,10 @@ class RiskProblem:
 
     def optimum(self, stat: Statistic) -> tuple[float, np.ndarray]:
         """The true statistic's minimum over ``[0, 1]^dim`` and a point attaining it: the
-        best five of a grid or Sobol' points (and ``start``), refined locally."""
+        best five of a grid or Sobol' points (and ``start``), refined locally. For
+        ``exceed`` the 0.9-quantile's optimum is a start too: where the exceedance is 1 on
+        almost every Sobol' point and ``start`` is a stationary point (rosenbrock8) no local
+        search would leave them, and by the threshold rule the exceedance there is 0.1."""
         key = (stat.name, stat.param)
         if key not in self._opt:
             from scipy.optimize import minimize
@@ -243,6 +274,8 @@ class RiskProblem:
             X = self._candidates()
             if self.start is not None:
                 X = np.vstack([X, np.array(self.start)[None, :]])
+            if stat.name == "exceed":  # and the 0.9-quantile's optimum (threshold rule)
+                X = np.vstack([X, self.argmin(Statistic("quantile", 0.9))[None, :]])
             vals = self.true(X, stat)
             i0 = int(np.argmin(vals))
             best, arg = float(vals[i0]), X[i0]
@@ -270,25 +303,34 @@ class RiskProblem:
         return self.optimum(stat)[1]
 
 
+# ``threshold`` (the limit of ``exceed``) follows one rule on every problem: the best 90th
+# percentile any design reaches, ``t = min_x Q_0.9(Y(x))`` (``optimum(quantile(0.9))``,
+# rounded to 3 decimals), the limit an engineer would write down as "what the best design
+# meets 9 times in 10". The best design's exceedance is then 0.1 by construction: small but
+# not 0 (two of 20 replicates; at 0.05 a single one), so the problem is a trade-off, not a
+# search for a design that never fails. How much of the box lies below 1 is the function's,
+# not the threshold's: on the paper's functions ``log(1 + f)`` rises by several units over
+# the box, and any limit near the achievable values leaves 96-100% of it at an exceedance
+# of about 1 (tests/benchmarks/test_risk_problems.py records both, and the mean's optimum).
 PROBLEMS: dict[str, RiskProblem] = {
-    "skew-1d": RiskProblem("skew-1d", 1, _skew, threshold=0.45),
-    "bimodal-2d": RiskProblem("bimodal-2d", 2, _bimodal, threshold=0.6),
-    "hetero-2d": RiskProblem("hetero-2d", 2, _hetero, threshold=0.35),
+    "skew-1d": RiskProblem("skew-1d", 1, _skew, threshold=0.336),
+    "bimodal-2d": RiskProblem("bimodal-2d", 2, _bimodal, threshold=0.217),
+    "hetero-2d": RiskProblem("hetero-2d", 2, _hetero, threshold=0.348),
     # the paper's functions (module docstring)
-    "camel-skew": _shaped("camel-skew", "camel", 0.5, k=(0.03, 0.4, 0.1)),
-    "ackley-hetero": _shaped("ackley-hetero", "ackley", 2.0, s=(0.05, 1.2, 0.06)),
-    "levi-bimodal": _shaped("levi-bimodal", "levi", 1.0, p=(0.15, 0.05), jump=1.5),
+    "camel-skew": _shaped("camel-skew", "camel", 0.322, k=(0.03, 0.4, 0.1)),
+    "ackley-hetero": _shaped("ackley-hetero", "ackley", 1.447, s=(0.05, 1.2, 0.06)),
+    "levi-bimodal": _shaped("levi-bimodal", "levi", 0.033, p=(0.15, 0.05), jump=1.5),
     "himmelblau-skew": _shaped(
         "himmelblau-skew",
         "himmelblau",
-        0.5,
+        0.079,
         k=(0.03, 0.5, 0.3),
         tilt=0.1,
         centre=HIMMELBLAU_MEAN_MIN,
     ),
-    "rosenbrock2-hetero": _shaped("rosenbrock2-hetero", "rosenbrock2", 0.5, s=(0.05, 0.6, 0.25)),
-    "rosenbrock8-hetero": _shaped("rosenbrock8-hetero", "rosenbrock8", 2.0, s=(0.05, 1.0, 0.3)),
-    "tang-bimodal": _shaped("tang-bimodal", "tang", 2.0, p=(0.2, 0.15), jump=4.0),
+    "rosenbrock2-hetero": _shaped("rosenbrock2-hetero", "rosenbrock2", 0.455, s=(0.05, 0.6, 0.25)),
+    "rosenbrock8-hetero": _shaped("rosenbrock8-hetero", "rosenbrock8", 1.024, s=(0.05, 1.0, 0.3)),
+    "tang-bimodal": _shaped("tang-bimodal", "tang", 2.542, p=(0.2, 0.15), jump=4.0),
 }
 
 # --statistic NAME -> the statistic of each problem (exceed: the problem's threshold)

@@ -11,6 +11,8 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    skewness (D'Agostino's test per point, pooled by Stouffer's method, level 0.01:
    :mod:`bbo.strategies.law_choice`). Skewed laws: the ``wasserstein`` strategy (built
    lazily, its state kept in ``auto``'s) answers the ask, source ``skewed>wasserstein:WLCB``;
+   so it does for ``exceed`` when most points' replicates all lie on one side of the
+   threshold (the empirical exceedance a constant 0 or 1: source ``saturated>...``);
    otherwise the GP below models the empirical statistic. The test's ``z``, ``p`` and the
    model chosen are in ``attrs["law"]``. ``statistic_model: gp`` or ``wasserstein`` forces one.
 4. **Stagnation: explore** (off by default: ``explore_after: 0``). For a single-point ask
@@ -317,9 +319,10 @@ class AutoStrategy:
             return self._cma().suggest(n, history)
         law = self.law(history)
         info: dict[str, Any] = {} if law is None else {"law": law.info()}
-        if law is not None and law.skewed:
+        if law is not None and law.model == "wasserstein":
             out = self._wasserstein().suggest(n, history)
-            return [Suggestion(s.params, f"skewed>{s.source}", {**s.info, **info}) for s in out]
+            tag = law.reason  # "skewed" or, for exceed, "saturated"
+            return [Suggestion(s.params, f"{tag}>{s.source}", {**s.info, **info}) for s in out]
         if n != 1 or len(history.objectives) > 1:
             return [replace(s, info={**s.info, **info}) for s in self.gp.suggest(n, history)]
         k = self.explore_after
@@ -351,7 +354,7 @@ class AutoStrategy:
         sets = [s for s in (t.replicates(name) for t in history.completed) if s is not None]
         forced = self.options.statistic_model
         if not sets or forced == "test":
-            return law_test(sets) if sets else None
+            return law_test(sets, statistic=history.objectives[0].statistic) if sets else None
         return LawTest(0.0, 1.0, 0, forced == "wasserstein")  # no test: points 0
 
     def region(self, history: History) -> tuple[Callable[[Model, TrainData], np.ndarray], float]:

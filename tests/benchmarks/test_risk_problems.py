@@ -156,3 +156,54 @@ def test_auto_lines_say_which_model_auto_used_and_whether_it_was_the_better() ->
         "a: bbo-auto 0.1, generator on 75% of its asks; better of the two wasserstein (matched)"
     )
     assert lines[-1] == "bbo-auto's model matched the better one on 1 of 1"
+
+
+# exceed: problem -> (the exceed-optimal design found by RiskProblem.optimum, rounded; the
+# least exceedance gap of the mean's optimum; the least share of 1024 Sobol' points whose
+# exceedance is above 0.99: the plateau, a property of the function)
+EXCEED: dict[str, tuple[tuple[float, ...], float, float]] = {
+    "skew-1d": ((0.751,), 0.15, 0.3),
+    "bimodal-2d": ((0.349, 0.635), 0.06, 0.3),
+    "hetero-2d": ((0.559, 0.467), 0.14, 0.3),
+    "camel-skew": ((0.545, 0.521), 0.06, 0.95),
+    "ackley-hetero": ((0.37, 0.511), 0.015, 0.95),  # nearly degenerate: the mean's is close
+    "levi-bimodal": ((0.337, 0.61), 0.04, 0.99),
+    "himmelblau-skew": ((0.219, 0.813), 0.2, 0.99),
+    "rosenbrock2-hetero": ((0.853, 1.0), 0.13, 0.95),
+    "rosenbrock8-hetero": ((0.747, 0.744, 0.737, 0.725, 0.702, 0.664, 0.607, 0.544), 0.05, 0.99),
+    "tang-bimodal": ((0.332, 0.21), 0.09, 0.95),
+}
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_closed_form_exceedance_is_the_frequency_over_the_common_draws(name: str) -> None:
+    prob = PROBLEMS[name]
+    X = np.random.default_rng(0).random((64, prob.dim))
+    X = np.vstack([X, np.array(EXCEED[name][0])[None, :]])
+    exact = prob.exceedance(X, prob.threshold)
+    draws = Statistic("exceed", prob.threshold).compute_many(prob._draw(X, *prob._common))
+    # 20,000 draws: a standard error of at most 0.0035
+    assert np.abs(exact - draws).max() < 0.015
+    assert prob.true(X, STATISTICS["exceed"](prob)) == pytest.approx(exact)
+
+
+@pytest.mark.parametrize("name", list(EXCEED))
+def test_threshold_is_the_best_90th_percentile_and_the_mean_optimum_is_worse(name: str) -> None:
+    prob = PROBLEMS[name]
+    design, gap, plateau = EXCEED[name]
+    mean_opt = prob.start if prob.start is not None else DESIGNS[name][0]
+    X = np.array([mean_opt, design])
+    # the rule: t = min_x Q_0.9(x), so the best design exceeds it one time in ten
+    assert prob.true(X[1:], Statistic("quantile", 0.9))[0] == pytest.approx(
+        prob.threshold, abs=0.02
+    )
+    exceed = prob.exceedance(X, prob.threshold)
+    assert exceed[1] == pytest.approx(0.1, abs=0.01)
+    assert exceed[0] - exceed[1] > gap
+    rng = np.random.default_rng(1)
+    assert prob.exceedance(rng.random((256, prob.dim)), prob.threshold).min() > 0.095
+    # how much of the box is a plateau at 1 (the paper's functions: almost all of it)
+    from scipy.stats import qmc
+
+    S = qmc.Sobol(prob.dim, seed=0).random(1024)
+    assert np.mean(prob.exceedance(S, prob.threshold) > 0.99) > plateau

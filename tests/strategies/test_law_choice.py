@@ -12,7 +12,8 @@ import pytest
 from scipy.stats import skewtest
 
 import bbo
-from bbo.strategies.law_choice import LEVEL, law_test, skew_z
+from bbo.statistics import Statistic
+from bbo.strategies.law_choice import LEVEL, law_test, saturated_share, skew_z
 from bbo.strategies.portfolio import AutoStrategy
 
 SPACE = bbo.Space({"x": bbo.Float(0.0, 1.0)})
@@ -64,6 +65,36 @@ def test_points_without_enough_replicates_are_left_out() -> None:
     few = [rng.exponential(size=5) for _ in range(30)] + [np.ones(10)]
     t = law_test(few)
     assert (t.points, t.skewed, t.p) == (0, False, 1.0) and t.info() == {"model": "gp"}
+
+
+def test_saturated_share_counts_points_wholly_on_one_side() -> None:
+    sets = [[1.0, 2.0, 3.0], [-1.0, -2.0, 0.5], [0.1, 0.9, 2.0], [0.5, 0.5]]
+    # above 0.5: all, none (0.5 is not above), mixed, none
+    assert saturated_share(sets, 0.5) == pytest.approx(0.75)
+    assert saturated_share([], 0.5) == 0.0
+
+
+def test_a_saturated_exceedance_goes_to_the_generator_whatever_the_skewness() -> None:
+    rng = np.random.default_rng(5)
+    # Gaussian replicates (not skewed) far above the limit at 7 of 10 points
+    locs = np.r_[np.full(7, 5.0), np.zeros(3)]
+    sets = [m + rng.standard_normal(20) for m in locs]
+    t = law_test(sets, statistic=Statistic("exceed", 0.0))
+    assert not t.skewed and t.blind and t.saturated == pytest.approx(0.7)
+    assert (t.model, t.reason) == ("wasserstein", "saturated")
+    assert t.info()["saturated"] == 0.7 and t.info()["model"] == "wasserstein"
+    # 5 of 10 saturated is no majority; no statistic (or another one): the skewness test
+    half = law_test(sets[2:], statistic=Statistic("exceed", 0.0))
+    assert half.saturated == pytest.approx(5 / 8) and half.blind
+    even = law_test(
+        sets[2:] + [np.zeros(20) + rng.standard_normal(20) for _ in range(2)],
+        statistic=Statistic("exceed", 0.0),
+    )
+    assert even.saturated == pytest.approx(0.5) and not even.blind and even.model == "gp"
+    for other in (None, Statistic("cvar", 0.9)):
+        plain = law_test(sets, statistic=other)
+        assert plain.saturated is None and plain.model == "gp" and plain.reason == "gaussian"
+        assert "saturated" not in plain.info()
 
 
 def skewed_law(x: float, rng: np.random.Generator) -> list[float]:
@@ -122,3 +153,12 @@ def test_the_generators_state_is_kept_in_autos() -> None:
     assert auto.state_dict()["wasserstein"] == {"k": 1}
     assert auto._wasserstein().state_dict() == {"k": 1}
     assert auto.state_dict()["wasserstein"] == {"k": 1}
+
+
+def test_auto_takes_a_saturated_exceedance_to_the_generator() -> None:
+    # Gaussian laws far above the threshold: every point's replicates all exceed it, the
+    # empirical exceedance is 1 everywhere, and the skewness test alone would keep the GP
+    trial, _ = run_auto(gaussian_law, statistic="exceed(-5.0)")
+    law = trial.attrs["law"]
+    assert law["model"] == "wasserstein" and law["saturated"] == 1.0 and law["p"] >= LEVEL
+    assert trial.attrs["source"].startswith("saturated>wasserstein:")
