@@ -10,7 +10,13 @@ else an inferred noise level::
 
     recommended = argmin_i  sign * mu(x_i),   mu = E[f(x) | data]
 
-over the feasible COMPLETED trials ``x_i`` (ties: the lower trial id). A study uses it
+over the feasible COMPLETED trials ``x_i`` (ties: the lower trial id). For an
+``exceed(t)`` objective with replicates on every point the GP models instead the probit of
+the smoothed exceedance, ``z_i = Phi^-1((1/n) sum_j Phi((y_ij - t) / h_i))``, with its
+bootstrap variance as known noise (:mod:`bbo.strategies.exceed`): the frequency is 0 or 1
+on a plateau, where it cannot rank points, and ``z_i`` still orders them by how far the
+replicates lie beyond ``t``. Only the ranking changes: the recommended trial's value is
+still its empirical exceedance. A study uses it
 when its objective is declared noisy (``noisy=True``) or when replicate samples were told;
 otherwise, and for several objectives, the observed values decide.
 """
@@ -50,12 +56,18 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
     import torch
 
     from bbo.space.outside import encode_stored
+    from bbo.strategies.exceed import exceed_targets, is_exceed
     from bbo.surrogates.gp import GPData, fit_gp
     from bbo.torch_utils import seeded
 
     X = encode_stored(space, [t.params for t in done])
-    U = np.array([[-objective.sign * t.values[objective.name]] for t in done])  # utilities
-    Yvar = replicate_noise(done, objective)
+    Yvar: np.ndarray | None
+    target = exceed_targets(done, objective) if is_exceed([objective]) else None
+    if target is not None:  # exceed(t): the probit score, graded where the frequency is 0 or 1
+        U, Yvar = target[0], target[1]
+    else:
+        U = np.array([[-objective.sign * t.values[objective.name]] for t in done])  # utilities
+        Yvar = replicate_noise(done, objective)
     cpu = torch.device("cpu")
     with seeded(0, cpu):
         model, _ = fit_gp(

@@ -290,3 +290,20 @@ def test_replicate_noise_uses_the_statistic():
     np.testing.assert_allclose(noise[:, 0], want)
     mean_noise = replicate_noise(done, Objective("value"))
     np.testing.assert_allclose(mean_noise, replicate_noise(done))  # type: ignore[arg-type]
+
+
+def test_best_of_a_saturated_exceed_study_is_the_point_closest_to_the_threshold():
+    # every replicate exceeds 0: the empirical exceedance is 1 at every point, and the
+    # recommendation ranks by the GP of the probit score (bbo.strategies.exceed)
+    study = _study("exceed(0)")
+    rng = np.random.default_rng(0)
+    xs = [0.9, 0.5, 0.1, 0.7, 0.3, 0.6]
+    for x in xs:
+        study.enqueue({"x": x})
+    for x in xs:
+        study.tell(study.ask(), samples=list(1.0 + 4.0 * x + 0.1 * rng.normal(size=20)))
+    assert all(t.value == 1.0 for t in study.trials)  # the frequency cannot rank them
+    best = study.best
+    assert best.params["x"] == 0.1
+    assert best.value == 1.0  # what users see: still the empirical exceedance
+    assert study.best_observed.params["x"] == 0.9  # ties: the lower id

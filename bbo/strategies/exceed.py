@@ -1,0 +1,71 @@
+"""The model target of an ``exceed(t)`` objective: the probit score, not the frequency.
+
+The empirical exceedance ``(1/n) #{j : y_j > t}`` of a point is exactly 0 or 1 wherever
+all its replicates lie on one side of ``t``, with a bootstrap standard error of 0: on such
+a plateau a GP of the frequency is flat and blind. The GP of :class:`ImputedData
+<bbo.strategies.pipeline.ImputedData>` and the recommendation
+(:func:`bbo.study.recommend.recommended`) model instead, for each trial ``i`` with
+replicates ``y_i1 .. y_in``::
+
+    z_i = Phi^-1( (1/n) sum_j Phi((y_ij - t) / h_i) )      (bbo.statistics.exceed_probit)
+    u_i = -s * z_i                                          (utility: higher is better)
+    Yvar_i = var*(z_i)                                      (its bootstrap variance)
+
+with ``s`` the objective's sign. ``z_i`` increases with the exceedance and keeps a slope
+on the plateau (``z_i ~ (min_j y_ij - t) / h_i``), so the model orders saturated points
+by how far their replicates lie above the threshold.
+
+The bootstrap costs a few milliseconds a point; a finished trial's replicates never
+change, so each ``(replicates, threshold, seed)`` is computed once per process
+(:func:`cached_target`, an LRU keyed by the replicate values themselves: trial ids
+repeat across studies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from bbo.statistics import exceed_target
+from bbo.trial import Objective, Trial
+
+CACHE_SIZE = 65536  # (replicates, threshold, seed) entries: ~2 MB at 20 replicates
+MIN_VARIANCE = 1e-12  # a known noise of 0 makes the GP's covariance singular
+
+
+def is_exceed(objectives: Sequence[Objective]) -> bool:
+    """Whether the study has one objective and it is an ``exceed(t)`` statistic."""
+    return len(objectives) == 1 and objectives[0].statistic.name == "exceed"
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def cached_target(
+    replicates: tuple[float, ...], threshold: float, seed: int
+) -> tuple[float, float]:
+    """:func:`bbo.statistics.exceed_target` ``(z, var)`` of ``replicates``, memoized."""
+    return exceed_target(replicates, threshold, seed=seed)
+
+
+def exceed_targets(
+    trials: Sequence[Trial], objective: Objective
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(U, Yvar)``, both ``n x 1``: the utilities ``-s * z_i`` and variances
+    ``max(var*(z_i), 1e-12)`` of the module docstring (the bootstrap seeded by the trial
+    id), or None when some trial has fewer than two replicates (no known noise)."""
+    threshold = objective.statistic.param
+    assert threshold is not None  # an exceed statistic always has one (Statistic checks)
+    reps = [t.replicates(objective.name) for t in trials]
+    if not all(r is not None and len(r) >= 2 for r in reps):
+        return None
+    zv = [
+        cached_target(tuple(map(float, r)), float(threshold), int(t.id))  # type: ignore[arg-type]
+        for t, r in zip(trials, reps)
+    ]
+    U = np.array([[-objective.sign * z] for z, _ in zv])
+    Yvar = np.array([[max(v, MIN_VARIANCE)] for _, v in zv])
+    return U, Yvar
+
+
+__all__ = ["cached_target", "exceed_targets", "is_exceed"]
