@@ -49,11 +49,15 @@ def cached_target(
 
 
 def exceed_targets(
-    trials: Sequence[Trial], objective: Objective
+    trials: Sequence[Trial], objectives: Sequence[Objective]
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """``(U, Yvar)``, both ``n x 1``: the utilities ``-s * z_i`` and variances
     ``max(var*(z_i), 1e-12)`` of the module docstring (the bootstrap seeded by the trial
-    id), or None when some trial has fewer than two replicates (no known noise)."""
+    id); None unless ``objectives`` is one ``exceed(t)`` objective and every trial has at
+    least two replicates (known noise)."""
+    if not is_exceed(objectives):
+        return None
+    objective = objectives[0]
     threshold = objective.statistic.param
     assert threshold is not None  # an exceed statistic always has one (Statistic checks)
     reps = [t.replicates(objective.name) for t in trials]

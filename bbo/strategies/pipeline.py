@@ -49,7 +49,7 @@ from bbo.acquisition import AcqContext, get_acquisition
 from bbo.runtime import resolve_device
 from bbo.space import Space
 from bbo.strategies.base import History, Suggestion
-from bbo.strategies.exceed import exceed_targets, is_exceed
+from bbo.strategies.exceed import exceed_targets
 from bbo.strategies.prior_sobol import initial_design
 from bbo.strategies.transfer import (
     PRIOR_DESIGN,
@@ -148,15 +148,6 @@ def default_acquisition(q: int, m: int, k: int, p: int) -> str:
     return "qLogNEI"
 
 
-def exceed_data(history: History) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(U, Yvar)`` (``n x 1`` each) of a single ``exceed(t)`` objective with replicates on
-    every completed trial: the probit score's utilities and bootstrap variances
-    (:func:`bbo.strategies.exceed.exceed_targets`, cached per trial); else None."""
-    if not is_exceed(history.objectives):
-        return None
-    return exceed_targets(history.completed, history.objectives[0])
-
-
 def known_noise(history: History) -> np.ndarray | None:
     """``n x 1`` squared standard errors when every completed trial has >= 2 replicates
     (one objective, no constraints); else None (noise is inferred)."""
@@ -174,8 +165,8 @@ class ImputedData:
     bad. Replicates on every point give known noise (:func:`known_noise`); for a single
     ``exceed(t)`` objective (no failures, no constraints) the utility is then the probit of
     the smoothed exceedance, graded where the frequency is 0 or 1, and the noise its
-    bootstrap variance (:func:`exceed_data`, :mod:`bbo.strategies.exceed`); otherwise the
-    utilities are warped (``warp``, :mod:`bbo.strategies.warps`). Above ``max_exact``
+    bootstrap variance (:func:`~bbo.strategies.exceed.exceed_targets`, cached per trial);
+    otherwise the utilities are warped (``warp``, :mod:`bbo.strategies.warps`). Above ``max_exact``
     points the model is fitted on the ``max_exact`` nearest to the incumbent and the continuous
     columns are searched in their padded bounding box (:meth:`trust_region`)."""
 
@@ -190,7 +181,8 @@ class ImputedData:
         X, U, C = history.X, -history.Y, history.C
         warp = self._warp(history, U)
         bad = np.concatenate([history.X_failed, history.X_infeasible])
-        target = None if len(bad) or C.shape[1] else exceed_data(history)
+        plain = not len(bad) and not C.shape[1]  # no failures, no constraints
+        target = exceed_targets(history.completed, history.objectives) if plain else None
         Yvar = known_noise(history) if target is None else target[1]
         if target is not None:  # exceed(t): the probit score (:mod:`.exceed`)
             U = np.concatenate([target[0], U[:, 1:]], axis=1)

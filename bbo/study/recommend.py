@@ -56,13 +56,13 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
     import torch
 
     from bbo.space.outside import encode_stored
-    from bbo.strategies.exceed import exceed_targets, is_exceed
+    from bbo.strategies.exceed import exceed_targets
     from bbo.surrogates.gp import GPData, fit_gp
     from bbo.torch_utils import seeded
 
     X = encode_stored(space, [t.params for t in done])
     Yvar: np.ndarray | None
-    target = exceed_targets(done, objective) if is_exceed([objective]) else None
+    target = exceed_targets(done, [objective])
     if target is not None:  # exceed(t): the probit score, graded where the frequency is 0 or 1
         U, Yvar = target[0], target[1]
     else:
