@@ -42,6 +42,7 @@ import statistics
 from collections.abc import Sequence
 
 from bbo.pruners.base import Curve
+from bbo.trial import TrialState
 
 RHO_LOW, RHO_HIGH = -0.5, 0.95  # clip of the drop ratios
 OWN = 0.5  # weight of the trial's own drop ratio against the pooled one
@@ -53,6 +54,15 @@ def levels(top: int, eta: int) -> list[float]:
     while out[-1] / eta >= 1.0:
         out.append(out[-1] / eta)
     return out[::-1]
+
+
+def full_resource(curves: Sequence[Curve]) -> int:
+    """The step a curve model extrapolates to when no pruner fixes it: the last step of the
+    longest COMPLETED curve, else of the longest curve; curves without reports do not count
+    (0 when none has one)."""
+    ran = [c for c in curves if c.steps]
+    done = [c.steps[-1] for c in ran if c.state == TrialState.COMPLETED]
+    return int(max(done or [c.steps[-1] for c in ran] or [0]))
 
 
 def _value_at(steps: Sequence[int], values: Sequence[float], level: float) -> float | None:
@@ -162,4 +172,4 @@ class CurveModel:
         return self.sign * (y - gain)
 
 
-__all__ = ["CurveModel", "levels"]
+__all__ = ["CurveModel", "full_resource", "levels"]

@@ -38,8 +38,7 @@ from typing import ClassVar
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.pruners.base import Curve, Pruner, check_int
-from bbo.pruners.curves import CurveModel
-from bbo.trial import TrialState
+from bbo.pruners.curves import CurveModel, full_resource
 
 RANK_BY = ("value", "predicted")
 
@@ -94,9 +93,8 @@ class SuccessiveHalvingPruner(Pruner):
     def decide(self, trial: Curve, others: Sequence[Curve], direction: str) -> bool:
         if self.rank_by == "value" or not self.crosses_rung(trial):
             return self.judge(trial, others, direction, None)
-        done = [o.last_step or 0 for o in others if o.state == TrialState.COMPLETED]
-        top = max(done or [c.last_step or 0 for c in (trial, *others)])
-        model = CurveModel([trial, *others], top, self.reduction_factor, direction)
+        curves = [trial, *others]
+        model = CurveModel(curves, full_resource(curves), self.reduction_factor, direction)
         return self.judge(trial, others, direction, model)
 
     def crosses_rung(self, trial: Curve) -> bool:

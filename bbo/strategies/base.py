@@ -237,16 +237,14 @@ def _predicted(history: History, finished: list[Trial]) -> list[Trial]:
     """``"predicted"`` (see :func:`model_trials`): each PRUNED trial with reports gets the
     CurveModel's final value of its curve (its last value when the model cannot say)."""
     from bbo.pruners.base import Curve
-    from bbo.pruners.curves import CurveModel
+    from bbo.pruners.curves import CurveModel, full_resource
 
     curves = [Curve.of(t.id, t.state, history.reports.get(t.id, {})) for t in finished]
-    ran = [c for c in curves if c.steps]
-    full = [c for c in ran if c.state == TrialState.COMPLETED] or ran
-    if not full:
+    top = full_resource(curves)
+    if not top:  # no curve has a report
         return finished
-    top = max(int(c.steps[-1]) for c in full)
     objective = history.objectives[0]
-    model = CurveModel(curves, max(top, 1), PREDICTED_ETA, objective.direction)
+    model = CurveModel(curves, top, PREDICTED_ETA, objective.direction)
     out = []
     for t, c in zip(finished, curves):
         v = model.predict(c) if t.state == TrialState.PRUNED else None
