@@ -70,9 +70,12 @@ def _unknown_key(loc: list[str]) -> str:
     model = _model_at(loc[:-1])
     if model is None:
         return "unknown key (not part of the study.yaml schema; see `bbo schema`)"
-    valid = list(model.model_fields)
+    valid = [f.alias or name for name, f in model.model_fields.items()]  # as written
+    hint = ""
+    if loc[-2:] in (["objective", "name"], ["objective", "metric"]):
+        hint = " (name the objective's metric in `direction`: `direction: {loss: minimize}`)"
     return (
-        f"unknown key{did_you_mean(loc[-1], valid)}; the keys here are "
+        f"unknown key{did_you_mean(loc[-1], valid)}{hint}; the keys here are "
         f"{', '.join(valid)} (see `bbo schema`)"
     )
 

@@ -40,6 +40,12 @@ def test_duplicate_keys_are_an_error(tmp_path, write_study, invoke):
             {"objective": {"command": ["true"], "timout": 3}},
             "objective.timout: unknown key (did you mean `timeout`?)",
         ),
+        (  # the keys as written in a file (aliases: `lambda`, not the field's `lambda_`)
+            {"objective": {"command": ["true"], "name": "loss"}},
+            "objective.name: unknown key (name the objective's metric in `direction`: "
+            "`direction: {loss: minimize}`); the keys here are direction, constraints, "
+            "statistic, q, alpha, lambda, threshold,",
+        ),
         ({"strategy": {"name": "gpp"}}, "got 'gpp' (did you mean `gp`?)"),
         (
             {"strategy": {"name": "gp", "n_inti": 3}},
