@@ -18,11 +18,11 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
 4. **Stagnation: explore** (off by default: ``explore_after: 0``). For a single-point ask
    of one objective, when the last ``explore_after`` completed trials after the initial
    design (``null``: ``max(5, min(d, 20))``) did not improve the best value by more than
-   ``IMPROVEMENT_TOL`` of the observed range (:func:`stagnation`), that ask, and every
-   ``explore_after``-th one while the stagnation lasts, is answered by Thompson sampling
-   over the whole box (source ``explore>gp:TS``): one posterior draw's arg-max goes to
-   another basin as often as the model deems it may hold the optimum. Off by default: in
-   the ablation of docs/benchmarks.md it did not pay for its evaluations.
+   ``IMPROVEMENT_TOL`` of the observed range (:func:`~bbo.strategies.pools.stagnation`),
+   that ask, and every ``explore_after``-th one while the stagnation lasts, is answered by
+   Thompson sampling over the whole box (source ``explore>gp:TS``): one posterior draw's
+   arg-max goes to another basin as often as the model deems it may hold the optimum. Off
+   by default: in the ablation of docs/benchmarks.md it did not pay for its evaluations.
 5. **Everything else: GP-BO with competing proposal sources, in a trust region.** The GP
    strategy (:mod:`bbo.strategies.gp`) fits its model on every trial and maximizes its
    acquisition as usual, except that a single-point ask on a space of Float parameters only
@@ -40,7 +40,8 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
    * ``local``: Gaussian moves around the 5 best points, step sd 0.02, 0.08 or 0.2 of the
      encoded range (a trust-region-like local search the global optimizer can miss);
    * ``cma``: draws from the distribution CMA-ES's rank-mu update estimates from the best
-     quarter of the points (:func:`cma_candidates`): rotated, elongated valleys;
+     quarter of the points (:func:`~bbo.strategies.pools.cma_candidates`): rotated,
+     elongated valleys;
    * ``quad`` (opt-in: ``sources: [de, local, cma, quad]``): the minimizer of a full
      quadratic fitted to the best points and small moves around it
      (:func:`bbo.strategies.metamodel.quad_candidates`, Nevergrad's ``MetaModel`` idea); in
@@ -49,6 +50,13 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
      ``llm`` option (a mapping of the ``llm`` strategy's options, see docs/llm.md) is
      given; their prompts and raw answers are stored with the trial
      (``attrs["llm_calls"]``). The LLM has its own budget, outside the bandit.
+
+   **A local derivative-free run** (opt-in: ``local_dfo: cobyqa`` or ``cobyla``; off by
+   default, it did not pay in the ablation of docs/benchmarks.md): on a space of Float
+   parameters without parameter or outcome constraints, a single-point ask may instead be
+   the next point of a COBYLA/COBYQA run started at the incumbent, replayed from the
+   trials (:mod:`bbo.strategies.localdfo`, source ``cobyla``); a Thompson draw between
+   ``gp`` and the run on their wins decides which asks are the run's.
 
    **Budget between sources** is a Thompson-sampling bandit over the history: a source
    *wins* when a trial it produced improved the best value so far. Each ask draws
@@ -74,8 +82,19 @@ from bbo.strategies.base import History, Suggestion, strategy_options
 from bbo.strategies.evolution import de_candidates
 from bbo.strategies.gp import GPOptions, GPStrategy
 from bbo.strategies.law_choice import LawTest, law_test
+from bbo.strategies.localdfo import DFO_METHODS, LocalDFO, dfo_group
 from bbo.strategies.metamodel import quad_candidates
 from bbo.strategies.options import check_choice, check_int, option_error
+from bbo.strategies.pools import (
+    DEFAULT_SOURCES,
+    SOURCES,
+    allocate,
+    cma_candidates,
+    local_candidates,
+    ranked_values,
+    source_stats,
+    stagnation,
+)
 from bbo.strategies.trust import center, region_bounds, region_length
 
 if TYPE_CHECKING:
@@ -84,121 +103,7 @@ if TYPE_CHECKING:
 
     from bbo.strategies.pipeline import TrainData
 
-SOURCES = ("de", "local", "cma", "quad")
-DEFAULT_SOURCES = ("de", "local", "cma")
-LOCAL_STEPS = (0.02, 0.08, 0.2)
-CMA_SCALES = (0.25, 0.5, 1.0)
-IMPROVEMENT_TOL = 1e-3  # of the observed range: a smaller gain does not end a stagnation
 STATISTIC_MODELS = ("test", "gp", "wasserstein")
-
-
-def ranked_values(history: History) -> np.ndarray:
-    """``n`` minimize-oriented values of the COMPLETED trials (first objective), where a
-    trial that violates a constraint ranks after every feasible one (``max + 1 +
-    violation``)."""
-    y = history.Y[:, 0].copy()
-    if history.C.shape[1] and len(y):
-        violation = np.maximum(history.C, 0.0).sum(1)
-        y = np.where(violation > 0, y.max() + 1.0 + violation, y)
-    return y
-
-
-def stagnation(history: History) -> int:
-    """How many COMPLETED trials (in id order) came after the last one that improved the best
-    value (:func:`ranked_values`) by more than ``IMPROVEMENT_TOL`` of the observed range."""
-    y = ranked_values(history)
-    if not len(y):
-        return 0
-    ids = np.array([t.id for t in history.completed])
-    y = y[np.argsort(ids, kind="stable")]
-    tol = IMPROVEMENT_TOL * float(y.max() - y.min())
-    best, last = np.inf, 0
-    for i, v in enumerate(y):
-        if v < best - tol:
-            last = i
-        best = min(best, v)
-    return len(y) - 1 - last
-
-
-def source_stats(history: History) -> dict[str, tuple[int, int]]:
-    """``source -> (wins, trials)`` over the COMPLETED trials in id order, where the pool of
-    a trial is the part of its ``attrs["source"]`` before ``>`` (``"de>gp:LogEI"`` ->
-    ``"de"``) and a win is a trial better than every earlier completed one (first
-    objective, minimize-oriented)."""
-    stats: dict[str, list[int]] = {}
-    best = np.inf
-    done = sorted(history.completed, key=lambda t: t.id)
-    y = history.Y[:, 0] if len(done) else np.zeros(0)
-    order = {t.id: i for i, t in enumerate(history.completed)}
-    for t in done:
-        source = str(t.attrs.get("source", ""))
-        pool = source.split(">")[0] if ">" in source else None
-        v = float(y[order[t.id]])
-        if pool is not None:
-            s = stats.setdefault(pool, [0, 0])
-            s[1] += 1
-            s[0] += int(v < best)
-        best = min(best, v)
-    return {k: (w, n) for k, (w, n) in stats.items()}
-
-
-def allocate(
-    stats: dict[str, tuple[int, int]], sources: tuple[str, ...], total: int, seed: int
-) -> dict[str, int]:
-    """Split ``total`` candidates between ``sources``: Thompson draws
-    ``p_s ~ Beta(1 + wins, 1 + trials - wins)``, shares ``max(p_s / sum p, 1/8)``."""
-    rng = np.random.default_rng(seed)
-    wins = np.array([stats.get(s, (0, 0))[0] for s in sources])
-    trials = np.array([stats.get(s, (0, 0))[1] for s in sources])
-    p = rng.beta(1 + wins, 1 + trials - wins)
-    share = np.maximum(p / p.sum(), 1 / 8)
-    share /= share.sum()
-    counts = np.floor(share * total).astype(int)
-    counts[int(np.argmax(share))] += total - int(counts.sum())
-    return {s: int(c) for s, c in zip(sources, counts)}
-
-
-def local_candidates(
-    X: np.ndarray, y: np.ndarray, n: int, space: Space, rng: np.random.Generator
-) -> np.ndarray:
-    """``n x d`` Gaussian moves around the 5 best rows of ``X`` (``N x d``, lower ``y`` is
-    better): continuous columns move by ``N(0, s^2)`` with ``s`` drawn from
-    :data:`LOCAL_STEPS`, clipped to ``[0, 1]``; each discrete column is redrawn uniformly
-    with probability ``1/d``."""
-    top = X[np.argsort(y, kind="stable")[:5]]
-    base = top[rng.integers(len(top), size=n)]
-    steps = rng.choice(LOCAL_STEPS, size=(n, 1))
-    out = np.clip(base + steps * rng.standard_normal(base.shape), 0.0, 1.0)
-    discrete = sorted(space.discrete_dims | space.categorical_dims)
-    if discrete:
-        d = X.shape[1]
-        flip = rng.random((n, len(discrete))) < 1.0 / d
-        fresh = rng.random((n, len(discrete)))
-        out[:, discrete] = np.where(flip, fresh, base[:, discrete])
-    return out
-
-
-def cma_candidates(X: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n x d`` draws from the search distribution that CMA-ES's rank-mu update would estimate
-    from the history: the ``mu = max(2, N // 4)`` best rows of ``X`` (``N x d``, lower ``y``
-    is better) with weights ``w_i ~ log(mu + 1/2) - log(i)`` give the mean ``m`` and the
-    covariance ``C = sum_i w_i (x_i - m)(x_i - m)^T``. Draws are ``c + s L z`` with ``C = L
-    L^T``, ``z ~ N(0, I)``, the centre ``c`` the best row or ``m`` (half each) and the scale
-    ``s`` from :data:`CMA_SCALES`, clipped to ``[0, 1]``. The covariance follows rotated and
-    elongated valleys of good points, which axis-aligned moves and a GP with one lengthscale
-    per column find slowly."""
-    order = np.argsort(y, kind="stable")
-    mu = max(2, len(X) // 4)
-    top = X[order[:mu]]
-    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
-    w /= w.sum()
-    mean = w @ top
-    diff = top - mean
-    cov = (w[:, None] * diff).T @ diff + 1e-8 * np.eye(X.shape[1])
-    L = np.linalg.cholesky(cov)
-    centre = np.where(rng.random((n, 1)) < 0.5, top[0], mean)
-    scale = rng.choice(CMA_SCALES, size=(n, 1))
-    return np.clip(centre + scale * rng.standard_normal((n, X.shape[1])) @ L.T, 0.0, 1.0)
 
 
 def _llm_options(llm: Mapping[str, Any]) -> Any:
@@ -220,7 +125,9 @@ class AutoOptions(GPOptions):
     ``statistic_model`` (``"test"``: the skewness test of the module docstring chooses the
     model of a statistic other than the mean; ``"gp"`` or ``"wasserstein"``), ``llm`` (a
     mapping of the ``llm`` strategy's options: an LLM proposer; off by default) and every
-    option of ``gp`` (:class:`~bbo.strategies.gp.GPOptions`), flat."""
+    option of ``gp`` (:class:`~bbo.strategies.gp.GPOptions`), flat. ``local_dfo``
+    (false; true or ``"cobyqa"``, ``"cobyla"``: a local run of that method takes some asks,
+    :mod:`bbo.strategies.localdfo`)."""
 
     strategy = "auto"
 
@@ -232,6 +139,7 @@ class AutoOptions(GPOptions):
     trust_region: bool = True
     global_every: int = 3
     statistic_model: str = "test"
+    local_dfo: bool | str = False
     llm: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
@@ -242,6 +150,12 @@ class AutoOptions(GPOptions):
             check_int(owner, "explore_after", self.explore_after, low=0)
         check_int(owner, "global_every", self.global_every, low=0)
         check_choice(owner, "statistic_model", self.statistic_model, STATISTIC_MODELS)
+        if self.local_dfo is True:
+            object.__setattr__(self, "local_dfo", DFO_METHODS[0])
+        if self.local_dfo is not False:
+            rule = f"must be true, false or one of {list(DFO_METHODS)}"
+            if not isinstance(self.local_dfo, str) or self.local_dfo not in DFO_METHODS:
+                raise option_error(owner, "local_dfo", rule, self.local_dfo)
         if not isinstance(self.trust_region, bool):
             raise option_error(owner, "trust_region", "must be true or false", self.trust_region)
         sources = self.sources
@@ -294,6 +208,9 @@ class AutoStrategy:
 
             self._llm = LLMProposer(space, _llm_options(opts.llm))
         self._cmaes = Lazy(lambda: _cmaes(space, self.seed))
+        self.dfo: LocalDFO | None = None
+        if opts.local_dfo and not (discrete or space.conditions or space.constraints):
+            self.dfo = LocalDFO(space, str(opts.local_dfo), self.seed)
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {"gp": self.gp.state_dict()}
@@ -331,6 +248,11 @@ class AutoStrategy:
         if k and stuck > 0 and stuck % k == 0:
             out = self.gp.propose(n, history, acquisition="TS")
             return [Suggestion(s.params, f"explore>{s.source}", s.info) for s in out]
+        if self.dfo is not None and not history.constraints:  # a local DFO run's ask?
+            y = ranked_values(history)
+            local = self.dfo.suggest(history, source_stats(history, dfo_group), y)
+            if local is not None:
+                return [local]
         region = None
         every = self.options.global_every  # TREGO: a global step between local ones
         if self.trust_region and not (every and history.n_seen % every == 0):

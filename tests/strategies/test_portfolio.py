@@ -13,14 +13,14 @@ import bbo
 from bbo.acquisition.optimize import OptimizerConfig, optimize_one
 from bbo.exceptions import InvalidArgumentError
 from bbo.strategies import History
-from bbo.strategies.portfolio import (
-    AutoStrategy,
+from bbo.strategies.pools import (
     allocate,
     cma_candidates,
     local_candidates,
     source_stats,
     stagnation,
 )
+from bbo.strategies.portfolio import AutoStrategy
 from bbo.trial import Objective, Trial, TrialState
 
 FAST = {"num_restarts": 4, "raw_samples": 128, "mc_samples": 64, "pool_size": 32}
