@@ -53,6 +53,7 @@ from gpytorch.distributions import MultivariateNormal
 
 from bbo.space import params_key
 from bbo.strategies.base import History, Suggestion
+from bbo.strategies.exceed import exceed_targets
 from bbo.strategies.warps import heavy_tailed, power_warp
 
 if TYPE_CHECKING:
@@ -93,10 +94,16 @@ def prior_data(
 ) -> PriorData | None:
     """The :class:`PriorData` of ``history`` (the latest :data:`MAX_PRIOR` trials, their
     utilities mapped by ``warp``, the study's own output warp), or None when the prior
-    does not apply (:func:`usable`) or holds fewer than two trials."""
+    does not apply (:func:`usable`) or holds fewer than two trials. For an ``exceed(t)``
+    objective whose prior trials all hold replicates the utilities are, as the study's own,
+    the probit scores ``-s z_i`` at this study's ``t`` (:mod:`bbo.strategies.exceed`),
+    unwarped: the prior's frequency would be flat where the study's target is graded."""
     if not usable(history) or len(history.prior) < 2:
         return None
     X, U = history.X_prior[-MAX_PRIOR:], -history.Y_prior[-MAX_PRIOR:]
+    target = exceed_targets(history.prior[-MAX_PRIOR:], history.objectives)
+    if target is not None:  # exceed(t): the study's own probit score, never warped
+        return PriorData(X, target[0])
     return PriorData(X, warp(U) if warp is not None else U)
 
 

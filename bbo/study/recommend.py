@@ -15,7 +15,16 @@ over the feasible COMPLETED trials ``x_i`` (ties: the lower trial id). For an
 the smoothed exceedance, ``z_i = Phi^-1((1/n) sum_j Phi((y_ij - t) / h_i))``, with its
 bootstrap variance as known noise (:mod:`bbo.strategies.exceed`): the frequency is 0 or 1
 on a plateau, where it cannot rank points, and ``z_i`` still orders them by how far the
-replicates lie beyond ``t``. Only the ranking changes: the recommended trial's value is
+replicates lie beyond ``t``. The counts still veto: a trial whose replicates exceed ``t``
+*significantly* more often than those of the trial of lowest empirical exceedance (one-sided
+Fisher exact test at 5%, :func:`bbo.strategies.exceed.refuted`) is not recommended, however
+the GP ranks it. This is Ax's rule of falling back on the raw data where the model is not
+to be trusted (Ax checks the model's fit as a whole by cross-validation; here the test is
+per point): on a plateau the bootstrap variance of ``z_i`` is inflated by resamples that
+drop the replicates nearest ``t``, the GP then treats such a point as barely observed and
+may predict it below a point with 3 exceedances of 20 while its own replicates show 20 of
+20 (seen on ``levi-bimodal``, docs/statistics.md). Where the counts cannot tell points
+apart the GP decides, as before. Only the ranking changes: the recommended trial's value is
 still its empirical exceedance. A study uses it
 when its objective is declared noisy (``noisy=True``) or when replicate samples were told;
 otherwise, and for several objectives, the observed values decide.
@@ -56,7 +65,7 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
     import torch
 
     from bbo.space.outside import encode_stored
-    from bbo.strategies.exceed import exceed_targets
+    from bbo.strategies.exceed import exceed_targets, refuted
     from bbo.surrogates.gp import GPData, fit_gp
     from bbo.torch_utils import seeded
 
@@ -75,5 +84,6 @@ def recommended(done: Sequence[Trial], objective: Objective, space: Space) -> Tr
         )
         with torch.no_grad():
             mean = model.posterior(torch.as_tensor(X, dtype=torch.float64)).mean[:, 0]
-    order = np.lexsort((np.array([t.id for t in done]), -mean.numpy()))
+    score = np.where(refuted(done, objective), -np.inf, mean.numpy())  # exceed(t) only
+    order = np.lexsort((np.array([t.id for t in done]), -score))
     return done[int(order[0])]

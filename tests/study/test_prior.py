@@ -248,3 +248,36 @@ def test_priors_are_ignored_with_constraints_or_several_objectives():
         study.tell(t, {"a": _f(t.params), "b": t.params["x"]})
         sources.append(t.attrs["source"])
     assert sources == ["sobol"] * 3  # the full design, no prior point
+
+
+def test_an_exceed_study_reads_its_prior_as_the_probit_score_not_the_frequency():
+    # every replicate exceeds 0: the prior's frequency is 1 everywhere (flat); the prior GP
+    # is fitted on the probit score at this study's threshold, as the study's own GP is
+    from bbo.statistics import exceed_target
+    from bbo.strategies.transfer import prior_data
+
+    st = MemoryStorage()
+    src = bbo.Study(_space(), strategy="sobol", seed=0, storage=st, name="a", statistic="exceed(0)")
+    e = np.random.default_rng(0).normal(size=20)  # the same spread at every point
+    for _ in range(5):
+        t = src.ask()
+        src.tell(t, samples=list(1.0 + 4.0 * t.params["x"] + 0.1 * e))
+    study = bbo.Study(
+        _space(),
+        strategy="gp",
+        seed=0,
+        storage=st,
+        name="b",
+        prior_studies=["a"],
+        statistic="exceed(0)",
+    )
+    h = History(study.space, study.objectives, (), prior=study._prior_trials())
+    assert np.all(h.Y_prior == 1.0)  # the frequency: blind
+    data = prior_data(h, None)
+    assert data is not None
+    want = [-exceed_target(t.samples, 0.0, seed=t.id)[0] for t in h.prior]
+    np.testing.assert_allclose(data.U[:, 0], want)
+    xs = np.array([t.params["x"] for t in h.prior])
+    assert list(np.argsort(-data.U[:, 0])) == list(np.argsort(xs))  # closest to 0 first
+    assert data.U[:, 0].max() < -10.0  # the probit scale, not the frequency's -1
+    study.ask()  # the warm-started GP asks on it

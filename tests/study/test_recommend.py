@@ -82,3 +82,94 @@ def test_the_yaml_takes_it(tmp_path):
     )
     config, _ = load_config(path)
     assert config.spec().noisy
+
+
+# seven trials of a wasserstein run on levi-bimodal (seed 4; benchmarks/risk_problems.py),
+# threshold 0.033: six saturated (every replicate above it; several with a second mode near
+# 1.9) and one, the fifth, with 3 exceedances of 20 (true exceedance 0.14; the others ~1)
+LEVI_T = 0.033
+LEVI = [
+    (
+        (0.4055, 0.5543),
+        "0.437 0.385 0.398 0.409 0.446 0.501 0.370 0.460 0.429 0.476 "
+        "0.417 0.449 0.403 0.397 0.432 1.977 0.435 0.452 0.416 0.438",
+    ),
+    (
+        (0.3602, 0.5877),
+        "0.452 0.412 0.368 0.390 0.373 1.875 1.842 0.363 0.344 0.385 "
+        "0.377 0.403 0.346 0.424 0.407 0.389 0.373 0.346 0.411 0.457",
+    ),
+    (
+        (0.3462, 0.6060),
+        "0.380 0.375 0.355 0.375 0.352 0.366 0.307 0.335 0.335 0.297 "
+        "0.342 1.849 0.303 0.360 0.380 0.374 0.301 0.343 0.300 0.388",
+    ),
+    (
+        (0.3484, 0.6161),
+        "0.472 0.439 1.933 0.462 0.457 0.422 0.442 0.405 0.471 0.450 "
+        "0.446 0.453 0.404 1.922 0.464 0.466 0.466 0.423 0.393 1.988",
+    ),
+    (
+        (0.3656, 0.6208),
+        "-0.016 -0.017 -0.063 -0.054 1.445 -0.055 -0.067 1.427 -0.052 -0.059 "
+        "-0.056 -0.012 0.007 0.008 -0.074 -0.029 1.413 -0.049 -0.076 -0.057",
+    ),
+    (
+        (0.4063, 0.6445),
+        "0.242 0.216 0.238 0.274 0.322 0.274 0.235 0.261 0.269 0.195 "
+        "0.212 0.278 0.310 0.238 0.275 0.282 0.253 0.204 0.297 0.227",
+    ),
+    (
+        (0.3541, 0.6378),
+        "0.594 0.635 0.672 0.681 0.616 0.634 0.645 0.641 0.651 0.646 "
+        "0.602 0.616 0.637 0.661 0.648 0.637 0.662 0.676 0.586 0.607",
+    ),
+]
+
+
+def _levi_study() -> bbo.Study:
+    space = bbo.Space({"x0": bbo.Float(0.0, 1.0), "x1": bbo.Float(0.0, 1.0)})
+    study = bbo.Study(space, strategy="random", seed=0, statistic=f"exceed({LEVI_T})")
+    for (x0, x1), _ in LEVI:
+        study.enqueue({"x0": x0, "x1": x1})
+    for _, ys in LEVI:
+        study.tell(study.ask(), samples=[float(v) for v in ys.split()])
+    return study
+
+
+def test_an_exceed_recommendation_is_not_refuted_by_the_counts(monkeypatch):
+    from bbo.strategies import exceed
+
+    study = _levi_study()
+    assert [t.value for t in study.trials] == [1.0] * 4 + [0.15] + [1.0] * 2
+    mask = exceed.refuted(study.trials, study.objectives[0])
+    assert mask.tolist() == [True] * 4 + [False] + [True] * 2  # 20 of 20 vs 3 of 20
+    best = study.best
+    assert best.id == 4 and best.value == 0.15
+    # without the veto the GP of the probit score ranks a saturated trial first: its
+    # bootstrap variance is inflated and its posterior mean falls far below its own score
+    monkeypatch.setattr(exceed, "refuted", lambda done, o, level=0.05: np.zeros(len(done), bool))
+    fresh = _levi_study()
+    assert fresh.best.id == 2 and fresh.best.value == 1.0
+
+
+def test_refuted_is_a_one_sided_fisher_test_against_the_lowest_frequency():
+    from scipy.stats import fisher_exact
+
+    from bbo.strategies.exceed import refuted
+    from bbo.trial import Objective
+
+    space = bbo.Space({"x": bbo.Float(0.0, 1.0)})
+    study = bbo.Study(space, strategy="random", seed=0, statistic="exceed(0)")
+    counts = [20, 3, 7, 8, 2]  # exceedances of 20
+    for k in counts:
+        study.tell(study.ask(), samples=[1.0] * k + [-1.0] * (20 - k))
+    o = study.objectives[0]
+    p = [fisher_exact([[k, 20 - k], [2, 18]], alternative="greater")[1] for k in counts]
+    assert p[2] > 0.05 > p[3]  # 7 of 20 is not significantly above 2 of 20, 8 of 20 is
+    assert refuted(study.trials, o).tolist() == [True, False, False, True, False]
+    up = bbo.Study(space, "maximize", strategy="random", seed=0, statistic="exceed(0)")
+    for k in counts:
+        up.tell(up.ask(), samples=[1.0] * k + [-1.0] * (20 - k))
+    assert refuted(up.trials, up.objectives[0]).tolist() == [False, True, True, True, True]
+    assert not refuted(study.trials, Objective("value")).any()  # not exceed(t): no veto
