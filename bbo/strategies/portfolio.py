@@ -4,8 +4,12 @@ Each ask goes through these rules, in order (documented in docs/strategies.md):
 
 1. **Initial design.** Until ``n_init`` trials exist: the scrambled Sobol' sequence.
 2. **Very large studies or dimensions.** With more than ``cmaes_after`` completed trials, or
-   more than ``cmaes_dim`` columns, a GP is too slow per ask for what it adds: IPOP CMA-ES
-   (:mod:`bbo.strategies.cmaes`, warm-started at the incumbent) proposes; its state is kept.
+   more than ``cmaes_dim`` columns (1000), a GP is too slow per ask for what it adds: IPOP
+   CMA-ES (:mod:`bbo.strategies.cmaes`, warm-started at the incumbent) proposes; its state
+   is kept. (At 200 columns and 100 evaluations the GP is far better than CMA-ES: Hartmann-6
+   embedded in 200-D, 0.0053 against 0.67, docs/benchmarks.md; an ask costs it about 0.3 s
+   at n = 100 and 5 s at n = 1000 there, so a cheap high-dimensional objective may want a
+   lower ``cmaes_after``.)
 3. **A statistic of skewed replicate laws: the generator.** For one objective whose statistic
    is not the mean (docs/statistics.md), each ask tests the completed trials' replicates for
    skewness (D'Agostino's test per point, pooled by Stouffer's method, level 0.01:
@@ -121,7 +125,7 @@ class AutoOptions(GPOptions):
     around the incumbent), ``global_every`` (3: every third such ask searches the whole box;
     0: never),
     ``explore_after`` (0: off; None: ``max(5, min(d, 20))``; see the module docstring),
-    ``cmaes_after`` (5000 completed trials), ``cmaes_dim`` (100 columns),
+    ``cmaes_after`` (5000 completed trials), ``cmaes_dim`` (1000 columns),
     ``statistic_model`` (``"test"``: the skewness test of the module docstring chooses the
     model of a statistic other than the mean; ``"gp"`` or ``"wasserstein"``), ``llm`` (a
     mapping of the ``llm`` strategy's options: an LLM proposer; off by default) and every
@@ -135,7 +139,7 @@ class AutoOptions(GPOptions):
     sources: tuple[str, ...] = DEFAULT_SOURCES
     explore_after: int | None = 0
     cmaes_after: int = 5000
-    cmaes_dim: int = 100
+    cmaes_dim: int = 1000
     trust_region: bool = True
     global_every: int = 3
     statistic_model: str = "test"
