@@ -76,12 +76,14 @@ def test_wasserstein_study_on_cvar_suggests_and_is_deterministic():
     assert run() == run()
 
 
-def _probit_reference(y: np.ndarray, t: float) -> float:
-    """scipy's ``ndtri_exp`` of the smoothed exceedance's logs (law_statistic's docstring)."""
+def _probit_reference(y: np.ndarray, t: float, h: float | None = None) -> float:
+    """scipy's ``ndtri_exp`` of the smoothed exceedance's logs (law_statistic's docstring),
+    at bandwidth ``h`` (None: law_statistic's ``1.06 sd K^(-1/5)``)."""
     from scipy.special import log_ndtr, logsumexp, ndtri_exp
 
     K = len(y)
-    h = max(1.06 * y.std() * K**-0.2, 1e-9 + 1e-6 * (abs(t) + np.abs(y).mean()))
+    if h is None:
+        h = max(1.06 * y.std() * K**-0.2, 1e-9 + 1e-6 * (abs(t) + np.abs(y).mean()))
     log_p = logsumexp(log_ndtr((y - t) / h)) - np.log(K)
     log_q = logsumexp(log_ndtr((t - y) / h)) - np.log(K)
     return float(ndtri_exp(log_p) if log_p <= log_q else -ndtri_exp(log_q))
@@ -144,13 +146,21 @@ def test_statistic_spread_carries_the_location_variance_by_the_delta_method():
                 np.testing.assert_allclose(extra, loc_var, rtol=1e-5, atol=1e-12)
 
 
-def test_the_numpy_twin_for_a_gp_target_is_the_same_score():
-    from bbo.statistics import exceed_probit, exceed_target
+def test_the_numpy_twin_for_a_gp_target_is_the_same_score_at_its_own_bandwidth():
+    # bbo.statistics scores replicates with Silverman's robust bandwidth (min(sd, IQR/1.34),
+    # constant 0.9), law_statistic a predicted law's atoms with 1.06 sd: the same smoothed
+    # probit of each at its own h
+    from bbo.statistics import exceed_bandwidth, exceed_probit, exceed_target
 
     rng = np.random.default_rng(4)
     Y = rng.exponential(size=(5, 20)) + np.array([[-1.0], [0.0], [1.0], [5.0], [50.0]])
-    want = smoothed_exceed_probit(torch.as_tensor(Y), 0.5).numpy()
-    np.testing.assert_allclose(exceed_probit(Y, 0.5), want, rtol=1e-9)
+    h = exceed_bandwidth(Y, 0.5)[:, 0]
+    want = np.array([_probit_reference(y, 0.5, float(hi)) for y, hi in zip(Y, h)])
+    np.testing.assert_allclose(exceed_probit(Y, 0.5), want, rtol=1e-8, atol=1e-9)
+    iqr = np.subtract(*np.quantile(Y, [0.75, 0.25], axis=1))
+    np.testing.assert_allclose(h, 0.9 * np.minimum(Y.std(axis=1), iqr / 1.34) * 20**-0.2)
+    torch_z = smoothed_exceed_probit(torch.as_tensor(Y), 0.5).numpy()
+    np.testing.assert_allclose(torch_z, [_probit_reference(y, 0.5) for y in Y], rtol=1e-8)
     # on a saturated point (every replicate above: the frequency is 1, its bootstrap se 0)
     # the target is finite, graded and uncertain; seeded, so the same every time
     z, var = exceed_target(Y[3], 0.5, seed=7)

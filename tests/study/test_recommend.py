@@ -146,11 +146,31 @@ def test_an_exceed_recommendation_is_not_refuted_by_the_counts(monkeypatch):
     assert mask.tolist() == [True] * 4 + [False] + [True] * 2  # 20 of 20 vs 3 of 20
     best = study.best
     assert best.id == 4 and best.value == 0.15
-    # without the veto the GP of the probit score ranks a saturated trial first: its
-    # bootstrap variance is inflated and its posterior mean falls far below its own score
+    # without the veto, Silverman's robust bandwidth (min(sd, IQR / 1.34)) already ranks
+    # trial 4 first: trial 2's second mode no longer widens its h
     monkeypatch.setattr(exceed, "refuted", lambda done, o, level=0.05: np.zeros(len(done), bool))
-    fresh = _levi_study()
-    assert fresh.best.id == 2 and fresh.best.value == 1.0
+    assert _levi_study().best.id == 4
+    y2 = tuple(float(v) for v in LEVI[2][1].split())
+    exceed.cached_target.cache_clear()
+    z, var = exceed.cached_target(y2, LEVI_T, 2)
+    # with the plain sd rule, h = 1.06 sd n^(-1/5), the veto is needed: trial 2 scores
+    # 1.64 with a bootstrap variance of 50 (its resamples that miss the high mode score
+    # 15-20), and the GP's posterior mean there falls far below its own score
+    from bbo import statistics
+
+    def sd_rule(Y: np.ndarray, threshold: float) -> np.ndarray:
+        return np.maximum(1.06 * np.std(Y, axis=-1, keepdims=True) * Y.shape[-1] ** -0.2, 1e-9)
+
+    monkeypatch.setattr(statistics, "exceed_bandwidth", sd_rule)
+    exceed.cached_target.cache_clear()
+    try:
+        z_sd, var_sd = exceed.cached_target(y2, LEVI_T, 2)
+        assert z_sd == pytest.approx(1.64, abs=0.01) and var_sd > 50
+        assert z > 9 * z_sd and var < var_sd  # robust: 15.4 and 31
+        fresh = _levi_study()
+        assert fresh.best.id == 2 and fresh.best.value == 1.0
+    finally:
+        exceed.cached_target.cache_clear()  # no sd-rule scores left for other tests
 
 
 def test_refuted_is_a_one_sided_fisher_test_against_the_lowest_frequency():
