@@ -41,6 +41,15 @@ def is_exceed(objectives: Sequence[Objective]) -> bool:
     return len(objectives) == 1 and objectives[0].statistic.name == "exceed"
 
 
+def replicate_sets(trials: Sequence[Trial], objective: Objective) -> list[tuple[float, ...]] | None:
+    """The replicates of ``objective`` of every trial, or None when a trial has fewer than
+    two (no known noise: the score and the counts need them all)."""
+    reps = [t.replicates(objective.name) for t in trials]
+    if not all(r is not None and len(r) >= 2 for r in reps):
+        return None
+    return [r for r in reps if r is not None]
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def cached_target(
     replicates: tuple[float, ...], threshold: float, seed: int
@@ -61,11 +70,11 @@ def exceed_targets(
     objective = objectives[0]
     threshold = objective.statistic.param
     assert threshold is not None  # an exceed statistic always has one (Statistic checks)
-    reps = [t.replicates(objective.name) for t in trials]
-    if not all(r is not None and len(r) >= 2 for r in reps):
+    reps = replicate_sets(trials, objective)
+    if reps is None:
         return None
     zv = [
-        cached_target(tuple(map(float, r)), float(threshold), int(t.id))  # type: ignore[arg-type]
+        cached_target(tuple(map(float, r)), float(threshold), int(t.id))
         for t, r in zip(trials, reps)
     ]
     U = np.array([[-objective.sign * z] for z, _ in zv])
@@ -95,10 +104,10 @@ def refuted(
     if not is_exceed([objective]) or not trials:
         return out
     t = float(objective.statistic.param)  # type: ignore[arg-type]
-    reps = [trial.replicates(objective.name) for trial in trials]
-    if not all(r is not None and len(r) >= 2 for r in reps):
+    reps = replicate_sets(trials, objective)
+    if reps is None:
         return out
-    n = np.array([len(r) for r in reps])  # type: ignore[arg-type]
+    n = np.array([len(r) for r in reps])
     k = np.array([int(np.sum(np.asarray(r) > t)) for r in reps])
     bad = k if objective.sign > 0 else n - k
     b = int(np.lexsort((np.arange(len(n)), bad / n))[0])
@@ -109,4 +118,11 @@ def refuted(
     return out
 
 
-__all__ = ["REFUTE_LEVEL", "cached_target", "exceed_targets", "is_exceed", "refuted"]
+__all__ = [
+    "REFUTE_LEVEL",
+    "cached_target",
+    "exceed_targets",
+    "is_exceed",
+    "refuted",
+    "replicate_sets",
+]

@@ -60,6 +60,12 @@ STREAK = True  # a run whose last step improved on its own best keeps the next a
 SAME_POINT = 1e-9  # max-norm distance (encoded) at which a completed trial answers a call
 
 
+def _rows_at(X: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``X`` (``N x d``, encoded) within :data:`SAME_POINT`
+    (max-norm) of ``z`` (``d``): the completed trials at that point."""
+    return np.flatnonzero(np.abs(X - z).max(1) <= SAME_POINT)
+
+
 class Propose(Exception):
     """Raised by the replayed objective at the first call without a recorded value."""
 
@@ -172,14 +178,17 @@ class LocalDFO:
             keep = self._streak(history, run, values)
         if not (keep or choose_local(stats, rng)):
             return None
-        return self.propose(history, values)
+        return self._propose(history, values, run)
 
     def propose(self, history: History, values: np.ndarray) -> Suggestion | None:
         """The next point of the current run, or of a new run when it is over (None while
         the run waits on a pending trial)."""
+        return self._propose(history, values, self.current_run(history))
+
+    def _propose(self, history: History, values: np.ndarray, run: Run | None) -> Suggestion | None:
+        """:meth:`propose`, given the current run (:meth:`current_run` of ``history``)."""
         by_id = {t.id: float(v) for t, v in zip(history.completed, values)}
         X = history.X
-        run = self.current_run(history)
         if run is not None:
             try:
                 replay(self.method, run, self._value(run, by_id, history, X), self.max_calls)
@@ -211,8 +220,7 @@ class LocalDFO:
         by_id = {t.id: float(v) for t, v in zip(history.completed, values)}
         if last.id not in by_id:
             return False
-        X = history.X
-        near = np.flatnonzero(np.abs(X - run.x0).max(1) <= SAME_POINT)
+        near = _rows_at(history.X, run.x0)
         before = [by_id[t.id] for t in mine[:-1] if t.id in by_id]
         before += [float(values[i]) for i in near[:1]]
         return bool(before) and by_id[last.id] < min(before)
@@ -245,7 +253,7 @@ class LocalDFO:
                     raise _Ended
                 return by_id[t.id]
             if len(X):  # a completed trial at that very point answers for it
-                near = np.flatnonzero(np.abs(X - np.clip(z, 0, 1)).max(1) <= SAME_POINT)
+                near = _rows_at(X, np.clip(z, 0, 1))
                 if len(near):
                     return by_id[ids[int(near[0])]]
             raise Propose(k, np.clip(z, 0.0, 1.0))
