@@ -97,39 +97,38 @@ class SuccessiveHalvingPruner(Pruner):
         model = CurveModel(curves, full_resource(curves), self.reduction_factor, direction)
         return self.judge(trial, others, direction, model)
 
-    def crosses_rung(self, trial: Curve) -> bool:
-        """Whether the trial's last report crossed a rung (is judged at all)."""
+    def crossed_rungs(self, trial: Curve) -> list[int]:
+        """The rung steps the trial's last report crossed, in order (none: it is not judged
+        at this report)."""
         before = trial.steps[-2] if len(trial.steps) > 1 else -1
-        k = 0
+        out, k = [], 0
         while (r := self.rung_step(k)) <= trial.steps[-1]:
             if r > before:
-                return True
+                out.append(r)
             k += 1
-        return False
+        return out
+
+    def crosses_rung(self, trial: Curve) -> bool:
+        """Whether the trial's last report crossed a rung (is judged at all)."""
+        return bool(self.crossed_rungs(trial))
 
     def judge(
         self, trial: Curve, others: Sequence[Curve], direction: str, model: CurveModel | None
     ) -> bool:
         """:meth:`decide` against the competitors ``others``; with a curve ``model``, by
         predicted final values (``rank_by: predicted``)."""
-        step, value = trial.steps[-1], trial.values[-1]
-        before = trial.steps[-2] if len(trial.steps) > 1 else -1
-        if model is not None:
-            value = _predicted(model, trial)
-        k = 0
-        while (r := self.rung_step(k)) <= step:
-            if r > before:  # crossed by this report: judged now
-                carried = [
-                    _predicted(model, o) if model is not None else v
-                    for o in others
-                    if (o.last_step or -1) >= r and (v := o.first_from(r)) is not None
-                ]
-                competing = [*carried, value]
-                if len(competing) <= self.bootstrap_count:
-                    return True
-                if not promotable(value, competing, self.reduction_factor, direction):
-                    return True
-            k += 1
+        value = trial.values[-1] if model is None else _predicted(model, trial)
+        for r in self.crossed_rungs(trial):  # crossed by this report: judged now
+            carried = [
+                _predicted(model, o) if model is not None else v
+                for o in others
+                if (o.last_step or -1) >= r and (v := o.first_from(r)) is not None
+            ]
+            competing = [*carried, value]
+            if len(competing) <= self.bootstrap_count:
+                return True
+            if not promotable(value, competing, self.reduction_factor, direction):
+                return True
         return False
 
 
