@@ -141,3 +141,28 @@ assert not outer, outer
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
+
+
+def test_validating_every_strategy_s_options_imports_no_torch() -> None:
+    """``validate_options`` takes each strategy's options class from a module of its own
+    that imports no torch (``bbo.strategies._OPTIONS``), so a study file or ``bbo.Study``
+    with a wrong option is refused at once. Run in a fresh interpreter: other tests have
+    imported torch in this one."""
+    code = """
+import sys
+from bbo.exceptions import InvalidArgumentError
+from bbo.strategies import STRATEGY_NAMES, options_class, validate_options
+for name in STRATEGY_NAMES:
+    validate_options(name, {})
+    validate_options(name, options_class(name)())
+    try:
+        validate_options(name, {"n_inti": 5})
+    except InvalidArgumentError:
+        pass
+    else:
+        raise AssertionError(name)
+heavy = sorted(m for m in ("torch", "botorch", "gpytorch") if m in sys.modules)
+assert not heavy, heavy
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr

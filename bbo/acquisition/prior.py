@@ -40,9 +40,9 @@ from torch import Tensor
 
 from bbo.space import Space
 from bbo.space.prior import SpacePrior, space_prior
+from bbo.strategies.names import DEFAULT_BETA as DEFAULT_BETA  # defined torch-free there
 
 FLOOR = 0.1  # the uniform share of the prior mixture: bounds what a misleading prior costs
-DEFAULT_BETA = 10.0  # piBO's beta: the prior counts like ~beta observations (see the benchmark)
 
 NumpyAcquisition = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 

@@ -60,6 +60,7 @@ from bbo.acquisition.ucb import ucb as ucb_numpy
 from bbo.acquisition.wlcb import WLCBConfig, wlcb
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
+from bbo.strategies.names import MODEL_ACQUISITIONS as MODEL_ACQUISITIONS  # torch-free there
 from bbo.surrogates.cached import CachedGP
 
 
@@ -382,15 +383,6 @@ ACQUISITIONS: dict[str, Proposer] = {
     "qLogNEHVI": q_log_nehvi,
     "WLCB": wlcb,
 }
-MODEL_ACQUISITIONS: tuple[str, ...] = (
-    "LogEI",
-    "UCB",
-    "qLogNEI",
-    "qUCB",
-    "TS",
-    "PM",
-    "qLogNEHVI",
-)
 
 
 def get_acquisition(name: str) -> Proposer:

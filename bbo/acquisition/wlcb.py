@@ -36,13 +36,13 @@ from torch import Tensor
 from bbo.acquisition.optimize import candidate_pool
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
+from bbo.strategies.names import BONUSES as BONUSES  # defined torch-free there
 from bbo.surrogates.wasserstein import WassersteinGenerativeModel, wasserstein_to_sets
 
 if TYPE_CHECKING:
     from bbo.acquisition.registry import AcqContext
 
 BLOCK = 2048  # candidates scored per block
-BONUSES = ("spread", "distance")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Strategies by name. Modules are imported only when a strategy is validated or built."""
+"""Strategies by name. A strategy's module is imported only when it is built; its options
+are validated from a module of their own, which imports no torch."""
 
 from __future__ import annotations
 
@@ -29,11 +30,25 @@ _REGISTRY: dict[str, str] = {
     "auto": "bbo.strategies.portfolio:AutoStrategy",
 }
 
+# name -> "module:Class" of the strategy's Options (its class's ``Options``), in modules
+# that import no torch: validating a study's options never imports the strategy
+_OPTIONS: dict[str, str] = {
+    "random": "bbo.strategies.random:RandomOptions",
+    "sobol": "bbo.strategies.sobol:SobolOptions",
+    "gp": "bbo.strategies.gp_options:GPOptions",
+    "bnn": "bbo.strategies.bnn_options:BNNOptions",
+    "wasserstein": "bbo.strategies.wasserstein_options:WassersteinOptions",
+    "cmaes": "bbo.strategies.cmaes:CMAESOptions",
+    "de": "bbo.strategies.de:DEOptions",
+    "llm": "bbo.strategies.llm.options:LLMOptions",
+    "auto": "bbo.strategies.auto_options:AutoOptions",
+}
+
 STRATEGY_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
-def strategy_class(name: str) -> Any:
-    """The class registered as ``name``; InvalidArgumentError lists the valid names."""
+def _check_name(name: object) -> str:
+    """``name`` if a strategy is registered under it; InvalidArgumentError lists the names."""
     if not isinstance(name, str) or name not in _REGISTRY:
         close = (
             difflib.get_close_matches(name, STRATEGY_NAMES, n=1) if isinstance(name, str) else []
@@ -42,14 +57,31 @@ def strategy_class(name: str) -> Any:
         raise InvalidArgumentError(
             f"`strategy` must be one of {list(STRATEGY_NAMES)}, got {name!r}{hint}"
         )
-    module, cls_name = _REGISTRY[name].split(":")
-    return getattr(importlib.import_module(module), cls_name)
+    return name
+
+
+def _load(path: str) -> Any:
+    module, attr = path.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def strategy_class(name: str) -> Any:
+    """The class registered as ``name``; InvalidArgumentError lists the valid names."""
+    return _load(_REGISTRY[_check_name(name)])
+
+
+def options_class(name: str) -> type[Options]:
+    """The options class of strategy ``name`` (``strategy_class(name).Options``), imported
+    without the strategy's module, so without torch."""
+    opts_type: type[Options] = _load(_OPTIONS[_check_name(name)])
+    return opts_type
 
 
 def validate_options(name: str, options: Mapping[str, Any] | Options | None) -> Options:
     """The typed options of strategy ``name`` (its class's ``Options``), validated without
-    building the strategy: InvalidArgumentError names the option, the rule and the value."""
-    opts_type: type[Options] = strategy_class(name).Options
+    building the strategy or importing its module (:func:`options_class`):
+    InvalidArgumentError names the option, the rule and the value."""
+    opts_type = options_class(name)
     if isinstance(options, Options):
         if not isinstance(options, opts_type):
             raise InvalidArgumentError(
@@ -86,6 +118,7 @@ __all__ = [
     "Strategy",
     "Suggestion",
     "make_strategy",
+    "options_class",
     "strategy_class",
     "validate_options",
 ]

@@ -36,13 +36,12 @@ from botorch.models.transforms.input import InputTransform
 from torch import Tensor
 
 from bbo.surrogates.gp import GPData, fit_gp
+from bbo.surrogates.names import CONDITIONAL as CONDITIONAL  # defined torch-free there
 from bbo.surrogates.numpy_posterior import GradPosterior
 
 if TYPE_CHECKING:
     from bbo.space.conditions import Conditions
     from bbo.surrogates.cached import CachedGP
-
-CONDITIONAL = ("impute", "indicators")  # the GP's handling of inactive columns
 
 
 def indicator_columns(conditions: Conditions) -> list[int]:

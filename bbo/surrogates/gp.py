@@ -51,6 +51,8 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.priors import LogNormalPrior
 
 from bbo.surrogates.mll import fit_map
+from bbo.surrogates.names import KERNELS as KERNELS  # defined torch-free there
+from bbo.surrogates.names import MIXED_KERNELS as MIXED_KERNELS
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,6 @@ class GPData:
         return h.hexdigest()[:32]
 
 
-MIXED_KERNELS = ("product", "additive")
-KERNELS = ("rbf", "matern52")  # of the continuous columns
 # the inferred noise variance (of the standardized outputs): log-normal prior and floor
 NOISE_PRIOR = (-8.0, 3.0)
 MIN_NOISE = 1e-6

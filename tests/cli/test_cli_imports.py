@@ -9,9 +9,12 @@ from __future__ import annotations
 import sys
 
 import pytest
+import yaml
 
 import bbo
 from benchmarks.cli import imports, imports_torch
+
+from .conftest import study_dict
 
 
 @pytest.fixture
@@ -75,6 +78,24 @@ def test_commands_that_suggest_nothing_never_import_numpy_or_pydantic(
 def test_commands_printing_no_table_never_import_rich(url, tmp_path, args):
     cli = [sys.executable, "-m", "bbo.cli.app"]
     assert not imports([*cli, *args, "--storage", url], tmp_path, "rich")
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [None, {"name": "gp", "kernel": "matern52"}, {"name": "bnn"}, {"name": "wasserstein"}],
+    ids=lambda s: "default" if s is None else s["name"],
+)
+def test_checking_a_study_file_never_imports_torch(tmp_path, strategy):
+    """``bbo run --dry-run`` checks the whole file, the strategy's options included (so a
+    typo there is reported before torch is loaded), and builds no strategy."""
+    study = study_dict(tmp_path)
+    del study["strategy"]
+    if strategy is not None:  # None: no strategy section, the default (auto)
+        study["strategy"] = strategy
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(study, sort_keys=False))
+    cli = [sys.executable, "-m", "bbo.cli.app"]
+    assert not imports_torch([*cli, "run", str(path), "--dry-run"], tmp_path)
 
 
 @pytest.mark.parametrize("code", ["import torch", "import bbo.torch_utils"])

@@ -8,9 +8,10 @@ import pytest
 import bbo
 from bbo.acquisition import ACQUISITIONS, MODEL_ACQUISITIONS
 from bbo.exceptions import InvalidArgumentError
-from bbo.strategies import validate_options
+from bbo.strategies import STRATEGY_NAMES, options_class, strategy_class, validate_options
 from bbo.strategies.bnn import BNNFactory, BNNOptions, BNNStrategy
 from bbo.strategies.gp import GPFactory, GPOptions, GPStrategy
+from bbo.strategies.names import ACQUISITION_NAMES
 from bbo.strategies.options import RUNTIME_NOT_OPTION
 from bbo.strategies.pipeline import ask_seed, default_n_init
 from bbo.strategies.portfolio import AutoOptions, AutoStrategy
@@ -51,6 +52,18 @@ def test_auto_takes_every_gp_option_flat():
     assert strategy.gp.options is opts and strategy.gp.name == "gp"
     with pytest.raises(InvalidArgumentError, match="auto option `n_init`"):
         AutoOptions.parse({"n_init": 0})
+
+
+@pytest.mark.parametrize("name", STRATEGY_NAMES)
+def test_the_torch_free_options_class_is_the_strategy_s(name):
+    assert options_class(name) is strategy_class(name).Options
+
+
+def test_the_torch_free_acquisition_names_are_the_registry_s():
+    """The options check acquisitions against :mod:`bbo.strategies.names` (no torch): a
+    registry entry added without it would be refused as an option."""
+    assert tuple(ACQUISITIONS) == ACQUISITION_NAMES
+    assert set(MODEL_ACQUISITIONS) <= set(ACQUISITIONS)
 
 
 def test_wlcb_is_in_the_registry_but_not_a_gp_choice():

@@ -27,24 +27,7 @@ import torch
 from botorch.models.model import Model
 
 from bbo.surrogates.gp import GPData
-
-KINDS: tuple[str, ...] = ("ensemble", "hmc", "ibnn", "dkl")
-
-# options of each kind (keyword arguments of its fit function) and their defaults
-KIND_OPTIONS: dict[str, dict[str, Any]] = {
-    "ensemble": {"members": 10, "hidden": [32, 32], "epochs": 300},
-    "hmc": {
-        "samples": 32,
-        "chains": 4,
-        "hidden": [32, 32],
-        "warmup": 100,
-        "leapfrog": 10,
-        "thin": 2,
-        "map_epochs": 150,
-    },
-    "ibnn": {"depth": 3, "maxiter": 100},
-    "dkl": {"hidden": 32, "maxiter": 200},
-}
+from bbo.surrogates.names import KIND_OPTIONS, KINDS
 
 
 def fit_bnn(
