@@ -23,13 +23,16 @@ method                   what
 ``bbo-auto+asha-lc``, ``+hyperband-lc`` and ``+fidelity-lc`` rank trials at rungs by
 their predicted final values (``rank_by: predicted``, :mod:`bbo.pruners.curves`);
 ``bbo-auto+fidelity-value`` is a multi-fidelity study ranking by values (:data:`LC`, not
-in the default list).
+in the default list). ``bbo-auto+asha-gp``, ``+hyperband-gp`` and ``+fidelity-gp`` rank by
+the optimistic final values of the curve GP (``curve_model: gp``,
+:mod:`bbo.pruners.curve_gp`), their strategy seeing PRUNED trials at its mean
+(``/curve-gp``, the default there).
 
 A bbo method with a pruner takes a suffix ``/last``, ``/offset``, ``/rung``,
-``/predicted`` or ``/exclude`` (``bbo-auto+asha/rung``): how the strategy's model uses
-PRUNED trials (``bbo.strategies.History.pruned``; without a suffix the study's default,
-``Study._model_use``). The variants
-of ``bbo-auto`` with a pruner are in :data:`VARIANTS`, not in the default list.
+``/predicted``, ``/curve-gp`` or ``/exclude`` (``bbo-auto+asha/rung``): how the
+strategy's model uses PRUNED trials (``bbo.strategies.History.pruned``; without a suffix
+the study's default, ``Study._model_use``). The variants of ``bbo-auto`` with a pruner
+are in :data:`VARIANTS`, not in the default list.
 """
 
 from __future__ import annotations
@@ -52,11 +55,13 @@ METHODS = (
     "optuna-tpe+hyperband",
     "optuna-tpe+median",
 )
-PRUNED_USES = ("last", "offset", "rung", "predicted", "exclude")
+PRUNED_USES = ("last", "offset", "rung", "predicted", "curve-gp", "exclude")
 VARIANTS = tuple(f"{m}/{use}" for m in METHODS if m.startswith("bbo-auto+") for use in PRUNED_USES)
 # ranked at rungs by predicted final values (``rank_by: predicted``); ``fidelity-value``:
 # a multi-fidelity study ranking by values, whatever the default
 LC = tuple(f"bbo-auto+{p}" for p in ("asha-lc", "hyperband-lc", "fidelity-lc", "fidelity-value"))
+# ranked at rungs by the curve GP's optimistic final values (``curve_model: gp``)
+LC += tuple(f"bbo-auto+{p}-gp" for p in ("asha", "hyperband", "fidelity"))
 VARIANTS += tuple(f"{m}/{use}" for m in LC for use in PRUNED_USES)
 EXTRA = ("optuna-tpe", *LC, *VARIANTS)
 ETA = 3  # reduction factor of every successive-halving pruner here
@@ -66,6 +71,9 @@ Ask = Callable[[], tuple[Mapping[str, Any], Callable[[float, int], bool], Callab
 
 
 def _bbo_pruner(name: str, max_step: int) -> dict[str, Any] | None:
+    if name.endswith("-gp"):  # optimistic predictions of the curve GP (bbo.pruners.curve_gp)
+        spec = _bbo_pruner(name.removesuffix("-gp"), max_step) or {}
+        return {**spec, "rank_by": "predicted", "curve_model": "gp"}
     if name.endswith("-lc"):  # ranked by predicted final values (bbo.pruners.curves)
         return {**(_bbo_pruner(name.removesuffix("-lc"), max_step) or {}), "rank_by": "predicted"}
     if name == "asha":
@@ -81,12 +89,13 @@ def _bbo_pruner(name: str, max_step: int) -> dict[str, Any] | None:
 def _bbo(strategy: str, pruner: str | None, problem: CurveProblem, seed: int, use: str = "") -> Ask:
     import bbo
 
-    if pruner in ("fidelity", "fidelity-lc", "fidelity-value"):  # the study allocates
+    if pruner is not None and pruner.startswith("fidelity"):  # the study allocates
         fidelity = bbo.Fidelity("epochs", 1, problem.max_step, eta=ETA)
         study = bbo.Study(problem.space, strategy=strategy, fidelity=fidelity, seed=seed)
-        if pruner != "fidelity":  # the other ranking than the default
-            rank = "predicted" if pruner == "fidelity-lc" else "value"
-            study._custom_pruner = fidelity.pruner(rank_by=rank)
+        if pruner != "fidelity":  # the other ranking than the default, or the curve GP
+            rank = "value" if pruner == "fidelity-value" else "predicted"
+            model = "gp" if pruner == "fidelity-gp" else "drops"
+            study._custom_pruner = fidelity.pruner(rank_by=rank, curve_model=model)
     else:
         spec = None if pruner is None else _bbo_pruner(pruner, problem.max_step)
         study = bbo.Study(problem.space, strategy=strategy, pruner=spec, seed=seed)

@@ -27,18 +27,24 @@ from bbo.trial import TrialState
 
 @dataclass(frozen=True)
 class Curve:
-    """The reports of one trial: ``steps`` ascending and ``values`` beside them."""
+    """The reports of one trial: ``steps`` ascending and ``values`` beside them; ``x``:
+    its configuration encoded (the index view, ``d`` numbers in ``[0, 1]``), given to the
+    pruners whose :attr:`Pruner.uses_params` is True (empty otherwise)."""
 
     id: int
     state: TrialState
     steps: tuple[int, ...] = ()
     values: tuple[float, ...] = ()
+    x: tuple[float, ...] = ()
 
     @classmethod
-    def of(cls, id: int, state: TrialState, points: Mapping[int, float]) -> Curve:
-        """A curve from a mapping ``{step: value}`` (any order)."""
+    def of(
+        cls, id: int, state: TrialState, points: Mapping[int, float], x: Sequence[float] = ()
+    ) -> Curve:
+        """A curve from a mapping ``{step: value}`` (any order) and its encoded ``x``."""
         steps = tuple(sorted(points))
-        return cls(id, state, steps, tuple(float(points[s]) for s in steps))
+        xs = tuple(float(v) for v in x)
+        return cls(id, state, steps, tuple(float(points[s]) for s in steps), xs)
 
     @property
     def last_step(self) -> int | None:
@@ -104,6 +110,12 @@ class Pruner:
         object.__setattr__(
             self, "interval_steps", check_int("interval_steps", self.interval_steps, 1)
         )
+
+    @property
+    def uses_params(self) -> bool:
+        """Whether :meth:`should_prune` reads the curves' configurations (``Curve.x``): the
+        study encodes them only then."""
+        return False
 
     def should_prune(self, trial: Curve, others: Sequence[Curve], direction: str) -> bool:
         """Whether to stop ``trial`` after its last report; ``others``: every other trial

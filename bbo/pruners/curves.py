@@ -171,5 +171,9 @@ class CurveModel:
             gain += d
         return self.sign * (y - gain)
 
+    def score(self, curve: Curve) -> float | None:
+        """What a pruner ranks ``curve`` by: :meth:`predict` (no uncertainty here)."""
+        return self.predict(curve)
+
 
 __all__ = ["CurveModel", "full_resource", "levels"]

@@ -102,14 +102,15 @@ class Fidelity:
         """The step a trial runs to before it can be stopped: ``low * eta**bracket``."""
         return int(self.low * self.eta ** self.bracket(trial_id))
 
-    def pruner(self, rank_by: str = RANK_BY_DEFAULT) -> FidelityPruner:
-        """The pruner that stops trials at the rungs of their brackets (``rank_by``: see
-        :mod:`bbo.pruners.halving`)."""
+    def pruner(self, rank_by: str = RANK_BY_DEFAULT, curve_model: str = "drops") -> FidelityPruner:
+        """The pruner that stops trials at the rungs of their brackets (``rank_by`` and
+        ``curve_model``: see :mod:`bbo.pruners.halving`)."""
         return FidelityPruner(
             min_resource=self.low,
             max_resource=self.high,
             reduction_factor=self.eta,
             rank_by=rank_by,
+            curve_model=curve_model,
             fidelity=self,
         )
 

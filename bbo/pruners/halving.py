@@ -26,6 +26,11 @@ carried into the rung. A curve that still falls fast at rung 9 is kept even when
 lead, and a competitor that ran further is judged by what it became. The full resource is
 ``max_resource`` for Hyperband; for successive halving, the last step of the longest
 COMPLETED trial (else of the longest curve).
+
+``curve_model`` (with ``rank_by: predicted``): ``drops`` (the default) is the model above;
+``gp`` the GP over (configuration, step) of :mod:`bbo.pruners.curve_gp`, ranking by its
+optimistic final value ``mean - sd`` (:meth:`~bbo.pruners.curve_gp.CurveGP.score`); the
+study then passes each curve's encoded configuration (:attr:`Pruner.uses_params`).
 """
 
 from __future__ import annotations
@@ -34,13 +39,17 @@ import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from bbo.exceptions import InvalidArgumentError
 from bbo.pruners.base import Curve, Pruner, check_int
 from bbo.pruners.curves import CurveModel, full_resource
 
+if TYPE_CHECKING:
+    from bbo.pruners.curve_gp import CurveGP
+
 RANK_BY = ("value", "predicted")
+CURVE_MODELS = ("drops", "gp")  # bbo.pruners.curves, bbo.pruners.curve_gp
 
 
 def promotable(value: float, competing: Sequence[float], eta: int, direction: str) -> bool:
@@ -61,6 +70,31 @@ def check_rank_by(value: object) -> str:
     return str(value)
 
 
+def check_curve_model(value: object, rank_by: str) -> str:
+    """``value`` if it is one of :data:`CURVE_MODELS` (``gp`` only with ``rank_by:
+    predicted``), else InvalidArgumentError."""
+    if value not in CURVE_MODELS:
+        raise InvalidArgumentError(
+            f"`pruner.curve_model` must be one of {list(CURVE_MODELS)}, got {value!r}"
+        )
+    if value != "drops" and rank_by != "predicted":
+        raise InvalidArgumentError(
+            f"`pruner.curve_model: {value}` needs `rank_by: predicted`, got rank_by={rank_by!r}"
+        )
+    return str(value)
+
+
+def make_curve_model(
+    kind: str, curves: Sequence[Curve], top: int, eta: int, direction: str
+) -> CurveModel | CurveGP:
+    """The fitted curve model ``kind`` (:data:`CURVE_MODELS`) of ``rank_by: predicted``."""
+    if kind == "gp":
+        from bbo.pruners.curve_gp import CurveGP
+
+        return CurveGP(curves, top, eta, direction)
+    return CurveModel(curves, top, eta, direction)
+
+
 @dataclass(frozen=True)
 class SuccessiveHalvingPruner(Pruner):
     """Asynchronous successive halving (``name: asha``); see the module docstring.
@@ -74,6 +108,7 @@ class SuccessiveHalvingPruner(Pruner):
     min_early_stopping_rate: int = 0
     bootstrap_count: int = 0
     rank_by: str = "value"
+    curve_model: str = "drops"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -81,6 +116,7 @@ class SuccessiveHalvingPruner(Pruner):
         rf = check_int("reduction_factor", self.reduction_factor, 2)
         object.__setattr__(self, "reduction_factor", rf)
         object.__setattr__(self, "rank_by", check_rank_by(self.rank_by))
+        object.__setattr__(self, "curve_model", check_curve_model(self.curve_model, self.rank_by))
         rate = check_int("min_early_stopping_rate", self.min_early_stopping_rate, 0)
         object.__setattr__(self, "min_early_stopping_rate", rate)
         boot = check_int("bootstrap_count", self.bootstrap_count, 0)
@@ -90,11 +126,16 @@ class SuccessiveHalvingPruner(Pruner):
         """``r_k = min_resource * reduction_factor ** (min_early_stopping_rate + k)``."""
         return self.min_resource * self.reduction_factor ** (self.min_early_stopping_rate + k)
 
+    @property
+    def uses_params(self) -> bool:
+        return self.curve_model == "gp"
+
     def decide(self, trial: Curve, others: Sequence[Curve], direction: str) -> bool:
         if self.rank_by == "value" or not self.crosses_rung(trial):
             return self.judge(trial, others, direction, None)
         curves = [trial, *others]
-        model = CurveModel(curves, full_resource(curves), self.reduction_factor, direction)
+        top, eta = full_resource(curves), self.reduction_factor
+        model = make_curve_model(self.curve_model, curves, top, eta, direction)
         return self.judge(trial, others, direction, model)
 
     def crossed_rungs(self, trial: Curve) -> list[int]:
@@ -113,7 +154,11 @@ class SuccessiveHalvingPruner(Pruner):
         return bool(self.crossed_rungs(trial))
 
     def judge(
-        self, trial: Curve, others: Sequence[Curve], direction: str, model: CurveModel | None
+        self,
+        trial: Curve,
+        others: Sequence[Curve],
+        direction: str,
+        model: CurveModel | CurveGP | None,
     ) -> bool:
         """:meth:`decide` against the competitors ``others``; with a curve ``model``, by
         predicted final values (``rank_by: predicted``)."""
@@ -145,6 +190,7 @@ class HyperbandPruner(Pruner):
     reduction_factor: int = 3
     bootstrap_count: int = 0
     rank_by: str = "value"
+    curve_model: str = "drops"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -165,6 +211,11 @@ class HyperbandPruner(Pruner):
         boot = check_int("bootstrap_count", self.bootstrap_count, 0)
         object.__setattr__(self, "bootstrap_count", boot)
         object.__setattr__(self, "rank_by", check_rank_by(self.rank_by))
+        object.__setattr__(self, "curve_model", check_curve_model(self.curve_model, self.rank_by))
+
+    @property
+    def uses_params(self) -> bool:
+        return self.curve_model == "gp"
 
     @property
     def n_brackets(self) -> int:
@@ -202,14 +253,18 @@ class HyperbandPruner(Pruner):
         model = None
         if self.rank_by == "predicted" and halving.crosses_rung(trial):  # all brackets' curves
             top = int(self.max_resource or 0)
-            model = CurveModel([trial, *others], top, self.reduction_factor, direction)
+            curves = [trial, *others]
+            model = make_curve_model(
+                self.curve_model, curves, top, self.reduction_factor, direction
+            )
         return halving.judge(trial, mine, direction, model)
 
 
-def _predicted(model: CurveModel, curve: Curve) -> float:
-    """The model's final value of ``curve`` (its last value when it cannot say)."""
-    v = model.predict(curve)
+def _predicted(model: CurveModel | CurveGP, curve: Curve) -> float:
+    """The model's final value of ``curve`` to rank by (:meth:`CurveGP.score`: optimistic;
+    its last value when the model cannot say)."""
+    v = model.score(curve)
     return curve.values[-1] if v is None else v
 
 
-__all__ = ["RANK_BY", "HyperbandPruner", "SuccessiveHalvingPruner", "promotable"]
+__all__ = ["CURVE_MODELS", "RANK_BY", "HyperbandPruner", "SuccessiveHalvingPruner", "promotable"]

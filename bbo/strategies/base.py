@@ -156,7 +156,7 @@ class History:
         return encode_stored(self.space, [t.params for t in self._in(TrialState.INFEASIBLE)])
 
 
-PRUNED_USES = ("last", "offset", "rung", "predicted", "exclude")
+PRUNED_USES = ("last", "offset", "rung", "predicted", "curve-gp", "exclude")
 PREDICTED_ETA = 3  # the level factor of "predicted"'s curve model (Hyperband's default)
 
 
@@ -183,6 +183,8 @@ def model_trials(history: History) -> list[Trial]:
       ``d`` carried on to the full resource ``T`` by the drop ratios ``rho`` of the curves
       that went further) with ``T`` the longest COMPLETED trial's last step (the longest
       curve's before any) and levels ``T / eta**k``, ``eta =`` :data:`PREDICTED_ETA`.
+    * ``"curve-gp"``: as ``"predicted"`` with the GP over (configuration, step) of
+      :mod:`bbo.pruners.curve_gp` (its mean; the drop-ratio model until it has data).
     """
     done = [t for t in history.trials if t.state == TrialState.COMPLETED]
     use = history.pruned
@@ -201,8 +203,8 @@ def model_trials(history: History) -> list[Trial]:
         return with_value
     if use == "offset":
         return _offset(history, with_value)
-    if use == "predicted":
-        return _predicted(history, with_value)
+    if use in ("predicted", "curve-gp"):
+        return _predicted(history, with_value, gp=use == "curve-gp")
     return _at_rung(history, done, with_value)
 
 
@@ -233,18 +235,25 @@ def _offset(history: History, finished: list[Trial]) -> list[Trial]:
     return out
 
 
-def _predicted(history: History, finished: list[Trial]) -> list[Trial]:
-    """``"predicted"`` (see :func:`model_trials`): each PRUNED trial with reports gets the
-    CurveModel's final value of its curve (its last value when the model cannot say)."""
+def _predicted(history: History, finished: list[Trial], gp: bool = False) -> list[Trial]:
+    """``"predicted"`` / ``"curve-gp"`` (``gp``; see :func:`model_trials`): each PRUNED
+    trial with reports gets the curve model's final value of its curve (its last value
+    when the model cannot say)."""
     from bbo.pruners.base import Curve
+    from bbo.pruners.curve_gp import CurveGP
     from bbo.pruners.curves import CurveModel, full_resource
 
-    curves = [Curve.of(t.id, t.state, history.reports.get(t.id, {})) for t in finished]
+    xs = encode_stored(history.space, [t.params for t in finished]) if gp else [()] * len(finished)
+    curves = [
+        Curve.of(t.id, t.state, history.reports.get(t.id, {}), x) for t, x in zip(finished, xs)
+    ]
     top = full_resource(curves)
     if not top:  # no curve has a report
         return finished
     objective = history.objectives[0]
-    model = CurveModel(curves, top, PREDICTED_ETA, objective.direction)
+    model: CurveModel | CurveGP = (CurveGP if gp else CurveModel)(
+        curves, top, PREDICTED_ETA, objective.direction
+    )
     out = []
     for t, c in zip(finished, curves):
         v = model.predict(c) if t.state == TrialState.PRUNED else None

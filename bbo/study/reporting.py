@@ -108,7 +108,12 @@ class Reporting:
         trials = self._storage.get_trials(self._study_id)
         if not 0 <= tid < len(trials):
             self._storage.get_trial(self._study_id, tid)  # raises TrialNotFoundError
-        curves = [Curve.of(t.id, t.state, points.get(t.id, {})) for t in trials]
+        xs: list[tuple[float, ...]] = [()] * len(trials)
+        if pruner.uses_params:  # a model over (configuration, step): the index view
+            from bbo.space.outside import encode_stored
+
+            xs = [tuple(r) for r in encode_stored(self.spec.space, [t.params for t in trials])]
+        curves = [Curve.of(t.id, t.state, points.get(t.id, {}), x) for t, x in zip(trials, xs)]
         direction = self.spec.objectives[0].direction
         return pruner.should_prune(curves[tid], curves, direction)
 
@@ -124,11 +129,19 @@ class Reporting:
         """How the strategies' models use PRUNED trials (``History.pruned``, see
         :func:`bbo.strategies.base.model_trials`): ``"rung"`` (BOHB) under a ``hyperband``
         pruner, whose full-budget bracket soon gives enough COMPLETED trials;
-        ``"offset"`` under any other (or none), whose pruned trials are most of the study.
+        ``"offset"`` under any other (or none), whose pruned trials are most of the study;
+        ``"curve-gp"`` under a pruner with ``curve_model: gp`` (its model, both halves).
         Chosen by ``python -m benchmarks.pruning`` (docs/benchmarks.md#pruning), where
         ``"predicted"`` (learning-curve extrapolations) lost to both on crossing curves."""
         if self._pruned_use is not None:
             return self._pruned_use
+        spec = self.spec.pruner
+        if self._custom_pruner is not None or spec is not None:  # the pruner's curve GP
+            model = getattr(self._custom_pruner, "curve_model", None) or (spec or {}).get(
+                "curve_model"
+            )
+            if model == "gp":
+                return "curve-gp"
         return "rung" if self._pruner_name() in ("hyperband", "fidelity") else "offset"
 
     def _pruner_name(self) -> str | None:
@@ -145,7 +158,7 @@ class Reporting:
         ``pruned="rung"``, ``"offset"`` and ``"predicted"`` need): read only under those
         uses and once a trial was PRUNED (``any_pruned``: counted by the trial cache, not
         by a scan of every trial at every ask)."""
-        if not any_pruned or self._model_use() not in ("rung", "offset", "predicted"):
+        if not any_pruned or self._model_use() not in ("rung", "offset", "predicted", "curve-gp"):
             return {}
         # a stored report never changes: read only those newer than the last read
         seq = self._curves_seq
