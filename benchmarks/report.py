@@ -273,10 +273,16 @@ def _studies_table(results: dict[str, Any], markdown: bool) -> str:
                 text += f", {base['total_s'] / c['total_s']:.2f}x"
             row.append(text)
         rows.append(row)
+    repeats = max((len(c.get("totals_s", [])) for c in studies), default=0)
+    each = (
+        f"median of {repeats} fresh processes, the methods taking turns"
+        if repeats > 1
+        else ("one fresh process")
+    )
     title = (
-        "Whole studies: seconds in asks from the first ask to the last (one fresh process, "
-        f"seed 0), final simple regret, and Nx: {ref}'s seconds over the method's in the same "
-        "run (above 1: faster)"
+        f"Whole studies: seconds in asks from the first ask to the last ({each}, "
+        f"seed 0, imports excluded), final simple regret, and Nx: {ref}'s seconds over the "
+        "method's in the same run (above 1: faster)"
     )
     head = ("### " if markdown else "") + title
     return "\n" + head + "\n" + _grid(["study", *methods], rows, markdown) + "\n"

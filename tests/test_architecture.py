@@ -36,6 +36,7 @@ CORE = (
     "bbo.runtime",
     "bbo.torch_utils",
     "bbo.lazy",
+    "bbo.lbfgsb",
     "bbo.pruners",
 )
 STUDY = ("bbo.study", "bbo.run", "bbo.viz", "bbo.testing")

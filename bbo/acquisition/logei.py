@@ -37,12 +37,11 @@ _TAIL = -1e6  # below it, log(1 - exp(w)) is its leading order -2 log|u|
 def log_h(u: np.ndarray) -> np.ndarray:
     """``log(phi(u) + u Phi(u))``, accurate for ``|u|`` up to ``1e100``. Each branch
     (above and below ``u = -1``) is computed only when some ``u`` falls in it."""
-    above = u > -1.0
-    if above.all():
+    if not u.size or u.min() > -1.0:
         return _log_h_upper(u)
-    if not above.any():
+    if u.max() <= -1.0:
         return _log_h_lower(u)
-    return np.where(above, _log_h_upper(np.maximum(u, -1.0)), _log_h_lower(np.minimum(u, -1.0)))
+    return np.where(u > -1.0, _log_h_upper(np.maximum(u, -1.0)), _log_h_lower(np.minimum(u, -1.0)))
 
 
 def _log_h_upper(u: np.ndarray) -> np.ndarray:
@@ -76,6 +75,30 @@ def log_ei(
     dsigma = np.where(floored[:, None], 0.0, dvar / (2.0 * sigma[:, None]))
     grad = (rho / sigma)[:, None] * dmean + ((1.0 - rho * u) / sigma)[:, None] * dsigma
     return lh + np.log(sigma), grad
+
+
+def log_ei_value(
+    post: GradPosterior, best_f: float, x: np.ndarray, min_var: float = 1e-12
+) -> np.ndarray:
+    """:func:`log_ei`'s value alone (``b``; the same arithmetic, without the gradients):
+    for scoring raw samples and candidate pools."""
+    mean, var, _, _ = post(x, grad=False)
+    sigma = np.sqrt(np.maximum(var, min_var))
+    return log_h((mean - best_f) / sigma) + np.log(sigma)
+
+
+def numpy_forward(
+    X: Tensor,
+    value_and_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    value: Callable[[np.ndarray], np.ndarray],
+) -> Tensor:
+    """A numpy acquisition at ``X`` (``b x d``, CPU) as a torch tensor (``b``): through
+    :class:`FromNumpy` (value and gradient) when autograd will want the gradient, by
+    ``value`` alone otherwise (raw samples, candidate pools: no gradient to compute)."""
+    if torch.is_grad_enabled() and X.requires_grad:
+        out: Tensor = FromNumpy.apply(X, value_and_grad)
+        return out
+    return torch.from_numpy(value(X.detach().numpy())).to(X.dtype)
 
 
 class FromNumpy(torch.autograd.Function):

@@ -57,6 +57,7 @@ from bbo.acquisition.believer import believer_batch
 from bbo.acquisition.optimize import OptimizerConfig, candidate_pool, optimize, optimize_one
 from bbo.acquisition.prior import DEFAULT_BETA, weighted
 from bbo.acquisition.ucb import ucb as ucb_numpy
+from bbo.acquisition.ucb import ucb_value
 from bbo.acquisition.wlcb import WLCBConfig, wlcb
 from bbo.exceptions import InvalidArgumentError
 from bbo.space import Space
@@ -233,8 +234,10 @@ class _CachedLogEI(LogExpectedImprovement):
         post = self._cache.grad
         if post is None:
             return super().forward(X)
-        value = logei.FromNumpy.apply(
-            X.reshape(-1, X.shape[-1]), lambda x: logei.log_ei(post, self._best, x)
+        value = logei.numpy_forward(
+            X.reshape(-1, X.shape[-1]),
+            lambda x: logei.log_ei(post, self._best, x),
+            lambda x: logei.log_ei_value(post, self._best, x),
         )
         return value.reshape(X.shape[:-2])
 
@@ -273,8 +276,10 @@ class _CachedUCB(UpperConfidenceBound):
             mean, var = self._cache.mean_var(X.reshape(-1, X.shape[-1]))
             value = mean + math.sqrt(self._beta) * var.clamp_min(1e-12).sqrt()
         else:
-            value = logei.FromNumpy.apply(
-                X.reshape(-1, X.shape[-1]), lambda x: ucb_numpy(post, self._beta, x)
+            value = logei.numpy_forward(
+                X.reshape(-1, X.shape[-1]),
+                lambda x: ucb_numpy(post, self._beta, x),
+                lambda x: ucb_value(post, self._beta, x),
             )
         return value.reshape(X.shape[:-2])
 

@@ -31,3 +31,11 @@ def ucb(
     sigma = np.sqrt(np.maximum(var, min_var))
     dsigma = np.where((var < min_var)[:, None], 0.0, dvar / (2.0 * sigma[:, None]))
     return mean + root * sigma, dmean + root * dsigma
+
+
+def ucb_value(
+    post: GradPosterior, beta: float, x: np.ndarray, min_var: float = 1e-12
+) -> np.ndarray:
+    """:func:`ucb`'s value alone (``b``), without the gradients."""
+    mean, var, _, _ = post(x, grad=False)
+    return mean + math.sqrt(beta) * np.sqrt(np.maximum(var, min_var))

@@ -25,6 +25,7 @@ accurate at the sizes an exact GP is used for.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from weakref import WeakKeyDictionary
 
 import torch
 from botorch.models import SingleTaskGP
@@ -32,9 +33,18 @@ from botorch.models.transforms.outcome import Standardize
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.means import ConstantMean
 from torch import Tensor
+from torch.nn import Module
 
 from bbo.surrogates.kernels import KernelFn, compile_kernel
 from bbo.surrogates.numpy_posterior import GradPosterior
+
+
+def _fingerprint(model: SingleTaskGP) -> tuple[bytes, ...]:
+    """The values of every tensor of ``model`` (parameters, buffers, training data): equal
+    fingerprints, equal caches. (Values, not tensor versions: gpytorch's setters write
+    through ``.data``, which a version counter does not see.)"""
+    tensors = [*model.parameters(), *model.buffers(), *model.train_inputs, model.train_targets]
+    return tuple(t.detach().cpu().numpy().tobytes() + str(t.shape).encode() for t in tensors)
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,21 @@ class CachedGP:
         (or subclass such as ``MixedSingleTaskGP``) with a constant mean, a kernel of the
         pieces above, Gaussian noise, no input transform (but one that wraps the cache of
         its transformed inputs: :class:`bbo.surrogates.activity.ActivityIndicators`) and a
-        ``Standardize`` (or no) outcome transform."""
+        ``Standardize`` (or no) outcome transform. Remembered per model while none of its
+        tensors changes (the trust region's centre and the acquisition of one ask share
+        it)."""
         if not isinstance(model, SingleTaskGP) or model.num_outputs != 1:
             return None
+        key = _fingerprint(model)
+        memo = _MEMO.get(model)
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        cache = cls._build(model)
+        _MEMO[model] = (key, cache)
+        return cache
+
+    @classmethod
+    def _build(cls, model: SingleTaskGP) -> CachedGP | None:
         input_tf = getattr(model, "input_transform", None)
         if input_tf is not None and not hasattr(input_tf, "wrap_cache"):
             return None
@@ -146,3 +168,7 @@ class CachedGP:
         var = (self.prior_var - ((k @ self.K_inv) * k).sum(-1)).clamp_min(0.0)
         mean = mean * self.y_sd + self.y_mean
         return mean.reshape(shape), (var * self.y_sd**2).reshape(shape)
+
+
+# model -> (its fingerprint when cached, the cache): see CachedGP.from_model
+_MEMO: WeakKeyDictionary[Module, tuple[tuple[bytes, ...], CachedGP | None]] = WeakKeyDictionary()

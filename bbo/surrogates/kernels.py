@@ -79,7 +79,11 @@ def product_parts(
 
 
 def stationary_numpy(
-    a: np.ndarray, b: np.ndarray, inv_ls2: np.ndarray, matern: bool
+    a: np.ndarray,
+    b: np.ndarray,
+    inv_ls2: np.ndarray,
+    matern: bool,
+    b_norm: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The RBF or Matern-5/2 kernel ``k`` between ``a`` (``p x k``) and ``b`` (``q x k``),
     both centred at the same point, with inverse squared lengthscales ``inv_ls2`` (``k``),
@@ -90,9 +94,13 @@ def stationary_numpy(
         Matern-5/2:  k = (1 + r + r^2/3) e^-r,    g = (5/3) (1 + r) e^-r,   r = sqrt(5) rho
 
     so that ``dk/da_j = -g (a_j - b_j) / l_j^2`` and ``dk/d log l_j = g (a_j - b_j)^2 / l_j^2``.
+    ``b_norm``: ``sum_j b_j^2 / l_j^2`` (``q``) when the caller keeps it (a posterior's
+    training inputs, evaluated many times).
     """
     za = a * inv_ls2
-    rho2 = (a * za).sum(1)[:, None] - 2.0 * za @ b.T + (b * b * inv_ls2).sum(1)
+    if b_norm is None:
+        b_norm = (b * b * inv_ls2).sum(1)
+    rho2 = (a * za).sum(1)[:, None] - 2.0 * za @ b.T + b_norm
     rho2 = np.maximum(rho2, 0.0)
     if matern:
         r = np.sqrt(5.0 * rho2)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.linalg
 import torch
 from botorch.models import SingleTaskGP
 from botorch.models.kernels.categorical import CategoricalKernel
@@ -42,6 +41,7 @@ from gpytorch.kernels import Kernel, MaternKernel
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.priors import LogNormalPrior
 from linear_operator.utils.errors import NotPSDError
+from scipy.linalg import lapack
 
 from bbo.surrogates.kernels import active_columns, product_parts, stationary_numpy
 
@@ -70,18 +70,26 @@ def _lower(constraint: object, enforced: bool = False) -> float | None:
 
 def cholesky(K: np.ndarray) -> np.ndarray:
     """Lower Cholesky factor of ``K`` (``n x n``), with jitter ``1e-8, 1e-7, 1e-6`` on the
-    diagonal when needed (as gpytorch's ``psd_safe_cholesky`` in float64)."""
-    try:
-        return np.linalg.cholesky(K)
-    except np.linalg.LinAlgError:
-        pass
-    jitter = 1e-8
-    for _ in range(3):
-        try:
-            return np.linalg.cholesky(K + jitter * np.eye(len(K)))
-        except np.linalg.LinAlgError:
-            jitter *= 10
+    diagonal when needed (as gpytorch's ``psd_safe_cholesky`` in float64). LAPACK's
+    ``dpotrf`` directly: the strict upper triangle of the result is not zeroed (every use
+    here reads the lower one)."""
+    jitter = 0.0
+    for _ in range(4):
+        L, info = lapack.dpotrf(K + jitter * np.eye(len(K)) if jitter else K, lower=1, clean=0)
+        if info == 0:
+            return L
+        jitter = 1e-8 if not jitter else jitter * 10
     raise NotPSDError("the kernel matrix is not positive definite, even with jitter")
+
+
+def _inverse(L: np.ndarray) -> np.ndarray:
+    """``K^-1`` (``n x n``, symmetric) from the lower Cholesky factor ``L`` of ``K``
+    (LAPACK's ``dpotri``, which fills the lower triangle)."""
+    inv, info = lapack.dpotri(L, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dpotri failed (info {info})")
+    low = np.tril(inv)
+    return low + np.tril(low, -1).T
 
 
 class StationaryMAP:
@@ -187,8 +195,8 @@ class StationaryMAP:
         noise = np.full(self.n, v) if v is not None else self.fixed
         L = cholesky(k + np.diag(noise))
         res = self.y - z[-1]
-        alpha = scipy.linalg.cho_solve((L, True), res)
-        W = np.outer(alpha, alpha) - scipy.linalg.cho_solve((L, True), np.eye(self.n))
+        alpha = lapack.dpotrs(L, res, lower=1)[0]
+        W = np.outer(alpha, alpha) - _inverse(L)
         value = -0.5 * res @ alpha - np.log(np.diag(L)).sum() - self.n * _LOG_SQRT_2PI
         grads = []
         if nc:

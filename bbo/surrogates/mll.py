@@ -43,9 +43,9 @@ from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihoo
 from gpytorch.means import ConstantMean
 from linear_operator.utils.cholesky import psd_safe_cholesky
 from linear_operator.utils.errors import NotPSDError
-from scipy.optimize import minimize
 from torch import Tensor
 
+from bbo.lbfgsb import minimize_batched
 from bbo.surrogates.kernels import compile_kernel
 from bbo.surrogates.map_numpy import StationaryMAP
 
@@ -177,16 +177,17 @@ def fit_map(model: object) -> float | None:
     if problem is None:
         return None
     z0, bounds = problem.start()
+    lower = np.array([-math.inf if lo is None else lo for lo, _ in bounds], dtype=np.float64)
+    upper = np.array([math.inf if hi is None else hi for _, hi in bounds], dtype=np.float64)
+    loss_and_grad = problem.loss_and_grad
+
+    def batch(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # 1 x p -> 1, 1 x p
+        value, grad = loss_and_grad(z[0])
+        return np.array([value]), grad[None]
+
     try:
-        res = minimize(
-            problem.loss_and_grad,
-            z0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": MAXITER, "gtol": GTOL},
-        )
-        value = problem.write(res.x)
+        z, _ = minimize_batched(batch, z0[None], lower, upper, maxiter=MAXITER, gtol=GTOL)
+        value = problem.write(z[0])
     except (NotPSDError, RuntimeError, ValueError, np.linalg.LinAlgError):
         value = float("nan")
     if not math.isfinite(value):

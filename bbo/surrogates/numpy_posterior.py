@@ -119,6 +119,31 @@ class GradPosterior:
         """``n x c``: the continuous columns of ``X``, centred."""
         return self.X[:, self.cont] - self.center
 
+    @cached_property
+    def _Xc_norm(self) -> np.ndarray:
+        """``n``: ``sum_j Xc_ij^2 / l_j^2`` (:func:`stationary_numpy`'s ``b_norm``)."""
+        return (self._Xc * self._Xc * self.inv_ls2).sum(1)
+
+    @cached_property
+    def _alpha_Xc(self) -> np.ndarray:
+        """``n x c``: ``alpha_i Xc_i`` (so that ``G @ Xc = g @ alpha_Xc``)."""
+        return self.alpha[:, None] * self._Xc
+
+    @cached_property
+    def _dmean_scale(self) -> np.ndarray:
+        """``c``: ``sd_y / l^2`` (the mean's gradient factor)."""
+        return self.inv_ls2 * self.y_sd
+
+    @cached_property
+    def _dvar_scale(self) -> np.ndarray:
+        """``c``: ``2 sd_y^2 / l^2`` (the variance's gradient factor)."""
+        return 2.0 * self.inv_ls2 * self.y_sd**2
+
+    @cached_property
+    def _all_cont(self) -> bool:
+        """Whether every column is continuous, in order (no column selection needed)."""
+        return not len(self.cat) and np.array_equal(self.cont, np.arange(self.X.shape[1]))
+
     def __call__(
         self, x: np.ndarray, grad: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -130,21 +155,33 @@ class GradPosterior:
             factor = self.scale * np.exp(-(delta / self.cat_ls).mean(-1))
         g = None
         if len(self.cont):
-            xc = x[:, self.cont] - self.center
-            kc, gc = stationary_numpy(xc, self._Xc, self.inv_ls2, self.matern)
+            xc = (x if self._all_cont else x[:, self.cont]) - self.center
+            kc, gc = stationary_numpy(xc, self._Xc, self.inv_ls2, self.matern, self._Xc_norm)
             k = kc * factor
             g = k if gc is kc else gc * factor  # RBF: g = k
         else:
             k = np.broadcast_to(factor, (len(x), len(self.X)))
         kv = k @ self.K_inv
-        sd2 = self.y_sd**2
-        mean = (self.constant + k @ self.alpha) * self.y_sd + self.y_mean
-        var = np.maximum(self.scale - (kv * k).sum(1), 0.0) * sd2
+        ka = k @ self.alpha
+        kkv = kv * k
+        q = kkv.sum(1)
+        mean = (self.constant + ka) * self.y_sd + self.y_mean
+        var = np.maximum(self.scale - q, 0.0) * self.y_sd**2
         if not grad:
             return mean, var, None, None
+        if g is None:
+            return mean, var, np.zeros_like(x), np.zeros_like(x)
+        # G = g * alpha, H = g * kv (b x n): sum_i G_i = g @ alpha, G @ Xc = g @ (alpha Xc);
+        # with RBF g is k, so these are k @ alpha and k * kv, already at hand
+        if g is k:
+            g_alpha, H, h_sum = ka, kkv, q
+        else:
+            g_alpha, H = g @ self.alpha, g * kv
+            h_sum = H.sum(1)
+        dm = (g @ self._alpha_Xc - xc * g_alpha[:, None]) * self._dmean_scale
+        dv = (xc * h_sum[:, None] - H @ self._Xc) * self._dvar_scale
+        if self._all_cont:
+            return mean, var, dm, dv
         dmean, dvar = np.zeros_like(x), np.zeros_like(x)
-        if g is not None:
-            G, H, Xc = g * self.alpha, g * kv, self._Xc
-            dmean[:, self.cont] = -(xc * G.sum(1)[:, None] - G @ Xc) * self.inv_ls2 * self.y_sd
-            dvar[:, self.cont] = 2.0 * (xc * H.sum(1)[:, None] - H @ Xc) * self.inv_ls2 * sd2
+        dmean[:, self.cont], dvar[:, self.cont] = dm, dv
         return mean, var, dmean, dvar

@@ -54,6 +54,25 @@ def test_fitted_model_of_fit_gp_matches_gpytorch():
     _assert_same_posterior(model, cache)
 
 
+def test_cache_is_remembered_per_model_until_a_value_changes():
+    X, Y = _data()
+    model, _ = fit_gp(
+        GPData(X.numpy(), Y.numpy()), cat_dims=[], device=torch.device("cpu"), state=None
+    )
+    first = CachedGP.from_model(model)
+    assert first is not None and CachedGP.from_model(model) is first
+    with torch.no_grad():  # gpytorch's setter writes through .data
+        model.covar_module.lengthscale = model.covar_module.lengthscale * 2
+    second = CachedGP.from_model(model)
+    assert second is not None and second is not first
+    assert not torch.allclose(second.K_inv, first.K_inv)
+    _assert_same_posterior(model, second)
+    X2, Y2 = _data(n=31, seed=3)
+    model.set_train_data(X2, model.outcome_transform(Y2)[0].squeeze(-1), strict=False)
+    third = CachedGP.from_model(model)
+    assert third is not None and third.X.shape == (31, 3)
+
+
 def test_fixed_noise_and_scaled_kernel_match():
     X, Y = _data(n=25, d=2, seed=3)
     model = SingleTaskGP(
@@ -174,6 +193,29 @@ def test_numpy_posterior_and_gradients_equal_the_torch_cache(kernel):
     assert cache is not None and cache.grad is not None
     x = torch.rand(20, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(10))
     _assert_numpy_mirror(cache, x)
+
+
+def test_value_only_forward_equals_the_value_with_gradients():
+    """Raw samples and pools are scored without gradients (``numpy_forward``): the same
+    values, bit for bit, as the optimizer's value-and-gradient path."""
+    from bbo.acquisition.registry import _CachedUCB
+
+    X, Y = _data(n=25, d=3, seed=4)
+    model, _ = fit_gp(
+        GPData(X.numpy(), Y.numpy()), cat_dims=[], device=torch.device("cpu"), state=None
+    )
+    cache = CachedGP.from_model(model)
+    assert cache is not None
+    x = torch.rand(64, 1, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    for acqf in (
+        _CachedLogEI(model, torch.tensor(float(Y.min())), cache),
+        _CachedUCB(model, 2.0, cache),
+    ):
+        with torch.no_grad():
+            plain = acqf(x)
+        graded = acqf(x.clone().requires_grad_(True))
+        assert graded.requires_grad and not plain.requires_grad
+        assert torch.equal(plain, graded.detach())
 
 
 def test_numpy_log_h_matches_botorch_far_into_the_tails():
