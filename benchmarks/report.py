@@ -222,6 +222,11 @@ def _scenarios_table(results: dict[str, Any], markdown: bool) -> str:
                 if ok
                 else str(c.get("status"))
             )
+        elif c["scenario"] == "device":
+            restarts = c.get("restarts", "256")
+            what = f"bbo-auto ask({c['q']}), {restarts} restarts, {c['problem']} n={c['n']}"
+            what += f", {c['device']}"
+            shown = f"{_fmt(c['batch_s'])} s" if ok else str(c.get("status"))
         elif c["scenario"] == "mixed":
             what = f"{c['method']} ask, mixed 7-D (4 Float, 2 Int, 1 Categorical), n={c['n']}"
             shown = f"{_fmt(c['median_s'])} s (target <= 0.5 s)" if ok else str(c.get("status"))

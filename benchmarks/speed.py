@@ -18,6 +18,11 @@ spent in asks (the warm-up's apart: ``warm_up_s``) and the final simple regret, 
 speed is never read apart from what it bought. This is
 where most users live: 20-150 evaluations, the hyperparameters refitted at almost every
 ask.
+
+**A device** (``--device cuda``): ``bbo-auto``'s ``ask(8)`` with 256 restarts at
+``n = 1,000`` on that runtime device and on the CPU, each in a fresh process
+(:func:`benchmarks.speed_scenarios.measure_device`; ``unavailable`` where torch has no
+such device).
 """
 
 from __future__ import annotations
@@ -170,6 +175,9 @@ def _scenarios(args: argparse.Namespace, methods: Sequence[str]) -> list[dict[st
         ]
     if args.mixed_scenario and "bbo-auto" in methods:
         jobs.append({"scenario": "mixed", "method": "bbo-auto", "problem": "mixed", "n": 100})
+    if args.device and "bbo-auto" in methods:
+        device = {"scenario": "device", "problem": args.problems[0], "n": 1000, "q": 8}
+        jobs += [{**device, "device": d} for d in dict.fromkeys([args.device, "cpu"])]
     return [{**job, "asks": args.asks} for job in jobs]
 
 
@@ -180,6 +188,10 @@ def _run_scenario(job: dict[str, Any]) -> dict[str, Any]:
         return speed_scenarios.measure_batch(job["problem"], job["n"], job["q"], job["asks"])
     if job["scenario"] == "mixed":
         return measure(job["method"], job["problem"], job["n"], job["asks"])
+    if job["scenario"] == "device":
+        return speed_scenarios.measure_device(
+            job["device"], job["problem"], job["n"], job["q"], job["asks"]
+        )
     return speed_scenarios.measure_two_objective(job["method"], job["n"], job["asks"])
 
 
@@ -310,6 +322,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also time bbo-auto's single ask on the 7-D mixed problem at n=100",
+    )
+    p.add_argument(
+        "--device",
+        help="also time bbo-auto's ask(8) with 256 restarts at n=1000 on this runtime device "
+        "(e.g. cuda) and on the CPU",
     )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

@@ -9,6 +9,10 @@
   ``g = sum_{i >= 1} (x_i - 1/2)^2`` (Deb et al. 2002), both minimized, told ``n`` random
   points; the median of ``asks`` asks after a warm-up, for ``bbo-auto`` (qLogNEHVI) and
   Optuna's GPSampler (its multi-objective LogEHVI). Target: ``auto`` at ``n = 50`` under 1 s.
+* **A device** (:func:`measure_device`, ``--device cuda``): ``bbo-auto`` with 256 restarts
+  (and 1,024 raw samples) told ``n = 1,000`` random points of a problem, ``ask(q = 8)`` on
+  the runtime device and, in another process, on the CPU: the accelerator path of
+  :mod:`bbo.acquisition.optimize` (torch steps on the device) against the CPU's.
 """
 
 from __future__ import annotations
@@ -109,3 +113,41 @@ def measure_two_objective(method: str, n: int, asks: int, seed: int = 0) -> dict
         raise ValueError(f"two-objective scenario: unknown method {method!r}")
     ask()  # warm-up
     return {"median_s": _median_time(ask, asks), "status": "ok"}
+
+
+DEVICE_RESTARTS, DEVICE_RAW = 256, 1024
+
+
+def measure_device(
+    device: str, problem: str, n: int, q: int, asks: int, seed: int = 0
+) -> dict[str, Any]:
+    """Median seconds of ``ask(q)`` of ``bbo-auto`` with :data:`DEVICE_RESTARTS` restarts
+    on ``device`` (the process's runtime device) after ``n`` random points of ``problem``;
+    ``status`` ``unavailable`` when torch cannot use that device here."""
+    import torch
+
+    import bbo
+
+    harness.single_thread()
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        return {"status": "unavailable", "device": device}
+    instance = make_problem(problem, seed)
+    study = bbo.Study(
+        instance.space,
+        direction={OBJECTIVE: "minimize"},
+        strategy="auto",
+        strategy_options={"num_restarts": DEVICE_RESTARTS, "raw_samples": DEVICE_RAW},
+        seed=seed,
+        device=device,
+    )
+    rng = np.random.default_rng([seed, n, 95])
+    for params in instance.space.sample(n, rng):
+        study.add(params, instance.observe(params, rng))
+
+    def ask() -> None:
+        for trial in study.ask(q):
+            study.tell(trial, instance.observe(dict(trial.params), rng))
+
+    ask()  # warm-up: imports, the first fit, the device's kernels
+    seconds = _median_time(ask, asks)
+    return {"batch_s": seconds, "device": device, "restarts": DEVICE_RESTARTS, "status": "ok"}

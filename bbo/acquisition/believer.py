@@ -77,7 +77,9 @@ def believer_batch(
             if shared is None:
                 shared = sobol_points(ctx.bounds, max(1, ctx.config.raw_samples // 4), ctx.seed)
             C = torch.cat([around(x, ctx.bounds, AROUND, ctx.seed + i), shared])
-            x, ends = next_point(acqf, ctx.space, ctx.bounds, ends, C, ctx.config.maxiter)
+            x, ends = next_point(
+                acqf, ctx.space, ctx.bounds, ends, C, ctx.config.maxiter, ctx.config.device_steps
+            )
         else:
             x, _, ends = optimize_one(
                 acqf, ctx.space, ctx.bounds, ctx.config, ctx.seed + i, {}, warm=ends
@@ -119,6 +121,7 @@ def next_point(
     ends: Tensor,
     shared: Tensor,
     maxiter: int,
+    device_steps: bool | None = None,
     starts: int = STEP_STARTS,
 ) -> tuple[Tensor, Tensor]:
     """A later believer step: the ``1 x d`` maximizer of ``acqf`` over ``bounds`` from the
@@ -126,7 +129,8 @@ def next_point(
     acquisition, which far from the believed point barely move) and the ``s x d`` fresh
     candidates ``shared``, all scored in one call. The best end and the ``starts - 1`` best
     distinct fresh candidates are refined by one batched L-BFGS-B of
-    ``max(1, maxiter // 16)`` iterations (:func:`~bbo.acquisition.optimize.refine`); the
+    ``max(1, maxiter // 16)`` iterations (:func:`~bbo.acquisition.optimize.refine`, on the
+    device with ``device_steps``); the
     point is the best of the refined and the scored points. Returns the point and the ends
     for the next step: the refined points and the unrefined ``ends`` (at most
     ``MAX_ENDS``), distinct, without the point."""
@@ -141,7 +145,7 @@ def next_point(
     chosen = _distinct(fresh)[: max(1, starts - 1 if k else starts)]
     if k:
         chosen = torch.cat([ends[values[:k].argmax()].unsqueeze(0), chosen])
-    Xs, vs = refine(acqf, chosen.unsqueeze(-2), bounds, max(1, maxiter // 16))
+    Xs, vs = refine(acqf, chosen.unsqueeze(-2), bounds, max(1, maxiter // 16), device_steps)
     every, scores = torch.cat([Xs, C]), torch.cat([vs, values])
     x = every[int(scores.argmax())].unsqueeze(0)
     kept = torch.cat([Xs[vs.argsort(descending=True)], ends])

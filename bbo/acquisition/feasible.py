@@ -99,7 +99,7 @@ def optimize_one_feasible(
     top = values.argsort(descending=True)[: config.num_restarts]
     starts = F[top]
     box = torch.stack([torch.minimum(lo, starts.amin(0)), torch.maximum(hi, starts.amax(0))])
-    ends, _ = refine(acqf, starts.unsqueeze(-2), box, config.maxiter)
+    ends, _ = refine(acqf, starts.unsqueeze(-2), box, config.maxiter, config.device_steps)
     ends, kept = repair_rows(space, space.snap_to_levels(ends))
     with torch.no_grad():
         end_values = acqf(ends.unsqueeze(-2)).reshape(-1) if len(ends) else values[:0]

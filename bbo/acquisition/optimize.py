@@ -15,6 +15,13 @@ cached GP: :mod:`bbo.acquisition.logei`) is optimized through it (:func:`refine`
 torch's per-operation overhead: at study sizes that overhead, not arithmetic, was most of
 an ask.
 
+On an accelerator (tensors on a device other than the CPU: :func:`on_device`) the
+continuous searches take gradient steps on the device instead (botorch's
+``gen_candidates_torch``: Adam, all restarts as one ``k x q x d`` tensor, stopped after
+``maxiter`` steps or when the batch's value stalls), so that no step copies the candidates
+to the host for scipy's L-BFGS-B. The same code runs on the CPU when asked
+(``on_device=True``), which is how it is tested where no GPU is lent.
+
 Randomness: the Sobol' pools and their perturbations draw from engines and generators seeded
 by the ask's seed; ``optimize_acqf`` gets the seed for its raw samples. The mixed-space
 optimizer takes no seed (its starting points and spray points come from torch's global
@@ -31,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
-from botorch.generation.gen import gen_candidates_scipy
+from botorch.generation.gen import gen_candidates_scipy, gen_candidates_torch
 from botorch.optim import optimize_acqf, optimize_acqf_mixed_alternating
 from botorch.optim.initializers import gen_batch_initial_conditions
 from torch.quasirandom import SobolEngine
@@ -46,12 +53,15 @@ from bbo.torch_utils import generator
 class OptimizerConfig:
     """``num_restarts`` starting points refined jointly, chosen from ``raw_samples`` Sobol
     points by their acquisition value; ``maxiter`` L-BFGS iterations; for mixed spaces at most
-    ``maxiter_alternating`` rounds of (discrete moves, continuous steps) per restart."""
+    ``maxiter_alternating`` rounds of (discrete moves, continuous steps) per restart;
+    ``device_steps``: continuous searches by torch steps on the device (:func:`on_device`;
+    None: where the tensors are not on the CPU). A runtime choice, never stored."""
 
     num_restarts: int = 10
     raw_samples: int = 512
     maxiter: int = 200
     maxiter_alternating: int = 16
+    device_steps: bool | None = None  # torch steps on the device (None: on accelerators)
 
 
 def candidate_pool(
@@ -96,6 +106,25 @@ def optimize(
     return _optimize(acqf, space, bounds, q, config, seed)
 
 
+def on_device(tensor: torch.Tensor, force: bool | None = None) -> bool:
+    """Whether searches over ``tensor``'s device take torch gradient steps on it (an
+    accelerator; ``force`` overrides, e.g. to run that path on the CPU)."""
+    return tensor.device.type != "cpu" if force is None else force
+
+
+def _torch_steps(
+    initial_conditions: torch.Tensor,
+    acquisition_function: AcquisitionFunction,
+    options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """botorch's ``gen_candidates_torch`` with ``options["maxiter"]`` (what
+    ``optimize_acqf`` passes on) as its stopping criterion's step limit."""
+    maxiter = int((options or {}).get("maxiter", OptimizerConfig.maxiter))
+    steps: dict[str, Any] = {"stopping_criterion_options": {"maxiter": maxiter}}
+    return gen_candidates_torch(initial_conditions, acquisition_function, options=steps, **kwargs)
+
+
 def _optimize(
     acqf: AcquisitionFunction,
     space: Space,
@@ -131,6 +160,7 @@ def _optimize(
                 raw_samples=config.raw_samples,
                 options=_options(config, seed),
                 sequential=q > 4,
+                gen_candidates=_torch_steps if on_device(bounds, config.device_steps) else None,
             )
     return X.detach().reshape(q, -1)
 
@@ -222,7 +252,9 @@ def optimize_one(
             options=_options(config, seed),
         )
         starts = torch.cat([starts, warm.unsqueeze(-2)])
-        Xs, vs = refine(acqf, torch.cat([starts, extra]), bounds, config.maxiter)
+        Xs, vs = refine(
+            acqf, torch.cat([starts, extra]), bounds, config.maxiter, config.device_steps
+        )
     i = int(vs.argmax())
     winner = None if i < len(starts) else origin[i - len(starts)]
     others = _distinct(Xs[vs.argsort(descending=True)])[1:]  # the first is X
@@ -240,7 +272,11 @@ NumpyAcquisition = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def refine(
-    acqf: AcquisitionFunction, starts: torch.Tensor, bounds: torch.Tensor, maxiter: int
+    acqf: AcquisitionFunction,
+    starts: torch.Tensor,
+    bounds: torch.Tensor,
+    maxiter: int,
+    device_steps: bool | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Batched L-BFGS-B ascent of ``acqf`` from each of ``starts`` (``k x 1 x d``) within
     ``bounds`` (``2 x d``); returns the ``k x d`` end points and their ``k`` values. Each
@@ -248,7 +284,17 @@ def refine(
     of botorch's ``fmin_l_bfgs_b_batched`` at a fraction of its cost). An acquisition with a
     ``numpy_value_and_grad`` (``b x d`` -> values ``b``, gradients ``b x d``; see
     ``_CachedLogEI`` in :mod:`bbo.acquisition.registry`) is evaluated through
-    it, without torch; the others through botorch's ``gen_candidates_scipy``."""
+    it, without torch; the others through botorch's ``gen_candidates_scipy``, and on an
+    accelerator (``device_steps``: :func:`on_device`) by torch steps on the device."""
+    if on_device(starts, device_steps):
+        Xs, vs = _torch_steps(
+            starts,
+            acqf,
+            options={"maxiter": maxiter},
+            lower_bounds=bounds[0],
+            upper_bounds=bounds[1],
+        )
+        return Xs.detach().reshape(len(starts), -1), vs.detach().reshape(-1)
     fast: NumpyAcquisition | None = getattr(acqf, "numpy_value_and_grad", None)
     if fast is None:
         Xs, vs = gen_candidates_scipy(

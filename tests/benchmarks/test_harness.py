@@ -219,6 +219,30 @@ def test_speed_scenarios_measure_and_report() -> None:
     assert "limit" in text
 
 
+def test_speed_device_scenario_on_the_cpu_and_an_absent_device(monkeypatch) -> None:
+    import torch
+
+    from benchmarks import speed, speed_scenarios
+    from benchmarks.report import _scenarios_table
+
+    monkeypatch.setattr(speed_scenarios, "DEVICE_RESTARTS", 4)
+    monkeypatch.setattr(speed_scenarios, "DEVICE_RAW", 16)
+    cpu = speed_scenarios.measure_device("cpu", "branin", n=12, q=2, asks=1)
+    assert cpu["status"] == "ok" and cpu["batch_s"] > 0
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert speed_scenarios.measure_device("cuda", "branin", 12, 2, 1)["status"] == "unavailable"
+    args = speed.parse_args(["--device", "cuda", "--methods", "bbo-auto", "--no-install"])
+    jobs = [j for j in speed._scenarios(args, ["bbo-auto"]) if j["scenario"] == "device"]
+    assert [j["device"] for j in jobs] == ["cuda", "cpu"] and jobs[0]["n"] == 1000
+    cells = [
+        {"scenario": "device", "problem": "branin", "n": 12, "q": 2, **cpu},
+        {"scenario": "device", "problem": "branin", "n": 12, "q": 2, "device": "cuda"}
+        | {"status": "unavailable"},
+    ]
+    text = _scenarios_table({"scenarios": cells, "asks": 1}, markdown=False)
+    assert "ask(2), 4 restarts, branin n=12, cpu" in text and "unavailable" in text
+
+
 _FAST_PEERS = ["optuna-tpe", "optuna-cmaes", "nevergrad-ngopt", "smac-bb"]
 
 
