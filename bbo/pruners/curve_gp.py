@@ -44,7 +44,11 @@ its early values alone.
 Without enough data (fewer than :data:`MIN_CURVES` finished curves with ``x``, or fewer
 than :data:`MIN_DONE` curves that reached ``T``: the GP would extrapolate to ``u = 1``
 from the early steps alone), :class:`CurveGP` falls back to the drop-ratio model
-of :mod:`bbo.pruners.curves` (``gp is None``).
+of :mod:`bbo.pruners.curves` (``gp`` False). Three end points suffice: with fewer, ``sigma``
+at ``u = 1`` is larger and the optimistic score keeps more young curves; waiting for five
+(as first done) left the first third of the benchmark's budget to the drop-ratio model;
+three did better there on the MLP and ``lc-exp``, about as well on ``lc-pow``
+(docs/pruning.md).
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ from bbo.trial import TrialState
 KAPPA = 1.0  # optimism of CurveGP.score: mu - KAPPA sigma (about the 16% quantile)
 MAX_POINTS = 300  # cap on the points of one fit (n x n Cholesky)
 MIN_CURVES = 3  # finished curves with a configuration before the GP is used
-MIN_DONE = 5  # ... and curves that reached the full resource (the GP's end points)
+MIN_DONE = 3  # ... and curves that reached the full resource (the GP's end points)
 _SCHEDULE = 1.5  # hyperparameters refitted every 1.5x more trials
 _CACHE: OrderedDict[bytes, np.ndarray] = OrderedDict()  # data -> fitted theta
 _CACHE_SIZE = 64

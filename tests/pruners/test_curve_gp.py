@@ -82,7 +82,8 @@ def test_maximize_mirrors_minimize():
 
 
 def test_a_handful_of_points_and_the_fallback():
-    # MIN_DONE curves of two reports each: enough for the GP
+    # MIN_DONE (three) curves of two reports each: enough for the GP
+    assert MIN_DONE == 3
     few = [
         Curve.of(i, C, {1: 1.0 + i / 10, 27: 0.5 + i / 10}, (i / 10, 0.5)) for i in range(MIN_DONE)
     ]
