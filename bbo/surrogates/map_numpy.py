@@ -83,13 +83,14 @@ def cholesky(K: np.ndarray) -> np.ndarray:
 
 
 def _inverse(L: np.ndarray) -> np.ndarray:
-    """``K^-1`` (``n x n``, symmetric) from the lower Cholesky factor ``L`` of ``K``
-    (LAPACK's ``dpotri``, which fills the lower triangle)."""
-    inv, info = lapack.dpotri(L, lower=1)
+    """``K^-1`` (``n x n``) from the lower Cholesky factor ``L`` of ``K``: LAPACK's
+    ``dpotrs`` against the identity. (Not ``dpotri``: OpenBLAS's threaded version rounds
+    differently when called from a thread other than the main one, so two studies asking
+    at once in a server's threads would no longer suggest what each suggests alone.)"""
+    inv, info = lapack.dpotrs(L, np.eye(len(L)), lower=1)
     if info != 0:
-        raise np.linalg.LinAlgError(f"dpotri failed (info {info})")
-    low = np.tril(inv)
-    return low + np.tril(low, -1).T
+        raise np.linalg.LinAlgError(f"dpotrs failed (info {info})")
+    return inv
 
 
 class StationaryMAP:

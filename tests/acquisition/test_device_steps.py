@@ -36,14 +36,14 @@ def test_on_device_follows_the_tensor_unless_forced() -> None:
 
 
 def test_device_steps_reach_the_maxima_that_lbfgsb_reaches() -> None:
-    X, Y, model = _model()
+    X, _, model = _model()
     cache = CachedGP.from_model(model)
     assert cache is not None
     with torch.no_grad():
         best_f = cache.mean(X).max()
     acqf = _CachedLogEI(model, best_f, cache)
     starts = torch.rand(16, 1, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    X_lbfgs, v_lbfgs = refine(acqf, starts, BOUNDS, 200)
+    _, v_lbfgs = refine(acqf, starts, BOUNDS, 200)
     X_dev, v_dev = refine(acqf, starts, BOUNDS, 200, device_steps=True)
     assert X_dev.shape == (16, 2) and v_dev.shape == (16,)
     assert ((X_dev >= 0) & (X_dev <= 1)).all()
