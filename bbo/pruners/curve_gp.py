@@ -54,6 +54,7 @@ three did better there on the MLP and ``lc-exp``, about as well on ``lc-pow``
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -73,6 +74,7 @@ MIN_DONE = 3  # ... and curves that reached the full resource (the GP's end poin
 _SCHEDULE = 1.5  # hyperparameters refitted every 1.5x more trials
 _CACHE: OrderedDict[bytes, np.ndarray] = OrderedDict()  # data -> fitted theta
 _CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
 _LOG_V0, _LOG_V_SD = math.log(1e-2), 2.0  # noise prior (standardised values)
 _B_SD = 2.0  # prior sd of the mean's coefficients b0, b1 (standardised values)
 _BOUNDS_L, _BOUNDS_V = (math.log(0.01), math.log(100.0)), (math.log(1e-6), 0.0)
@@ -161,9 +163,10 @@ def fit_theta(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """MAP hyperparameters (``D + 4``) for ``Z`` (``n x D``), ``y`` (``n``, standardised),
     from a fixed start (deterministic), cached on the data."""
     key = Z.tobytes() + y.tobytes()
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    with _CACHE_LOCK:  # a server judges reports of several studies in threads
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
     D = Z.shape[1]
     start = np.concatenate([np.full(D, math.log(0.5)), [0.0, _LOG_V0, 0.0, 0.0]])
     bounds = [_BOUNDS_L] * D + [(-5.0, 5.0), _BOUNDS_V, (-10.0, 10.0), (-10.0, 10.0)]
@@ -172,9 +175,10 @@ def fit_theta(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
         options={"maxiter": 60},
     )  # fmt: skip
     theta = np.asarray(res.x, dtype=float)
-    _CACHE[key] = theta
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = theta
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return theta
 
 
