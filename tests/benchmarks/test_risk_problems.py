@@ -122,8 +122,8 @@ def test_summary_counts_the_targets() -> None:
         ],
     }
     text = risk.summary(results)
-    assert "a: best bbo method wasserstein 0.1 vs gp-mean 0.5 (lower)" in text
-    assert "b: best bbo method gp-stat 0.1 vs gp-mean 0.05 (NOT lower)" in text
+    assert "a: best bbo method wasserstein 0.1 vs gp-mean 0.5 (lower); per seed lower on 1" in text
+    assert "b: best bbo method gp-stat 0.1 vs gp-mean 0.05 (NOT lower); per seed lower on 0" in text
     assert "below gp-mean on 1 of 2 problems" in text
     assert "wasserstein below gp-stat on 1 of 2 problems" in text
 
@@ -207,3 +207,51 @@ def test_threshold_is_the_best_90th_percentile_and_the_mean_optimum_is_worse(nam
 
     S = qmc.Sobol(prob.dim, seed=0).random(1024)
     assert np.mean(prob.exceedance(S, prob.threshold) > 0.99) > plateau
+
+
+def test_budget_per_dim_gives_each_problem_its_own_budget_and_the_report_its_own_end() -> None:
+    names = ["--statistic", "cvar", "--problems", "skew-1d,camel-skew,rosenbrock8-hetero"]
+    scaled = risk.budgets(risk.parse_args([*names, "--budget-per-dim", "12"]))
+    assert scaled == {"skew-1d": 24, "camel-skew": 24, "rosenbrock8-hetero": 96}
+    assert set(risk.budgets(risk.parse_args(names)).values()) == {24}  # the default: one budget
+    with pytest.raises(SystemExit):
+        risk.parse_args([*names, "--budget-per-dim", "0"])
+
+    def run(problem: str, n: int) -> dict[str, object]:  # regret i + 1 after evaluation i
+        trace = [float(i + 1) for i in range(n)]
+        return {
+            "method": "gp-stat",
+            "problem": problem,
+            "error": None,
+            "trace": trace,
+            "trace_emp": trace,
+            "ask_cpu_s": [0.1],
+        }
+
+    results = {
+        "statistic": "cvar(0.9)",
+        "seeds": [0],
+        "replicates": 20,
+        "budget": 4,
+        "budgets": {"a": 4, "b": 8},
+        "problems": ["a", "b"],
+        "methods": ["gp-stat"],
+        "runs": [run("a", 4), run("b", 8)],
+    }
+    text = risk.report(results, markdown=True)
+    assert "| problem | method | rec@B/2 | rec@B | emp@B |" in text
+    assert "| a (B=4) | gp-stat | 2 [2, 2] | 4 [4, 4] | 4 [4, 4] |" in text  # evaluations 2, 4
+    assert "| b (B=8) | gp-stat | 4 [4, 4] | 8 [8, 8] | 8 [8, 8] |" in text  # and 4, 8
+    del results["budgets"], results["runs"][1]  # one budget: the header names it, as before
+    results["problems"] = ["a"]
+    assert "| a | gp-stat | 2 [2, 2] | 4 [4, 4] |" in risk.report(results, markdown=True)
+    assert "| rec@2 | rec@4 | emp@4 |" in risk.report(results, markdown=True)
+
+
+def test_paired_counts_the_seeds_run_by_both_methods() -> None:
+    def run(method: str, seed: int, regret: float) -> dict[str, object]:
+        return {"method": method, "problem": "a", "seed": seed, "error": None, "trace": [regret]}
+
+    finals = {"gp-stat": [0.1, 0.5, 0.3, 0.2], "gp-mean": [0.2, 0.4, 0.3 + 1e-9]}  # seed 3 alone
+    runs = [run(m, s, v) for m, vals in finals.items() for s, v in enumerate(vals)]
+    assert risk.paired({"runs": runs}, "a", "gp-stat", "gp-mean") == (1, 1, 1)
