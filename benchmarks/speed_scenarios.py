@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,15 +39,25 @@ def _median_time(fn: Any, repeats: int) -> float:
     return float(np.median(times))
 
 
-def measure_batch(problem: str, n: int, q: int, asks: int, seed: int = 0) -> dict[str, Any]:
-    """Median seconds of a single ask and of ``ask(q)`` of ``bbo-auto`` after ``n`` random
-    points of ``problem``."""
+def _told_auto(
+    problem: str, n: int, seed: int, salt: int, **study_kwargs: Any
+) -> Callable[[int], None]:
+    """A single-threaded ``bbo-auto`` study of ``problem`` told ``n`` uniformly random
+    points (observations from a generator seeded with ``[seed, n, salt]``), as its
+    ``ask(count)``: ``count`` asks, each answer told. ``study_kwargs`` go to
+    :class:`bbo.Study` (``strategy_options``, ``device``)."""
     import bbo
 
     harness.single_thread()
     instance = make_problem(problem, seed)
-    study = bbo.Study(instance.space, direction={OBJECTIVE: "minimize"}, strategy="auto", seed=seed)
-    rng = np.random.default_rng([seed, n, 97])
+    study = bbo.Study(
+        instance.space,
+        direction={OBJECTIVE: "minimize"},
+        strategy="auto",
+        seed=seed,
+        **study_kwargs,
+    )
+    rng = np.random.default_rng([seed, n, salt])
     for params in instance.space.sample(n, rng):
         study.add(params, instance.observe(params, rng))
 
@@ -54,6 +65,13 @@ def measure_batch(problem: str, n: int, q: int, asks: int, seed: int = 0) -> dic
         for trial in study.ask(count) if count > 1 else [study.ask()]:
             study.tell(trial, instance.observe(dict(trial.params), rng))
 
+    return ask
+
+
+def measure_batch(problem: str, n: int, q: int, asks: int, seed: int = 0) -> dict[str, Any]:
+    """Median seconds of a single ask and of ``ask(q)`` of ``bbo-auto`` after ``n`` random
+    points of ``problem``."""
+    ask = _told_auto(problem, n, seed, 97)
     ask(1)  # warm-up: imports, the first fit
     single = _median_time(lambda: ask(1), asks)
     batch = _median_time(lambda: ask(q), asks)
@@ -126,28 +144,10 @@ def measure_device(
     ``status`` ``unavailable`` when torch cannot use that device here."""
     import torch
 
-    import bbo
-
-    harness.single_thread()
     if device.startswith("cuda") and not torch.cuda.is_available():
         return {"status": "unavailable", "device": device}
-    instance = make_problem(problem, seed)
-    study = bbo.Study(
-        instance.space,
-        direction={OBJECTIVE: "minimize"},
-        strategy="auto",
-        strategy_options={"num_restarts": DEVICE_RESTARTS, "raw_samples": DEVICE_RAW},
-        seed=seed,
-        device=device,
-    )
-    rng = np.random.default_rng([seed, n, 95])
-    for params in instance.space.sample(n, rng):
-        study.add(params, instance.observe(params, rng))
-
-    def ask() -> None:
-        for trial in study.ask(q):
-            study.tell(trial, instance.observe(dict(trial.params), rng))
-
-    ask()  # warm-up: imports, the first fit, the device's kernels
-    seconds = _median_time(ask, asks)
+    options = {"num_restarts": DEVICE_RESTARTS, "raw_samples": DEVICE_RAW}
+    ask = _told_auto(problem, n, seed, 95, strategy_options=options, device=device)
+    ask(q)  # warm-up: imports, the first fit, the device's kernels
+    seconds = _median_time(lambda: ask(q), asks)
     return {"batch_s": seconds, "device": device, "restarts": DEVICE_RESTARTS, "status": "ok"}
