@@ -40,7 +40,7 @@ one would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -61,7 +61,7 @@ from bbo.strategies.pipeline import (
 from bbo.strategies.transfer import PriorData, PriorMeanModel, align, prior_gp, prior_mean_at
 from bbo.strategies.warps import bilog_warp
 from bbo.surrogates.activity import fit_activity_gp
-from bbo.surrogates.gp import GPData, fit_gp, hyperparameters
+from bbo.surrogates.gp import GPData, ModelSlot, fit_gp, hyperparameters
 
 __all__ = [
     "REFIT_GROWTH",
@@ -86,6 +86,8 @@ class GPFactory:
     mixed_kernel: str = "product"
     kernel: str = "rbf"
     conditional: str = "impute"
+    # the last fit's model, refilled by the next one (never used by two asks at once)
+    slot: ModelSlot = field(default_factory=ModelSlot, compare=False, repr=False)
     uses_prior = True  # trials of earlier studies are its prior mean (:mod:`.transfer`)
 
     def fit(
@@ -112,7 +114,9 @@ class GPFactory:
             return fit_activity_gp(
                 data, conditions, cat_dims=cat_dims, device=device, state=state, refit=refit, **kw
             )
-        return fit_gp(data, cat_dims=cat_dims, device=device, state=state, refit=refit, **kw)
+        return fit_gp(
+            data, cat_dims=cat_dims, device=device, state=state, refit=refit, slot=self.slot, **kw
+        )
 
     def _fit_with_prior(
         self,
