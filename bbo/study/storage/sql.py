@@ -133,12 +133,13 @@ class SQLStorage(SQLEdits, Storage):
         return study_record(row)
 
     def get_study_by_id(self, study_id: int) -> StudyRecord:
-        with self._read() as conn:
-            if self._is_sqlite:  # read at every ask: on the driver
-                found = study_by_id(conn, study_id)
-            else:
+        if self._is_sqlite:  # read at every ask: on the driver
+            with self._driver_read() as raw:
+                found = study_by_id(raw, study_id)
+        else:
+            with self._read() as conn:
                 row = conn.execute(sa.select(studies).where(studies.c.id == study_id)).first()
-                found = None if row is None else study_record(row)
+            found = None if row is None else study_record(row)
         if found is None:
             raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
         return found
@@ -297,9 +298,9 @@ class SQLStorage(SQLEdits, Storage):
     ) -> list[Trial]:
         """The study's trials in id order, filtered (``numbers``: these ids only)."""
         if self._is_sqlite:  # the hot path of asks and tells: on the driver (.sql_fast)
-            with self._read() as conn:
+            with self._driver_read() as raw:
                 got = select_trials(
-                    conn, study_id, states=states, since=since, limit=limit, numbers=numbers
+                    raw, study_id, states=states, since=since, limit=limit, numbers=numbers
                 )
             return [t for _, t in got]
         q = sa.select(trials).where(trials.c.study_id == study_id)

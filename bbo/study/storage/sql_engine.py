@@ -3,8 +3,9 @@
 :func:`make_engine` turns a storage URL into a SQLAlchemy engine set up for bbo:
 
 - SQLite: the file's folder must exist (a typo in a path is an error, not a new folder);
-  every transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time), WAL
-  journal (readers never block), ``busy_timeout`` (writers queue instead of failing),
+  every write transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time) and a
+  read with a deferred ``BEGIN`` (:meth:`SQLDatabase._read`), WAL journal (readers never
+  block), ``busy_timeout`` (writers queue instead of failing),
   ``synchronous=FULL`` (a committed tell survives a crash), foreign keys on. An in-memory
   database is refused (it is private to one connection).
 - PostgreSQL (psycopg 3; ``postgresql://`` and ``postgres://`` URLs get that driver):
@@ -21,6 +22,7 @@ else operational StorageError. It also creates the schema of :mod:`.sql_schema`.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +39,7 @@ from bbo.study.storage.sql_schema import SCHEMA_VERSION, meta_table, metadata
 _SCHEMA_LOCK = 0x62626F5F736368  # pg_advisory_xact_lock key ("bbo_sch") for schema creation
 _PING_AFTER_IDLE_S = 1.0  # PostgreSQL: check a pooled connection idle for longer than this
 _RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock"}
+_READ_ONLY = "bbo_read_only"  # execution option: a SQLite read transaction (deferred BEGIN)
 
 
 def _wal(cur: Any, wait: float = 60.0) -> None:
@@ -44,8 +47,6 @@ def _wal(cur: Any, wait: float = 60.0) -> None:
     Switching needs an exclusive lock that SQLite may refuse at once, without its busy
     handler, while other processes open the same new file (seen with four workers starting
     together on a loaded machine): retried with backoff for up to ``wait`` seconds."""
-    import sqlite3
-
     deadline, pause = time.monotonic() + wait, 0.01
     while True:
         try:
@@ -95,7 +96,8 @@ def make_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read = conn.get_execution_options().get(_READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
@@ -148,6 +150,7 @@ class SQLDatabase:
         self._shown = self._engine.url.render_as_string(hide_password=True)  # for messages
         self._is_sqlite = self._engine.dialect.name == "sqlite"
         self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = self._engine.execution_options(**{_READ_ONLY: True})  # SQLite reads
         # INSERT/UPDATE ... RETURNING on PostgreSQL; SQLite keeps its select-after-write path
         self._returning = not self._is_sqlite and bool(
             self._engine.dialect.insert_executemany_returning_sort_by_parameter_order
@@ -200,19 +203,37 @@ class SQLDatabase:
     def _read(self) -> Iterator[Connection]:
         """A connection for *one* read-only statement. On PostgreSQL it runs in autocommit:
         a single statement sees one snapshot, and BEGIN/COMMIT would cost two more round
-        trips. On SQLite it is a transaction like any other (the SQLite path is unchanged)."""
+        trips. On SQLite it is a deferred transaction (``BEGIN``, not ``BEGIN IMMEDIATE``):
+        under WAL it reads a snapshot without taking the write lock, so reads neither wait
+        for a writer nor make one wait (each such wait is a sleep of SQLite's busy
+        handler, 1 to 100 ms, the tail of a busy server's latencies)."""
         if self._is_sqlite:
-            with self._tx() as conn:
+            with self._errors(), self._reader.begin() as conn:
                 yield conn
             return
         with self._errors(), self._autocommit.connect() as conn:
             yield conn
 
     @contextmanager
+    def _driver_read(self) -> Iterator[sqlite3.Connection]:
+        """SQLite: a pooled ``sqlite3`` connection for *one* read-only statement, run in
+        autocommit mode (a snapshot of its own, no write lock), without a SQLAlchemy
+        connection or BEGIN/COMMIT: the reads of every ask and tell
+        (:mod:`.sql_fast`)."""
+        with self._errors():
+            raw = self._engine.raw_connection()
+            try:
+                yield raw.driver_connection  # type: ignore[misc]
+            finally:
+                raw.close()
+
+    @contextmanager
     def _errors(self) -> Iterator[None]:
         """Map driver errors to bbo errors."""
         try:
             yield
+        except sqlite3.OperationalError as e:  # raised on a driver connection
+            raise StorageError(f"storage {self._shown} is unreachable or locked: {e}") from e
         except DataError as e:
             raise InvalidValueError(
                 f"storage {self._shown} refused a value (PostgreSQL stores no NaN/Infinity in "

@@ -93,8 +93,8 @@ class SQLQueue(SQLDatabase):
 
     def get_queue(self, study_id: int) -> list[QueuedPoint]:
         if self._is_sqlite:  # read at every ask: one statement on the driver
-            with self._read() as conn:
-                found = queued(conn, study_id)
+            with self._driver_read() as raw:
+                found = queued(raw, study_id)
             if found is None:
                 raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
             return found
