@@ -197,7 +197,11 @@ def test_trials_appear_live_while_bbo_run_writes(tmp_path, page):
         delays = [seen[str(t.id)] / 1000 - t.created_at for t in late]
         lo, hi = min(delays), max(delays)
         print(f"live: {len(late)} trials reached the page {lo:.2f} to {hi:.2f} s after stored")
-        assert max(delays) <= 1.5, delays  # a 0.5 s poll, a 0.2 s refresh floor, the render
+        # a 0.5 s poll, a 0.2 s refresh floor and the render: 0.5 s at most when the machine
+        # is idle; the bound leaves room for a loaded 2-core CI machine (1.6 s seen once in
+        # a full suite run), while a page that refreshed only at the end of the run would
+        # show the early trials several seconds late
+        assert max(delays) <= 2.5, delays
         for t in trials:
             cell = page.inner_text(f'#trials tr[data-trial="{t.id}"] td:nth-child(2)')
             assert cell == t.state.value

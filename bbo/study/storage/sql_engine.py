@@ -205,8 +205,8 @@ class SQLDatabase:
         a single statement sees one snapshot, and BEGIN/COMMIT would cost two more round
         trips. On SQLite it is a deferred transaction (``BEGIN``, not ``BEGIN IMMEDIATE``):
         under WAL it reads a snapshot without taking the write lock, so reads neither wait
-        for a writer nor make one wait (each such wait is a sleep of SQLite's busy
-        handler, 1 to 100 ms, the tail of a busy server's latencies)."""
+        for a writer nor make one wait (a sleep of SQLite's busy handler, 1 to 100 ms).
+        The hot single-statement reads skip even that: :meth:`_driver_read`."""
         if self._is_sqlite:
             with self._errors(), self._reader.begin() as conn:
                 yield conn
