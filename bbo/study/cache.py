@@ -1,17 +1,23 @@
 """What an ask reads of a study's trials: only new ones and those not yet final.
 
-COMPLETED, FAILED and INFEASIBLE trials never change, so they are cached by id; RUNNING and
-ABANDONED ones (an abandoned trial may still get a late tell) are re-read at each ask,
-with the trials created since the last one. An early ABANDONED or long-RUNNING trial thus
-costs one row per ask, never a re-read of every later trial.
+COMPLETED, FAILED, INFEASIBLE and PRUNED trials never change, so they are cached by id.
+RUNNING ones (their leases, their workers) are re-read at each ask, with the trials created
+since the last one. An ABANDONED trial changes only by a late tell, which makes it final:
+an ask asks the storage for those of its ABANDONED ids that are final now (an index probe
+per id, nothing decoded unless one was told). An early ABANDONED or long-RUNNING trial thus
+never makes an ask re-read every later trial, and a study with many ABANDONED trials does
+not decode them all at every ask.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bbo.study.storage import Storage
 from bbo.trial import Trial, TrialState
 
-_GAP = 16  # ids of finished trials closer than this are read as one range
+_CHUNK = 500  # ids per query (SQLite's limit on a statement's parameters is 32,766)
+_FINAL = [s for s in TrialState if s.finished]
 
 
 class TrialCache:
@@ -27,15 +33,15 @@ class TrialCache:
         """Every trial of the study in id order, and the RUNNING or ABANDONED ones (every
         retry of an ABANDONED trial that is not final is among them)."""
         cache, open_ = self._trials, self._open
-        seen = len(cache)
-        fresh = storage.get_trials(study_id, since=seen - 1)
+        fresh = storage.get_trials(study_id, since=len(cache) - 1)
         if open_:
-            now_open = storage.get_trials(
-                study_id, states=[TrialState.RUNNING, TrialState.ABANDONED], since=min(open_) - 1
-            )
-            still = {t.id: t for t in now_open if t.id < seen}
-            done = sorted(i for i in open_ if i not in still)  # finished since the last read
-            for t in [*still.values(), *_read_ids(storage, study_id, done)]:
+            running = sorted(i for i in open_ if cache[i].state == TrialState.RUNNING)
+            abandoned = sorted(open_.difference(running))
+            changed = [  # RUNNING ones as they are now; ABANDONED ones only once final
+                *_by_ids(storage, study_id, running),
+                *_by_ids(storage, study_id, abandoned, _FINAL),
+            ]
+            for t in changed:
                 cache[t.id] = t
                 if t.state.finished:
                     open_.discard(t.id)
@@ -51,15 +57,12 @@ class TrialCache:
         return list(cache), [cache[i] for i in sorted(open_)]
 
 
-def _read_ids(storage: Storage, study_id: int, ids: list[int]) -> list[Trial]:
-    """The trials ``ids`` (sorted), read as a few id ranges rather than one by one."""
+def _by_ids(
+    storage: Storage, study_id: int, ids: list[int], states: Sequence[TrialState] | None = None
+) -> list[Trial]:
+    """The trials ``ids`` (in any state, or only those now in ``states``), a few hundred ids
+    per query."""
     out: list[Trial] = []
-    start = 0
-    for k in range(1, len(ids) + 1):
-        if k == len(ids) or ids[k] - ids[k - 1] > _GAP:  # a gap: the end of a range
-            lo, hi = ids[start], ids[k - 1]
-            wanted = set(ids[start:k])
-            got = storage.get_trials(study_id, since=lo - 1, limit=hi - lo + 1)
-            out += [t for t in got if t.id in wanted]
-            start = k
+    for k in range(0, len(ids), _CHUNK):
+        out += storage.get_trials(study_id, numbers=ids[k : k + _CHUNK], states=states)
     return out

@@ -80,8 +80,8 @@ class CountingStorage(MemoryStorage):
         super().__init__()
         self.rows = 0
 
-    def get_trials(self, study_id, *, states=None, since=None, limit=None):
-        out = super().get_trials(study_id, states=states, since=since, limit=limit)
+    def get_trials(self, study_id, *, states=None, since=None, limit=None, numbers=None):
+        out = super().get_trials(study_id, states=states, since=since, limit=limit, numbers=numbers)
         self.rows += len(out)
         return out
 

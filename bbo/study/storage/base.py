@@ -232,8 +232,10 @@ class Storage(ABC):
         states: Sequence[TrialState] | None = None,
         since: int | None = None,
         limit: int | None = None,
+        numbers: Sequence[int] | None = None,
     ) -> list[Trial]:
-        """Trials in id order; ``since`` keeps ids greater than it (incremental sync)."""
+        """Trials in id order; ``since`` keeps ids greater than it (incremental sync),
+        ``numbers`` these ids only."""
 
     @abstractmethod
     def count_trials(self, study_id: int) -> int: ...

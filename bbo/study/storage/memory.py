@@ -228,10 +228,14 @@ class MemoryStorage(Storage):
         states: Sequence[TrialState] | None = None,
         since: int | None = None,
         limit: int | None = None,
+        numbers: Sequence[int] | None = None,
     ) -> list[Trial]:
         with self._lock:
             trials = self._list(study_id)  # trial i sits at index i
             tail = trials[max(since + 1, 0) :] if since is not None else trials
+            if numbers is not None:
+                start = tail[0].id if tail else 0
+                tail = [tail[i - start] for i in sorted(set(numbers)) if 0 <= i - start < len(tail)]
             if states is None:
                 return tail[:limit] if limit is not None else list(tail)
             wanted = (t for t in tail if t.state in states)
