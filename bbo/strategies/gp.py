@@ -86,7 +86,7 @@ class GPFactory:
     mixed_kernel: str = "product"
     kernel: str = "rbf"
     conditional: str = "impute"
-    # the last fit's model, refilled by the next one (never used by two asks at once)
+    # the last fit's model, refilled by the next one (used under seeded()'s process lock)
     slot: ModelSlot = field(default_factory=ModelSlot, compare=False, repr=False)
     uses_prior = True  # trials of earlier studies are its prior mean (:mod:`.transfer`)
 

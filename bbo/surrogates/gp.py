@@ -143,7 +143,9 @@ class ModelSlot:
     Only models of one output with an inferred noise level are kept (fixed noise and
     batched outputs would need their likelihood rebuilt), keyed by their structure. The
     owner must not use the previous fit's model after the next fit: it is changed in
-    place. One slot per strategy, used by one ask at a time (a study's asks are serialized).
+    place. One slot per strategy: the BO pipeline fits and uses the model inside
+    :func:`bbo.torch_utils.seeded`, whose process-wide lock also keeps two threads asking
+    one study from sharing the slot at once.
     """
 
     def __init__(self) -> None:
