@@ -185,14 +185,18 @@ def test_optimize_one_polishes_pool_candidates_in_the_same_run_and_names_the_win
 
 
 def test_auto_finds_the_quadratic_optimum_and_labels_sources():
-    study = run(bbo.Study(SPACE2, seed=0, strategy_options=FAST), quad, 25)
-    assert study.best.value < 1e-4
-    sources = [t.attrs["source"] for t in study.trials]
-    assert sources[:5] == ["sobol"] * 5
     allowed = {"gp:LogEI", "de>gp:LogEI", "local>gp:LogEI", "cma>gp:LogEI", "explore>gp:TS"}
-    assert set(sources[5:]) <= allowed
-    # the pools reach the acquisition: candidates of two of them win in 20 model asks
-    assert len({"de>gp:LogEI", "local>gp:LogEI", "cma>gp:LogEI"} & set(sources[5:])) >= 2
+    won: set[str] = set()
+    for seed in range(3):
+        study = run(bbo.Study(SPACE2, seed=seed, strategy_options=FAST), quad, 25)
+        assert study.best.value < 1e-4
+        sources = [t.attrs["source"] for t in study.trials]
+        assert sources[:5] == ["sobol"] * 5
+        assert set(sources[5:]) <= allowed
+        won |= set(sources[5:])
+    # the pools reach the acquisition: each one's candidates win asks (which pool wins
+    # which ask is a chaotic function of rounding, so the count is over three studies)
+    assert {"de>gp:LogEI", "local>gp:LogEI", "cma>gp:LogEI"} <= won
 
 
 def test_the_opt_in_quad_source_wins_asks_on_a_rotated_bowl():
