@@ -62,6 +62,7 @@ from bbo.strategies.transfer import PriorData, PriorMeanModel, align, prior_gp, 
 from bbo.strategies.warps import bilog_warp
 from bbo.surrogates.activity import fit_activity_gp
 from bbo.surrogates.gp import GPData, ModelSlot, fit_gp, hyperparameters
+from bbo.surrogates.rotation import fit_rotated_gp
 
 __all__ = [
     "REFIT_GROWTH",
@@ -86,8 +87,10 @@ class GPFactory:
     mixed_kernel: str = "product"
     kernel: str = "rbf"
     conditional: str = "impute"
+    rotation: bool = False
     # the last fit's model, refilled by the next one (used under seeded()'s process lock)
     slot: ModelSlot = field(default_factory=ModelSlot, compare=False, repr=False)
+    rotated_slot: ModelSlot = field(default_factory=ModelSlot, compare=False, repr=False)
     uses_prior = True  # trials of earlier studies are its prior mean (:mod:`.transfer`)
 
     def fit(
@@ -114,6 +117,17 @@ class GPFactory:
             return fit_activity_gp(
                 data, conditions, cat_dims=cat_dims, device=device, state=state, refit=refit, **kw
             )
+        if (
+            self.rotation
+            and not (self.space.categorical_dims or self.space.discrete_dims)
+            and (data.Y.shape[-1] == 1 and not self.space.conditions)
+        ):
+
+            def fit(d: GPData, s: dict[str, Any] | None, r: bool) -> tuple[SingleTaskGP, dict]:
+                slot = self.slot if d is data else self.rotated_slot
+                return fit_gp(d, cat_dims=[], device=device, state=s, refit=r, slot=slot, **kw)
+
+            return fit_rotated_gp(data, fit, state, refit)
         return fit_gp(
             data, cat_dims=cat_dims, device=device, state=state, refit=refit, slot=self.slot, **kw
         )
@@ -176,7 +190,9 @@ class GPStrategy(BOStrategy):
             data=ImputedData(
                 space, opts.max_exact, opts.warp, opts.n_init or default_n_init(space.dim)
             ),
-            factory=GPFactory(space, opts.mixed_kernel, opts.kernel, opts.conditional),
+            factory=GPFactory(
+                space, opts.mixed_kernel, opts.kernel, opts.conditional, opts.rotation
+            ),
             acquisition=opts.acquisition,
             n_init=opts.n_init,
             acq_settings=opts.acq_settings(),

@@ -28,7 +28,9 @@ class GPOptions(Options):
     priors, 10; 0 ignores them: :mod:`bbo.acquisition.prior`), ``conditional`` (the GP's
     inputs on a space with conditional parameters: ``"impute"``, inactive columns at a fixed
     value, or ``"indicators"``, plus one activity column per conditional parameter:
-    :mod:`bbo.surrogates.activity`). Errors name :attr:`strategy`."""
+    :mod:`bbo.surrogates.activity`), ``rotation`` (on a space of continuous columns, the GP
+    may work in the principal axes of the best points when its marginal likelihood says so:
+    :mod:`bbo.surrogates.rotation`). Errors name :attr:`strategy`."""
 
     strategy = "gp"
 
@@ -44,6 +46,7 @@ class GPOptions(Options):
     kernel: str = "rbf"
     prior_beta: float = DEFAULT_BETA
     conditional: str = "impute"
+    rotation: bool = False
 
     def __post_init__(self) -> None:
         owner = self.strategy
@@ -66,6 +69,8 @@ class GPOptions(Options):
         check_choice(owner, "mixed_kernel", self.mixed_kernel, MIXED_KERNELS)
         check_choice(owner, "kernel", self.kernel, KERNELS)
         check_choice(owner, "conditional", self.conditional, CONDITIONAL)
+        if not isinstance(self.rotation, bool):
+            raise option_error(owner, "rotation", "must be true or false", self.rotation)
 
     def acq_settings(self) -> dict[str, Any]:
         """The :class:`~bbo.acquisition.AcqContext` settings these options give."""

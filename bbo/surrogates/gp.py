@@ -216,7 +216,8 @@ def fit_gp(
     slot: ModelSlot | None = None,
 ) -> tuple[SingleTaskGP, dict[str, Any]]:
     """Fit a GP (one output per column of ``data.Y``) and return it in eval mode with its new
-    state ``{"key", "n_fit", "n_fresh", "params"}``. With a ``slot``, the model of the
+    state ``{"key", "n_fit", "n_fresh", "params", "value"}`` (``value``: the MAP objective
+    per point of the last fit, or None). With a ``slot``, the model of the
     slot's previous fit is refilled rather than a new one built (:class:`ModelSlot`).
 
     The stored ``params`` are used as they are, without fitting, when the data are the ones
@@ -234,6 +235,8 @@ def fit_gp(
     loaded = _load(model, state.get("params", {}))
     n_fit = state.get("n_fit", len(data.X))
     n_fresh = state.get("n_fresh", 0)
+    stored = state.get("value")  # the MAP objective (per point) of the stored fit, if any
+    value = float("nan") if stored is None else float(stored)
     if not (loaded and (state.get("key") == key or not refit)):
         n_fit = len(data.X)
         starts = [model]
@@ -241,10 +244,13 @@ def fit_gp(
             starts.append(_gp(data, cat_dims, device, mixed_kernel, kernel))
         if len(starts) > 1 or not loaded:
             n_fresh = n_fit
-        model = max(starts, key=_fit)
+        values = [_fit(start) for start in starts]
+        best = int(np.argmax(values))
+        model, value = starts[best], values[best]
     model.eval()
     params = hyperparameters(model)
-    return model, {"key": key, "n_fit": n_fit, "n_fresh": n_fresh, "params": params}
+    out = {"key": key, "n_fit": n_fit, "n_fresh": n_fresh, "params": params}
+    return model, {**out, "value": value if np.isfinite(value) else None}
 
 
 def _built(
