@@ -39,17 +39,18 @@ class Recorder:
 
 
 def test_heartbeats_keep_long_evaluations_leased(tmp_path):
-    # trial ids 0, 2, ... take 0.2 s, odd ids 1.5 s: asks for new trials happen while an odd
-    # one runs past its 0.4 s lease, so only heartbeats keep it from being abandoned
+    # trial ids 0, 2, ... take 0.2 s, odd ids 2.4 s: asks for new trials happen while an odd
+    # one runs past its 0.8 s lease, so only heartbeats keep it from being abandoned (0.8 s,
+    # not less: on a loaded machine a heartbeat can come 0.4 s late)
     code = (
         "import os, time; i = int(os.environ['BBO_TRIAL_ID']); "
-        "time.sleep(1.5 if i % 2 else 0.2); print(i)"
+        "time.sleep(2.4 if i % 2 else 0.2); print(i)"
     )
     cfg = config(tmp_path, ["python", "-c", code], budget=5, workers=2)
     rec = Recorder()
     study = open_study(cfg)
     result = Runner(
-        study, evaluator_for(cfg, tmp_path), budget=5, workers=2, reporter=rec, lease=0.4
+        study, evaluator_for(cfg, tmp_path), budget=5, workers=2, reporter=rec, lease=0.8
     ).run()
     assert result.status == Status.COMPLETED
     trials = study.trials
