@@ -82,6 +82,9 @@ class BNNOptions(GPOptions):
 
     def __post_init__(self) -> None:
         check_choice(self.strategy, "kind", self.kind, KINDS)
+        if self.rotation is not False:
+            rule = "is a GP option (gp, auto): the bnn surrogates do not use it; leave it false"
+            raise option_error(self.strategy, "rotation", rule, self.rotation)
         for name in KIND_OPTION_NAMES:
             v = getattr(self, name)
             if v is not None:

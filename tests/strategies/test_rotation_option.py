@@ -62,3 +62,8 @@ def test_spaces_with_discrete_columns_keep_the_plain_gp():
         t = study.ask()
         study.tell(t, valley({**t.params, "x2": t.params["x2"] / 5}))
     assert "use" not in study._strategy.state_dict()
+
+
+def test_bnn_refuses_the_gp_only_option():
+    with pytest.raises(InvalidArgumentError, match="bnn option `rotation` is a GP option"):
+        bbo.Study(SPACE, strategy="bnn", strategy_options={"rotation": True})
