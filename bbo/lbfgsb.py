@@ -34,15 +34,15 @@ Objective = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class _State:
-    """One problem's ``setulb`` work arrays (``n`` variables, ``m`` corrections)."""
+    """One problem's ``setulb`` work arrays (``n`` variables, ``m`` corrections); ``x``,
+    ``f`` and ``g`` are views of the rows of the batch's arrays (:func:`minimize_batched`),
+    which ``setulb`` updates in place."""
 
     __slots__ = ("dsave", "f", "g", "isave", "iwa", "ln_task", "lsave", "nit", "task", "wa", "x")
 
-    def __init__(self, x0: np.ndarray, m: int) -> None:
-        n = len(x0)
-        self.x = np.array(x0, dtype=np.float64)
-        self.f = np.array(0.0, dtype=np.float64)
-        self.g = np.zeros(n, dtype=np.float64)
+    def __init__(self, x: np.ndarray, f: np.ndarray, g: np.ndarray, m: int) -> None:
+        n = len(x)
+        self.x, self.f, self.g = x, f, g
         self.wa = np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m, dtype=np.float64)
         self.iwa = np.zeros(3 * n, dtype=np.int32)
         self.task = np.zeros(2, dtype=np.int32)
@@ -84,7 +84,11 @@ def minimize_batched(
     nbd = np.where(has_lo, np.where(has_hi, 2, 1), np.where(has_hi, 3, 0)).astype(np.int32)
     lo, hi = np.where(has_lo, lower, 0.0), np.where(has_hi, upper, 0.0)
     factr, setulb = ftol / _EPS, _lbfgsb.setulb
-    states = [_State(np.clip(x, lower, upper), m) for x in x0]
+    # the iterates, values and gradients of all problems, one row each: a round's points
+    # are gathered and its values scattered by one indexing operation each
+    X = np.array(np.clip(x0, lower, upper), dtype=np.float64, order="C")
+    F, G = np.zeros(b), np.zeros((b, n))
+    states = [_State(X[i], F[i : i + 1].reshape(()), G[i], m) for i in range(b)]
     waiting = list(range(b))  # problems that need (f, g) at their x, or a first call
     while waiting:
         want: list[int] = []
@@ -103,11 +107,8 @@ def minimize_batched(
                 if s.nit >= maxiter:
                     s.task[0], s.task[1] = STOP, STOP_MAXITER
         if want:
-            values, grads = fun(np.stack([states[i].x for i in want]))
-            values = np.asarray(values, dtype=np.float64).reshape(len(want))
-            grads = np.asarray(grads, dtype=np.float64).reshape(len(want), n)
-            for k, i in enumerate(want):
-                states[i].f = values[k]
-                states[i].g = grads[k].copy()
+            values, grads = fun(X[want])
+            F[want] = np.asarray(values, dtype=np.float64).reshape(len(want))
+            G[want] = np.asarray(grads, dtype=np.float64).reshape(len(want), n)
         waiting = want
-    return np.stack([s.x for s in states]), np.array([float(s.f) for s in states])
+    return X.copy(), F.copy()
