@@ -124,6 +124,7 @@ class GPFactory:
         ):
 
             def fit(d: GPData, s: dict[str, Any] | None, r: bool) -> tuple[SingleTaskGP, dict]:
+                # the plain fit (on ``data`` itself) and the rotated one each refill a slot
                 slot = self.slot if d is data else self.rotated_slot
                 return fit_gp(d, cat_dims=[], device=device, state=s, refit=r, slot=slot, **kw)
 
